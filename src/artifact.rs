@@ -1,0 +1,89 @@
+//! The artifact model: what `tagc build` writes, and what `tagc test`, `tagc eval`, `plan` and
+//! `apply` read.
+//!
+//! One [`Artifact`] is one AWS policy document. [`Manifest`] lists them all with their targets,
+//! sizes against limits and content hashes, so CI and `apply` read a single file.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::model::Target;
+
+/// The kind of AWS policy an artifact is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ArtifactKind {
+    /// An Organizations service control policy (`SERVICE_CONTROL_POLICY`).
+    Scp,
+    /// An Organizations tag policy (`TAG_POLICY`).
+    TagPolicy,
+    /// An IAM identity policy (a managed policy or permissions boundary).
+    IamPolicy,
+}
+
+impl ArtifactKind {
+    /// The file name stem used in the output directory.
+    pub const fn file_stem(self) -> &'static str {
+        match self {
+            Self::Scp => "scp",
+            Self::TagPolicy => "tag-policy",
+            Self::IamPolicy => "iam-policy",
+        }
+    }
+}
+
+/// One emitted policy document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Artifact {
+    /// The tagc policy it came from.
+    pub policy: String,
+    /// What kind of AWS policy it is.
+    pub kind: ArtifactKind,
+    /// The name it gets in AWS (stable: `apply` finds its own policies by it).
+    pub name: String,
+    /// The description it gets in AWS.
+    pub description: String,
+    /// Path of the pretty-printed file, relative to the output directory.
+    pub file: String,
+    /// Where it is attached (empty for IAM policies, which tagc does not attach).
+    pub targets: Vec<Target>,
+    /// Size in characters of the minified document, as the API receives it.
+    pub size: usize,
+    /// The limit that size is checked against.
+    pub limit: usize,
+    /// `sha256:` of the minified document.
+    pub hash: String,
+    /// The minified document: exactly the bytes sent to AWS.
+    #[serde(skip)]
+    pub minified: String,
+    /// The document, pretty-printed for review.
+    #[serde(skip)]
+    pub pretty: String,
+}
+
+impl Artifact {
+    /// The document as JSON.
+    pub fn document(&self) -> serde_json::Value {
+        serde_json::from_str(&self.minified).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// `sha256:<hex>` of some text.
+pub fn content_hash(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+/// Everything one build produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// tagc's version.
+    pub tagc: String,
+    /// The date of the AWS catalog data the build used.
+    pub catalog: String,
+    /// The limits profile.
+    pub limits: String,
+    /// Every artifact.
+    pub artifacts: Vec<Artifact>,
+}

@@ -1,0 +1,343 @@
+//! The checked project: what the rules mean, with every name resolved and every action pattern
+//! expanded against the AWS catalog.
+//!
+//! This is the output of [`crate::check`] and the input of [`crate::lower`]. It is also the
+//! reference semantics that the evaluator's differential tests compare emitted policies with
+//! (see [`crate::reference`]): every field here says what a rule *means*, not how a layer
+//! expresses it.
+
+use serde::Serialize;
+
+use crate::source::Loc;
+
+/// Everything in all `.tags` files of one project, checked.
+#[derive(Debug, Clone, Default)]
+pub struct Project {
+    /// Declared tags, in declaration order (files in path order).
+    pub tags: Vec<TagDef>,
+    /// Policies, in declaration order.
+    pub policies: Vec<Policy>,
+    /// `test` blocks, in declaration order.
+    pub tests: Vec<TestCase>,
+    /// Organization-wide settings.
+    pub settings: Settings,
+}
+
+impl Project {
+    /// The tag declared with this exact name.
+    pub fn tag(&self, name: &str) -> Option<&TagDef> {
+        self.tags.iter().find(|t| t.key == name)
+    }
+
+    /// The declared tag whose key equals `key` ignoring case: IAM matches the tag-key part of
+    /// `aws:RequestTag/…` without regard to case, so this is how a request's key finds its rule.
+    pub fn tag_ignore_case(&self, key: &str) -> Option<&TagDef> {
+        self.tags.iter().find(|t| t.key.eq_ignore_ascii_case(key))
+    }
+}
+
+/// Organization-wide settings (`organization { … }`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Settings {
+    /// How SCPs are used: deny-list keeps `FullAWSAccess` attached everywhere.
+    pub scp_strategy: ScpStrategy,
+    /// Which set of AWS quotas to compile against.
+    pub limits: LimitsProfile,
+}
+
+/// The organization's SCP strategy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScpStrategy {
+    /// `FullAWSAccess` stays attached and takes a slot at every target.
+    #[default]
+    DenyList,
+    /// The organization replaced `FullAWSAccess` with its own allow-lists.
+    AllowList,
+}
+
+/// A named set of AWS size and attachment limits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LimitsProfile {
+    /// The quotas in force since 2026-05-15.
+    #[default]
+    Current,
+    /// The quotas before 2026-05-15 (SCP 5,120 characters, 5 per target).
+    Legacy,
+}
+
+/// A declared tag.
+#[derive(Debug, Clone)]
+pub struct TagDef {
+    /// The key, in its exact casing.
+    pub key: String,
+    /// Allowed value patterns; `None` means any value.
+    pub values: Option<Vec<String>>,
+    /// Whether the key must appear in exactly this casing.
+    pub exact_case: bool,
+    /// Where it was declared.
+    pub loc: Loc,
+}
+
+impl TagDef {
+    /// Whether `value` matches one of the allowed patterns (`*` matches any run of characters,
+    /// case-sensitively, as `StringLike` does).
+    pub fn allows(&self, value: &str) -> bool {
+        self.values
+            .as_ref()
+            .is_none_or(|vs| vs.iter().any(|p| wildcard_match(p, value, false)))
+    }
+}
+
+/// One action after expansion: `service:Name` in AWS's documented casing.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Action {
+    /// The service prefix, such as `sagemaker`.
+    pub service: String,
+    /// The action name, such as `CreateTrainingJob`.
+    pub name: String,
+    /// Resource ARN patterns the rule is scoped to; empty means `*`. Filled where the catalog
+    /// says the action carries request tags only for some resource types (EC2 `RunInstances`).
+    pub resources: Vec<String>,
+}
+
+impl Action {
+    /// `service:Name`.
+    pub fn full_name(&self) -> String {
+        format!("{}:{}", self.service, self.name)
+    }
+}
+
+/// A checked policy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// The policy's name (used in artifact names and paths).
+    pub name: String,
+    /// Its description.
+    pub description: Option<String>,
+    /// `require` rules.
+    pub requires: Vec<Require>,
+    /// `only-declared-keys` rules.
+    pub only_declared: Vec<OnlyDeclared>,
+    /// `protect` rules.
+    pub protects: Vec<Protect>,
+    /// `exempt` principal ARN patterns.
+    pub exempt: Vec<String>,
+    /// `enforce K for T` pairs, resolved per key.
+    pub enforce: Vec<ResourceRule>,
+    /// `report K for T` pairs, resolved per key.
+    pub report: Vec<ResourceRule>,
+    /// Where the policy is attached.
+    pub targets: Vec<Target>,
+    /// Whether `iam-policy.json` also carries the Allow ("grant") form.
+    pub grant: bool,
+    /// How every action pattern was expanded, for `--explain` and the manifest.
+    pub expansions: Vec<Expansion>,
+    /// Where it was declared.
+    pub loc: Loc,
+}
+
+/// `require KEYS on ACTIONS`.
+#[derive(Debug, Clone)]
+pub struct Require {
+    /// Required tag keys, in declared casing.
+    pub keys: Vec<String>,
+    /// The expanded actions.
+    pub actions: Vec<Action>,
+}
+
+/// `only-declared-keys on ACTIONS`.
+#[derive(Debug, Clone)]
+pub struct OnlyDeclared {
+    /// The expanded actions.
+    pub actions: Vec<Action>,
+}
+
+/// `protect KEYS`: the keys, and the tagging actions through which they could be changed.
+#[derive(Debug, Clone)]
+pub struct Protect {
+    /// Protected tag keys.
+    pub keys: Vec<String>,
+    /// The standalone tagging actions to deny (`sagemaker:AddTags`, `sagemaker:DeleteTags`, …).
+    pub actions: Vec<Action>,
+    /// Condition keys that are present only when tagging runs as part of a create
+    /// (`sagemaker:TaggingAction`, `ec2:CreateAction`); a deny scoped with `Null: true` on them
+    /// leaves tag-on-create working.
+    pub create_context_keys: Vec<String>,
+}
+
+/// One tag key and the tag-policy resource types it applies to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResourceRule {
+    /// The tag key.
+    pub key: String,
+    /// Resource types such as `sagemaker:training-job` or `s3:ALL_SUPPORTED`.
+    pub resource_types: Vec<String>,
+}
+
+/// How one action pattern of a rule was expanded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Expansion {
+    /// The rule kind: `require`, `only-declared-keys` or `protect`.
+    pub rule: String,
+    /// The pattern as written.
+    pub pattern: String,
+    /// The actions it became.
+    pub actions: Vec<String>,
+}
+
+/// Where a policy is attached in the organization.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[serde(tag = "type", content = "id", rename_all = "kebab-case")]
+pub enum Target {
+    /// The organization root.
+    Root,
+    /// An OU by path from the root, such as `Root/Workloads/ML`.
+    OuPath(String),
+    /// An OU by id (`ou-…`).
+    OuId(String),
+    /// An account by its 12-digit id.
+    Account(String),
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Root => f.write_str("root"),
+            Self::OuPath(p) => write!(f, "ou {p}"),
+            Self::OuId(id) => write!(f, "ou {id}"),
+            Self::Account(id) => write!(f, "account {id}"),
+        }
+    }
+}
+
+/// A `test` block.
+#[derive(Debug, Clone)]
+pub struct TestCase {
+    /// The test's name.
+    pub name: String,
+    /// The request it makes.
+    pub request: Request,
+    /// The expected decision.
+    pub expect: Decision,
+    /// The layer it is about; `None` checks every layer the request concerns.
+    pub layer: Option<Layer>,
+    /// Where it was declared.
+    pub loc: Loc,
+}
+
+/// A request, as the reference semantics sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Request {
+    /// The calling principal's ARN.
+    pub principal: String,
+    /// `service:Action`.
+    pub action: String,
+    /// The tags the request sets, in the caller's casing. For a removing action (such as
+    /// `sagemaker:DeleteTags`) the values are empty and the keys are the ones removed.
+    pub tags: Vec<(String, String)>,
+    /// For a tagging action: whether it runs as part of a create (`Some("CreateTrainingJob")`
+    /// names the create); `None` for a standalone call or a non-tagging action.
+    pub on_create: Option<String>,
+    /// The resource ARN, when the test names one.
+    pub resource: Option<String>,
+}
+
+/// The principal tests use when they name none.
+pub const DEFAULT_PRINCIPAL: &str = "arn:aws:iam::111122223333:role/developer";
+
+/// Allow or deny.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    /// The request may proceed (as far as this layer is concerned).
+    Allow,
+    /// The request is refused.
+    Deny,
+}
+
+impl std::fmt::Display for Decision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Allow => "allow",
+            Self::Deny => "deny",
+        })
+    }
+}
+
+/// The enforcement layers tagc emits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Layer {
+    /// The service control policy.
+    Scp,
+    /// The IAM identity policy (guardrail form).
+    Iam,
+    /// The Organizations tag policy.
+    TagPolicy,
+}
+
+impl std::fmt::Display for Layer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Scp => "scp",
+            Self::Iam => "iam",
+            Self::TagPolicy => "tag-policy",
+        })
+    }
+}
+
+/// IAM's `StringLike` matching: `*` any run, `?` any one character.
+pub fn wildcard_match(pattern: &str, text: &str, ignore_case: bool) -> bool {
+    let fold = |s: &str| -> Vec<char> {
+        if ignore_case {
+            s.to_lowercase().chars().collect()
+        } else {
+            s.chars().collect()
+        }
+    };
+    let (p, t) = (fold(pattern), fold(text));
+    // Iterative matcher with one backtrack point: linear in practice, no recursion.
+    let (mut pi, mut ti) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while ti < t.len() {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some(pi);
+                mark = ti;
+                pi += 1;
+            }
+            Some(&c) if c == '?' || Some(&c) == t.get(ti) => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some(s) => {
+                    pi = s + 1;
+                    mark += 1;
+                    ti = mark;
+                }
+                None => return false,
+            },
+        }
+    }
+    p.get(pi..).is_some_and(|rest| rest.iter().all(|&c| c == '*'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wildcard_match;
+
+    #[test]
+    fn test_wildcard_match() {
+        assert!(wildcard_match("CC-*", "CC-1", false));
+        assert!(!wildcard_match("CC-*", "cc-1", false));
+        assert!(wildcard_match("CC-*", "cc-1", true));
+        assert!(wildcard_match("a?c", "abc", false));
+        assert!(!wildcard_match("a?c", "ac", false));
+        assert!(wildcard_match("*", "", false));
+        assert!(wildcard_match("arn:aws:iam::*:role/TagAdmin", "arn:aws:iam::1:role/TagAdmin", false));
+        assert!(!wildcard_match("x*y", "xay!", false));
+    }
+}
