@@ -1,0 +1,3 @@
+//! Benchmarks of the compiler pipeline.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! tagc's integration tests: one binary, one module per topic.
