@@ -18,3 +18,10 @@
 pub mod artifact;
 pub mod model;
 pub mod source;
+pub mod ast;
+pub mod diagnostics;
+pub mod syntax;
+pub mod emit;
+pub mod ir;
+pub mod limits;
+pub mod lower;

@@ -132,10 +132,22 @@ pub struct Policy {
     pub targets: Vec<Target>,
     /// Whether `iam-policy.json` also carries the Allow ("grant") form.
     pub grant: bool,
+    /// Per service of the required actions: the tagging action that tag-on-create also
+    /// authorizes, which the Allow form must grant too.
+    pub tagging_on_create: Vec<TaggingOnCreate>,
     /// How every action pattern was expanded, for `--explain` and the manifest.
     pub expansions: Vec<Expansion>,
     /// Where it was declared.
     pub loc: Loc,
+    /// Where its name is.
+    pub name_loc: Option<Loc>,
+}
+
+impl Policy {
+    /// Where the policy's name is, for diagnostics about the whole policy.
+    pub fn name_loc(&self) -> Loc {
+        self.name_loc.clone().unwrap_or_else(|| self.loc.clone())
+    }
 }
 
 /// `require KEYS on ACTIONS`.
@@ -165,6 +177,18 @@ pub struct Protect {
     /// (`sagemaker:TaggingAction`, `ec2:CreateAction`); a deny scoped with `Null: true` on them
     /// leaves tag-on-create working.
     pub create_context_keys: Vec<String>,
+}
+
+/// A service's tagging action as used by tag-on-create (`sagemaker:AddTags` during
+/// `sagemaker:CreateTrainingJob`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaggingOnCreate {
+    /// `service:TaggingAction`.
+    pub tagging_action: String,
+    /// The key naming the create in whose context tagging runs (`sagemaker:TaggingAction`).
+    pub context_key: Option<String>,
+    /// The create actions' names (without prefix), as the context key's values.
+    pub creates: Vec<String>,
 }
 
 /// One tag key and the tag-policy resource types it applies to.

@@ -1,0 +1,165 @@
+//! The syntax tree: what the user wrote, with a [`Loc`] on every node.
+//!
+//! Built by [`crate::syntax`], read by [`crate::check`]. Nothing here is validated beyond the
+//! grammar: names are unresolved and tokens such as action patterns are kept as written.
+
+use crate::source::Loc;
+
+/// A token as written, with its location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spanned<T> {
+    /// The value.
+    pub value: T,
+    /// Where it was written.
+    pub loc: Loc,
+}
+
+/// A name or string as written.
+pub type Text = Spanned<String>;
+
+/// One parsed `.tags` file.
+#[derive(Debug, Clone, Default)]
+pub struct File {
+    /// Top-level items in order.
+    pub items: Vec<Item>,
+}
+
+/// A top-level item.
+#[derive(Debug, Clone)]
+pub enum Item {
+    /// `tag NAME { … }`
+    Tag(TagDecl),
+    /// `policy NAME { … }`
+    Policy(PolicyDecl),
+    /// `test "NAME" { … }`
+    Test(TestDecl),
+    /// `organization { … }`
+    Organization(OrgDecl),
+}
+
+/// `tag NAME { values …  exact-case  description "…" }`
+#[derive(Debug, Clone)]
+pub struct TagDecl {
+    /// The tag key.
+    pub name: Text,
+    /// Each `values` statement's strings.
+    pub values: Vec<Spanned<Vec<Text>>>,
+    /// `exact-case` statements.
+    pub exact_case: Vec<Loc>,
+    /// `description` statements.
+    pub descriptions: Vec<Text>,
+    /// The whole declaration.
+    pub loc: Loc,
+}
+
+/// `policy NAME { … }`
+#[derive(Debug, Clone)]
+pub struct PolicyDecl {
+    /// The policy name.
+    pub name: Text,
+    /// Statements in order.
+    pub stmts: Vec<PolicyStmt>,
+    /// The whole declaration.
+    pub loc: Loc,
+}
+
+/// One statement of a policy.
+#[derive(Debug, Clone)]
+pub enum PolicyStmt {
+    /// `description "…"`
+    Description(Text),
+    /// `require KEYS on ACTIONS`
+    Require {
+        /// Tag references.
+        keys: Vec<Text>,
+        /// Action patterns.
+        actions: Vec<Text>,
+        /// The statement.
+        loc: Loc,
+    },
+    /// `only-declared-keys on ACTIONS`
+    OnlyDeclared {
+        /// Action patterns.
+        actions: Vec<Text>,
+        /// The statement.
+        loc: Loc,
+    },
+    /// `protect KEYS [on SERVICES]`
+    Protect {
+        /// Tag references.
+        keys: Vec<Text>,
+        /// Services, when given.
+        services: Vec<Text>,
+        /// The statement.
+        loc: Loc,
+    },
+    /// `exempt "ARN", …`
+    Exempt(Vec<Text>),
+    /// `enforce KEYS for TYPES`
+    Enforce {
+        /// Tag references.
+        keys: Vec<Text>,
+        /// Tag-policy resource types.
+        types: Vec<Text>,
+        /// The statement.
+        loc: Loc,
+    },
+    /// `report KEYS for TYPES`
+    Report {
+        /// Tag references.
+        keys: Vec<Text>,
+        /// Tag-policy resource types.
+        types: Vec<Text>,
+        /// The statement.
+        loc: Loc,
+    },
+    /// `attach to TARGET, …`
+    Attach(Vec<TargetRef>),
+    /// `grant`
+    Grant(Loc),
+}
+
+/// A target as written.
+#[derive(Debug, Clone)]
+pub enum TargetRef {
+    /// `root`
+    Root(Loc),
+    /// `ou "…"`: a path or an id.
+    Ou(Text),
+    /// `account "…"`
+    Account(Text),
+}
+
+/// `test "NAME" { request … expect … }`
+#[derive(Debug, Clone)]
+pub struct TestDecl {
+    /// The test name.
+    pub name: Text,
+    /// The action requested.
+    pub action: Text,
+    /// `tags K="V", …`
+    pub tags: Vec<(Text, Text)>,
+    /// `by "ARN"`
+    pub principal: Option<Text>,
+    /// `during ACTION`: the tagging runs as part of this create.
+    pub during: Option<Text>,
+    /// `resource "ARN"`
+    pub resource: Option<Text>,
+    /// `expect allow|deny`
+    pub expect: Spanned<crate::model::Decision>,
+    /// `in scp|iam|tag-policy`
+    pub layer: Option<Spanned<crate::model::Layer>>,
+    /// The whole declaration.
+    pub loc: Loc,
+}
+
+/// `organization { scp-strategy …  limits … }`
+#[derive(Debug, Clone)]
+pub struct OrgDecl {
+    /// `scp-strategy` statements.
+    pub strategy: Vec<Spanned<crate::model::ScpStrategy>>,
+    /// `limits` statements.
+    pub limits: Vec<Spanned<crate::model::LimitsProfile>>,
+    /// The whole declaration.
+    pub loc: Loc,
+}

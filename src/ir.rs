@@ -1,0 +1,182 @@
+//! The intermediate form: policy documents shaped like AWS's JSON, before serialization.
+//!
+//! [`crate::lower`] builds these from the checked model; [`crate::emit`] serializes them, sizes
+//! them against limits and splits SCPs that do not fit. Keeping the shape here, not in JSON
+//! values, lets the emitter merge and split statements without re-parsing anything.
+
+use serde_json::{Map, Value, json};
+
+/// `Allow` or `Deny`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Effect {
+    /// Grants (IAM) or leaves in place (SCP).
+    Allow,
+    /// Refuses.
+    Deny,
+}
+
+/// One condition clause: `operator → key → values`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Condition {
+    /// Such as `StringNotEquals` or `ForAnyValue:StringEqualsIgnoreCase`.
+    pub operator: String,
+    /// Such as `aws:RequestTag/environment`.
+    pub key: String,
+    /// The values (ORed for positive operators, NORed for negated ones).
+    pub values: Vec<String>,
+}
+
+impl Condition {
+    /// A clause.
+    pub fn new(operator: &str, key: impl Into<String>, values: Vec<String>) -> Self {
+        Self {
+            operator: operator.to_owned(),
+            key: key.into(),
+            values,
+        }
+    }
+}
+
+/// One IAM statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    /// Statement id (letters and digits only).
+    pub sid: String,
+    /// The effect.
+    pub effect: Effect,
+    /// Actions, in order.
+    pub actions: Vec<String>,
+    /// Resources; empty means `*`.
+    pub resources: Vec<String>,
+    /// Conditions, ANDed, in order.
+    pub conditions: Vec<Condition>,
+}
+
+impl Statement {
+    /// Whether two statements differ only in their actions, so they can be one statement.
+    pub fn same_scope(&self, other: &Self) -> bool {
+        self.effect == other.effect
+            && self.resources == other.resources
+            && self.conditions == other.conditions
+    }
+
+    /// The statement as AWS JSON, members in AWS's customary order.
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("Sid".into(), json!(self.sid));
+        m.insert(
+            "Effect".into(),
+            json!(match self.effect {
+                Effect::Allow => "Allow",
+                Effect::Deny => "Deny",
+            }),
+        );
+        m.insert("Action".into(), one_or_many(&self.actions));
+        m.insert(
+            "Resource".into(),
+            if self.resources.is_empty() {
+                json!("*")
+            } else {
+                one_or_many(&self.resources)
+            },
+        );
+        if !self.conditions.is_empty() {
+            let mut ops: Map<String, Value> = Map::new();
+            for c in &self.conditions {
+                let entry = ops
+                    .entry(c.operator.clone())
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if let Value::Object(keys) = entry {
+                    keys.insert(c.key.clone(), one_or_many(&c.values));
+                }
+            }
+            m.insert("Condition".into(), Value::Object(ops));
+        }
+        Value::Object(m)
+    }
+}
+
+/// A single string where there is one value: shorter, and how AWS writes its examples.
+fn one_or_many(values: &[String]) -> Value {
+    match values {
+        [one] => json!(one),
+        many => json!(many),
+    }
+}
+
+/// An IAM policy document (identity policy or SCP).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PolicyDocument {
+    /// Statements in order.
+    pub statements: Vec<Statement>,
+}
+
+impl PolicyDocument {
+    /// The document as AWS JSON.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "Version": "2012-10-17",
+            "Statement": self.statements.iter().map(Statement::to_json).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// One key's statement in a tag policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagPolicyKey {
+    /// The key in its exact casing (also the policy key).
+    pub key: String,
+    /// Allowed values, if restricted.
+    pub values: Option<Vec<String>>,
+    /// `enforced_for` resource types.
+    pub enforced_for: Vec<String>,
+    /// `report_required_tag_for` resource types.
+    pub report_required_for: Vec<String>,
+}
+
+/// An Organizations tag policy.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TagPolicyDocument {
+    /// One statement per key, in order.
+    pub keys: Vec<TagPolicyKey>,
+}
+
+impl TagPolicyDocument {
+    /// The document as AWS JSON, with `@@assign` on every setting.
+    pub fn to_json(&self) -> Value {
+        let mut tags = Map::new();
+        for k in &self.keys {
+            let mut m = Map::new();
+            m.insert("tag_key".into(), json!({ "@@assign": k.key }));
+            if let Some(values) = &k.values {
+                m.insert("tag_value".into(), json!({ "@@assign": values }));
+            }
+            if !k.enforced_for.is_empty() {
+                m.insert("enforced_for".into(), json!({ "@@assign": k.enforced_for }));
+            }
+            if !k.report_required_for.is_empty() {
+                m.insert(
+                    "report_required_tag_for".into(),
+                    json!({ "@@assign": k.report_required_for }),
+                );
+            }
+            tags.insert(k.key.clone(), Value::Object(m));
+        }
+        json!({ "tags": tags })
+    }
+}
+
+/// Everything one tagc policy lowers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoweredPolicy {
+    /// The tagc policy's name.
+    pub name: String,
+    /// Its description.
+    pub description: String,
+    /// The SCP (Deny statements); empty when the policy has no SCP rules.
+    pub scp: PolicyDocument,
+    /// The IAM identity policy: the same guardrails, plus the Allow form on request.
+    pub iam: PolicyDocument,
+    /// The tag policy; empty when the policy names no keys.
+    pub tag_policy: TagPolicyDocument,
+}

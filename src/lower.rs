@@ -1,0 +1,351 @@
+//! The lower stage: checked model to IR, one [`LoweredPolicy`] per tagc policy.
+//!
+//! Input: a [`Project`] the check stage accepted. Output: the IR documents for each layer.
+//! This is where each rule's meaning (see [`crate::model`]) is written in the condition
+//! language of each layer, following AWS's documented patterns and avoiding its traps:
+//!
+//! - one `Null` statement per required key: keys under one `Null` would be ANDed, and the
+//!   statement would deny only when *all* were missing;
+//! - allowed values as `StringNotEquals`/`StringNotLike` on `aws:RequestTag/K`, which is true
+//!   when the key is missing, so it is only ever emitted on actions whose request context has
+//!   that key (the check stage expanded only such actions);
+//! - exact key casing through `aws:TagKeys`, because the tag-key part of `aws:RequestTag/K` is
+//!   matched case-insensitively;
+//! - `protect` scoped with `Null` on the service's create-context key, so that the tagging
+//!   action that a create also authorizes is not denied;
+//! - in the Allow form, `ForAllValues` never alone: an empty `aws:TagKeys` would make it true.
+//!
+//! Lowering cannot fail: everything that could be wrong was reported by the check stage.
+
+use crate::ir::{
+    Condition, Effect, LoweredPolicy, PolicyDocument, Statement, TagPolicyDocument, TagPolicyKey,
+};
+use crate::model::{Action, Policy, Project, TagDef};
+
+/// Lower every policy of the project.
+pub fn lower(project: &Project) -> Vec<LoweredPolicy> {
+    project
+        .policies
+        .iter()
+        .map(|p| lower_policy(project, p))
+        .collect()
+}
+
+fn lower_policy(project: &Project, policy: &Policy) -> LoweredPolicy {
+    let mut guardrails = merge(guardrail_statements(project, policy));
+    dedupe_sids(&mut guardrails);
+    let mut iam = guardrails.clone();
+    if policy.grant {
+        iam.extend(grant_statements(project, policy));
+    }
+    LoweredPolicy {
+        name: policy.name.clone(),
+        description: policy
+            .description
+            .clone()
+            .unwrap_or_else(|| format!("tagc policy {}", policy.name)),
+        scp: PolicyDocument {
+            statements: guardrails,
+        },
+        iam: PolicyDocument { statements: iam },
+        tag_policy: tag_policy(project, policy),
+    }
+}
+
+/// The Deny statements shared by the SCP and the IAM guardrail.
+fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
+    let exempt = exemption(policy);
+    let mut out = Vec::new();
+    for require in &policy.requires {
+        for (resources, actions) in by_resources(&require.actions) {
+            for key in &require.keys {
+                let Some(tag) = project.tag(key) else { continue };
+                let request_tag = format!("aws:RequestTag/{key}");
+                out.push(deny(
+                    format!("Require{}", sid_part(key)),
+                    &actions,
+                    &resources,
+                    vec![Condition::new("Null", &request_tag, vec!["true".into()])],
+                    &exempt,
+                ));
+                if let Some(values) = &tag.values {
+                    out.push(deny(
+                        format!("Require{}Value", sid_part(key)),
+                        &actions,
+                        &resources,
+                        vec![Condition::new(
+                            value_operator(values, true),
+                            &request_tag,
+                            values.clone(),
+                        )],
+                        &exempt,
+                    ));
+                }
+                if tag.exact_case {
+                    // True when no request key is exactly `key` (and on an empty set, which the
+                    // Null statement already denies): a case variant alone is refused.
+                    out.push(deny(
+                        format!("Require{}Case", sid_part(key)),
+                        &actions,
+                        &resources,
+                        vec![Condition::new(
+                            "ForAllValues:StringNotEquals",
+                            "aws:TagKeys",
+                            vec![key.clone()],
+                        )],
+                        &exempt,
+                    ));
+                }
+            }
+        }
+    }
+    for only in &policy.only_declared {
+        let declared: Vec<String> = project.tags.iter().map(|t| t.key.clone()).collect();
+        for (resources, actions) in by_resources(&only.actions) {
+            // ForAnyValue is false on an empty set, so a request without tags passes here; and
+            // keys are compared ignoring case, as the key part of aws:RequestTag is.
+            out.push(deny(
+                "OnlyDeclaredKeys".into(),
+                &actions,
+                &resources,
+                vec![Condition::new(
+                    "ForAnyValue:StringNotEqualsIgnoreCase",
+                    "aws:TagKeys",
+                    declared.clone(),
+                )],
+                &exempt,
+            ));
+        }
+    }
+    for protect in &policy.protects {
+        let actions: Vec<String> = protect.actions.iter().map(Action::full_name).collect();
+        let mut conditions = vec![Condition::new(
+            "ForAnyValue:StringEqualsIgnoreCase",
+            "aws:TagKeys",
+            protect.keys.clone(),
+        )];
+        for key in &protect.create_context_keys {
+            conditions.push(Condition::new("Null", key, vec!["true".into()]));
+        }
+        out.push(deny("ProtectTags".into(), &actions, &[], conditions, &exempt));
+    }
+    out
+}
+
+/// The Allow ("grant") form: creates are allowed only with every required key present and
+/// valid, no undeclared keys, and the tagging action that tag-on-create authorizes.
+fn grant_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
+    let declared: Vec<String> = project.tags.iter().map(|t| t.key.clone()).collect();
+    let mut out = Vec::new();
+    for require in &policy.requires {
+        let conditions = grant_conditions(project, &require.keys, &declared);
+        for (resources, actions) in by_resources(&require.actions) {
+            out.push(Statement {
+                sid: "AllowCreateWithTags".into(),
+                effect: Effect::Allow,
+                actions,
+                resources,
+                conditions: conditions.clone(),
+            });
+        }
+        for t in &policy.tagging_on_create {
+            let service = t.tagging_action.split(':').next().unwrap_or("");
+            let creates: Vec<String> = require
+                .actions
+                .iter()
+                .filter(|a| a.service == service && t.creates.contains(&a.name))
+                .map(|a| a.name.clone())
+                .collect();
+            let Some(context_key) = &t.context_key else { continue };
+            if creates.is_empty() {
+                continue;
+            }
+            let mut conditions = conditions.clone();
+            conditions.push(Condition::new("StringEquals", context_key, creates));
+            out.push(Statement {
+                sid: "AllowTaggingOnCreate".into(),
+                effect: Effect::Allow,
+                actions: vec![t.tagging_action.clone()],
+                resources: Vec::new(),
+                conditions,
+            });
+        }
+    }
+    let mut out = merge(out);
+    dedupe_sids(&mut out);
+    out
+}
+
+fn grant_conditions(project: &Project, keys: &[String], declared: &[String]) -> Vec<Condition> {
+    let mut conditions = Vec::new();
+    let mut equals: Vec<Condition> = Vec::new();
+    let mut like: Vec<Condition> = Vec::new();
+    let mut present: Vec<Condition> = Vec::new();
+    for key in keys {
+        let request_tag = format!("aws:RequestTag/{key}");
+        match project.tag(key).and_then(|t| t.values.as_ref()) {
+            Some(values) => {
+                let c = Condition::new(value_operator(values, false), request_tag, values.clone());
+                if c.operator == "StringLike" {
+                    like.push(c);
+                } else {
+                    equals.push(c);
+                }
+            }
+            None => present.push(Condition::new("Null", request_tag, vec!["false".into()])),
+        }
+    }
+    conditions.extend(equals);
+    conditions.extend(like);
+    conditions.extend(present);
+    // Null false first closes the empty-set trap: ForAllValues alone is true without tags.
+    conditions.push(Condition::new("Null", "aws:TagKeys", vec!["false".into()]));
+    conditions.push(Condition::new(
+        "ForAllValues:StringEqualsIgnoreCase",
+        "aws:TagKeys",
+        declared.to_vec(),
+    ));
+    conditions
+}
+
+fn tag_policy(project: &Project, policy: &Policy) -> TagPolicyDocument {
+    let mut keys: Vec<&str> = Vec::new();
+    let named = policy
+        .requires
+        .iter()
+        .flat_map(|r| &r.keys)
+        .chain(policy.protects.iter().flat_map(|p| &p.keys))
+        .chain(policy.enforce.iter().chain(&policy.report).map(|r| &r.key));
+    for k in named {
+        if !keys.contains(&k.as_str()) {
+            keys.push(k);
+        }
+    }
+    let keys = keys
+        .into_iter()
+        .filter_map(|k| project.tag(k))
+        .map(|tag: &TagDef| TagPolicyKey {
+            key: tag.key.clone(),
+            values: tag.values.clone(),
+            enforced_for: types_for(&policy.enforce, &tag.key),
+            report_required_for: types_for(&policy.report, &tag.key),
+        })
+        .collect();
+    TagPolicyDocument { keys }
+}
+
+fn types_for(rules: &[crate::model::ResourceRule], key: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in rules.iter().filter(|r| r.key == key) {
+        for t in &r.resource_types {
+            if !out.contains(t) {
+                out.push(t.clone());
+            }
+        }
+    }
+    out
+}
+
+/// `StringNotLike`/`StringLike` when a value has a wildcard, else the exact operators, which
+/// do not treat `*` and `?` specially.
+fn value_operator(values: &[String], negated: bool) -> &'static str {
+    let wildcard = values.iter().any(|v| v.contains('*') || v.contains('?'));
+    match (wildcard, negated) {
+        (true, true) => "StringNotLike",
+        (true, false) => "StringLike",
+        (false, true) => "StringNotEquals",
+        (false, false) => "StringEquals",
+    }
+}
+
+fn exemption(policy: &Policy) -> Option<Condition> {
+    (!policy.exempt.is_empty())
+        .then(|| Condition::new("ArnNotLike", "aws:PrincipalArn", policy.exempt.clone()))
+}
+
+fn deny(
+    sid: String,
+    actions: &[String],
+    resources: &[String],
+    mut conditions: Vec<Condition>,
+    exempt: &Option<Condition>,
+) -> Statement {
+    conditions.extend(exempt.iter().cloned());
+    Statement {
+        sid,
+        effect: Effect::Deny,
+        actions: actions.to_vec(),
+        resources: resources.to_vec(),
+        conditions,
+    }
+}
+
+/// Group actions by their resource scope, keeping first-seen order.
+fn by_resources(actions: &[Action]) -> Vec<(Vec<String>, Vec<String>)> {
+    let mut groups: Vec<(Vec<String>, Vec<String>)> = Vec::new();
+    for a in actions {
+        let name = a.full_name();
+        match groups.iter_mut().find(|(r, _)| *r == a.resources) {
+            Some((_, names)) => {
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+            None => groups.push((a.resources.clone(), vec![name])),
+        }
+    }
+    groups
+}
+
+/// Merge statements that differ only in their actions (same effect, resources and
+/// conditions): the union of their actions under one statement means the same, in fewer
+/// characters.
+pub fn merge(statements: Vec<Statement>) -> Vec<Statement> {
+    let mut out: Vec<Statement> = Vec::new();
+    for s in statements {
+        match out.iter_mut().find(|o| o.same_scope(&s)) {
+            Some(o) => {
+                for a in s.actions {
+                    if !o.actions.contains(&a) {
+                        o.actions.push(a);
+                    }
+                }
+            }
+            None => out.push(s),
+        }
+    }
+    out
+}
+
+/// Make statement ids unique by numbering repeats (`Require`, `Require2`, …).
+fn dedupe_sids(statements: &mut [Statement]) {
+    let mut seen: Vec<String> = Vec::new();
+    for s in statements.iter_mut() {
+        let base = s.sid.clone();
+        let mut n = 1;
+        while seen.contains(&s.sid) {
+            n += 1;
+            s.sid = format!("{base}{n}");
+        }
+        seen.push(s.sid.clone());
+    }
+}
+
+/// A tag key as part of a statement id: letters and digits only, first letter upper-case.
+fn sid_part(key: &str) -> String {
+    let mut out = String::new();
+    let mut upper = true;
+    for c in key.chars() {
+        if c.is_ascii_alphanumeric() {
+            if upper {
+                out.push(c.to_ascii_uppercase());
+            } else {
+                out.push(c);
+            }
+            upper = false;
+        } else {
+            upper = true;
+        }
+    }
+    if out.is_empty() { "Tag".into() } else { out }
+}

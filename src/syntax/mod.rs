@@ -1,0 +1,45 @@
+//! The syntax stage: `.tags` text to [`ast::File`], with pest.
+//!
+//! Input: one [`SourceFile`]. Output: its syntax tree, or every syntax error found (one per
+//! top-level item at most, see [`split`]).
+
+mod error;
+mod parser;
+mod rules;
+mod split;
+
+use std::sync::Arc;
+
+pub use error::{SyntaxError, SyntaxErrorKind};
+
+use crate::ast;
+use crate::source::{Loc, SourceFile, Span};
+
+/// Parse one file. Returns the items that parsed and the errors of those that did not, so that
+/// the check stage can still report what it finds in the good items.
+pub fn parse(file: &Arc<SourceFile>) -> (ast::File, Vec<SyntaxError>) {
+    let mut out = ast::File::default();
+    let mut errors = Vec::new();
+    for (start, end) in split::split_items(&file.text) {
+        match parser::parse_item(file, start, end) {
+            Ok(item) => out.items.push(item),
+            Err(mut errs) => errors.append(&mut errs),
+        }
+    }
+    (out, errors)
+}
+
+/// Turn raw bytes into a source file, or the error for the first invalid UTF-8 byte.
+pub fn decode(name: &str, bytes: Vec<u8>) -> Result<Arc<SourceFile>, SyntaxError> {
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile::new(name, text)),
+        Err(err) => {
+            let valid_up_to = err.utf8_error().valid_up_to();
+            // Show the file up to the bad byte, with the rest replaced, so the span is real.
+            let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
+            let file = SourceFile::new(name, text);
+            let loc = Loc::new(file, Span::new(valid_up_to, valid_up_to + '\u{FFFD}'.len_utf8()));
+            Err(SyntaxError::new(SyntaxErrorKind::InvalidUtf8, loc))
+        }
+    }
+}

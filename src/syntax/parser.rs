@@ -1,0 +1,471 @@
+//! The pest parser and the walk from pest pairs to [`ast`] nodes.
+//!
+//! The `build_*` functions turn one grammar rule into one syntax node. They rely on the shape
+//! the grammar guarantees (a `require_stmt` always has a `tag_list` and an `action_list`);
+//! where they assume it, they say so with `expect`, since a mismatch is a bug in tagc, never a
+//! user error.
+
+use std::sync::Arc;
+
+use pest::Parser as _;
+use pest::error::{ErrorVariant, InputLocation};
+use pest::iterators::Pair;
+
+use super::error::{SyntaxError, SyntaxErrorKind};
+use super::rules::describe;
+use crate::ast::{
+    Item, OrgDecl, PolicyDecl, PolicyStmt, Spanned, TagDecl, TargetRef, TestDecl,
+    Text,
+};
+use crate::model::{Decision, Layer, LimitsProfile, ScpStrategy};
+use crate::source::{Loc, SourceFile, Span};
+
+#[derive(pest_derive::Parser)]
+#[grammar = "grammar/tagc.pest"]
+pub(super) struct TagcParser;
+
+/// Parse the item at `start..end` of `file`.
+pub(super) fn parse_item(
+    file: &Arc<SourceFile>,
+    start: usize,
+    end: usize,
+) -> Result<Item, Vec<SyntaxError>> {
+    let text = file.text.get(start..end).unwrap_or("");
+    let builder = Builder {
+        file: Arc::clone(file),
+        offset: start,
+        errors: Vec::new(),
+    };
+    match TagcParser::parse(Rule::item_entry, text) {
+        Ok(mut pairs) => {
+            let mut builder = builder;
+            let item = pairs
+                .next()
+                .and_then(|entry| entry.into_inner().next())
+                .map(|pair| builder.build_item(pair));
+            match item {
+                Some(item) if builder.errors.is_empty() => Ok(item),
+                _ => Err(builder.errors),
+            }
+        }
+        Err(err) => Err(vec![builder.convert_error(&err, text)]),
+    }
+}
+
+struct Builder {
+    file: Arc<SourceFile>,
+    offset: usize,
+    errors: Vec<SyntaxError>,
+}
+
+impl Builder {
+    fn loc(&self, span: pest::Span<'_>) -> Loc {
+        Loc::new(Arc::clone(&self.file), Span::from(span).shift(self.offset))
+    }
+
+    fn text(&self, pair: &Pair<'_, Rule>) -> Text {
+        Spanned {
+            value: pair.as_str().to_owned(),
+            loc: self.loc(pair.as_span()),
+        }
+    }
+
+    /// A pest error in user words, pointing into the whole file.
+    fn convert_error(&self, err: &pest::error::Error<Rule>, text: &str) -> SyntaxError {
+        let (start, end) = match err.location {
+            InputLocation::Pos(p) => (p, p),
+            InputLocation::Span((s, e)) => (s, e),
+        };
+        let found = found_at(text, start);
+        let found_len = if found == "end of file" {
+            0
+        } else {
+            found.trim_matches('`').len()
+        };
+        let end = end.max(start + found_len).min(text.len());
+        let expected = match &err.variant {
+            ErrorVariant::ParsingError { positives, .. } => {
+                let mut names: Vec<&str> = positives.iter().filter_map(|r| describe(*r)).collect();
+                names.sort_unstable();
+                names.dedup();
+                join_or(&names)
+            }
+            ErrorVariant::CustomError { message } => message.clone(),
+        };
+        let loc = Loc::new(
+            Arc::clone(&self.file),
+            Span::new(start + self.offset, end + self.offset),
+        );
+        SyntaxError::new(SyntaxErrorKind::Unexpected { found, expected }, loc)
+    }
+
+    #[expect(clippy::expect_used, reason = "item_entry always holds one item")]
+    fn build_item(&mut self, pair: Pair<'_, Rule>) -> Item {
+        match pair.as_rule() {
+            Rule::tag_decl => Item::Tag(self.build_tag(pair)),
+            Rule::policy_decl => Item::Policy(self.build_policy(pair)),
+            Rule::test_decl => Item::Test(self.build_test(pair)),
+            Rule::org_decl => Item::Organization(self.build_org(pair)),
+            _ => None.expect("the grammar allows only these items"),
+        }
+    }
+
+    fn build_tag(&mut self, pair: Pair<'_, Rule>) -> TagDecl {
+        let loc = self.loc(pair.as_span());
+        let mut decl = TagDecl {
+            name: Spanned {
+                value: String::new(),
+                loc: loc.clone(),
+            },
+            values: Vec::new(),
+            exact_case: Vec::new(),
+            descriptions: Vec::new(),
+            loc,
+        };
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::tag_name => decl.name = self.build_tag_name(p),
+                Rule::tag_body => {
+                    for stmt in p.into_inner() {
+                        match stmt.as_rule() {
+                            Rule::values_stmt => {
+                                let loc = self.loc(stmt.as_span());
+                                let values = stmt
+                                    .into_inner()
+                                    .filter(|p| p.as_rule() == Rule::string)
+                                    .map(|s| self.build_string(s))
+                                    .collect();
+                                decl.values.push(Spanned { value: values, loc });
+                            }
+                            Rule::exact_case => decl.exact_case.push(self.loc(stmt.as_span())),
+                            Rule::description => decl.descriptions.push(self.build_description(stmt)),
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        decl
+    }
+
+    #[expect(clippy::expect_used, reason = "a description always holds a string")]
+    fn build_description(&mut self, pair: Pair<'_, Rule>) -> Text {
+        let s = pair
+            .into_inner()
+            .find(|p| p.as_rule() == Rule::string)
+            .expect("the grammar requires a string");
+        self.build_string(s)
+    }
+
+    fn build_policy(&mut self, pair: Pair<'_, Rule>) -> PolicyDecl {
+        let loc = self.loc(pair.as_span());
+        let mut name = None;
+        let mut stmts = Vec::new();
+        for p in pair.into_inner() {
+            let sloc = self.loc(p.as_span());
+            match p.as_rule() {
+                Rule::ident => name = Some(self.text(&p)),
+                Rule::description => stmts.push(PolicyStmt::Description(self.build_description(p))),
+                Rule::require_stmt => {
+                    let (keys, actions) = self.lists(p, Rule::tag_list, Rule::action_list);
+                    stmts.push(PolicyStmt::Require {
+                        keys,
+                        actions,
+                        loc: sloc,
+                    });
+                }
+                Rule::only_declared_stmt => {
+                    let (_, actions) = self.lists(p, Rule::tag_list, Rule::action_list);
+                    stmts.push(PolicyStmt::OnlyDeclared { actions, loc: sloc });
+                }
+                Rule::protect_stmt => {
+                    let (keys, services) = self.lists(p, Rule::tag_list, Rule::service_list);
+                    stmts.push(PolicyStmt::Protect {
+                        keys,
+                        services,
+                        loc: sloc,
+                    });
+                }
+                Rule::exempt_stmt => {
+                    let arns = p
+                        .into_inner()
+                        .filter(|s| s.as_rule() == Rule::string)
+                        .map(|s| self.build_string(s))
+                        .collect();
+                    stmts.push(PolicyStmt::Exempt(arns));
+                }
+                Rule::enforce_stmt => {
+                    let (keys, types) = self.lists(p, Rule::tag_list, Rule::resource_type_list);
+                    stmts.push(PolicyStmt::Enforce {
+                        keys,
+                        types,
+                        loc: sloc,
+                    });
+                }
+                Rule::report_stmt => {
+                    let (keys, types) = self.lists(p, Rule::tag_list, Rule::resource_type_list);
+                    stmts.push(PolicyStmt::Report {
+                        keys,
+                        types,
+                        loc: sloc,
+                    });
+                }
+                Rule::attach_stmt => {
+                    let targets = p.into_inner().filter_map(|t| self.build_target(t)).collect();
+                    stmts.push(PolicyStmt::Attach(targets));
+                }
+                Rule::grant_stmt => stmts.push(PolicyStmt::Grant(sloc)),
+                _ => {}
+            }
+        }
+        PolicyDecl {
+            name: name.unwrap_or_else(|| Spanned {
+                value: String::new(),
+                loc: loc.clone(),
+            }),
+            stmts,
+            loc,
+        }
+    }
+
+    /// The items of the two lists of a statement, such as the keys and the actions of `require`.
+    fn lists(&mut self, pair: Pair<'_, Rule>, first: Rule, second: Rule) -> (Vec<Text>, Vec<Text>) {
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for p in pair.into_inner() {
+            let rule = p.as_rule();
+            if rule == first || rule == second {
+                let items: Vec<Text> = p
+                    .into_inner()
+                    .filter(|i| i.as_rule() != Rule::comma)
+                    .map(|i| {
+                        if i.as_rule() == Rule::tag_name {
+                            self.build_tag_name(i)
+                        } else {
+                            self.text(&i)
+                        }
+                    })
+                    .collect();
+                if rule == first {
+                    a = items;
+                } else {
+                    b = items;
+                }
+            }
+        }
+        (a, b)
+    }
+
+    fn build_target(&mut self, pair: Pair<'_, Rule>) -> Option<TargetRef> {
+        let loc = self.loc(pair.as_span());
+        let string = |b: &mut Self, p: Pair<'_, Rule>| {
+            p.into_inner()
+                .find(|s| s.as_rule() == Rule::string)
+                .map(|s| b.build_string(s))
+        };
+        match pair.as_rule() {
+            Rule::root_target => Some(TargetRef::Root(loc)),
+            Rule::ou_target => string(self, pair).map(TargetRef::Ou),
+            Rule::account_target => string(self, pair).map(TargetRef::Account),
+            _ => None,
+        }
+    }
+
+    #[expect(clippy::expect_used, reason = "the grammar guarantees the test's parts")]
+    fn build_test(&mut self, pair: Pair<'_, Rule>) -> TestDecl {
+        let loc = self.loc(pair.as_span());
+        let mut name = None;
+        let mut action = None;
+        let mut tags = Vec::new();
+        let (mut principal, mut during, mut resource) = (None, None, None);
+        let mut expect = None;
+        let mut layer = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::string => name = Some(self.build_string(p)),
+                Rule::request_stmt => {
+                    for c in p.into_inner() {
+                        match c.as_rule() {
+                            Rule::action => action = Some(self.text(&c)),
+                            Rule::tags_clause => {
+                                for pair in c.into_inner().filter(|t| t.as_rule() == Rule::tag_pair) {
+                                    let mut key = None;
+                                    let mut value = None;
+                                    for part in pair.into_inner() {
+                                        match part.as_rule() {
+                                            Rule::tag_name => key = Some(self.build_tag_name(part)),
+                                            Rule::string => value = Some(self.build_string(part)),
+                                            _ => {}
+                                        }
+                                    }
+                                    if let (Some(k), Some(v)) = (key, value) {
+                                        tags.push((k, v));
+                                    }
+                                }
+                            }
+                            Rule::by_clause => {
+                                principal = c
+                                    .into_inner()
+                                    .find(|s| s.as_rule() == Rule::string)
+                                    .map(|s| self.build_string(s));
+                            }
+                            Rule::during_clause => {
+                                during = c
+                                    .into_inner()
+                                    .find(|s| s.as_rule() == Rule::action)
+                                    .map(|s| self.text(&s));
+                            }
+                            Rule::resource_clause => {
+                                resource = c
+                                    .into_inner()
+                                    .find(|s| s.as_rule() == Rule::string)
+                                    .map(|s| self.build_string(s));
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                Rule::expect_stmt => {
+                    for c in p.into_inner() {
+                        let cloc = self.loc(c.as_span());
+                        match c.as_rule() {
+                            Rule::decision => {
+                                let value = if c.as_str() == "allow" {
+                                    Decision::Allow
+                                } else {
+                                    Decision::Deny
+                                };
+                                expect = Some(Spanned { value, loc: cloc });
+                            }
+                            Rule::layer => {
+                                let value = match c.as_str() {
+                                    "scp" => Layer::Scp,
+                                    "iam" => Layer::Iam,
+                                    _ => Layer::TagPolicy,
+                                };
+                                layer = Some(Spanned { value, loc: cloc });
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        TestDecl {
+            name: name.expect("a test has a name"),
+            action: action.expect("a request has an action"),
+            tags,
+            principal,
+            during,
+            resource,
+            expect: expect.expect("a test has an expectation"),
+            layer,
+            loc,
+        }
+    }
+
+    fn build_org(&mut self, pair: Pair<'_, Rule>) -> OrgDecl {
+        let loc = self.loc(pair.as_span());
+        let mut org = OrgDecl {
+            strategy: Vec::new(),
+            limits: Vec::new(),
+            loc,
+        };
+        for p in pair.into_inner() {
+            let sloc = self.loc(p.as_span());
+            match p.as_rule() {
+                Rule::strategy_stmt => {
+                    let value = if p.as_str().contains("allow-list") {
+                        ScpStrategy::AllowList
+                    } else {
+                        ScpStrategy::DenyList
+                    };
+                    org.strategy.push(Spanned { value, loc: sloc });
+                }
+                Rule::limits_stmt => {
+                    let value = if p.as_str().contains("legacy") {
+                        LimitsProfile::Legacy
+                    } else {
+                        LimitsProfile::Current
+                    };
+                    org.limits.push(Spanned { value, loc: sloc });
+                }
+                _ => {}
+            }
+        }
+        org
+    }
+
+    fn build_tag_name(&mut self, pair: Pair<'_, Rule>) -> Text {
+        match pair.into_inner().next() {
+            Some(inner) if inner.as_rule() == Rule::string => self.build_string(inner),
+            Some(inner) => self.text(&inner),
+            None => Spanned {
+                value: String::new(),
+                loc: Loc::new(Arc::clone(&self.file), Span::default()),
+            },
+        }
+    }
+
+    /// A string's value with escapes resolved; the location covers the quotes.
+    fn build_string(&mut self, pair: Pair<'_, Rule>) -> Text {
+        let loc = self.loc(pair.as_span());
+        let raw = pair.as_str();
+        let inner = raw.get(1..raw.len().saturating_sub(1)).unwrap_or("");
+        let mut value = String::with_capacity(inner.len());
+        let mut chars = inner.char_indices();
+        while let Some((i, c)) = chars.next() {
+            if c == '\\' {
+                match chars.next() {
+                    Some((_, e @ ('"' | '\\'))) => value.push(e),
+                    Some((j, e)) => {
+                        let start = loc.span.start + 1 + i;
+                        let esc_loc = Loc::new(
+                            Arc::clone(&self.file),
+                            Span::new(start, loc.span.start + 1 + j + e.len_utf8()),
+                        );
+                        self.errors.push(SyntaxError::new(
+                            SyntaxErrorKind::InvalidEscape(format!("\\{e}")),
+                            esc_loc,
+                        ));
+                    }
+                    None => {}
+                }
+            } else {
+                value.push(c);
+            }
+        }
+        Spanned { value, loc }
+    }
+}
+
+/// What the parser found at `pos`, for "unexpected …".
+fn found_at(text: &str, pos: usize) -> String {
+    let rest = text.get(pos..).unwrap_or("");
+    let Some(first) = rest.chars().next() else {
+        return "end of file".into();
+    };
+    if first.is_alphanumeric() || first == '_' {
+        let word: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | ':' | '*'))
+            .take(40)
+            .collect();
+        format!("`{word}`")
+    } else if first == '"' {
+        let s: String = rest.chars().skip(1).take_while(|&c| c != '"' && c != '\n').take(40).collect();
+        format!("`\"{s}\"`")
+    } else {
+        format!("`{first}`")
+    }
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn join_or(names: &[&str]) -> String {
+    match names {
+        [] => "something else".into(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}

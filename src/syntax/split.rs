@@ -1,0 +1,132 @@
+//! Splitting a file into top-level items before parsing.
+//!
+//! pest stops at the first error. To report every syntax error of a file, the text is cut into
+//! top-level items (a line at brace depth zero that starts with `tag`, `policy`, `test` or
+//! `organization` starts a new item) and each item is parsed on its own. An unclosed brace
+//! swallows the rest of the file into one item, which then yields one error, as it should.
+
+/// Keywords that open a top-level item.
+const ITEM_KEYWORDS: [&str; 4] = ["tag", "policy", "test", "organization"];
+
+/// Byte ranges of the items of `text`, in order. Ranges that hold only blanks and comments are
+/// left out.
+pub fn split_items(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut starts = Vec::new();
+    let mut depth: usize = 0;
+    let mut i = 0;
+    let mut at_line_start = true;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'\n' => {
+                at_line_start = true;
+                i += 1;
+                continue;
+            }
+            b' ' | b'\t' | b'\r' => {
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        if at_line_start && depth == 0 && starts_item(&text[i..]) {
+            starts.push(i);
+        }
+        at_line_start = false;
+        match b {
+            b'#' => i = skip_to_eol(bytes, i),
+            b'/' if bytes.get(i + 1) == Some(&b'/') => i = skip_to_eol(bytes, i),
+            b'"' => i = skip_string(bytes, i),
+            b'{' => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    // Text before the first keyword is an item of its own: it is not valid, and parsing it
+    // gives the error that says what was expected.
+    if starts.first() != Some(&0) {
+        starts.insert(0, 0);
+    }
+    let mut ranges = Vec::new();
+    for (n, &start) in starts.iter().enumerate() {
+        let end = starts.get(n + 1).copied().unwrap_or(text.len());
+        if !is_blank(&text[start..end]) {
+            ranges.push((start, end));
+        }
+    }
+    ranges
+}
+
+fn starts_item(rest: &str) -> bool {
+    ITEM_KEYWORDS.iter().any(|kw| {
+        rest.strip_prefix(kw).is_some_and(|after| {
+            after
+                .chars()
+                .next()
+                .is_none_or(|c| c.is_whitespace() || c == '{' || c == '"' || c == '#')
+        })
+    })
+}
+
+fn skip_to_eol(bytes: &[u8], mut i: usize) -> usize {
+    while bytes.get(i).is_some_and(|&b| b != b'\n') {
+        i += 1;
+    }
+    i
+}
+
+fn skip_string(bytes: &[u8], mut i: usize) -> usize {
+    i += 1;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'\\' => i += 2,
+            // An unterminated string ends at the line's end, like the grammar says.
+            b'"' | b'\n' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    i
+}
+
+/// Whether a range holds only blanks and comments.
+fn is_blank(text: &str) -> bool {
+    text.lines().all(|line| {
+        let t = line.trim();
+        t.is_empty() || t.starts_with('#') || t.starts_with("//")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_items;
+
+    #[test]
+    fn test_split_items_at_top_level_keywords_only() {
+        let text = "# c\ntag a\ntag b { values \"x\" }\npolicy p {\n  require a on s:A\n}\n";
+        let items: Vec<&str> = split_items(text)
+            .into_iter()
+            .map(|(s, e)| text[s..e].trim())
+            .collect();
+        assert_eq!(items.len(), 3);
+        assert_eq!(items[0], "tag a");
+        assert!(items[2].starts_with("policy p"));
+    }
+
+    #[test]
+    fn test_split_items_keeps_unclosed_brace_together() {
+        let text = "policy p {\ntag x\npolicy q { }\n";
+        assert_eq!(split_items(text).len(), 1);
+    }
+
+    #[test]
+    fn test_split_items_keyword_inside_string_is_ignored() {
+        let text = "tag a { values \"}\n\" }\ntag b\n";
+        assert_eq!(split_items(text).len(), 2);
+    }
+}
