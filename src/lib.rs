@@ -16,5 +16,6 @@
 //! Organizations).
 
 pub mod artifact;
+pub mod catalog;
 pub mod model;
 pub mod source;
