@@ -16,6 +16,7 @@
 //! Organizations).
 
 pub mod artifact;
+pub mod catalog;
 pub mod model;
 pub mod source;
 pub mod ast;

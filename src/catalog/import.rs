@@ -1,0 +1,287 @@
+//! Importer for AWS's service-reference JSON (one document per service prefix).
+//!
+//! Input: a directory of `<prefix>.json` files in the format served by
+//! `https://servicereference.us-east-1.amazonaws.com/v1/<prefix>/<prefix>.json`.
+//! Output: a [`Catalog`] holding only what the compiler uses: per action its tag condition keys
+//! and the tagging-only flag, per service the tagging actions, the create-context key and ARN
+//! patterns of the resource types that some action's tag keys are scoped to.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::{ActionInfo, Catalog, CatalogError, Service, TagSupport};
+
+/// The schema version of current service documents; older ones are stale copies of services
+/// AWS has dropped from its index (the mirror never deletes files).
+const CURRENT_VERSION: &str = "v1.4";
+
+/// The three global tag condition keys, in the only spelling the data uses.
+pub(crate) const REQUEST_TAG: &str = "aws:RequestTag/${TagKey}";
+pub(crate) const TAG_KEYS: &str = "aws:TagKeys";
+pub(crate) const RESOURCE_TAG: &str = "aws:ResourceTag/${TagKey}";
+
+/// The name of the optional file in a catalog directory that records the data date.
+pub const DATE_FILE: &str = "DATE";
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawService {
+    name: String,
+    #[serde(default)]
+    version: Option<String>,
+    actions: Vec<RawAction>,
+    #[serde(default)]
+    resources: Vec<RawResource>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawAction {
+    name: String,
+    #[serde(default)]
+    action_condition_keys: Vec<String>,
+    #[serde(default)]
+    annotations: Option<RawAnnotations>,
+    #[serde(default)]
+    resources: Vec<RawActionResource>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawAnnotations {
+    properties: RawProperties,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawProperties {
+    #[serde(default)]
+    is_tagging_only: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawActionResource {
+    name: String,
+    #[serde(default)]
+    condition_keys: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawResource {
+    name: String,
+    #[serde(default, rename = "ARNFormats")]
+    arn_formats: Vec<String>,
+    #[serde(default)]
+    condition_keys: Vec<String>,
+}
+
+/// Reads every `*.json` file of `dir` as one service document.
+///
+/// The data date comes from a `DATE` file in `dir` (written by `tagc catalog update`), or else
+/// from the newest file modification time.
+pub(crate) fn import_dir(dir: &Path) -> Result<Catalog, CatalogError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| CatalogError::io(dir, e))?;
+    let mut files: Vec<PathBuf> = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| CatalogError::io(dir, e))?;
+        let path = entry.path();
+        if path.extension().is_some_and(|x| x == "json") && path.is_file() {
+            files.push(path);
+        }
+    }
+    if files.is_empty() {
+        return Err(CatalogError::Empty {
+            path: dir.to_path_buf(),
+        });
+    }
+    files.sort();
+    let mut services = BTreeMap::new();
+    let mut newest = None;
+    for path in &files {
+        let text = std::fs::read_to_string(path).map_err(|e| CatalogError::io(path, e))?;
+        let service = parse_service(path, &text)?;
+        services.insert(service.prefix.clone(), service);
+        let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        newest = newest.max(modified);
+    }
+    let date = match std::fs::read_to_string(dir.join(DATE_FILE)) {
+        Ok(text) => text.trim().to_owned(),
+        Err(_) => newest.map_or_else(|| "unknown".to_owned(), system_time_date),
+    };
+    Ok(Catalog { date, services })
+}
+
+/// Parses one AWS service document into a [`Service`].
+pub(crate) fn parse_service(path: &Path, text: &str) -> Result<Service, CatalogError> {
+    let raw: RawService = serde_json::from_str(text).map_err(|source| {
+        if source.is_data() {
+            CatalogError::schema(path, source.to_string())
+        } else {
+            CatalogError::Json {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    })?;
+    if raw.name.is_empty() {
+        return Err(CatalogError::schema(path, "the service `Name` is empty"));
+    }
+    // Resource types whose definition carries `aws:ResourceTag`: an action scoped to such a
+    // type can be conditioned on the resource's tags even when the action entry does not
+    // repeat the key (most services declare it only on the resource type).
+    let resource_tagged: BTreeSet<&str> = raw
+        .resources
+        .iter()
+        .filter(|r| r.condition_keys.iter().any(|k| k == RESOURCE_TAG))
+        .map(|r| r.name.as_str())
+        .collect();
+
+    let mut actions: Vec<ActionInfo> = raw
+        .actions
+        .iter()
+        .map(|a| action_info(a, &resource_tagged))
+        .collect();
+    actions.sort_by(|a, b| a.name.cmp(&b.name));
+    actions.dedup_by(|a, b| a.name == b.name);
+
+    let tagging_actions: Vec<String> = actions
+        .iter()
+        .filter(|a| a.tagging_only)
+        .map(|a| a.name.clone())
+        .collect();
+
+    // The service-specific key that tells a standalone tagging call from one made as part of a
+    // create call (`ec2:CreateAction`, `sagemaker:TaggingAction`, ...), found on the tagging
+    // actions themselves.
+    let wanted = [
+        format!("{}:CreateAction", raw.name),
+        format!("{}:TaggingAction", raw.name),
+    ];
+    let create_context_key = raw
+        .actions
+        .iter()
+        .filter(|a| {
+            a.annotations
+                .as_ref()
+                .is_some_and(|x| x.properties.is_tagging_only)
+        })
+        .flat_map(|a| {
+            a.action_condition_keys
+                .iter()
+                .chain(a.resources.iter().flat_map(|r| r.condition_keys.iter()))
+        })
+        .find(|k| wanted.contains(k))
+        .cloned();
+
+    // Keep ARN patterns only for resource types some action's tag keys are scoped to: those
+    // are the ones a generated statement may need as `Resource`.
+    let mut referenced: BTreeSet<&str> = BTreeSet::new();
+    for a in &actions {
+        for support in [&a.request_tag, &a.tag_keys, &a.resource_tag] {
+            if let TagSupport::Resources(types) = support {
+                referenced.extend(types.iter().map(String::as_str));
+            }
+        }
+    }
+    let resources = raw
+        .resources
+        .iter()
+        .filter(|r| referenced.contains(r.name.as_str()))
+        .map(|r| {
+            (
+                r.name.clone(),
+                r.arn_formats.iter().map(|f| arn_pattern(f)).collect(),
+            )
+        })
+        .collect();
+
+    Ok(Service {
+        prefix: raw.name.clone(),
+        deprecated: raw.version.as_deref() != Some(CURRENT_VERSION),
+        actions,
+        tagging_actions,
+        create_context_key,
+        resources,
+    })
+}
+
+/// The tag support of one action; `resource_tagged` lists the service's resource types whose
+/// definition carries `aws:ResourceTag`.
+fn action_info(a: &RawAction, resource_tagged: &BTreeSet<&str>) -> ActionInfo {
+    // `aws:RequestTag` and `aws:TagKeys` are read only from the action and its own resource
+    // entries: some services list `aws:RequestTag` on resource-type definitions, which would
+    // wrongly make every read of that type "tag-capable" (3,028 actions instead of AWS's 2,285).
+    let support = |key: &str, also_defined: bool| -> TagSupport {
+        if a.action_condition_keys.iter().any(|k| k == key) {
+            return TagSupport::Action;
+        }
+        let types: BTreeSet<&str> = a
+            .resources
+            .iter()
+            .filter(|r| {
+                r.condition_keys.iter().any(|k| k == key)
+                    || (also_defined && resource_tagged.contains(r.name.as_str()))
+            })
+            .map(|r| r.name.as_str())
+            .collect();
+        if types.is_empty() {
+            TagSupport::No
+        } else {
+            TagSupport::Resources(types.into_iter().map(str::to_owned).collect())
+        }
+    };
+    ActionInfo {
+        name: a.name.clone(),
+        request_tag: support(REQUEST_TAG, false),
+        tag_keys: support(TAG_KEYS, false),
+        resource_tag: support(RESOURCE_TAG, true),
+        tagging_only: a
+            .annotations
+            .as_ref()
+            .is_some_and(|x| x.properties.is_tagging_only),
+    }
+}
+
+/// Replaces every `${Placeholder}` of an ARN template with `*`.
+pub(crate) fn arn_pattern(template: &str) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find('}') else {
+            // An unterminated placeholder: keep the text as it is.
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        out.push('*');
+        rest = &rest[start + end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Formats a file time as a UTC `YYYY-MM-DD` date.
+fn system_time_date(time: std::time::SystemTime) -> String {
+    let secs = time
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    civil_date(secs / 86_400)
+}
+
+/// Days since 1970-01-01 to a `YYYY-MM-DD` string (Howard Hinnant's `civil_from_days`).
+pub(crate) fn civil_date(days: u64) -> String {
+    let z = i64::try_from(days).unwrap_or(0) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}

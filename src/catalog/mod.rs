@@ -1,0 +1,279 @@
+//! AWS's action catalog: which IAM actions exist and which of them can carry tags.
+//!
+//! Input: AWS's service-reference JSON (one document per service prefix, imported by
+//! [`Catalog::import_dir`]) or the compact file committed in `data/catalog.json` (parsed once by
+//! [`Catalog::builtin`]).
+//! Output: a [`Catalog`] the check stage queries: does `service:Action` exist, what does
+//! `service:Create*` expand to, can this action carry `aws:RequestTag` at creation, and "did you
+//! mean" suggestions.
+//!
+//! The rule for tag support follows `shared/catalog-notes.md` §3: a key counts when it is in the
+//! action's `ActionConditionKeys` ([`TagSupport::Action`]) or, failing that, in the
+//! `ConditionKeys` of some of the action's resource entries ([`TagSupport::Resources`]; all of
+//! EC2 works this way). For `aws:ResourceTag` the resource-type definitions count too, because
+//! most services declare that key only there.
+
+mod compact;
+pub mod error;
+mod import;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::OnceLock;
+
+pub use error::CatalogError;
+pub use import::DATE_FILE;
+
+use crate::model::wildcard_match;
+
+/// The committed compact catalog (see [`compact`] for the format).
+const BUILTIN_JSON: &str = include_str!("data/catalog.json");
+
+/// The catalog of AWS services and their actions, as far as tagging is concerned
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Catalog {
+    /// Date of the AWS data, `YYYY-MM-DD` (for the built-in catalog, `2026-08-22`)
+    pub date: String,
+    /// Services by prefix (`sagemaker`, `ec2`, …)
+    pub services: BTreeMap<String, Service>,
+}
+
+/// One AWS service (one service-reference document)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    /// The IAM service prefix, e.g. `sagemaker`
+    pub prefix: String,
+    /// True for stale documents (schema version other than `v1.4`), most likely services AWS
+    /// has dropped
+    pub deprecated: bool,
+    /// Actions sorted by name
+    pub actions: Vec<ActionInfo>,
+    /// Names of the tagging-only actions (`IsTaggingOnly`), e.g. `["AddTags", "DeleteTags"]`
+    pub tagging_actions: Vec<String>,
+    /// The service-specific key on the tagging actions that is set when tagging happens as part
+    /// of a create call, e.g. `ec2:CreateAction` or `sagemaker:TaggingAction`
+    pub create_context_key: Option<String>,
+    /// Resource type to ARN patterns (placeholders replaced by `*`), kept only for resource
+    /// types that some action's tag keys are scoped to
+    pub resources: BTreeMap<String, Vec<String>>,
+}
+
+/// One IAM action and its tag condition keys
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionInfo {
+    /// The action name in AWS's casing, e.g. `CreateTrainingJob`
+    pub name: String,
+    /// Support for `aws:RequestTag/${TagKey}`
+    pub request_tag: TagSupport,
+    /// Support for `aws:TagKeys`
+    pub tag_keys: TagSupport,
+    /// Support for `aws:ResourceTag/${TagKey}`
+    pub resource_tag: TagSupport,
+    /// True for tagging-only actions (`IsTaggingOnly`)
+    pub tagging_only: bool,
+}
+
+/// Where an action supports a tag condition key
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum TagSupport {
+    /// Not supported
+    #[default]
+    No,
+    /// Supported for the action as a whole (`ActionConditionKeys`)
+    Action,
+    /// Supported only for these resource types of the action (sorted), e.g. EC2 `RunInstances`
+    /// carries request tags on `instance` and `volume` but not on `image`
+    Resources(Vec<String>),
+}
+
+impl TagSupport {
+    /// True when the key is supported at all, for the action or for some resource type
+    pub fn any(&self) -> bool {
+        !matches!(self, Self::No)
+    }
+
+    /// The resource types the key is limited to, or `None` when it is not limited
+    pub fn resource_types(&self) -> Option<&[String]> {
+        match self {
+            Self::Resources(types) => Some(types),
+            Self::No | Self::Action => None,
+        }
+    }
+}
+
+impl ActionInfo {
+    /// True when the action accepts `aws:RequestTag` or `aws:TagKeys` somewhere, i.e. a call
+    /// can pass tags that a policy can inspect
+    pub fn can_carry_tags(&self) -> bool {
+        self.request_tag.any() || self.tag_keys.any()
+    }
+}
+
+impl Service {
+    /// The action named `name`, compared case-insensitively as IAM does
+    pub fn action(&self, name: &str) -> Option<&ActionInfo> {
+        self.actions
+            .iter()
+            .find(|a| a.name.eq_ignore_ascii_case(name))
+    }
+}
+
+impl Catalog {
+    /// The catalog built into tagc, parsed once from the committed data file
+    ///
+    /// The embedded file is checked by a unit test; should it ever fail to parse, this returns
+    /// an empty catalog rather than panicking, and [`Catalog::try_builtin`] gives the error.
+    pub fn builtin() -> &'static Catalog {
+        static BUILTIN: OnceLock<Catalog> = OnceLock::new();
+        BUILTIN.get_or_init(|| {
+            Self::try_builtin().unwrap_or_else(|_| Catalog {
+                date: "unknown".to_owned(),
+                services: BTreeMap::new(),
+            })
+        })
+    }
+
+    /// Parses the embedded data file afresh, reporting any error
+    pub fn try_builtin() -> Result<Catalog, CatalogError> {
+        compact::from_compact_json(Path::new("<built-in catalog>"), BUILTIN_JSON)
+    }
+
+    /// Reads a directory of AWS service-reference JSON files, one per service
+    ///
+    /// The data date is read from a `DATE` file in the directory when there is one, else it is
+    /// the newest file's modification date.
+    pub fn import_dir(dir: &Path) -> Result<Catalog, CatalogError> {
+        import::import_dir(dir)
+    }
+
+    /// Loads `--catalog PATH`: a directory of AWS JSON files, or a compact catalog file
+    pub fn load(path_or_dir: &Path) -> Result<Catalog, CatalogError> {
+        if path_or_dir.is_dir() {
+            return Self::import_dir(path_or_dir);
+        }
+        let text =
+            std::fs::read_to_string(path_or_dir).map_err(|e| CatalogError::io(path_or_dir, e))?;
+        compact::from_compact_json(path_or_dir, &text)
+    }
+
+    /// Parses a catalog in the compact format; `origin` only names the source in errors
+    pub fn from_compact_json(origin: &Path, text: &str) -> Result<Catalog, CatalogError> {
+        compact::from_compact_json(origin, text)
+    }
+
+    /// The compact, deterministic JSON form committed as the built-in catalog
+    pub fn to_compact_json(&self) -> String {
+        compact::to_compact_json(self)
+    }
+
+    /// The service with this prefix (compared case-insensitively)
+    pub fn service(&self, prefix: &str) -> Option<&Service> {
+        self.services.get(prefix).or_else(|| {
+            self.services
+                .values()
+                .find(|s| s.prefix.eq_ignore_ascii_case(prefix))
+        })
+    }
+
+    /// The action `service:name`, with `name` compared case-insensitively
+    pub fn action(&self, service: &str, name: &str) -> Option<&ActionInfo> {
+        self.service(service)?.action(name)
+    }
+
+    /// The actions of `service` matching `pattern` (`*` and `?` wildcards, case-insensitive),
+    /// in name order; empty when the service is unknown or nothing matches
+    pub fn expand(&self, service: &str, pattern: &str) -> Vec<&ActionInfo> {
+        self.service(service).map_or_else(Vec::new, |s| {
+            s.actions
+                .iter()
+                .filter(|a| wildcard_match(pattern, &a.name, true))
+                .collect()
+        })
+    }
+
+    /// The known service prefix closest to `prefix`, for "did you mean" help
+    pub fn suggest_service(&self, prefix: &str) -> Option<&str> {
+        let current = self.services.values().filter(|s| !s.deprecated);
+        closest(prefix, current.map(|s| s.prefix.as_str()))
+    }
+
+    /// The action of `service` closest to `name`, for "did you mean" help
+    pub fn suggest_action(&self, service: &str, name: &str) -> Option<String> {
+        let s = self.service(service)?;
+        closest(name, s.actions.iter().map(|a| a.name.as_str())).map(str::to_owned)
+    }
+
+    /// True when `service:name` exists and accepts `aws:RequestTag` or `aws:TagKeys`
+    pub fn can_carry_tags_at_create(&self, service: &str, name: &str) -> bool {
+        self.action(service, name)
+            .is_some_and(ActionInfo::can_carry_tags)
+    }
+
+    /// Up to `n` actions of `service` that can carry tags, most similar to `name` first: for
+    /// the "this action cannot carry tags" error (`StartNotebookInstance` →
+    /// `CreateNotebookInstance`)
+    pub fn nearby_taggable(&self, service: &str, name: &str, n: usize) -> Vec<String> {
+        let Some(s) = self.service(service) else {
+            return Vec::new();
+        };
+        let target = name.to_ascii_lowercase();
+        let target_noun = noun(&target);
+        let mut scored: Vec<(f64, &str)> = s
+            .actions
+            .iter()
+            .filter(|a| a.can_carry_tags() && !a.name.eq_ignore_ascii_case(name))
+            .map(|a| {
+                let lower = a.name.to_ascii_lowercase();
+                // Half the weight on the whole name, half on the part after the verb, so that
+                // `StartPipelineExecution` ranks `CreatePipeline` above `StartSession`.
+                let score = strsim::jaro_winkler(&target, &lower) / 2.0
+                    + strsim::jaro_winkler(target_noun, noun(&lower)) / 2.0;
+                (score, a.name.as_str())
+            })
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+        scored
+            .into_iter()
+            .take(n)
+            .map(|(_, name)| name.to_owned())
+            .collect()
+    }
+
+    /// Number of actions over all services
+    pub fn action_count(&self) -> usize {
+        self.services.values().map(|s| s.actions.len()).sum()
+    }
+}
+
+/// A lowercase action name without its leading verb: `createtrainingjob` → `trainingjob`.
+fn noun(lower: &str) -> &str {
+    const VERBS: [&str; 12] = [
+        "create", "start", "run", "delete", "update", "describe", "list", "get", "put", "stop",
+        "register", "import",
+    ];
+    VERBS
+        .iter()
+        .find_map(|v| lower.strip_prefix(v))
+        .filter(|rest| !rest.is_empty())
+        .unwrap_or(lower)
+}
+
+/// The candidate closest to `input` by edit distance (case-insensitive), if close enough to be
+/// a plausible typo: at most a third of the input's length, and at least 1.
+fn closest<'a>(input: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = input.to_ascii_lowercase();
+    let limit = (lower.chars().count() / 3).max(1);
+    candidates
+        .map(|c| {
+            (
+                strsim::damerau_levenshtein(&lower, &c.to_ascii_lowercase()),
+                c,
+            )
+        })
+        .filter(|(d, _)| *d <= limit)
+        .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests;

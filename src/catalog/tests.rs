@@ -1,0 +1,257 @@
+//! Unit tests of the catalog against the full AWS data in `../shared/data`.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use super::*;
+
+/// The AWS service-reference files (CI checks out `shared` beside the repository).
+const AWS_DIR: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/data/aws-service-reference"
+);
+
+/// The data date of the shared snapshot (the mirror commit date), which the files do not carry.
+const DATA_DATE: &str = "2026-08-22";
+
+/// A fresh import of the shared data, done once per test binary.
+fn fresh() -> &'static Catalog {
+    static FRESH: OnceLock<Catalog> = OnceLock::new();
+    FRESH.get_or_init(|| {
+        let dir = Path::new(AWS_DIR);
+        assert!(
+            dir.is_dir(),
+            "the AWS data is missing: expected `{AWS_DIR}` (check out `shared` beside the repository)"
+        );
+        let mut catalog = Catalog::import_dir(dir).expect("import of the shared AWS data");
+        catalog.date = DATA_DATE.to_owned();
+        catalog
+    })
+}
+
+#[test]
+fn test_builtin_matches_fresh_import() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/catalog/data/catalog.json");
+    // `TAGC_UPDATE_CATALOG=1 cargo test` regenerates the committed file.
+    if std::env::var_os("TAGC_UPDATE_CATALOG").is_some() {
+        std::fs::write(path, fresh().to_compact_json()).unwrap();
+    }
+    let builtin = Catalog::try_builtin().expect("the embedded catalog parses");
+    assert_eq!(builtin.date, DATA_DATE);
+    assert!(
+        builtin == *fresh(),
+        "src/catalog/data/catalog.json is out of date: run `TAGC_UPDATE_CATALOG=1 cargo test --no-default-features --lib catalog`"
+    );
+    assert_eq!(Catalog::builtin(), fresh());
+}
+
+#[test]
+fn test_compact_round_trip_is_identical() {
+    let text = fresh().to_compact_json();
+    let back = Catalog::from_compact_json(Path::new("x"), &text).unwrap();
+    assert_eq!(&back, fresh());
+    assert_eq!(back.to_compact_json(), text);
+    assert!(
+        text.len() < 2_000_000,
+        "compact catalog is {} bytes",
+        text.len()
+    );
+}
+
+#[test]
+fn test_counts_from_catalog_notes() {
+    let c = fresh();
+    assert_eq!(c.services.len(), 466);
+    assert_eq!(c.action_count(), 21_983);
+    assert_eq!(c.services.values().filter(|s| s.deprecated).count(), 8);
+    let all = || c.services.values().flat_map(|s| s.actions.iter());
+    assert_eq!(all().filter(|a| a.request_tag.any()).count(), 2_285);
+    assert_eq!(
+        all()
+            .filter(|a| matches!(a.request_tag, TagSupport::Resources(_)))
+            .count(),
+        170
+    );
+    assert_eq!(all().filter(|a| a.tag_keys.any()).count(), 2_626);
+    assert_eq!(
+        all()
+            .filter(|a| a.request_tag.any() && a.tag_keys.any())
+            .count(),
+        2_279
+    );
+    let ec2_resource_only = c.services["ec2"]
+        .actions
+        .iter()
+        .filter(|a| matches!(a.request_tag, TagSupport::Resources(_)))
+        .count();
+    assert_eq!(ec2_resource_only, 109);
+}
+
+#[test]
+fn test_sagemaker_create_and_start_actions() {
+    let c = fresh();
+    let mut created = c.expand("sagemaker", "Create*");
+    created.extend(c.expand("sagemaker", "start*"));
+    assert_eq!(created.len(), 84);
+    let taggable = created.iter().filter(|a| a.can_carry_tags()).count();
+    assert_eq!(taggable, 65);
+    assert_eq!(created.len() - taggable, 19);
+    assert!(
+        created
+            .iter()
+            .all(|a| a.request_tag.any() == a.tag_keys.any())
+    );
+    assert!(c.can_carry_tags_at_create("sagemaker", "CreateTrainingJob"));
+    assert!(c.can_carry_tags_at_create("SageMaker", "createtrainingjob"));
+    assert!(!c.can_carry_tags_at_create("sagemaker", "StartPipelineExecution"));
+    assert!(!c.can_carry_tags_at_create("sagemaker", "NoSuchAction"));
+}
+
+#[test]
+fn test_expand_wildcards() {
+    let c = fresh();
+    let names: Vec<&str> = c
+        .expand("sagemaker", "CreateTrainingJo?")
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect();
+    assert_eq!(names, ["CreateTrainingJob"]);
+    assert!(c.expand("nosuchservice", "*").is_empty());
+    assert_eq!(c.expand("sqs", "*").len(), 20);
+}
+
+#[test]
+fn test_ec2_run_instances_request_tags_only_on_some_resources() {
+    let c = fresh();
+    let run = c.action("ec2", "RunInstances").unwrap();
+    assert_eq!(
+        run.request_tag,
+        TagSupport::Resources(
+            [
+                "instance",
+                "network-interface",
+                "secondary-interface",
+                "spot-instances-request",
+                "volume"
+            ]
+            .map(String::from)
+            .to_vec()
+        )
+    );
+    let ec2 = c.service("ec2").unwrap();
+    assert_eq!(ec2.resources["instance"], ["arn:*:ec2:*:*:instance/*"]);
+    assert_eq!(ec2.tagging_actions, ["CreateTags", "DeleteTags"]);
+}
+
+#[test]
+fn test_create_context_keys_and_tagging_actions() {
+    let c = fresh();
+    let sm = c.service("sagemaker").unwrap();
+    assert_eq!(
+        sm.create_context_key.as_deref(),
+        Some("sagemaker:TaggingAction")
+    );
+    assert_eq!(sm.tagging_actions, ["AddTags", "DeleteTags"]);
+    assert_eq!(
+        c.service("ec2").unwrap().create_context_key.as_deref(),
+        Some("ec2:CreateAction")
+    );
+    assert_eq!(c.service("sqs").unwrap().create_context_key, None);
+    assert_eq!(
+        c.service("sqs").unwrap().tagging_actions,
+        ["TagQueue", "UntagQueue"]
+    );
+    let add = c.action("sagemaker", "AddTags").unwrap();
+    assert!(add.tagging_only);
+    assert_eq!(add.request_tag, TagSupport::Action);
+}
+
+#[test]
+fn test_resource_tag_from_resource_type_definitions() {
+    let c = fresh();
+    // sqs:SendMessage declares no tag keys itself; its `queue` resource type does.
+    let send = c.action("sqs", "SendMessage").unwrap();
+    assert_eq!(
+        send.resource_tag,
+        TagSupport::Resources(vec!["queue".into()])
+    );
+    assert!(!send.can_carry_tags());
+    assert_eq!(
+        c.service("sqs").unwrap().resources["queue"],
+        ["arn:*:sqs:*:*:*"]
+    );
+}
+
+#[test]
+fn test_suggestions() {
+    let c = fresh();
+    assert_eq!(
+        c.suggest_action("sagemaker", "CreateTraningJob").as_deref(),
+        Some("CreateTrainingJob")
+    );
+    assert_eq!(c.suggest_service("sagemakr"), Some("sagemaker"));
+    assert_eq!(c.suggest_service("zzzzzzzzzzzz"), None);
+    assert_eq!(c.suggest_action("sagemaker", "Frobnicate"), None);
+    let near = c.nearby_taggable("sagemaker", "StartNotebookInstance", 3);
+    assert_eq!(
+        near.first().map(String::as_str),
+        Some("CreateNotebookInstance")
+    );
+    assert!(near.len() == 3);
+    let near = c.nearby_taggable("sagemaker", "StartPipelineExecution", 1);
+    assert_eq!(near, ["CreatePipeline"]);
+}
+
+#[test]
+fn test_stale_services_are_deprecated() {
+    let c = fresh();
+    assert!(c.service("deeplens").unwrap().deprecated);
+    assert!(!c.service("sagemaker").unwrap().deprecated);
+}
+
+#[test]
+fn test_arn_pattern_and_dates() {
+    assert_eq!(
+        import::arn_pattern("arn:${Partition}:ec2:${Region}:${Account}:instance/${InstanceId}"),
+        "arn:*:ec2:*:*:instance/*"
+    );
+    assert_eq!(import::arn_pattern("arn:${broken"), "arn:${broken");
+    assert_eq!(import::civil_date(0), "1970-01-01");
+    assert_eq!(import::civil_date(20_687), "2026-08-22");
+}
+
+#[test]
+fn test_load_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = Catalog::load(dir.path()).unwrap_err();
+    assert!(matches!(err, CatalogError::Empty { .. }));
+    let file = dir.path().join("bad.json");
+    std::fs::write(&file, "{").unwrap();
+    assert!(matches!(
+        Catalog::load(&file).unwrap_err(),
+        CatalogError::Json { .. }
+    ));
+    std::fs::write(&file, r#"{"Name": "x"}"#).unwrap();
+    assert!(matches!(
+        Catalog::import_dir(dir.path()).unwrap_err(),
+        CatalogError::Schema { .. }
+    ));
+    assert!(matches!(
+        Catalog::load(&dir.path().join("missing")).unwrap_err(),
+        CatalogError::Io { .. }
+    ));
+}
+
+#[test]
+fn test_import_reads_date_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        Path::new(AWS_DIR).join("sqs.json"),
+        dir.path().join("sqs.json"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join(DATE_FILE), "2030-01-02\n").unwrap();
+    let c = Catalog::load(dir.path()).unwrap();
+    assert_eq!(c.date, "2030-01-02");
+    assert_eq!(c.services["sqs"], fresh().services["sqs"]);
+}
