@@ -1,0 +1,820 @@
+//! The check stage: syntax trees to the checked [`Project`].
+//!
+//! Input: the parsed files of one project and the AWS [`Catalog`]. Output: the project with every
+//! name resolved and every action pattern expanded, plus every error and warning found — all of
+//! them, in every file, because a user fixing rules wants the whole list at once.
+//!
+//! What is checked: tag keys and values against AWS's rules; names (unknown, duplicate, or
+//! differing only in case); action patterns against the catalog (unknown services and actions,
+//! with "did you mean", and tag requirements on actions that can never carry tags); ARNs,
+//! targets and resource types; rules that conflict once attached.
+
+mod error;
+mod suggest;
+
+use std::collections::BTreeMap;
+
+pub use error::{CheckError, CheckErrorKind};
+pub use suggest::did_you_mean;
+
+use crate::ast::{self, Item, PolicyStmt, Spanned, TargetRef, Text};
+use crate::catalog::{Catalog, TagSupport};
+use crate::model::{
+    Action, DEFAULT_PRINCIPAL, Expansion, LimitsProfile, OnlyDeclared, Policy, Project, Protect,
+    Request, Require, ResourceRule, ScpStrategy, Settings, TagDef, TaggingOnCreate, Target,
+    TestCase,
+};
+use crate::source::Loc;
+
+/// Check the parsed files of one project. The project is complete only when no returned
+/// diagnostic is an error.
+pub fn check(files: &[ast::File], catalog: &Catalog) -> (Project, Vec<CheckError>) {
+    let mut cx = Checker {
+        catalog,
+        errors: Vec::new(),
+        project: Project::default(),
+    };
+    let items: Vec<&Item> = files.iter().flat_map(|f| &f.items).collect();
+    for item in &items {
+        if let Item::Tag(t) = item {
+            cx.check_tag(t);
+        }
+    }
+    let mut org_seen: Option<Loc> = None;
+    for item in &items {
+        match item {
+            Item::Policy(p) => cx.check_policy(p),
+            Item::Test(t) => cx.check_test(t),
+            Item::Organization(o) => {
+                if let Some(first) = &org_seen {
+                    cx.push(
+                        CheckError::new(
+                            CheckErrorKind::DuplicateStatement("organization".into()),
+                            o.loc.clone(),
+                        )
+                        .with_related(first, "first given here"),
+                    );
+                } else {
+                    org_seen = Some(o.loc.clone());
+                }
+                cx.check_org(o);
+            }
+            Item::Tag(_) => {}
+        }
+    }
+    cx.check_conflicts();
+    (cx.project, cx.errors)
+}
+
+struct Checker<'c> {
+    catalog: &'c Catalog,
+    errors: Vec<CheckError>,
+    project: Project,
+}
+
+impl Checker<'_> {
+    fn push(&mut self, e: CheckError) {
+        self.errors.push(e);
+    }
+
+    fn err(&mut self, kind: CheckErrorKind, loc: &Loc) {
+        self.errors.push(CheckError::new(kind, loc.clone()));
+    }
+
+    // ---- tags ----
+
+    fn check_tag(&mut self, t: &ast::TagDecl) {
+        let key = &t.name.value;
+        if let Some(reason) = invalid_key(key) {
+            self.err(
+                CheckErrorKind::InvalidTagKey {
+                    key: key.clone(),
+                    reason,
+                },
+                &t.name.loc,
+            );
+        }
+        if let Some(prev) = self.project.tags.iter().find(|d| d.key == *key) {
+            let e = CheckError::new(CheckErrorKind::DuplicateTag(key.clone()), t.name.loc.clone())
+                .with_related(&prev.loc, "first declared here");
+            self.push(e);
+            return;
+        }
+        if let Some(prev) = self
+            .project
+            .tags
+            .iter()
+            .find(|d| d.key.eq_ignore_ascii_case(key) || d.key.to_lowercase() == key.to_lowercase())
+        {
+            let e = CheckError::new(
+                CheckErrorKind::TagCaseConflict(prev.key.clone(), key.clone()),
+                t.name.loc.clone(),
+            )
+            .with_related(&prev.loc, "the other tag");
+            self.push(e);
+            return;
+        }
+        for (n, desc) in t.descriptions.iter().enumerate().skip(1) {
+            let _ = n;
+            self.push(
+                CheckError::new(CheckErrorKind::DuplicateStatement("description".into()), desc.loc.clone())
+                    .with_related(&t.descriptions[0].loc, "first given here"),
+            );
+        }
+        if let Some(second) = t.exact_case.get(1) {
+            self.push(
+                CheckError::new(CheckErrorKind::DuplicateStatement("exact-case".into()), second.clone())
+                    .with_related(&t.exact_case[0], "first given here"),
+            );
+        }
+        let mut values: Option<Vec<String>> = None;
+        for (n, stmt) in t.values.iter().enumerate() {
+            if n > 0 {
+                self.push(
+                    CheckError::new(CheckErrorKind::DuplicateStatement("values".into()), stmt.loc.clone())
+                        .with_related(&t.values[0].loc, "first given here"),
+                );
+                continue;
+            }
+            let mut list: Vec<String> = Vec::new();
+            for v in &stmt.value {
+                if let Some(reason) = invalid_value(&v.value) {
+                    self.err(
+                        CheckErrorKind::InvalidTagValue {
+                            value: v.value.clone(),
+                            reason,
+                        },
+                        &v.loc,
+                    );
+                } else if v.value.matches('*').count() > 1 {
+                    self.err(CheckErrorKind::TooManyWildcards(v.value.clone()), &v.loc);
+                }
+                if list.contains(&v.value) {
+                    self.err(CheckErrorKind::DuplicateValue(v.value.clone()), &v.loc);
+                } else {
+                    list.push(v.value.clone());
+                }
+            }
+            values = Some(list);
+        }
+        self.project.tags.push(TagDef {
+            key: key.clone(),
+            values,
+            exact_case: !t.exact_case.is_empty(),
+            loc: t.name.loc.clone(),
+        });
+    }
+
+    /// Resolve a list of tag references: each must name a declared tag, in its exact casing.
+    fn resolve_tags(&mut self, refs: &[Text]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for r in refs {
+            let name = &r.value;
+            if self.project.tag(name).is_none() {
+                let candidates: Vec<&str> = self.project.tags.iter().map(|t| t.key.as_str()).collect();
+                let mut e = CheckError::new(CheckErrorKind::UnknownTag(name.clone()), r.loc.clone());
+                if let Some(s) = did_you_mean(name, candidates) {
+                    e = e.with_help(format!("did you mean `{s}`?"));
+                }
+                self.push(e);
+                continue;
+            }
+            if out.contains(name) {
+                self.err(CheckErrorKind::DuplicateInList(name.clone()), &r.loc);
+                continue;
+            }
+            out.push(name.clone());
+        }
+        out
+    }
+
+    // ---- actions ----
+
+    /// Expand one action pattern. `need` selects the tag key the rule relies on: actions
+    /// without it are left out of a pattern's expansion, and are an error when named exactly.
+    fn expand_action(&mut self, text: &Text, need: Need, rule: &str) -> Option<(Vec<Action>, Expansion)> {
+        let Some((service, pattern)) = split_action(&text.value) else {
+            self.err(CheckErrorKind::MalformedAction(text.value.clone()), &text.loc);
+            return None;
+        };
+        let Some(svc) = self.catalog.service(service) else {
+            let mut e = CheckError::new(CheckErrorKind::UnknownService(service.to_owned()), text.loc.clone());
+            if let Some(s) = self.catalog.suggest_service(service) {
+                e = e.with_help(format!("did you mean `{s}`?"));
+            }
+            self.push(e);
+            return None;
+        };
+        let wildcard = pattern.contains('*') || pattern.contains('?');
+        let matched = self.catalog.expand(service, pattern);
+        if matched.is_empty() {
+            if wildcard {
+                self.err(CheckErrorKind::NoMatchingAction(text.value.clone()), &text.loc);
+            } else {
+                let mut e = CheckError::new(CheckErrorKind::UnknownAction(text.value.clone()), text.loc.clone());
+                if let Some(s) = self.catalog.suggest_action(service, pattern) {
+                    e = e.with_help(format!("did you mean `{service}:{s}`?"));
+                }
+                self.push(e);
+            }
+            return None;
+        }
+        let mut actions = Vec::new();
+        for info in &matched {
+            let support = match need {
+                Need::RequestTag => &info.request_tag,
+                Need::TagKeys => &info.tag_keys,
+            };
+            let resources = match support {
+                TagSupport::No => continue,
+                TagSupport::Action => Vec::new(),
+                TagSupport::Resources(types) => types
+                    .iter()
+                    .flat_map(|t| svc.resources.get(t).cloned().unwrap_or_default())
+                    .collect(),
+            };
+            actions.push(Action {
+                service: svc.prefix.clone(),
+                name: info.name.clone(),
+                resources,
+            });
+        }
+        if actions.is_empty() {
+            let full = format!("{service}:{pattern}");
+            let kind = if wildcard {
+                CheckErrorKind::PatternCannotCarryTags(full)
+            } else {
+                CheckErrorKind::CannotCarryTags(format!("{}:{}", svc.prefix, matched.first().map_or(pattern, |a| a.name.as_str())))
+            };
+            let near = self.catalog.nearby_taggable(service, pattern, 5);
+            let mut e = CheckError::new(kind, text.loc.clone());
+            if !near.is_empty() {
+                let list: Vec<String> = near.iter().map(|n| format!("`{n}`")).collect();
+                e = e.with_help(format!(
+                    "a tag requirement here would deny every call; actions nearby that can carry tags: {}",
+                    list.join(", ")
+                ));
+            }
+            self.push(e);
+            return None;
+        }
+        let expansion = Expansion {
+            rule: rule.to_owned(),
+            pattern: text.value.clone(),
+            actions: actions.iter().map(Action::full_name).collect(),
+        };
+        Some((actions, expansion))
+    }
+
+    fn expand_list(&mut self, list: &[Text], need: Need, rule: &str, expansions: &mut Vec<Expansion>) -> Vec<Action> {
+        let mut out: Vec<Action> = Vec::new();
+        let mut seen: Vec<&str> = Vec::new();
+        for text in list {
+            if seen.contains(&text.value.as_str()) {
+                self.err(CheckErrorKind::DuplicateInList(text.value.clone()), &text.loc);
+                continue;
+            }
+            seen.push(&text.value);
+            if let Some((actions, expansion)) = self.expand_action(text, need, rule) {
+                expansions.push(expansion);
+                for a in actions {
+                    if !out.contains(&a) {
+                        out.push(a);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    // ---- policies ----
+
+    #[expect(clippy::too_many_lines, reason = "one arm per statement kind reads best in one place")]
+    fn check_policy(&mut self, p: &ast::PolicyDecl) {
+        let name = p.name.value.clone();
+        if let Some(prev) = self.project.policies.iter().find(|q| q.name == name) {
+            let e = CheckError::new(CheckErrorKind::DuplicatePolicy(name), p.name.loc.clone())
+                .with_related(&prev.name_loc(), "first declared here");
+            self.push(e);
+            return;
+        }
+        let mut policy = Policy {
+            name: name.clone(),
+            description: None,
+            requires: Vec::new(),
+            only_declared: Vec::new(),
+            protects: Vec::new(),
+            exempt: Vec::new(),
+            enforce: Vec::new(),
+            report: Vec::new(),
+            targets: Vec::new(),
+            grant: false,
+            tagging_on_create: Vec::new(),
+            expansions: Vec::new(),
+            loc: p.loc.clone(),
+            name_loc: Some(p.name.loc.clone()),
+        };
+        let mut description_loc: Option<Loc> = None;
+        let mut grant_loc: Option<Loc> = None;
+        let mut protect_stmts: Vec<(Vec<String>, &[Text], &Loc)> = Vec::new();
+        let mut target_locs: Vec<(Target, Loc)> = Vec::new();
+        let mut enforce_stmts: Vec<(&[Text], &[Text])> = Vec::new();
+        let mut report_stmts: Vec<(&[Text], &[Text])> = Vec::new();
+        for stmt in &p.stmts {
+            match stmt {
+                PolicyStmt::Description(d) => {
+                    if let Some(first) = &description_loc {
+                        self.push(
+                            CheckError::new(CheckErrorKind::DuplicateStatement("description".into()), d.loc.clone())
+                                .with_related(first, "first given here"),
+                        );
+                    } else {
+                        description_loc = Some(d.loc.clone());
+                        policy.description = Some(d.value.clone());
+                    }
+                }
+                PolicyStmt::Require { keys, actions, .. } => {
+                    let keys = self.resolve_tags(keys);
+                    let actions = self.expand_list(actions, Need::RequestTag, "require", &mut policy.expansions);
+                    if !keys.is_empty() && !actions.is_empty() {
+                        policy.requires.push(Require { keys, actions });
+                    }
+                }
+                PolicyStmt::OnlyDeclared { actions, .. } => {
+                    let actions = self.expand_list(actions, Need::TagKeys, "only-declared-keys", &mut policy.expansions);
+                    if !actions.is_empty() {
+                        policy.only_declared.push(OnlyDeclared { actions });
+                    }
+                }
+                PolicyStmt::Protect { keys, services, loc } => {
+                    let keys = self.resolve_tags(keys);
+                    protect_stmts.push((keys, services, loc));
+                }
+                PolicyStmt::Exempt(arns) => {
+                    for arn in arns {
+                        if let Some(e) = check_principal_arn(arn) {
+                            self.push(e);
+                        }
+                        if policy.exempt.contains(&arn.value) {
+                            self.err(CheckErrorKind::DuplicateInList(arn.value.clone()), &arn.loc);
+                        } else {
+                            policy.exempt.push(arn.value.clone());
+                        }
+                    }
+                }
+                PolicyStmt::Enforce { keys, types, .. } => enforce_stmts.push((keys, types)),
+                PolicyStmt::Report { keys, types, .. } => report_stmts.push((keys, types)),
+                PolicyStmt::Attach(targets) => {
+                    for t in targets {
+                        let Some((target, loc)) = self.check_target(t) else { continue };
+                        if let Some((_, first)) = target_locs.iter().find(|(x, _)| *x == target) {
+                            self.push(
+                                CheckError::new(CheckErrorKind::DuplicateTarget(target.to_string()), loc.clone())
+                                    .with_related(first, "first listed here"),
+                            );
+                            continue;
+                        }
+                        target_locs.push((target, loc));
+                    }
+                }
+                PolicyStmt::Grant(loc) => {
+                    if let Some(first) = &grant_loc {
+                        self.push(
+                            CheckError::new(CheckErrorKind::DuplicateStatement("grant".into()), loc.clone())
+                                .with_related(first, "first given here"),
+                        );
+                    }
+                    grant_loc = Some(loc.clone());
+                    policy.grant = true;
+                }
+            }
+        }
+        for (keys, types) in enforce_stmts {
+            let keys = self.resolve_tags(keys);
+            let types = self.check_resource_types(types, Field::EnforcedFor);
+            for k in keys {
+                policy.enforce.push(ResourceRule { key: k, resource_types: types.clone() });
+            }
+        }
+        for (keys, types) in report_stmts {
+            let keys = self.resolve_tags(keys);
+            let types = self.check_resource_types(types, Field::ReportRequired);
+            for k in keys {
+                policy.report.push(ResourceRule { key: k, resource_types: types.clone() });
+            }
+        }
+        for (keys, services, loc) in protect_stmts {
+            if let Some(protect) = self.check_protect(&policy, keys, services, loc) {
+                policy.protects.push(protect);
+            }
+        }
+        policy.tagging_on_create = self.tagging_on_create(&policy);
+        policy.targets = target_locs.into_iter().map(|(t, _)| t).collect();
+        let has_rules = !p.stmts.iter().all(|s| {
+            matches!(
+                s,
+                PolicyStmt::Description(_) | PolicyStmt::Exempt(_) | PolicyStmt::Attach(_) | PolicyStmt::Grant(_)
+            )
+        });
+        if !has_rules {
+            self.err(CheckErrorKind::EmptyPolicy(name.clone()), &p.name.loc);
+        } else if policy.targets.is_empty() {
+            self.err(CheckErrorKind::NoTargets(name), &p.name.loc);
+        }
+        self.project.policies.push(policy);
+    }
+
+    fn check_protect(&mut self, policy: &Policy, keys: Vec<String>, services: &[Text], loc: &Loc) -> Option<Protect> {
+        let mut names: Vec<(String, Loc)> = Vec::new();
+        if services.is_empty() {
+            // Protect in the services whose actions this policy already governs.
+            for a in policy.requires.iter().flat_map(|r| &r.actions).chain(policy.only_declared.iter().flat_map(|o| &o.actions)) {
+                if !names.iter().any(|(n, _)| *n == a.service) {
+                    names.push((a.service.clone(), loc.clone()));
+                }
+            }
+            if names.is_empty() {
+                self.err(CheckErrorKind::ProtectWithoutServices, loc);
+                return None;
+            }
+        } else {
+            for s in services {
+                if self.catalog.service(&s.value).is_none() {
+                    let mut e = CheckError::new(CheckErrorKind::UnknownService(s.value.clone()), s.loc.clone());
+                    if let Some(sug) = self.catalog.suggest_service(&s.value) {
+                        e = e.with_help(format!("did you mean `{sug}`?"));
+                    }
+                    self.push(e);
+                } else if names.iter().any(|(n, _)| *n == s.value) {
+                    self.err(CheckErrorKind::DuplicateInList(s.value.clone()), &s.loc);
+                } else {
+                    names.push((s.value.clone(), s.loc.clone()));
+                }
+            }
+        }
+        let mut actions = Vec::new();
+        let mut context_keys: Vec<String> = Vec::new();
+        for (name, sloc) in &names {
+            let Some(svc) = self.catalog.service(name) else { continue };
+            if svc.tagging_actions.is_empty() {
+                self.err(CheckErrorKind::NoTaggingActions(name.clone()), sloc);
+                continue;
+            }
+            for ta in &svc.tagging_actions {
+                let Some(info) = svc.action(ta) else { continue };
+                if info.tag_keys.any() {
+                    actions.push(Action { service: svc.prefix.clone(), name: info.name.clone(), resources: Vec::new() });
+                } else {
+                    self.err(CheckErrorKind::TaggingActionWithoutKeys(format!("{}:{}", svc.prefix, info.name)), sloc);
+                }
+            }
+            match &svc.create_context_key {
+                Some(k) => {
+                    if !context_keys.contains(k) {
+                        context_keys.push(k.clone());
+                    }
+                }
+                None => self.err(CheckErrorKind::NoCreateContextKey(name.clone()), sloc),
+            }
+        }
+        if keys.is_empty() || actions.is_empty() {
+            return None;
+        }
+        Some(Protect { keys, actions, create_context_keys: context_keys })
+    }
+
+    fn tagging_on_create(&self, policy: &Policy) -> Vec<TaggingOnCreate> {
+        let mut out: Vec<TaggingOnCreate> = Vec::new();
+        for a in policy.requires.iter().flat_map(|r| &r.actions) {
+            let Some(svc) = self.catalog.service(&a.service) else { continue };
+            for ta in &svc.tagging_actions {
+                let Some(info) = svc.action(ta) else { continue };
+                if !info.request_tag.any() {
+                    continue;
+                }
+                let full = format!("{}:{}", svc.prefix, info.name);
+                match out.iter_mut().find(|t| t.tagging_action == full) {
+                    Some(t) => {
+                        if !t.creates.contains(&a.name) {
+                            t.creates.push(a.name.clone());
+                        }
+                    }
+                    None => out.push(TaggingOnCreate {
+                        tagging_action: full,
+                        context_key: svc.create_context_key.clone(),
+                        creates: vec![a.name.clone()],
+                    }),
+                }
+            }
+        }
+        out
+    }
+
+    fn check_resource_types(&mut self, types: &[Text], field: Field) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for t in types {
+            let v = &t.value;
+            let well_formed = v
+                .split_once(':')
+                .is_some_and(|(s, r)| !s.is_empty() && !r.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') && !r.contains(':'));
+            if !well_formed {
+                self.err(CheckErrorKind::MalformedResourceType(v.clone()), &t.loc);
+                continue;
+            }
+            if let Some(e) = field.validate(v, &t.loc) {
+                self.push(e);
+                continue;
+            }
+            if out.contains(v) {
+                self.err(CheckErrorKind::DuplicateInList(v.clone()), &t.loc);
+            } else {
+                out.push(v.clone());
+            }
+        }
+        out
+    }
+
+    fn check_target(&mut self, t: &TargetRef) -> Option<(Target, Loc)> {
+        match t {
+            TargetRef::Root(loc) => Some((Target::Root, loc.clone())),
+            TargetRef::Account(id) => {
+                if id.value.len() == 12 && id.value.chars().all(|c| c.is_ascii_digit()) {
+                    Some((Target::Account(id.value.clone()), id.loc.clone()))
+                } else {
+                    self.err(
+                        CheckErrorKind::InvalidTarget {
+                            target: id.value.clone(),
+                            reason: "an account id is 12 digits".into(),
+                        },
+                        &id.loc,
+                    );
+                    None
+                }
+            }
+            TargetRef::Ou(text) => {
+                let v = &text.value;
+                let reason = if v.starts_with("ou-") {
+                    if valid_ou_id(v) {
+                        return Some((Target::OuId(v.clone()), text.loc.clone()));
+                    }
+                    "an OU id is `ou-` then 4 to 32 and 8 to 32 lowercase letters or digits, joined by `-`"
+                } else if v.starts_with("r-") {
+                    "that is a root id: write `attach to root`"
+                } else if v == "Root" {
+                    "that is the root: write `attach to root`"
+                } else if let Some(rest) = v.strip_prefix("Root/") {
+                    let segments: Vec<&str> = rest.split('/').collect();
+                    if segments.iter().any(|s| s.is_empty() || s.chars().count() > 128) {
+                        "each OU name in the path is 1 to 128 characters"
+                    } else if segments.len() > 5 {
+                        "AWS nests OUs at most five levels under the root"
+                    } else {
+                        return Some((Target::OuPath(v.clone()), text.loc.clone()));
+                    }
+                } else {
+                    "an OU path starts at the root, as in `Root/Workloads/ML`"
+                };
+                self.err(
+                    CheckErrorKind::InvalidTarget {
+                        target: v.clone(),
+                        reason: reason.into(),
+                    },
+                    &text.loc,
+                );
+                None
+            }
+        }
+    }
+
+    /// The same key in `enforced_for` (or `report_required_tag_for`) of two policies attached
+    /// to the same target: AWS resolves such same-node conflicts by attachment order, so one
+    /// policy's list would silently win.
+    fn check_conflicts(&mut self) {
+        let mut seen: BTreeMap<(&str, String, &Target), &Policy> = BTreeMap::new();
+        let mut found = Vec::new();
+        for p in &self.project.policies {
+            for (field, rules) in [("enforced_for", &p.enforce), ("report_required_tag_for", &p.report)] {
+                let mut keys: Vec<String> = rules.iter().map(|r| r.key.to_lowercase()).collect();
+                keys.dedup();
+                for key in keys {
+                    for t in &p.targets {
+                        if let Some(other) = seen.get(&(field, key.clone(), t)) {
+                            if other.name != p.name {
+                                found.push(
+                                    CheckError::new(
+                                        CheckErrorKind::ConflictingRules(format!(
+                                            "policies `{}` and `{}` both set `{field}` for tag `{key}` at {t}",
+                                            other.name, p.name
+                                        )),
+                                        p.name_loc(),
+                                    )
+                                    .with_related(&other.name_loc(), "the other policy")
+                                    .with_help("AWS keeps the setting of whichever tag policy was attached first; set it in one policy"),
+                                );
+                            }
+                        } else {
+                            seen.insert((field, key.clone(), t), p);
+                        }
+                    }
+                }
+            }
+        }
+        self.errors.extend(found);
+    }
+
+    // ---- tests and settings ----
+
+    fn check_test(&mut self, t: &ast::TestDecl) {
+        if let Some(prev) = self.project.tests.iter().find(|x| x.name == t.name.value) {
+            let e = CheckError::new(CheckErrorKind::DuplicateTest(t.name.value.clone()), t.name.loc.clone())
+                .with_related(&prev.loc, "first declared here");
+            self.push(e);
+            return;
+        }
+        let action = self.known_action(&t.action);
+        let during = t.during.as_ref().and_then(|d| self.known_action(d));
+        if let (Some(_), Some(a)) = (&during, &action) {
+            let tagging = split_action(a).and_then(|(s, n)| self.catalog.action(s, n)).is_some_and(|i| i.tagging_only);
+            if !tagging {
+                self.err(CheckErrorKind::DuringOnNonTagging(a.clone()), &t.action.loc);
+            }
+        }
+        let principal = match &t.principal {
+            Some(p) => {
+                if let Some(e) = check_principal_arn(p) {
+                    self.push(e);
+                }
+                p.value.clone()
+            }
+            None => DEFAULT_PRINCIPAL.to_owned(),
+        };
+        let Some(action) = action else { return };
+        self.project.tests.push(TestCase {
+            name: t.name.value.clone(),
+            request: Request {
+                principal,
+                action,
+                tags: t.tags.iter().map(|(k, v)| (k.value.clone(), v.value.clone())).collect(),
+                on_create: during.and_then(|d| d.split_once(':').map(|(_, n)| n.to_owned())),
+                resource: t.resource.as_ref().map(|r| r.value.clone()),
+            },
+            expect: t.expect.value,
+            layer: t.layer.as_ref().map(|l| l.value),
+            loc: t.name.loc.clone(),
+        });
+    }
+
+    /// An exact action that must exist; returns it in AWS's casing.
+    fn known_action(&mut self, text: &Text) -> Option<String> {
+        let Some((service, name)) = split_action(&text.value) else {
+            self.err(CheckErrorKind::MalformedAction(text.value.clone()), &text.loc);
+            return None;
+        };
+        if name.contains('*') || name.contains('?') {
+            self.push(
+                CheckError::new(CheckErrorKind::MalformedAction(text.value.clone()), text.loc.clone())
+                    .with_help("a test requests one action: write it without wildcards"),
+            );
+            return None;
+        }
+        let Some(svc) = self.catalog.service(service) else {
+            let mut e = CheckError::new(CheckErrorKind::UnknownService(service.to_owned()), text.loc.clone());
+            if let Some(s) = self.catalog.suggest_service(service) {
+                e = e.with_help(format!("did you mean `{s}`?"));
+            }
+            self.push(e);
+            return None;
+        };
+        if let Some(info) = svc.action(name) {
+            return Some(format!("{}:{}", svc.prefix, info.name));
+        }
+        let mut e = CheckError::new(CheckErrorKind::UnknownAction(text.value.clone()), text.loc.clone());
+        if let Some(s) = self.catalog.suggest_action(service, name) {
+            e = e.with_help(format!("did you mean `{service}:{s}`?"));
+        }
+        self.push(e);
+        None
+    }
+
+    fn check_org(&mut self, o: &ast::OrgDecl) {
+        self.project.settings = Settings {
+            scp_strategy: self.single(&o.strategy, "scp-strategy").unwrap_or(ScpStrategy::DenyList),
+            limits: self.single(&o.limits, "limits").unwrap_or(LimitsProfile::Current),
+        };
+    }
+
+    fn single<T: Copy>(&mut self, items: &[Spanned<T>], what: &str) -> Option<T> {
+        if let (Some(first), Some(second)) = (items.first(), items.get(1)) {
+            self.push(
+                CheckError::new(CheckErrorKind::DuplicateStatement(what.into()), second.loc.clone())
+                    .with_related(&first.loc, "first given here"),
+            );
+        }
+        items.first().map(|s| s.value)
+    }
+}
+
+/// Which tag condition key a rule's actions must support.
+#[derive(Debug, Clone, Copy)]
+enum Need {
+    /// `require` compares `aws:RequestTag/K`.
+    RequestTag,
+    /// `only-declared-keys` compares `aws:TagKeys`.
+    TagKeys,
+}
+
+/// Which tag-policy field a resource type goes in.
+#[derive(Debug, Clone, Copy)]
+enum Field {
+    EnforcedFor,
+    ReportRequired,
+}
+
+impl Field {
+    fn validate(self, _resource_type: &str, _loc: &Loc) -> Option<CheckError> {
+        None
+    }
+}
+
+/// `service:Action` → (`service`, `Action`), when well formed.
+fn split_action(text: &str) -> Option<(&str, &str)> {
+    let (service, name) = text.split_once(':')?;
+    let service_ok = !service.is_empty() && service.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let name_ok = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '*' || c == '?' || c == '_' || c == '-');
+    (service_ok && name_ok).then_some((service, name))
+}
+
+/// Characters AWS allows in tag keys and values.
+fn allowed_tag_char(c: char) -> bool {
+    c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c)
+}
+
+fn invalid_key(key: &str) -> Option<String> {
+    let n = key.chars().count();
+    if n == 0 {
+        return Some("a key has at least one character".into());
+    }
+    if n > 128 {
+        return Some(format!("{n} characters, over the limit of 128"));
+    }
+    if key.len() >= 4 && key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")) {
+        return Some("the `aws:` prefix is reserved for AWS".into());
+    }
+    key.chars()
+        .find(|&c| !allowed_tag_char(c))
+        .map(|c| format!("`{c}` is not allowed in tag keys"))
+}
+
+fn invalid_value(value: &str) -> Option<String> {
+    let n = value.chars().count();
+    if n > 256 {
+        return Some(format!("{n} characters, over the limit of 256"));
+    }
+    value
+        .chars()
+        .find(|&c| c != '*' && !allowed_tag_char(c))
+        .map(|c| format!("`{c}` is not allowed in tag values"))
+}
+
+fn valid_ou_id(id: &str) -> bool {
+    let parts: Vec<&str> = id.split('-').collect();
+    let ok = |s: &str, lo: usize, hi: usize| (lo..=hi).contains(&s.len()) && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    matches!(parts.as_slice(), ["ou", a, b] if ok(a, 4, 32) && ok(b, 8, 32))
+}
+
+/// Check an ARN pattern that `aws:PrincipalArn` will be compared with.
+fn check_principal_arn(arn: &Text) -> Option<CheckError> {
+    let v = &arn.value;
+    let parts: Vec<&str> = v.splitn(6, ':').collect();
+    let reason = match parts.as_slice() {
+        [a, ..] if *a != "arn" => Some("an ARN starts with `arn:`"),
+        [_, partition, service, _region, account, resource] => {
+            let wild = |s: &str| s.contains('*') || s.contains('?');
+            if !(wild(partition) || ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b"].contains(partition)) {
+                Some("unknown partition (expected `aws`, `aws-cn` or `aws-us-gov`)")
+            } else if service.is_empty() {
+                Some("the service part is empty")
+            } else if !(account.is_empty() || wild(account) || (account.len() == 12 && account.chars().all(|c| c.is_ascii_digit()))) {
+                Some("the account part is 12 digits or a wildcard")
+            } else if resource.is_empty() {
+                Some("the resource part is empty")
+            } else {
+                None
+            }
+        }
+        _ => Some("an ARN has six parts separated by `:`"),
+    };
+    if let Some(reason) = reason {
+        return Some(CheckError::new(
+            CheckErrorKind::InvalidArn {
+                arn: v.clone(),
+                reason: reason.into(),
+            },
+            arn.loc.clone(),
+        ));
+    }
+    if parts.get(2) == Some(&"sts") && parts.get(5).is_some_and(|r| r.starts_with("assumed-role/")) {
+        return Some(CheckError::new(CheckErrorKind::SessionArn(v.clone()), arn.loc.clone()));
+    }
+    None
+}

@@ -1,0 +1,105 @@
+//! The command line, as clap types. Doc comments here are the `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// tagc compiles AWS tag rules into service control policies, Organizations tag policies and
+/// IAM policies, proves they mean what the rules say, and applies them to an organization.
+#[derive(Debug, Parser)]
+#[command(
+    name = "tagc",
+    version = crate::commands::version_line(),
+    after_help = "Examples:\n  tagc check                      validate policies/\n  tagc build --out out/           compile policies/ into out/\n  tagc test                       run the test blocks of policies/\n  tagc eval --action sagemaker:CreateTrainingJob --tag environment=dev\n  tagc plan --endpoint-url http://127.0.0.1:5000"
+)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// tagc's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse and validate; print every diagnostic (exit 1 on errors)
+    Check(CheckArgs),
+    /// Compile into DIR/<policy>/{scp,tag-policy,iam-policy}.json and DIR/manifest.json
+    Build(BuildArgs),
+    /// Work with the AWS action catalog
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+}
+
+/// Where the rules are and how to report on them.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// `.tags` files or directories (all files together form one project)
+    #[arg(default_value = "policies")]
+    pub paths: Vec<PathBuf>,
+    /// How to print diagnostics
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Use this AWS catalog instead of the built-in one: a directory of AWS service-reference
+    /// JSON files, or a file written by `tagc catalog import`
+    #[arg(long, value_name = "DIR")]
+    pub catalog: Option<PathBuf>,
+}
+
+/// `tagc check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Input.
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// `tagc build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Input.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output directory (replaced as a whole; nothing is written when the build fails)
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// Print how every action pattern was expanded and which layer enforces what
+    #[arg(long)]
+    pub explain: bool,
+    /// Do not write; exit 1 when the files in --out differ from what the build would write
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// `tagc catalog …`.
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Show the catalog's AWS data date and counts
+    Info {
+        /// Use this catalog instead of the built-in one
+        #[arg(long, value_name = "DIR")]
+        catalog: Option<PathBuf>,
+    },
+    /// Regenerate a compact catalog from a directory of AWS service-reference JSON files
+    Import {
+        /// The directory of `<service>.json` files
+        dir: PathBuf,
+        /// Where to write the compact catalog
+        #[arg(long, default_value = "src/catalog/data/catalog.json")]
+        out: PathBuf,
+    },
+    /// Download AWS's current service reference into the user's cache directory
+    Update {
+        /// The service-reference endpoint
+        #[arg(long, default_value = "https://servicereference.us-east-1.amazonaws.com/")]
+        url: String,
+    },
+}
+
+/// How diagnostics and reports are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people, with source snippets
+    Human,
+    /// For machines: one JSON document on stdout
+    Json,
+}
