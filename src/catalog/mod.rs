@@ -15,7 +15,9 @@
 
 mod compact;
 pub mod error;
+
 mod import;
+pub mod tag_policy_types;
 
 use std::collections::BTreeMap;
 use std::path::Path;
