@@ -13,6 +13,7 @@
 //! EC2 works this way). For `aws:ResourceTag` the resource-type definitions count too, because
 //! most services declare that key only there.
 
+pub mod commands;
 mod compact;
 pub mod error;
 
