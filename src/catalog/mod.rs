@@ -13,9 +13,12 @@
 //! EC2 works this way). For `aws:ResourceTag` the resource-type definitions count too, because
 //! most services declare that key only there.
 
+pub mod commands;
 mod compact;
 pub mod error;
+
 mod import;
+pub mod tag_policy_types;
 
 use std::collections::BTreeMap;
 use std::path::Path;

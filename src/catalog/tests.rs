@@ -255,3 +255,141 @@ fn test_import_reads_date_file() {
     assert_eq!(c.date, "2030-01-02");
     assert_eq!(c.services["sqs"], fresh().services["sqs"]);
 }
+
+#[test]
+fn test_import_command_writes_loadable_file_and_info() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["sqs.json", "sagemaker.json", "deeplens.json"] {
+        std::fs::copy(Path::new(AWS_DIR).join(name), dir.path().join(name)).unwrap();
+    }
+    std::fs::write(dir.path().join(DATE_FILE), "2026-08-22").unwrap();
+    let out = dir.path().join("out").with_extension("catalog");
+    let imported = commands::import(dir.path(), &out).unwrap();
+    assert_eq!(Catalog::load(&out).unwrap(), imported);
+    let text = commands::info(&imported);
+    assert!(text.contains("AWS data date: 2026-08-22"), "{text}");
+    assert!(text.contains("services: 3 (1 deprecated)"), "{text}");
+    let full = commands::info(fresh());
+    assert!(full.contains("actions: 21983\n"), "{full}");
+    assert!(
+        full.contains("aws:RequestTag: 2285 (170 only for some resource types)"),
+        "{full}"
+    );
+}
+
+#[cfg(feature = "online")]
+mod online {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+
+    use super::*;
+
+    const SERVED: [&str; 3] = ["sqs", "sns", "sagemaker"];
+
+    /// A tiny HTTP/1.1 server on 127.0.0.1 serving an index of `SERVED` plus their documents
+    /// from the shared data; `broken` makes the `sns` document a 404. Returns the base URL.
+    fn serve(broken: bool) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}/", listener.local_addr().unwrap());
+        let index: Vec<_> = SERVED
+            .iter()
+            .map(|s| serde_json::json!({"service": s, "url": format!("{base}v1/{s}/{s}.json")}))
+            .collect();
+        let index = serde_json::to_string(&index).unwrap();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                reader.read_line(&mut request_line).unwrap();
+                // Drain the headers.
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let path = request_line.split(' ').nth(1).unwrap_or("/").to_owned();
+                let body = if path == "/" {
+                    Some(index.clone())
+                } else {
+                    SERVED
+                        .iter()
+                        .find(|s| path == format!("/v1/{s}/{s}.json"))
+                        .filter(|s| !(broken && **s == "sns"))
+                        .map(|s| {
+                            std::fs::read_to_string(Path::new(AWS_DIR).join(format!("{s}.json")))
+                                .unwrap()
+                        })
+                };
+                let (status, body) = match body {
+                    Some(b) => ("200 OK", b),
+                    None => ("404 Not Found", "not found".to_owned()),
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        base
+    }
+
+    #[test]
+    fn test_update_downloads_into_cache_dir() {
+        let base = serve(false);
+        let root = tempfile::tempdir().unwrap();
+        let cache = root.path().join("tagc").join("service-reference");
+        // Twice: the second run replaces an existing copy.
+        for _ in 0..2 {
+            let dir = commands::update(&base, &cache).unwrap();
+            assert_eq!(dir, cache);
+        }
+        let c = Catalog::load(&cache).unwrap();
+        assert_eq!(c.services.len(), 3);
+        assert_eq!(c.services["sagemaker"], fresh().services["sagemaker"]);
+        assert_eq!(c.date.len(), 10);
+        // Only the final directory is left beside it: no staging or backup copies.
+        let names: Vec<_> = std::fs::read_dir(cache.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["service-reference"]);
+    }
+
+    #[test]
+    fn test_update_failure_keeps_previous_copy() {
+        let good = serve(false);
+        let bad = serve(true);
+        let root = tempfile::tempdir().unwrap();
+        let cache = root.path().join("service-reference");
+        commands::update(&good, &cache).unwrap();
+        let err = commands::update(&bad, &cache).unwrap_err();
+        assert!(
+            matches!(&err, CatalogError::Download { reason, .. } if reason == "HTTP status 404"),
+            "{err:?}"
+        );
+        assert_eq!(Catalog::load(&cache).unwrap().services.len(), 3);
+        assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn test_update_offline_error() {
+        // Bind and drop a listener to get a port nothing listens on.
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let root = tempfile::tempdir().unwrap();
+        let cache = root.path().join("service-reference");
+        let err = commands::update(&format!("http://127.0.0.1:{port}/"), &cache).unwrap_err();
+        assert!(matches!(err, CatalogError::Offline { .. }), "{err:?}");
+        assert_eq!(
+            miette::Diagnostic::code(&err).unwrap().to_string(),
+            "tagc::catalog::offline"
+        );
+        let help = miette::Diagnostic::help(&err).unwrap().to_string();
+        assert!(help.contains("--catalog DIR"), "{help}");
+        assert!(!cache.exists());
+    }
+}
