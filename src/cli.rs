@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(
     name = "tagc",
-    version = crate::commands::version_line(),
+    version,
     after_help = "Examples:\n  tagc check                      validate policies/\n  tagc build --out out/           compile policies/ into out/\n  tagc test                       run the test blocks of policies/\n  tagc eval --action sagemaker:CreateTrainingJob --tag environment=dev\n  tagc plan --endpoint-url http://127.0.0.1:5000"
 )]
 pub struct Cli {
@@ -90,7 +90,10 @@ pub enum CatalogCommand {
     /// Download AWS's current service reference into the user's cache directory
     Update {
         /// The service-reference endpoint
-        #[arg(long, default_value = "https://servicereference.us-east-1.amazonaws.com/")]
+        #[arg(
+            long,
+            default_value = "https://servicereference.us-east-1.amazonaws.com/"
+        )]
         url: String,
     },
 }

@@ -209,7 +209,9 @@ fn check_slots(project: &Project, artifacts: &[Artifact], limits: &Limits) -> Ve
         };
         let count = attached.len() + extra;
         if count > limit {
-            let Some(first) = attached.first() else { continue };
+            let Some(first) = attached.first() else {
+                continue;
+            };
             let Some(policy) = project.policies.iter().find(|p| p.name == first.policy) else {
                 continue;
             };

@@ -37,7 +37,8 @@ pub fn find_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<LoadError>) {
                     errors.push(LoadError {
                         path: path.display().to_string(),
                         reason: "no `.tags` files in this directory".into(),
-                        help: "give a directory that holds `.tags` files, or the files themselves".into(),
+                        help: "give a directory that holds `.tags` files, or the files themselves"
+                            .into(),
                     });
                 }
             }

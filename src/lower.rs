@@ -59,7 +59,9 @@ fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
     for require in &policy.requires {
         for (resources, actions) in by_resources(&require.actions) {
             for key in &require.keys {
-                let Some(tag) = project.tag(key) else { continue };
+                let Some(tag) = project.tag(key) else {
+                    continue;
+                };
                 let request_tag = format!("aws:RequestTag/{key}");
                 out.push(deny(
                     format!("Require{}", sid_part(key)),
@@ -127,7 +129,13 @@ fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
         for key in &protect.create_context_keys {
             conditions.push(Condition::new("Null", key, vec!["true".into()]));
         }
-        out.push(deny("ProtectTags".into(), &actions, &[], conditions, &exempt));
+        out.push(deny(
+            "ProtectTags".into(),
+            &actions,
+            &[],
+            conditions,
+            &exempt,
+        ));
     }
     out
 }
@@ -156,7 +164,9 @@ fn grant_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
                 .filter(|a| a.service == service && t.creates.contains(&a.name))
                 .map(|a| a.name.clone())
                 .collect();
-            let Some(context_key) = &t.context_key else { continue };
+            let Some(context_key) = &t.context_key else {
+                continue;
+            };
             if creates.is_empty() {
                 continue;
             }

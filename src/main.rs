@@ -2,9 +2,16 @@
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
+use clap::{CommandFactory as _, FromArgMatches as _};
+use tagc::cli::Cli;
 
 fn main() -> ExitCode {
-    let cli = tagc::cli::Cli::parse();
-    tagc::commands::run(cli).into()
+    // The version line names the AWS data date, which is known only at run time.
+    let matches = Cli::command()
+        .version(tagc::commands::version_line())
+        .get_matches();
+    match Cli::from_arg_matches(&matches) {
+        Ok(cli) => tagc::commands::run(cli).into(),
+        Err(e) => e.exit(),
+    }
 }

@@ -7,8 +7,8 @@
 use std::fs;
 use std::path::Path;
 
-use crate::artifact::Manifest;
 use crate::Compiled;
+use crate::artifact::Manifest;
 
 /// Write `compiled` to `out`: `<policy>/<kind>.json` per artifact, and `manifest.json`.
 pub fn write(out: &Path, compiled: &Compiled) -> std::io::Result<()> {
@@ -17,7 +17,9 @@ pub fn write(out: &Path, compiled: &Compiled) -> std::io::Result<()> {
         _ => std::path::PathBuf::from("."),
     };
     fs::create_dir_all(&parent)?;
-    let tmp = tempfile::Builder::new().prefix(".tagc-build-").tempdir_in(&parent)?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".tagc-build-")
+        .tempdir_in(&parent)?;
     for a in &compiled.artifacts {
         let path = tmp.path().join(&a.file);
         if let Some(dir) = path.parent() {
@@ -25,7 +27,10 @@ pub fn write(out: &Path, compiled: &Compiled) -> std::io::Result<()> {
         }
         fs::write(path, &a.pretty)?;
     }
-    fs::write(tmp.path().join("manifest.json"), manifest_json(&compiled.manifest))?;
+    fs::write(
+        tmp.path().join("manifest.json"),
+        manifest_json(&compiled.manifest),
+    )?;
     let staged = tmp.keep();
     if out.exists() {
         // Move the old build aside first, so that the swap is two renames and never leaves

@@ -18,7 +18,7 @@ pub use error::{CheckError, CheckErrorKind};
 pub use suggest::did_you_mean;
 
 use crate::ast::{self, Item, PolicyStmt, Spanned, TargetRef, Text};
-use crate::catalog::{Catalog, TagSupport};
+use crate::catalog::{Catalog, TagSupport, tag_policy_types};
 use crate::model::{
     Action, DEFAULT_PRINCIPAL, Expansion, LimitsProfile, OnlyDeclared, Policy, Project, Protect,
     Request, Require, ResourceRule, ScpStrategy, Settings, TagDef, TaggingOnCreate, Target,
@@ -95,16 +95,18 @@ impl Checker<'_> {
             );
         }
         if let Some(prev) = self.project.tags.iter().find(|d| d.key == *key) {
-            let e = CheckError::new(CheckErrorKind::DuplicateTag(key.clone()), t.name.loc.clone())
-                .with_related(&prev.loc, "first declared here");
+            let e = CheckError::new(
+                CheckErrorKind::DuplicateTag(key.clone()),
+                t.name.loc.clone(),
+            )
+            .with_related(&prev.loc, "first declared here");
             self.push(e);
             return;
         }
-        if let Some(prev) = self
-            .project
-            .tags
-            .iter()
-            .find(|d| d.key.eq_ignore_ascii_case(key) || d.key.to_lowercase() == key.to_lowercase())
+        if let Some(prev) =
+            self.project.tags.iter().find(|d| {
+                d.key.eq_ignore_ascii_case(key) || d.key.to_lowercase() == key.to_lowercase()
+            })
         {
             let e = CheckError::new(
                 CheckErrorKind::TagCaseConflict(prev.key.clone(), key.clone()),
@@ -117,22 +119,31 @@ impl Checker<'_> {
         for (n, desc) in t.descriptions.iter().enumerate().skip(1) {
             let _ = n;
             self.push(
-                CheckError::new(CheckErrorKind::DuplicateStatement("description".into()), desc.loc.clone())
-                    .with_related(&t.descriptions[0].loc, "first given here"),
+                CheckError::new(
+                    CheckErrorKind::DuplicateStatement("description".into()),
+                    desc.loc.clone(),
+                )
+                .with_related(&t.descriptions[0].loc, "first given here"),
             );
         }
         if let Some(second) = t.exact_case.get(1) {
             self.push(
-                CheckError::new(CheckErrorKind::DuplicateStatement("exact-case".into()), second.clone())
-                    .with_related(&t.exact_case[0], "first given here"),
+                CheckError::new(
+                    CheckErrorKind::DuplicateStatement("exact-case".into()),
+                    second.clone(),
+                )
+                .with_related(&t.exact_case[0], "first given here"),
             );
         }
         let mut values: Option<Vec<String>> = None;
         for (n, stmt) in t.values.iter().enumerate() {
             if n > 0 {
                 self.push(
-                    CheckError::new(CheckErrorKind::DuplicateStatement("values".into()), stmt.loc.clone())
-                        .with_related(&t.values[0].loc, "first given here"),
+                    CheckError::new(
+                        CheckErrorKind::DuplicateStatement("values".into()),
+                        stmt.loc.clone(),
+                    )
+                    .with_related(&t.values[0].loc, "first given here"),
                 );
                 continue;
             }
@@ -171,8 +182,10 @@ impl Checker<'_> {
         for r in refs {
             let name = &r.value;
             if self.project.tag(name).is_none() {
-                let candidates: Vec<&str> = self.project.tags.iter().map(|t| t.key.as_str()).collect();
-                let mut e = CheckError::new(CheckErrorKind::UnknownTag(name.clone()), r.loc.clone());
+                let candidates: Vec<&str> =
+                    self.project.tags.iter().map(|t| t.key.as_str()).collect();
+                let mut e =
+                    CheckError::new(CheckErrorKind::UnknownTag(name.clone()), r.loc.clone());
                 if let Some(s) = did_you_mean(name, candidates) {
                     e = e.with_help(format!("did you mean `{s}`?"));
                 }
@@ -192,13 +205,24 @@ impl Checker<'_> {
 
     /// Expand one action pattern. `need` selects the tag key the rule relies on: actions
     /// without it are left out of a pattern's expansion, and are an error when named exactly.
-    fn expand_action(&mut self, text: &Text, need: Need, rule: &str) -> Option<(Vec<Action>, Expansion)> {
+    fn expand_action(
+        &mut self,
+        text: &Text,
+        need: Need,
+        rule: &str,
+    ) -> Option<(Vec<Action>, Expansion)> {
         let Some((service, pattern)) = split_action(&text.value) else {
-            self.err(CheckErrorKind::MalformedAction(text.value.clone()), &text.loc);
+            self.err(
+                CheckErrorKind::MalformedAction(text.value.clone()),
+                &text.loc,
+            );
             return None;
         };
         let Some(svc) = self.catalog.service(service) else {
-            let mut e = CheckError::new(CheckErrorKind::UnknownService(service.to_owned()), text.loc.clone());
+            let mut e = CheckError::new(
+                CheckErrorKind::UnknownService(service.to_owned()),
+                text.loc.clone(),
+            );
             if let Some(s) = self.catalog.suggest_service(service) {
                 e = e.with_help(format!("did you mean `{s}`?"));
             }
@@ -209,9 +233,15 @@ impl Checker<'_> {
         let matched = self.catalog.expand(service, pattern);
         if matched.is_empty() {
             if wildcard {
-                self.err(CheckErrorKind::NoMatchingAction(text.value.clone()), &text.loc);
+                self.err(
+                    CheckErrorKind::NoMatchingAction(text.value.clone()),
+                    &text.loc,
+                );
             } else {
-                let mut e = CheckError::new(CheckErrorKind::UnknownAction(text.value.clone()), text.loc.clone());
+                let mut e = CheckError::new(
+                    CheckErrorKind::UnknownAction(text.value.clone()),
+                    text.loc.clone(),
+                );
                 if let Some(s) = self.catalog.suggest_action(service, pattern) {
                     e = e.with_help(format!("did you mean `{service}:{s}`?"));
                 }
@@ -244,7 +274,11 @@ impl Checker<'_> {
             let kind = if wildcard {
                 CheckErrorKind::PatternCannotCarryTags(full)
             } else {
-                CheckErrorKind::CannotCarryTags(format!("{}:{}", svc.prefix, matched.first().map_or(pattern, |a| a.name.as_str())))
+                CheckErrorKind::CannotCarryTags(format!(
+                    "{}:{}",
+                    svc.prefix,
+                    matched.first().map_or(pattern, |a| a.name.as_str())
+                ))
             };
             let near = self.catalog.nearby_taggable(service, pattern, 5);
             let mut e = CheckError::new(kind, text.loc.clone());
@@ -266,12 +300,21 @@ impl Checker<'_> {
         Some((actions, expansion))
     }
 
-    fn expand_list(&mut self, list: &[Text], need: Need, rule: &str, expansions: &mut Vec<Expansion>) -> Vec<Action> {
+    fn expand_list(
+        &mut self,
+        list: &[Text],
+        need: Need,
+        rule: &str,
+        expansions: &mut Vec<Expansion>,
+    ) -> Vec<Action> {
         let mut out: Vec<Action> = Vec::new();
         let mut seen: Vec<&str> = Vec::new();
         for text in list {
             if seen.contains(&text.value.as_str()) {
-                self.err(CheckErrorKind::DuplicateInList(text.value.clone()), &text.loc);
+                self.err(
+                    CheckErrorKind::DuplicateInList(text.value.clone()),
+                    &text.loc,
+                );
                 continue;
             }
             seen.push(&text.value);
@@ -289,7 +332,10 @@ impl Checker<'_> {
 
     // ---- policies ----
 
-    #[expect(clippy::too_many_lines, reason = "one arm per statement kind reads best in one place")]
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one arm per statement kind reads best in one place"
+    )]
     fn check_policy(&mut self, p: &ast::PolicyDecl) {
         let name = p.name.value.clone();
         if let Some(prev) = self.project.policies.iter().find(|q| q.name == name) {
@@ -325,8 +371,11 @@ impl Checker<'_> {
                 PolicyStmt::Description(d) => {
                     if let Some(first) = &description_loc {
                         self.push(
-                            CheckError::new(CheckErrorKind::DuplicateStatement("description".into()), d.loc.clone())
-                                .with_related(first, "first given here"),
+                            CheckError::new(
+                                CheckErrorKind::DuplicateStatement("description".into()),
+                                d.loc.clone(),
+                            )
+                            .with_related(first, "first given here"),
                         );
                     } else {
                         description_loc = Some(d.loc.clone());
@@ -335,18 +384,32 @@ impl Checker<'_> {
                 }
                 PolicyStmt::Require { keys, actions, .. } => {
                     let keys = self.resolve_tags(keys);
-                    let actions = self.expand_list(actions, Need::RequestTag, "require", &mut policy.expansions);
+                    let actions = self.expand_list(
+                        actions,
+                        Need::RequestTag,
+                        "require",
+                        &mut policy.expansions,
+                    );
                     if !keys.is_empty() && !actions.is_empty() {
                         policy.requires.push(Require { keys, actions });
                     }
                 }
                 PolicyStmt::OnlyDeclared { actions, .. } => {
-                    let actions = self.expand_list(actions, Need::TagKeys, "only-declared-keys", &mut policy.expansions);
+                    let actions = self.expand_list(
+                        actions,
+                        Need::TagKeys,
+                        "only-declared-keys",
+                        &mut policy.expansions,
+                    );
                     if !actions.is_empty() {
                         policy.only_declared.push(OnlyDeclared { actions });
                     }
                 }
-                PolicyStmt::Protect { keys, services, loc } => {
+                PolicyStmt::Protect {
+                    keys,
+                    services,
+                    loc,
+                } => {
                     let keys = self.resolve_tags(keys);
                     protect_stmts.push((keys, services, loc));
                 }
@@ -366,11 +429,16 @@ impl Checker<'_> {
                 PolicyStmt::Report { keys, types, .. } => report_stmts.push((keys, types)),
                 PolicyStmt::Attach(targets) => {
                     for t in targets {
-                        let Some((target, loc)) = self.check_target(t) else { continue };
+                        let Some((target, loc)) = self.check_target(t) else {
+                            continue;
+                        };
                         if let Some((_, first)) = target_locs.iter().find(|(x, _)| *x == target) {
                             self.push(
-                                CheckError::new(CheckErrorKind::DuplicateTarget(target.to_string()), loc.clone())
-                                    .with_related(first, "first listed here"),
+                                CheckError::new(
+                                    CheckErrorKind::DuplicateTarget(target.to_string()),
+                                    loc.clone(),
+                                )
+                                .with_related(first, "first listed here"),
                             );
                             continue;
                         }
@@ -380,8 +448,11 @@ impl Checker<'_> {
                 PolicyStmt::Grant(loc) => {
                     if let Some(first) = &grant_loc {
                         self.push(
-                            CheckError::new(CheckErrorKind::DuplicateStatement("grant".into()), loc.clone())
-                                .with_related(first, "first given here"),
+                            CheckError::new(
+                                CheckErrorKind::DuplicateStatement("grant".into()),
+                                loc.clone(),
+                            )
+                            .with_related(first, "first given here"),
                         );
                     }
                     grant_loc = Some(loc.clone());
@@ -393,14 +464,20 @@ impl Checker<'_> {
             let keys = self.resolve_tags(keys);
             let types = self.check_resource_types(types, Field::EnforcedFor);
             for k in keys {
-                policy.enforce.push(ResourceRule { key: k, resource_types: types.clone() });
+                policy.enforce.push(ResourceRule {
+                    key: k,
+                    resource_types: types.clone(),
+                });
             }
         }
         for (keys, types) in report_stmts {
             let keys = self.resolve_tags(keys);
             let types = self.check_resource_types(types, Field::ReportRequired);
             for k in keys {
-                policy.report.push(ResourceRule { key: k, resource_types: types.clone() });
+                policy.report.push(ResourceRule {
+                    key: k,
+                    resource_types: types.clone(),
+                });
             }
         }
         for (keys, services, loc) in protect_stmts {
@@ -413,7 +490,10 @@ impl Checker<'_> {
         let has_rules = !p.stmts.iter().all(|s| {
             matches!(
                 s,
-                PolicyStmt::Description(_) | PolicyStmt::Exempt(_) | PolicyStmt::Attach(_) | PolicyStmt::Grant(_)
+                PolicyStmt::Description(_)
+                    | PolicyStmt::Exempt(_)
+                    | PolicyStmt::Attach(_)
+                    | PolicyStmt::Grant(_)
             )
         });
         if !has_rules {
@@ -424,11 +504,22 @@ impl Checker<'_> {
         self.project.policies.push(policy);
     }
 
-    fn check_protect(&mut self, policy: &Policy, keys: Vec<String>, services: &[Text], loc: &Loc) -> Option<Protect> {
+    fn check_protect(
+        &mut self,
+        policy: &Policy,
+        keys: Vec<String>,
+        services: &[Text],
+        loc: &Loc,
+    ) -> Option<Protect> {
         let mut names: Vec<(String, Loc)> = Vec::new();
         if services.is_empty() {
             // Protect in the services whose actions this policy already governs.
-            for a in policy.requires.iter().flat_map(|r| &r.actions).chain(policy.only_declared.iter().flat_map(|o| &o.actions)) {
+            for a in policy
+                .requires
+                .iter()
+                .flat_map(|r| &r.actions)
+                .chain(policy.only_declared.iter().flat_map(|o| &o.actions))
+            {
                 if !names.iter().any(|(n, _)| *n == a.service) {
                     names.push((a.service.clone(), loc.clone()));
                 }
@@ -440,7 +531,10 @@ impl Checker<'_> {
         } else {
             for s in services {
                 if self.catalog.service(&s.value).is_none() {
-                    let mut e = CheckError::new(CheckErrorKind::UnknownService(s.value.clone()), s.loc.clone());
+                    let mut e = CheckError::new(
+                        CheckErrorKind::UnknownService(s.value.clone()),
+                        s.loc.clone(),
+                    );
                     if let Some(sug) = self.catalog.suggest_service(&s.value) {
                         e = e.with_help(format!("did you mean `{sug}`?"));
                     }
@@ -455,7 +549,9 @@ impl Checker<'_> {
         let mut actions = Vec::new();
         let mut context_keys: Vec<String> = Vec::new();
         for (name, sloc) in &names {
-            let Some(svc) = self.catalog.service(name) else { continue };
+            let Some(svc) = self.catalog.service(name) else {
+                continue;
+            };
             if svc.tagging_actions.is_empty() {
                 self.err(CheckErrorKind::NoTaggingActions(name.clone()), sloc);
                 continue;
@@ -463,9 +559,19 @@ impl Checker<'_> {
             for ta in &svc.tagging_actions {
                 let Some(info) = svc.action(ta) else { continue };
                 if info.tag_keys.any() {
-                    actions.push(Action { service: svc.prefix.clone(), name: info.name.clone(), resources: Vec::new() });
+                    actions.push(Action {
+                        service: svc.prefix.clone(),
+                        name: info.name.clone(),
+                        resources: Vec::new(),
+                    });
                 } else {
-                    self.err(CheckErrorKind::TaggingActionWithoutKeys(format!("{}:{}", svc.prefix, info.name)), sloc);
+                    self.err(
+                        CheckErrorKind::TaggingActionWithoutKeys(format!(
+                            "{}:{}",
+                            svc.prefix, info.name
+                        )),
+                        sloc,
+                    );
                 }
             }
             match &svc.create_context_key {
@@ -480,13 +586,19 @@ impl Checker<'_> {
         if keys.is_empty() || actions.is_empty() {
             return None;
         }
-        Some(Protect { keys, actions, create_context_keys: context_keys })
+        Some(Protect {
+            keys,
+            actions,
+            create_context_keys: context_keys,
+        })
     }
 
     fn tagging_on_create(&self, policy: &Policy) -> Vec<TaggingOnCreate> {
         let mut out: Vec<TaggingOnCreate> = Vec::new();
         for a in policy.requires.iter().flat_map(|r| &r.actions) {
-            let Some(svc) = self.catalog.service(&a.service) else { continue };
+            let Some(svc) = self.catalog.service(&a.service) else {
+                continue;
+            };
             for ta in &svc.tagging_actions {
                 let Some(info) = svc.action(ta) else { continue };
                 if !info.request_tag.any() {
@@ -514,9 +626,13 @@ impl Checker<'_> {
         let mut out: Vec<String> = Vec::new();
         for t in types {
             let v = &t.value;
-            let well_formed = v
-                .split_once(':')
-                .is_some_and(|(s, r)| !s.is_empty() && !r.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') && !r.contains(':'));
+            let well_formed = v.split_once(':').is_some_and(|(s, r)| {
+                !s.is_empty()
+                    && !r.is_empty()
+                    && s.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && !r.contains(':')
+            });
             if !well_formed {
                 self.err(CheckErrorKind::MalformedResourceType(v.clone()), &t.loc);
                 continue;
@@ -564,7 +680,10 @@ impl Checker<'_> {
                     "that is the root: write `attach to root`"
                 } else if let Some(rest) = v.strip_prefix("Root/") {
                     let segments: Vec<&str> = rest.split('/').collect();
-                    if segments.iter().any(|s| s.is_empty() || s.chars().count() > 128) {
+                    if segments
+                        .iter()
+                        .any(|s| s.is_empty() || s.chars().count() > 128)
+                    {
                         "each OU name in the path is 1 to 128 characters"
                     } else if segments.len() > 5 {
                         "AWS nests OUs at most five levels under the root"
@@ -593,7 +712,10 @@ impl Checker<'_> {
         let mut seen: BTreeMap<(&str, String, &Target), &Policy> = BTreeMap::new();
         let mut found = Vec::new();
         for p in &self.project.policies {
-            for (field, rules) in [("enforced_for", &p.enforce), ("report_required_tag_for", &p.report)] {
+            for (field, rules) in [
+                ("enforced_for", &p.enforce),
+                ("report_required_tag_for", &p.report),
+            ] {
                 let mut keys: Vec<String> = rules.iter().map(|r| r.key.to_lowercase()).collect();
                 keys.dedup();
                 for key in keys {
@@ -626,15 +748,20 @@ impl Checker<'_> {
 
     fn check_test(&mut self, t: &ast::TestDecl) {
         if let Some(prev) = self.project.tests.iter().find(|x| x.name == t.name.value) {
-            let e = CheckError::new(CheckErrorKind::DuplicateTest(t.name.value.clone()), t.name.loc.clone())
-                .with_related(&prev.loc, "first declared here");
+            let e = CheckError::new(
+                CheckErrorKind::DuplicateTest(t.name.value.clone()),
+                t.name.loc.clone(),
+            )
+            .with_related(&prev.loc, "first declared here");
             self.push(e);
             return;
         }
         let action = self.known_action(&t.action);
         let during = t.during.as_ref().and_then(|d| self.known_action(d));
         if let (Some(_), Some(a)) = (&during, &action) {
-            let tagging = split_action(a).and_then(|(s, n)| self.catalog.action(s, n)).is_some_and(|i| i.tagging_only);
+            let tagging = split_action(a)
+                .and_then(|(s, n)| self.catalog.action(s, n))
+                .is_some_and(|i| i.tagging_only);
             if !tagging {
                 self.err(CheckErrorKind::DuringOnNonTagging(a.clone()), &t.action.loc);
             }
@@ -654,7 +781,11 @@ impl Checker<'_> {
             request: Request {
                 principal,
                 action,
-                tags: t.tags.iter().map(|(k, v)| (k.value.clone(), v.value.clone())).collect(),
+                tags: t
+                    .tags
+                    .iter()
+                    .map(|(k, v)| (k.value.clone(), v.value.clone()))
+                    .collect(),
                 on_create: during.and_then(|d| d.split_once(':').map(|(_, n)| n.to_owned())),
                 resource: t.resource.as_ref().map(|r| r.value.clone()),
             },
@@ -667,18 +798,27 @@ impl Checker<'_> {
     /// An exact action that must exist; returns it in AWS's casing.
     fn known_action(&mut self, text: &Text) -> Option<String> {
         let Some((service, name)) = split_action(&text.value) else {
-            self.err(CheckErrorKind::MalformedAction(text.value.clone()), &text.loc);
+            self.err(
+                CheckErrorKind::MalformedAction(text.value.clone()),
+                &text.loc,
+            );
             return None;
         };
         if name.contains('*') || name.contains('?') {
             self.push(
-                CheckError::new(CheckErrorKind::MalformedAction(text.value.clone()), text.loc.clone())
-                    .with_help("a test requests one action: write it without wildcards"),
+                CheckError::new(
+                    CheckErrorKind::MalformedAction(text.value.clone()),
+                    text.loc.clone(),
+                )
+                .with_help("a test requests one action: write it without wildcards"),
             );
             return None;
         }
         let Some(svc) = self.catalog.service(service) else {
-            let mut e = CheckError::new(CheckErrorKind::UnknownService(service.to_owned()), text.loc.clone());
+            let mut e = CheckError::new(
+                CheckErrorKind::UnknownService(service.to_owned()),
+                text.loc.clone(),
+            );
             if let Some(s) = self.catalog.suggest_service(service) {
                 e = e.with_help(format!("did you mean `{s}`?"));
             }
@@ -688,7 +828,10 @@ impl Checker<'_> {
         if let Some(info) = svc.action(name) {
             return Some(format!("{}:{}", svc.prefix, info.name));
         }
-        let mut e = CheckError::new(CheckErrorKind::UnknownAction(text.value.clone()), text.loc.clone());
+        let mut e = CheckError::new(
+            CheckErrorKind::UnknownAction(text.value.clone()),
+            text.loc.clone(),
+        );
         if let Some(s) = self.catalog.suggest_action(service, name) {
             e = e.with_help(format!("did you mean `{service}:{s}`?"));
         }
@@ -698,16 +841,23 @@ impl Checker<'_> {
 
     fn check_org(&mut self, o: &ast::OrgDecl) {
         self.project.settings = Settings {
-            scp_strategy: self.single(&o.strategy, "scp-strategy").unwrap_or(ScpStrategy::DenyList),
-            limits: self.single(&o.limits, "limits").unwrap_or(LimitsProfile::Current),
+            scp_strategy: self
+                .single(&o.strategy, "scp-strategy")
+                .unwrap_or(ScpStrategy::DenyList),
+            limits: self
+                .single(&o.limits, "limits")
+                .unwrap_or(LimitsProfile::Current),
         };
     }
 
     fn single<T: Copy>(&mut self, items: &[Spanned<T>], what: &str) -> Option<T> {
         if let (Some(first), Some(second)) = (items.first(), items.get(1)) {
             self.push(
-                CheckError::new(CheckErrorKind::DuplicateStatement(what.into()), second.loc.clone())
-                    .with_related(&first.loc, "first given here"),
+                CheckError::new(
+                    CheckErrorKind::DuplicateStatement(what.into()),
+                    second.loc.clone(),
+                )
+                .with_related(&first.loc, "first given here"),
             );
         }
         items.first().map(|s| s.value)
@@ -731,16 +881,65 @@ enum Field {
 }
 
 impl Field {
-    fn validate(self, _resource_type: &str, _loc: &Loc) -> Option<CheckError> {
-        None
+    /// The error for a type AWS does not support in this field, listing the supported ones.
+    fn validate(self, resource_type: &str, loc: &Loc) -> Option<CheckError> {
+        let (ok, field, suggestion, listed): (
+            bool,
+            &str,
+            Option<&str>,
+            fn(&str) -> Vec<&'static str>,
+        ) = match self {
+            Self::EnforcedFor => (
+                tag_policy_types::enforceable(resource_type),
+                "enforced_for",
+                tag_policy_types::suggest_enforceable(resource_type),
+                tag_policy_types::enforceable_types_for,
+            ),
+            Self::ReportRequired => (
+                tag_policy_types::reportable(resource_type),
+                "report_required_tag_for",
+                tag_policy_types::suggest_reportable(resource_type),
+                tag_policy_types::reportable_types_for,
+            ),
+        };
+        if ok {
+            return None;
+        }
+        let service = resource_type.split(':').next().unwrap_or("");
+        let supported = listed(service);
+        let mut help = if supported.is_empty() {
+            format!("AWS lists no `{service}` resource types for `{field}`")
+        } else {
+            let list: Vec<String> = supported.iter().map(|t| format!("`{t}`")).collect();
+            format!("supported for `{service}`: {}", list.join(", "))
+        };
+        if let Some(s) = suggestion.filter(|s| *s != resource_type) {
+            help = format!("did you mean `{s}`? {help}");
+        }
+        Some(
+            CheckError::new(
+                CheckErrorKind::UnsupportedResourceType {
+                    resource_type: resource_type.to_owned(),
+                    field: field.to_owned(),
+                },
+                loc.clone(),
+            )
+            .with_help(help),
+        )
     }
 }
 
 /// `service:Action` → (`service`, `Action`), when well formed.
 fn split_action(text: &str) -> Option<(&str, &str)> {
     let (service, name) = text.split_once(':')?;
-    let service_ok = !service.is_empty() && service.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    let name_ok = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '*' || c == '?' || c == '_' || c == '-');
+    let service_ok = !service.is_empty()
+        && service
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let name_ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '*' || c == '?' || c == '_' || c == '-');
     (service_ok && name_ok).then_some((service, name))
 }
 
@@ -778,7 +977,11 @@ fn invalid_value(value: &str) -> Option<String> {
 
 fn valid_ou_id(id: &str) -> bool {
     let parts: Vec<&str> = id.split('-').collect();
-    let ok = |s: &str, lo: usize, hi: usize| (lo..=hi).contains(&s.len()) && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let ok = |s: &str, lo: usize, hi: usize| {
+        (lo..=hi).contains(&s.len())
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    };
     matches!(parts.as_slice(), ["ou", a, b] if ok(a, 4, 32) && ok(b, 8, 32))
 }
 
@@ -790,11 +993,16 @@ fn check_principal_arn(arn: &Text) -> Option<CheckError> {
         [a, ..] if *a != "arn" => Some("an ARN starts with `arn:`"),
         [_, partition, service, _region, account, resource] => {
             let wild = |s: &str| s.contains('*') || s.contains('?');
-            if !(wild(partition) || ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b"].contains(partition)) {
+            if !(wild(partition)
+                || ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b"].contains(partition))
+            {
                 Some("unknown partition (expected `aws`, `aws-cn` or `aws-us-gov`)")
             } else if service.is_empty() {
                 Some("the service part is empty")
-            } else if !(account.is_empty() || wild(account) || (account.len() == 12 && account.chars().all(|c| c.is_ascii_digit()))) {
+            } else if !(account.is_empty()
+                || wild(account)
+                || (account.len() == 12 && account.chars().all(|c| c.is_ascii_digit())))
+            {
                 Some("the account part is 12 digits or a wildcard")
             } else if resource.is_empty() {
                 Some("the resource part is empty")
@@ -813,8 +1021,12 @@ fn check_principal_arn(arn: &Text) -> Option<CheckError> {
             arn.loc.clone(),
         ));
     }
-    if parts.get(2) == Some(&"sts") && parts.get(5).is_some_and(|r| r.starts_with("assumed-role/")) {
-        return Some(CheckError::new(CheckErrorKind::SessionArn(v.clone()), arn.loc.clone()));
+    if parts.get(2) == Some(&"sts") && parts.get(5).is_some_and(|r| r.starts_with("assumed-role/"))
+    {
+        return Some(CheckError::new(
+            CheckErrorKind::SessionArn(v.clone()),
+            arn.loc.clone(),
+        ));
     }
     None
 }

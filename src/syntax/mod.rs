@@ -38,7 +38,10 @@ pub fn decode(name: &str, bytes: Vec<u8>) -> Result<Arc<SourceFile>, SyntaxError
             // Show the file up to the bad byte, with the rest replaced, so the span is real.
             let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
             let file = SourceFile::new(name, text);
-            let loc = Loc::new(file, Span::new(valid_up_to, valid_up_to + '\u{FFFD}'.len_utf8()));
+            let loc = Loc::new(
+                file,
+                Span::new(valid_up_to, valid_up_to + '\u{FFFD}'.len_utf8()),
+            );
             Err(SyntaxError::new(SyntaxErrorKind::InvalidUtf8, loc))
         }
     }

@@ -14,8 +14,7 @@ use pest::iterators::Pair;
 use super::error::{SyntaxError, SyntaxErrorKind};
 use super::rules::describe;
 use crate::ast::{
-    Item, OrgDecl, PolicyDecl, PolicyStmt, Spanned, TagDecl, TargetRef, TestDecl,
-    Text,
+    Item, OrgDecl, PolicyDecl, PolicyStmt, Spanned, TagDecl, TargetRef, TestDecl, Text,
 };
 use crate::model::{Decision, Layer, LimitsProfile, ScpStrategy};
 use crate::source::{Loc, SourceFile, Span};
@@ -138,7 +137,9 @@ impl Builder {
                                 decl.values.push(Spanned { value: values, loc });
                             }
                             Rule::exact_case => decl.exact_case.push(self.loc(stmt.as_span())),
-                            Rule::description => decl.descriptions.push(self.build_description(stmt)),
+                            Rule::description => {
+                                decl.descriptions.push(self.build_description(stmt))
+                            }
                             _ => {}
                         }
                     }
@@ -212,7 +213,10 @@ impl Builder {
                     });
                 }
                 Rule::attach_stmt => {
-                    let targets = p.into_inner().filter_map(|t| self.build_target(t)).collect();
+                    let targets = p
+                        .into_inner()
+                        .filter_map(|t| self.build_target(t))
+                        .collect();
                     stmts.push(PolicyStmt::Attach(targets));
                 }
                 Rule::grant_stmt => stmts.push(PolicyStmt::Grant(sloc)),
@@ -271,7 +275,10 @@ impl Builder {
         }
     }
 
-    #[expect(clippy::expect_used, reason = "the grammar guarantees the test's parts")]
+    #[expect(
+        clippy::expect_used,
+        reason = "the grammar guarantees the test's parts"
+    )]
     fn build_test(&mut self, pair: Pair<'_, Rule>) -> TestDecl {
         let loc = self.loc(pair.as_span());
         let mut name = None;
@@ -288,7 +295,8 @@ impl Builder {
                         match c.as_rule() {
                             Rule::action => action = Some(self.text(&c)),
                             Rule::tags_clause => {
-                                for pair in c.into_inner().filter(|t| t.as_rule() == Rule::tag_pair) {
+                                for pair in c.into_inner().filter(|t| t.as_rule() == Rule::tag_pair)
+                                {
                                     let mut key = None;
                                     let mut value = None;
                                     for part in pair.into_inner() {
@@ -454,7 +462,12 @@ fn found_at(text: &str, pos: usize) -> String {
             .collect();
         format!("`{word}`")
     } else if first == '"' {
-        let s: String = rest.chars().skip(1).take_while(|&c| c != '"' && c != '\n').take(40).collect();
+        let s: String = rest
+            .chars()
+            .skip(1)
+            .take_while(|&c| c != '"' && c != '\n')
+            .take(40)
+            .collect();
         format!("`\"{s}\"`")
     } else {
         format!("`{first}`")

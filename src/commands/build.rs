@@ -1,0 +1,153 @@
+//! `tagc build`: compile and write the artifacts and the manifest, all or nothing.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use super::{Outcome, compile};
+use crate::cli::{BuildArgs, Format};
+use crate::model::Project;
+use crate::{Compiled, output};
+
+/// Run `tagc build`.
+pub fn run(args: &BuildArgs) -> Outcome {
+    let compiled = match compile(&args.input) {
+        Ok(c) => c,
+        Err(outcome) => return outcome,
+    };
+    if args.check {
+        return check_fresh(&args.out, &compiled);
+    }
+    if let Err(e) = output::write(&args.out, &compiled) {
+        eprintln!("error: cannot write `{}`: {e}", args.out.display());
+        return Outcome::Failure;
+    }
+    match args.input.format {
+        Format::Human => {
+            eprint!("{}", size_report(&compiled, &args.out));
+            if args.explain
+                && let Some(project) = &compiled.project
+            {
+                eprint!("{}", explain(project));
+            }
+        }
+        Format::Json => println!("{}", output::manifest_json(&compiled.manifest)),
+    }
+    Outcome::Success
+}
+
+/// `--check`: whether the files on disk are what this build would write (for CI, which
+/// should fail when generated policies are stale).
+fn check_fresh(out: &Path, compiled: &Compiled) -> Outcome {
+    let mut stale = Vec::new();
+    for a in &compiled.artifacts {
+        let path = out.join(&a.file);
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(a.pretty.as_str()) {
+            stale.push(path.display().to_string());
+        }
+    }
+    let manifest = out.join("manifest.json");
+    if std::fs::read_to_string(&manifest).ok() != Some(output::manifest_json(&compiled.manifest)) {
+        stale.push(manifest.display().to_string());
+    }
+    if stale.is_empty() {
+        eprintln!("{} is up to date", out.display());
+        Outcome::Success
+    } else {
+        for s in &stale {
+            eprintln!("stale: {s}");
+        }
+        eprintln!(
+            "run `tagc build --out {}` and commit the result",
+            out.display()
+        );
+        Outcome::Failure
+    }
+}
+
+/// One line per artifact: its file, its size against its limit.
+fn size_report(compiled: &Compiled, out: &Path) -> String {
+    let mut s = String::new();
+    for a in &compiled.artifacts {
+        #[expect(clippy::cast_precision_loss, reason = "sizes are far below 2^52")]
+        let pct = a.size as f64 * 100.0 / a.limit.max(1) as f64;
+        let _ = writeln!(
+            s,
+            "  {:<48} {:>6} / {:>6} chars ({pct:>5.1}%)",
+            out.join(&a.file).display(),
+            a.size,
+            a.limit
+        );
+    }
+    let _ = writeln!(
+        s,
+        "wrote {} artifacts and {}",
+        compiled.artifacts.len(),
+        out.join("manifest.json").display()
+    );
+    s
+}
+
+/// `--explain`: every expansion, and which layer enforces what per rule and resource type.
+pub fn explain(project: &Project) -> String {
+    let mut s = String::new();
+    for p in &project.policies {
+        let _ = writeln!(s, "\npolicy {}", p.name);
+        for e in &p.expansions {
+            let _ = writeln!(
+                s,
+                "  {} {} → {} actions",
+                e.rule,
+                e.pattern,
+                e.actions.len()
+            );
+            for a in &e.actions {
+                let _ = writeln!(s, "      {a}");
+            }
+        }
+        for r in &p.requires {
+            for key in &r.keys {
+                let _ = writeln!(
+                    s,
+                    "  require {key}: presence and value on create: SCP and IAM guardrail ({} actions)",
+                    r.actions.len()
+                );
+            }
+        }
+        for rule in &p.enforce {
+            for t in &rule.resource_types {
+                let _ = writeln!(
+                    s,
+                    "  {t} — {}: value and casing on later tagging: tag policy (enforced_for); presence: {}",
+                    rule.key,
+                    if p.requires.iter().any(|r| r.keys.contains(&rule.key)) {
+                        "SCP"
+                    } else {
+                        "not enforced (tag policies never require a tag)"
+                    }
+                );
+            }
+        }
+        for rule in &p.report {
+            for t in &rule.resource_types {
+                let _ = writeln!(
+                    s,
+                    "  {t} — {}: required for reporting and IaC checks: tag policy (report_required_tag_for); not enforced on API calls",
+                    rule.key
+                );
+            }
+        }
+        for pr in &p.protects {
+            let _ = writeln!(
+                s,
+                "  protect {}: standalone tagging denied by SCP and IAM guardrail via {}",
+                pr.keys.join(", "),
+                pr.actions
+                    .iter()
+                    .map(crate::model::Action::full_name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    s
+}

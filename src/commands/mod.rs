@@ -1,0 +1,98 @@
+//! The commands behind the CLI: each takes its parsed arguments, does its I/O, prints, and
+//! returns an [`Outcome`] that becomes the exit code.
+
+mod build;
+mod catalog;
+mod check;
+
+use std::io::IsTerminal as _;
+use std::process::ExitCode;
+
+use crate::Compiled;
+use crate::catalog::Catalog;
+use crate::cli::{Cli, Command, Format, InputArgs};
+use crate::diagnostics::Diagnostics;
+
+/// How a command ended; the exit code users and CI rely on (see `docs/cli.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0: done, nothing wrong (warnings allowed).
+    Success,
+    /// Exit 1: errors were reported, or a test failed.
+    Failure,
+    /// Exit 2: `plan` found changes to make.
+    Changes,
+}
+
+impl From<Outcome> for ExitCode {
+    fn from(o: Outcome) -> Self {
+        match o {
+            Outcome::Success => Self::SUCCESS,
+            Outcome::Failure => Self::from(1),
+            Outcome::Changes => Self::from(2),
+        }
+    }
+}
+
+/// Run a parsed command line.
+pub fn run(cli: Cli) -> Outcome {
+    match cli.command {
+        Command::Check(args) => check::run(&args),
+        Command::Build(args) => build::run(&args),
+        Command::Catalog(cmd) => catalog::run(cmd),
+    }
+}
+
+/// The `--version` line: tagc's version and the AWS data it knows.
+pub fn version_line() -> String {
+    format!(
+        "{} (AWS service reference of {})",
+        env!("CARGO_PKG_VERSION"),
+        Catalog::builtin().date
+    )
+}
+
+/// Load the catalog the input asks for, or report why it cannot be loaded.
+fn load_catalog(args: &InputArgs) -> Result<std::borrow::Cow<'static, Catalog>, Outcome> {
+    match &args.catalog {
+        None => Ok(std::borrow::Cow::Borrowed(Catalog::builtin())),
+        Some(path) => match Catalog::load(path) {
+            Ok(c) => Ok(std::borrow::Cow::Owned(c)),
+            Err(e) => {
+                let mut d = Diagnostics::new();
+                d.push(e);
+                print_diagnostics(&d, args.format);
+                Err(Outcome::Failure)
+            }
+        },
+    }
+}
+
+/// Compile the input, printing its diagnostics.
+fn compile(args: &InputArgs) -> Result<Compiled, Outcome> {
+    let catalog = load_catalog(args)?;
+    let compiled = crate::compile_paths(&args.paths, &catalog);
+    if args.format == Format::Human || compiled.diagnostics.has_errors() {
+        print_diagnostics(&compiled.diagnostics, args.format);
+    }
+    if compiled.ok() {
+        Ok(compiled)
+    } else {
+        Err(Outcome::Failure)
+    }
+}
+
+/// Print diagnostics to stderr (human) or stdout (json).
+fn print_diagnostics(diagnostics: &Diagnostics, format: Format) {
+    match format {
+        Format::Human => {
+            if diagnostics.is_empty() {
+                return;
+            }
+            let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            eprint!("{}", diagnostics.render_human(color));
+            eprintln!("{}", diagnostics.summary());
+        }
+        Format::Json => println!("{}", diagnostics.render_json()),
+    }
+}
