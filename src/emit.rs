@@ -128,9 +128,26 @@ pub fn emit(
             related: Vec::new(),
         };
         let targets = policy.targets.clone();
-        if !low.scp.statements.is_empty() {
-            let limit = limits.scp_size;
-            let parts = split_to_fit(&low.scp, limit);
+        for (kind, doc, limit, label, targets) in [
+            (
+                ArtifactKind::Scp,
+                &low.scp,
+                limits.scp_size,
+                "SCP",
+                targets.clone(),
+            ),
+            (
+                ArtifactKind::IamPolicy,
+                &low.iam,
+                limits.iam_managed_size,
+                "IAM policy",
+                Vec::new(),
+            ),
+        ] {
+            if doc.statements.is_empty() {
+                continue;
+            }
+            let parts = split_to_fit(doc, limit);
             let count = parts.len();
             for (i, part) in parts.into_iter().enumerate() {
                 let suffix = if count == 1 {
@@ -138,16 +155,9 @@ pub fn emit(
                 } else {
                     format!("-{}", i + 1)
                 };
-                let a = artifact(
-                    low,
-                    ArtifactKind::Scp,
-                    &suffix,
-                    &part.to_json(),
-                    targets.clone(),
-                    limit,
-                );
+                let a = artifact(low, kind, &suffix, &part.to_json(), targets.clone(), limit);
                 if a.size > limit {
-                    errors.push(too_large("SCP", &a.name, a.size, limit));
+                    errors.push(too_large(label, &a.name, a.size, limit));
                 }
                 artifacts.push(a);
             }
@@ -164,21 +174,6 @@ pub fn emit(
             );
             if a.size > limit {
                 errors.push(too_large("tag policy", &a.name, a.size, limit));
-            }
-            artifacts.push(a);
-        }
-        if !low.iam.statements.is_empty() {
-            let limit = limits.iam_managed_size;
-            let a = artifact(
-                low,
-                ArtifactKind::IamPolicy,
-                "",
-                &low.iam.to_json(),
-                Vec::new(),
-                limit,
-            );
-            if a.size > limit {
-                errors.push(too_large("IAM policy", &a.name, a.size, limit));
             }
             artifacts.push(a);
         }

@@ -116,8 +116,8 @@ pub enum CheckErrorKind {
     /// A service whose tagging cannot be told apart from tag-on-create.
     #[error("`{0}` has no create-context key: `protect` also blocks tagging during create")]
     NoCreateContextKey(String),
-    /// A tagging action whose request does not carry the tag keys.
-    #[error("`{0}` does not carry the keys it changes, so `protect` cannot guard it")]
+    /// Tagging actions whose requests do not carry the tag keys.
+    #[error("{0} do not carry the keys they change, so `protect` cannot guard them")]
     TaggingActionWithoutKeys(String),
     /// A service without tagging actions.
     #[error("service `{0}` has no tagging actions")]
@@ -232,7 +232,7 @@ impl CheckErrorKind {
             Self::ConflictingRules(_) => return None,
             Self::ProtectWithoutServices => "name them: `protect environment on sagemaker`, or require the tags on some actions in this policy".into(),
             Self::NoCreateContextKey(_) => "AWS gives this service no key to tell tag-on-create from later tagging; exempt the roles that create resources, or do not protect here".into(),
-            Self::TaggingActionWithoutKeys(_) => "AWS does not put `aws:TagKeys` in this action's request; guard it with IAM on the resource instead".into(),
+            Self::TaggingActionWithoutKeys(_) => "AWS does not put `aws:TagKeys` in these requests; restrict who may call them instead".into(),
             Self::NoTaggingActions(_) => "protect tags only in services that have tagging actions".into(),
             Self::DuplicateTest(_) => "test names are unique across the project".into(),
             Self::DuringOnNonTagging(_) => "`during CREATE` says a tagging action such as `sagemaker:AddTags` runs as part of that create".into(),

@@ -556,6 +556,7 @@ impl Checker<'_> {
                 self.err(CheckErrorKind::NoTaggingActions(name.clone()), sloc);
                 continue;
             }
+            let mut unguarded = Vec::new();
             for ta in &svc.tagging_actions {
                 let Some(info) = svc.action(ta) else { continue };
                 if info.tag_keys.any() {
@@ -565,14 +566,14 @@ impl Checker<'_> {
                         resources: Vec::new(),
                     });
                 } else {
-                    self.err(
-                        CheckErrorKind::TaggingActionWithoutKeys(format!(
-                            "{}:{}",
-                            svc.prefix, info.name
-                        )),
-                        sloc,
-                    );
+                    unguarded.push(format!("`{}:{}`", svc.prefix, info.name));
                 }
+            }
+            if !unguarded.is_empty() {
+                self.err(
+                    CheckErrorKind::TaggingActionWithoutKeys(unguarded.join(", ")),
+                    sloc,
+                );
             }
             match &svc.create_context_key {
                 Some(k) => {
