@@ -1,0 +1,69 @@
+//! Helpers shared by the integration tests.
+
+#![allow(dead_code, reason = "each test module uses a different subset")]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use tagc::catalog::Catalog;
+use tagc::source::SourceFile;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Compile one in-memory file named `name`.
+pub fn compile_text(name: &str, text: &str) -> tagc::Compiled {
+    tagc::compile_sources(&[SourceFile::new(name, text)], Catalog::builtin())
+}
+
+/// Compile files or directories on disk.
+pub fn compile_paths(paths: &[PathBuf]) -> tagc::Compiled {
+    tagc::compile_paths(paths, Catalog::builtin())
+}
+
+/// A source file from disk, named relative to the repository root so snapshots do not depend
+/// on where the checkout is.
+pub fn source(path: &Path) -> Arc<SourceFile> {
+    let bytes = std::fs::read(path).unwrap();
+    let name = path.strip_prefix(root()).unwrap_or(path).display().to_string();
+    match tagc::syntax::decode(&name, bytes) {
+        Ok(src) => src,
+        Err(e) => e.loc.file.clone(),
+    }
+}
+
+/// The result of running the `tagc` binary.
+pub struct Run {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: i32,
+}
+
+impl Run {
+    /// stdout, stderr and the exit code in one text, for snapshots.
+    pub fn transcript(&self) -> String {
+        format!(
+            "----- stdout -----\n{}----- stderr -----\n{}[exit {}]\n",
+            self.stdout, self.stderr, self.code
+        )
+    }
+}
+
+/// Run `tagc` with `args` in directory `dir`, without colour.
+pub fn tagc(dir: &Path, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_tagc"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .unwrap();
+    Run {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: out.status.code().unwrap_or(-1),
+    }
+}

@@ -1,0 +1,92 @@
+//! Snapshots of every artifact emitted for `tests/fixtures/valid/`: one construct per file.
+//! Add a case by adding a file.
+
+use crate::common::{compile_text, source};
+use tagc::Compiled;
+
+/// Every artifact of a build as one reviewable text: the manifest line, then the document.
+fn render(compiled: &Compiled) -> String {
+    let mut out = String::new();
+    for a in &compiled.artifacts {
+        out.push_str(&format!(
+            "=== {} ({:?}, {} / {} chars, targets: {})\n{}",
+            a.file,
+            a.kind,
+            a.size,
+            a.limit,
+            a.targets.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+            a.pretty
+        ));
+    }
+    out
+}
+
+#[test]
+fn test_valid_fixtures_compile_to_snapshots() {
+    insta::glob!("fixtures/valid/*.tags", |path| {
+        let src = source(path);
+        let compiled = compile_text(&src.name, &src.text);
+        assert!(
+            compiled.ok(),
+            "{} should compile:\n{}",
+            src.name,
+            compiled.diagnostics.render_human(false)
+        );
+        assert!(
+            compiled.diagnostics.is_empty(),
+            "{} should compile without warnings:\n{}",
+            src.name,
+            compiled.diagnostics.render_human(false)
+        );
+        insta::assert_snapshot!(render(&compiled));
+    });
+}
+
+#[test]
+fn test_output_is_deterministic() {
+    insta::glob!("fixtures/valid/*.tags", |path| {
+        let src = source(path);
+        let a = compile_text(&src.name, &src.text);
+        let b = compile_text(&src.name, &src.text);
+        let bytes = |c: &Compiled| c.artifacts.iter().map(|a| a.minified.clone()).collect::<Vec<_>>();
+        assert_eq!(bytes(&a), bytes(&b));
+        assert_eq!(a.manifest, b.manifest);
+    });
+}
+
+#[test]
+fn test_sizes_are_measured_on_the_minified_bytes() {
+    let compiled = compile_text(
+        "x.tags",
+        "tag owner\npolicy p {\n require owner on sqs:CreateQueue\n attach to root\n}\n",
+    );
+    for a in &compiled.artifacts {
+        assert_eq!(a.size, a.minified.len());
+        assert!(!a.minified.contains('\n') && !a.minified.contains("  "));
+        let pretty: serde_json::Value = serde_json::from_str(&a.pretty).unwrap();
+        assert_eq!(serde_json::to_string(&pretty).unwrap(), a.minified);
+        assert_eq!(a.hash, tagc::artifact::content_hash(&a.minified));
+    }
+}
+
+#[test]
+fn test_legacy_limits_need_two_scps_and_current_one() {
+    let path = crate::common::root().join("tests/fixtures/valid/legacy_limits_split.tags");
+    let legacy = std::fs::read_to_string(path).unwrap();
+    let current = legacy.replace("limits legacy", "limits current");
+    let scps = |text: &str| {
+        let c = compile_text("x.tags", text);
+        assert!(c.ok(), "{}", c.diagnostics.render_human(false));
+        c.artifacts
+            .iter()
+            .filter(|a| a.kind == tagc::artifact::ArtifactKind::Scp)
+            .map(|a| a.size)
+            .collect::<Vec<_>>()
+    };
+    let legacy_sizes = scps(&legacy);
+    let current_sizes = scps(&current);
+    assert_eq!(legacy_sizes.len(), 2, "{legacy_sizes:?}");
+    assert!(legacy_sizes.iter().all(|&s| s <= 5_120));
+    assert_eq!(current_sizes.len(), 1, "{current_sizes:?}");
+    assert!(current_sizes[0] > 5_120 && current_sizes[0] <= 10_240);
+}

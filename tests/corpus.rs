@@ -1,0 +1,68 @@
+//! Every `.tags` file shipped in `examples/` and `policies/` compiles, and so does each
+//! directory as one project.
+
+use crate::common::{compile_paths, root};
+
+fn tags_files(dir: &str) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(root().join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "tags"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn test_every_example_compiles_on_its_own() {
+    let files = tags_files("examples");
+    assert!(!files.is_empty());
+    for f in files {
+        let c = compile_paths(&[f.clone()]);
+        assert!(c.ok(), "{}:\n{}", f.display(), c.diagnostics.render_human(false));
+        assert!(!c.artifacts.is_empty(), "{} emits nothing", f.display());
+    }
+}
+
+#[test]
+fn test_policies_directory_compiles_as_one_project() {
+    let c = compile_paths(&[root().join("policies")]);
+    assert!(c.ok(), "{}", c.diagnostics.render_human(false));
+    assert!(
+        c.diagnostics.is_empty(),
+        "the shipped policies should compile without warnings:\n{}",
+        c.diagnostics.render_human(false)
+    );
+    let project = c.project.unwrap();
+    assert!(project.tags.len() >= 3);
+    assert!(project.policies.len() >= 2);
+    let targets: std::collections::BTreeSet<_> =
+        project.policies.iter().map(|p| p.targets.clone()).collect();
+    assert!(targets.len() >= 2, "policies should have different targets");
+}
+
+#[test]
+fn test_the_seed_example_requires_environment_on_the_four_actions() {
+    let c = compile_paths(&[root().join("examples/sagemaker-cost-allocation.tags")]);
+    let project = c.project.unwrap();
+    let env = project.tag("environment").unwrap();
+    assert_eq!(env.values.as_deref().unwrap(), ["dev", "staging", "production"]);
+    let policy = &project.policies[0];
+    let required: Vec<String> = policy
+        .requires
+        .iter()
+        .filter(|r| r.keys.iter().any(|k| k == "environment"))
+        .flat_map(|r| r.actions.iter().map(tagc::model::Action::full_name))
+        .collect();
+    assert_eq!(
+        required,
+        [
+            "sagemaker:CreateDomain",
+            "sagemaker:CreateEndpoint",
+            "sagemaker:CreateNotebookInstance",
+            "sagemaker:CreateTrainingJob"
+        ]
+    );
+    assert!(policy.protects.iter().any(|p| p.keys.contains(&"environment".to_owned())));
+    assert!(project.tests.iter().any(|t| t.expect == tagc::model::Decision::Deny));
+}

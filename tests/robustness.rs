@@ -1,0 +1,94 @@
+//! No input makes tagc panic: random bytes, truncated files, deep nesting, huge files and
+//! invalid UTF-8 each end in diagnostics.
+
+use proptest::prelude::*;
+
+use crate::common::compile_text;
+use tagc::catalog::Catalog;
+
+/// Compile raw bytes the way `tagc` reads a file.
+fn compile_bytes(bytes: Vec<u8>) -> tagc::Compiled {
+    match tagc::syntax::decode("fuzz.tags", bytes) {
+        Ok(src) => tagc::compile_sources(&[src], Catalog::builtin()),
+        Err(e) => {
+            let mut c = tagc::compile_sources(&[], Catalog::builtin());
+            c.diagnostics.push(e);
+            c
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn test_random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let c = compile_bytes(bytes);
+        // Rendering must not panic either: spans must stay inside the text.
+        let _ = c.diagnostics.render_human(false);
+        let _ = c.diagnostics.render_json();
+    }
+
+    #[test]
+    fn test_random_token_soup_never_panics(words in proptest::collection::vec(
+        prop::sample::select(vec![
+            "tag", "policy", "test", "organization", "{", "}", "\"", "values", "require", "on",
+            "sagemaker:Create*", "env", ",", "=", "expect", "deny", "request", "attach", "to",
+            "root", "ou", "\"Root/A\"", "#", "\n", "exact-case", "protect", "exempt", "\"arn:aws:iam::*:role/x\"",
+        ]), 0..60)) {
+        let c = compile_text("soup.tags", &words.join(" "));
+        let _ = c.diagnostics.render_human(false);
+    }
+
+    #[test]
+    fn test_every_truncation_of_the_example_is_diagnosed(cut in 0usize..1600) {
+        let full = std::fs::read_to_string(crate::common::root().join("examples/sagemaker-cost-allocation.tags")).unwrap();
+        let mut cut = cut.min(full.len());
+        while !full.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let c = compile_text("cut.tags", &full[..cut]);
+        let _ = c.diagnostics.render_human(false);
+        prop_assert!(c.ok() || c.diagnostics.has_errors());
+    }
+}
+
+#[test]
+fn test_deep_nesting_is_a_syntax_error() {
+    let text = format!("policy p {}{}", "{".repeat(100_000), "}".repeat(100_000));
+    let c = compile_text("deep.tags", &text);
+    assert_eq!(c.diagnostics.codes(), vec!["tagc::syntax::unexpected"]);
+}
+
+#[test]
+fn test_huge_file_compiles() {
+    let mut text = String::new();
+    for i in 0..2_000 {
+        text.push_str(&format!("tag key{i} {{ values \"a{i}\" \"b{i}\" }}\n"));
+    }
+    text.push_str("policy p {\n require key1 on sqs:CreateQueue\n attach to root\n}\n");
+    let c = compile_text("huge.tags", &text);
+    assert!(c.ok(), "{}", c.diagnostics.render_human(false));
+}
+
+#[test]
+fn test_huge_garbage_gives_a_diagnostic() {
+    let text = "§".repeat(1_000_000);
+    let c = compile_text("garbage.tags", &text);
+    assert_eq!(c.diagnostics.codes(), vec!["tagc::syntax::unexpected"]);
+}
+
+#[test]
+fn test_invalid_utf8_points_at_the_bad_byte() {
+    let c = compile_bytes(b"tag owner\ntag caf\xe9\n".to_vec());
+    assert_eq!(c.diagnostics.codes(), vec!["tagc::syntax::invalid-utf8"]);
+    let text = c.diagnostics.render_human(false);
+    assert!(text.contains("fuzz.tags:2:8"), "{text}");
+}
+
+#[test]
+fn test_empty_file_is_an_empty_project() {
+    let c = compile_text("empty.tags", "");
+    assert!(c.ok());
+    assert!(c.artifacts.is_empty());
+}
