@@ -16,5 +16,6 @@
 //! Organizations).
 
 pub mod artifact;
+pub mod eval;
 pub mod model;
 pub mod source;
