@@ -27,7 +27,9 @@ pub mod condition;
 pub mod context;
 pub mod error;
 pub mod iam;
+pub mod tag_policy;
 
 pub use context::{ContextValue, RequestContext};
 pub use error::EvalError;
 pub use iam::{Evaluation, Policy, PolicyKind, Verdict, evaluate, evaluate_policies};
+pub use tag_policy::{ComplianceReport, EffectivePolicy, effective_policy};
