@@ -11,7 +11,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use super::context::RequestContext;
+use super::context::{ContextValue, RequestContext};
 use super::error::{EvalError, did_you_mean};
 use crate::model::wildcard_match;
 
@@ -137,6 +137,48 @@ fn arn_match(pattern: &str, value: &str) -> bool {
         // A policy value that is not ARN-shaped (such as a bare `*`) is matched whole.
         wildcard_match(pattern, value, false)
     }
+}
+
+/// Resolves IAM policy variables in one policy value: `${key}` becomes the request's value of
+/// the single-valued key `key`, `${key, 'default'}` falls back to `default`, and `${*}`, `${?}`,
+/// `${$}` stand for those characters. `None` when a referenced key is absent or multivalued:
+/// such a policy value then matches nothing, as in IAM.
+///
+/// Not modelled: a `${*}` escape still acts as a wildcard under `StringLike`.
+pub fn resolve_variables(value: &str, ctx: &RequestContext) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some((before, after)) = rest.split_once("${") {
+        out.push_str(before);
+        let Some((inner, tail)) = after.split_once('}') else {
+            // An unclosed `${` is literal text.
+            out.push_str("${");
+            out.push_str(after);
+            return Some(out);
+        };
+        let (name, default) = match inner.split_once(',') {
+            Some((name, d)) => {
+                let d = d.trim();
+                let d = d
+                    .strip_prefix('\'')
+                    .and_then(|d| d.strip_suffix('\''))
+                    .unwrap_or(d);
+                (name.trim(), Some(d))
+            }
+            None => (inner.trim(), None),
+        };
+        match name {
+            "*" | "?" | "$" => out.push_str(name),
+            key => match (ctx.get(key), default) {
+                (Some(ContextValue::Single(v)), _) => out.push_str(v),
+                (_, Some(d)) => out.push_str(d),
+                _ => return None,
+            },
+        }
+        rest = tail;
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 /// How an operator treats a multivalued request key.
@@ -373,8 +415,13 @@ impl Condition {
                 SetQualifier::None => (negated, Reason::KeyAbsent),
             };
         };
+        let policy: Vec<String> = self
+            .values
+            .iter()
+            .filter_map(|p| resolve_variables(p, ctx))
+            .collect();
         // Whether one request value equals/matches any policy value (positive form).
-        let any_policy = |v: &String| self.values.iter().any(|p| op.base.positive_match(p, v));
+        let any_policy = |v: &String| policy.iter().any(|p| op.base.positive_match(p, v));
         // Per-value test under a set qualifier: for a negated operator, "matches none".
         let per_value = |v: &String| any_policy(v) != negated;
         let matched = match op.qualifier {
@@ -599,6 +646,43 @@ mod tests {
         let n = json!({"NumericNotEquals": {"s3:max-keys": [1, 2]}});
         assert!(!eval(&n, &ctx().with_key("s3:max-keys", "2")));
         assert!(eval(&n, &ctx().with_key("s3:max-keys", "3")));
+    }
+
+    #[test]
+    fn test_policy_variable_resolves_from_request_context() {
+        // ABAC as in aws-facts §4.4 pattern 3: the request tag must equal the principal's tag.
+        let c = json!({"StringEquals": {"aws:RequestTag/project": "${aws:PrincipalTag/project}"}});
+        let with_principal_tag = ctx().with_key("aws:PrincipalTag/project", "blue");
+        assert!(eval(
+            &c,
+            &with_principal_tag
+                .clone()
+                .with_request_tag("project", "blue")
+        ));
+        assert!(!eval(
+            &c,
+            &with_principal_tag.with_request_tag("project", "red")
+        ));
+        // A variable whose key is absent matches nothing.
+        assert!(!eval(&c, &ctx().with_request_tag("project", "blue")));
+        let neg =
+            json!({"StringNotEquals": {"aws:RequestTag/project": "${aws:PrincipalTag/project}"}});
+        assert!(eval(&neg, &ctx().with_request_tag("project", "blue")));
+    }
+
+    #[test]
+    fn test_policy_variable_default_and_escapes() {
+        let c =
+            json!({"StringEquals": {"aws:RequestTag/team": "t-${aws:PrincipalTag/team, 'none'}"}});
+        assert!(eval(&c, &ctx().with_request_tag("team", "t-none")));
+        assert_eq!(
+            resolve_variables("a${$}b${?}", &ctx()).as_deref(),
+            Some("a$b?")
+        );
+        assert_eq!(
+            resolve_variables("x${open", &ctx()).as_deref(),
+            Some("x${open")
+        );
     }
 
     #[test]
