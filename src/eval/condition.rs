@@ -624,6 +624,10 @@ mod tests {
     fn test_arn_operators_false_on_non_arn() {
         let c = json!({"ArnLike": {"aws:PrincipalArn": "*"}});
         assert!(!eval(&c, &ctx().with_principal_arn("developer")));
+        assert!(!eval(
+            &c,
+            &ctx().with_principal_arn("urn:aws:iam::1:role/d")
+        ));
         assert!(eval(&c, &ctx().with_principal_arn("arn:aws:iam::1:role/d")));
     }
 

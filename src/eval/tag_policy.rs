@@ -417,21 +417,22 @@ pub fn effective_policy(levels: &[Vec<Value>]) -> Result<EffectivePolicy, EvalEr
         let (node, notes) = combine_node(&docs, level);
         out.notes.extend(notes);
         for key in &node.keys {
-            let pos = out
+            let existing = out
                 .tags
                 .iter()
-                .position(|t| t.policy_key.eq_ignore_ascii_case(&key.name))
-                .unwrap_or_else(|| {
-                    out.tags.push(EffectiveTag {
-                        policy_key: key.name.clone(),
-                        tag_key: None,
-                        tag_value: None,
-                        enforced_for: None,
-                        report_required_tag_for: None,
-                        allowed: [tags_allowed; 4],
-                    });
-                    out.tags.len() - 1
+                .position(|t| t.policy_key.eq_ignore_ascii_case(&key.name));
+            let notes_before = out.notes.len();
+            let pos = existing.unwrap_or_else(|| {
+                out.tags.push(EffectiveTag {
+                    policy_key: key.name.clone(),
+                    tag_key: None,
+                    tag_value: None,
+                    enforced_for: None,
+                    report_required_tag_for: None,
+                    allowed: [tags_allowed; 4],
                 });
+                out.tags.len() - 1
+            });
             let Some(tag) = out.tags.get_mut(pos) else {
                 continue;
             };
@@ -478,6 +479,12 @@ pub fn effective_policy(levels: &[Vec<Value>]) -> Result<EffectivePolicy, EvalEr
                     }
                 }
                 tag.set_setting(i, value);
+            }
+            // A key a child tried to add under a `tags`-level lock does not come into being.
+            let nothing_set = (0..SETTINGS.len()).all(|i| tag.setting(i).is_none());
+            if existing.is_none() && out.notes.len() > notes_before && nothing_set {
+                out.tags.remove(pos);
+                continue;
             }
             // This node's restrictions bind its descendants, never itself, and only narrow.
             for (i, allowed) in tag.allowed.iter_mut().enumerate() {
@@ -949,6 +956,22 @@ mod tests {
         let ou = json!({"tags": {"costcenter": {
             "tag_value": {"@@append": ["B"]}, "enforced_for": {"@@assign": ["s3:ALL_SUPPORTED"]}}}});
         let p = eff(&[vec![root], vec![ou]]);
+        assert_eq!(
+            p.to_json(),
+            json!({"tags": {"costcenter": {"tag_value": ["A"]}}})
+        );
+        assert_eq!(p.notes.len(), 2);
+    }
+
+    #[test]
+    fn test_tags_level_lock_binds_all_descendants_and_new_keys() {
+        let root = json!({"tags": {"@@operators_allowed_for_child_policies": ["@@none"],
+            "costcenter": {"tag_value": {"@@assign": ["A"]}}}});
+        let account = json!({"tags": {
+            "costcenter": {"tag_value": {"@@append": ["B"]}},
+            "owner": {"tag_key": {"@@assign": "Owner"}}}});
+        // The lock reaches the account through an OU that says nothing.
+        let p = eff(&[vec![root], vec![], vec![account]]);
         assert_eq!(
             p.to_json(),
             json!({"tags": {"costcenter": {"tag_value": ["A"]}}})
