@@ -682,6 +682,38 @@ mod tests {
     }
 
     #[test]
+    fn test_protect_deny_scoped_to_standalone_tagging_spares_tag_on_create() {
+        // aws-facts §8 pitfall 8: `Null: {"sagemaker:TaggingAction": "true"}` hits only a
+        // standalone AddTags, so creating with the tag keeps working.
+        use crate::model::Request;
+        let doc = json!({"Statement": {"Sid": "ProtectEnvironment", "Effect": "Deny",
+            "Action": ["sagemaker:AddTags", "sagemaker:DeleteTags"], "Resource": "*",
+            "Condition": {"ForAnyValue:StringEqualsIgnoreCase": {"aws:TagKeys": ["environment"]},
+                          "Null": {"sagemaker:TaggingAction": "true"}}}});
+        let request = |action: &str, on_create: Option<&str>| Request {
+            principal: crate::model::DEFAULT_PRINCIPAL.to_owned(),
+            action: action.to_owned(),
+            tags: vec![("Environment".to_owned(), "dev".to_owned())],
+            on_create: on_create.map(str::to_owned),
+            resource: None,
+        };
+        let verdict =
+            |r: &Request| run(&doc, PolicyKind::Scp, &RequestContext::from_request(r)).verdict;
+        assert_eq!(
+            verdict(&request("sagemaker:AddTags", None)),
+            Verdict::ExplicitDeny
+        );
+        assert_eq!(
+            verdict(&request("sagemaker:DeleteTags", None)),
+            Verdict::ExplicitDeny
+        );
+        assert_eq!(
+            verdict(&request("sagemaker:AddTags", Some("CreateTrainingJob"))),
+            Verdict::Allow
+        );
+    }
+
+    #[test]
     fn test_deny_in_any_of_several_policies_wins() {
         let allow = Policy::parse(
             &json!({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}),
