@@ -23,6 +23,7 @@ pub mod cli;
 pub mod commands;
 pub mod diagnostics;
 pub mod emit;
+pub mod eval;
 pub mod ir;
 pub mod limits;
 pub mod load;
