@@ -145,6 +145,8 @@ pub struct TestDecl {
     pub during: Option<Text>,
     /// `resource "ARN"`
     pub resource: Option<Text>,
+    /// `from TARGET`: where in the organization the request is made.
+    pub from: Option<TargetRef>,
     /// `expect allow|deny`
     pub expect: Spanned<crate::model::Decision>,
     /// `in scp|iam|tag-policy`

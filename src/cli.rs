@@ -25,6 +25,10 @@ pub enum Command {
     Check(CheckArgs),
     /// Compile into DIR/<policy>/{scp,tag-policy,iam-policy}.json and DIR/manifest.json
     Build(BuildArgs),
+    /// Run the `test` blocks against every emitted layer (last line: `N passed, N failed`)
+    Test(TestArgs),
+    /// Answer one question: what each layer decides for a request, and why
+    Eval(EvalArgs),
     /// Work with the AWS action catalog
     #[command(subcommand)]
     Catalog(CatalogCommand),
@@ -68,6 +72,47 @@ pub struct BuildArgs {
     /// Do not write; exit 1 when the files in --out differ from what the build would write
     #[arg(long)]
     pub check: bool,
+}
+
+/// `tagc test`.
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Input.
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// `tagc eval`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  tagc eval --action sagemaker:CreateTrainingJob --tag environment=dev \\\n            --principal arn:aws:iam::111122223333:role/x policies/"
+)]
+pub struct EvalArgs {
+    /// Input.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The action requested, such as `sagemaker:CreateTrainingJob`
+    #[arg(long)]
+    pub action: String,
+    /// A tag the request sets, as KEY=VALUE (repeat for several)
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+    /// The calling principal's ARN
+    #[arg(long, default_value = crate::model::DEFAULT_PRINCIPAL)]
+    pub principal: String,
+    /// The tagging runs as part of this create, such as `sagemaker:CreateTrainingJob`
+    #[arg(long, value_name = "ACTION")]
+    pub during: Option<String>,
+    /// The resource ARN (tag policies apply per resource type)
+    #[arg(long, value_name = "ARN")]
+    pub resource: Option<String>,
+    /// The request comes from this OU (by path from the root): only policies attached at or
+    /// above it apply
+    #[arg(long, value_name = "PATH", conflicts_with = "account")]
+    pub ou: Option<String>,
+    /// The request comes from this account: only policies attached to it or the root apply
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
 }
 
 /// `tagc catalog …`.

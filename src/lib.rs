@@ -30,8 +30,10 @@ pub mod load;
 pub mod lower;
 pub mod model;
 pub mod output;
+pub mod reference;
 pub mod source;
 pub mod syntax;
+pub mod verify;
 
 use std::path::PathBuf;
 use std::sync::Arc;

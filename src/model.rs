@@ -143,6 +143,32 @@ pub struct Policy {
     pub name_loc: Option<Loc>,
 }
 
+impl Target {
+    /// Whether a policy attached here applies to a request made from `scope`: the root applies
+    /// everywhere, an OU path to itself and the OUs below it, an id to itself.
+    pub fn applies_to(&self, scope: &Self) -> bool {
+        match (self, scope) {
+            (Self::Root, _) => true,
+            (Self::OuPath(p), Self::OuPath(s)) => {
+                s == p
+                    || s.strip_prefix(p.as_str())
+                        .is_some_and(|rest| rest.starts_with('/'))
+            }
+            (a, b) => a == b,
+        }
+    }
+}
+
+impl Project {
+    /// The project as seen from `scope`: only the policies attached at or above it.
+    pub fn scoped(&self, scope: &Target) -> Self {
+        let mut p = self.clone();
+        p.policies
+            .retain(|policy| policy.targets.iter().any(|t| t.applies_to(scope)));
+        p
+    }
+}
+
 impl Policy {
     /// Where the policy's name is, for diagnostics about the whole policy.
     pub fn name_loc(&self) -> Loc {
@@ -247,6 +273,8 @@ pub struct TestCase {
     pub expect: Decision,
     /// The layer it is about; `None` checks every layer the request concerns.
     pub layer: Option<Layer>,
+    /// Where in the organization the request is made; `None` means under every policy.
+    pub from: Option<Target>,
     /// Where it was declared.
     pub loc: Loc,
 }

@@ -36,10 +36,26 @@ fn test_check_reports_errors_and_exits_1() {
     let run = tagc(dir.path(), &["check"]);
     assert_eq!(run.code, 1);
     assert!(run.stdout.is_empty());
-    assert!(run.stderr.contains("tagc::check::unknown-tag"), "{}", run.stderr);
-    assert!(run.stderr.contains("did you mean `owner`?"), "{}", run.stderr);
-    assert!(run.stderr.contains("policies/bad.tags:2:11"), "{}", run.stderr);
-    assert!(run.stderr.ends_with("1 error, 0 warnings\n"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("tagc::check::unknown-tag"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("did you mean `owner`?"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("policies/bad.tags:2:11"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.ends_with("1 error, 0 warnings\n"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -49,7 +65,10 @@ fn test_check_json_format_prints_machine_readable_diagnostics() {
     let run = tagc(dir.path(), &["check", "--format", "json"]);
     assert_eq!(run.code, 1);
     let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(json["diagnostics"][0]["code"], "tagc::check::invalid-tag-key");
+    assert_eq!(
+        json["diagnostics"][0]["code"],
+        "tagc::check::invalid-tag-key"
+    );
 }
 
 #[test]
@@ -60,7 +79,10 @@ fn test_build_writes_artifacts_and_manifest() {
     let out = dir.path().join("out");
     let scp: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("p/scp.json")).unwrap()).unwrap();
-    assert_eq!(scp["Statement"][0]["Condition"]["Null"]["aws:RequestTag/owner"], "true");
+    assert_eq!(
+        scp["Statement"][0]["Condition"]["Null"]["aws:RequestTag/owner"],
+        "true"
+    );
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     let kinds: Vec<&str> = manifest["artifacts"]
@@ -81,7 +103,10 @@ fn test_failed_build_writes_nothing_and_keeps_the_old_output() {
     std::fs::write(dir.path().join("policies/bad.tags"), "tag owner\n").unwrap();
     let run = tagc(dir.path(), &["build", "--out", "out"]);
     assert_eq!(run.code, 1);
-    assert_eq!(std::fs::read_to_string(dir.path().join("out/p/scp.json")).unwrap(), before);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out/p/scp.json")).unwrap(),
+        before
+    );
     let fresh = tagc(dir.path(), &["build", "--out", "fresh"]);
     assert_eq!(fresh.code, 1);
     assert!(!dir.path().join("fresh").exists());
@@ -110,10 +135,28 @@ fn test_build_check_fails_when_output_is_stale() {
 
 #[test]
 fn test_build_explain_shows_expansions() {
-    let run = tagc(&root(), &["build", "--explain", "--out", &tempfile::tempdir().unwrap().path().display().to_string(), "examples/sagemaker-cost-allocation.tags"]);
+    let run = tagc(
+        &root(),
+        &[
+            "build",
+            "--explain",
+            "--out",
+            &tempfile::tempdir().unwrap().path().display().to_string(),
+            "examples/sagemaker-cost-allocation.tags",
+        ],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("require sagemaker:CreateTrainingJob → 1 actions"), "{}", run.stderr);
-    assert!(run.stderr.contains("sagemaker:training-job — environment"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("require sagemaker:CreateTrainingJob → 1 actions"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("sagemaker:training-job — environment"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -121,15 +164,29 @@ fn test_missing_path_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let run = tagc(dir.path(), &["check"]);
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("tagc::load::unreadable"), "{}", run.stderr);
-    assert!(run.stderr.contains("cannot read `policies`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("tagc::load::unreadable"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("cannot read `policies`"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
 fn test_version_names_the_catalog_date() {
     let run = tagc(&root(), &["--version"]);
     assert_eq!(run.code, 0);
-    assert_eq!(run.stdout.trim(), format!("tagc {} (AWS service reference of 2026-08-22)", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        run.stdout.trim(),
+        format!(
+            "tagc {} (AWS service reference of 2026-08-22)",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
 }
 
 #[test]

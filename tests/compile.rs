@@ -14,7 +14,11 @@ fn render(compiled: &Compiled) -> String {
             a.kind,
             a.size,
             a.limit,
-            a.targets.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+            a.targets
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
             a.pretty
         ));
     }
@@ -48,7 +52,12 @@ fn test_output_is_deterministic() {
         let src = source(path);
         let a = compile_text(&src.name, &src.text);
         let b = compile_text(&src.name, &src.text);
-        let bytes = |c: &Compiled| c.artifacts.iter().map(|a| a.minified.clone()).collect::<Vec<_>>();
+        let bytes = |c: &Compiled| {
+            c.artifacts
+                .iter()
+                .map(|a| a.minified.clone())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(bytes(&a), bytes(&b));
         assert_eq!(a.manifest, b.manifest);
     });

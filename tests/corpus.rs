@@ -19,7 +19,12 @@ fn test_every_example_compiles_on_its_own() {
     assert!(!files.is_empty());
     for f in files {
         let c = compile_paths(&[f.clone()]);
-        assert!(c.ok(), "{}:\n{}", f.display(), c.diagnostics.render_human(false));
+        assert!(
+            c.ok(),
+            "{}:\n{}",
+            f.display(),
+            c.diagnostics.render_human(false)
+        );
         assert!(!c.artifacts.is_empty(), "{} emits nothing", f.display());
     }
 }
@@ -46,7 +51,10 @@ fn test_the_seed_example_requires_environment_on_the_four_actions() {
     let c = compile_paths(&[root().join("examples/sagemaker-cost-allocation.tags")]);
     let project = c.project.unwrap();
     let env = project.tag("environment").unwrap();
-    assert_eq!(env.values.as_deref().unwrap(), ["dev", "staging", "production"]);
+    assert_eq!(
+        env.values.as_deref().unwrap(),
+        ["dev", "staging", "production"]
+    );
     let policy = &project.policies[0];
     let required: Vec<String> = policy
         .requires
@@ -63,6 +71,16 @@ fn test_the_seed_example_requires_environment_on_the_four_actions() {
             "sagemaker:CreateTrainingJob"
         ]
     );
-    assert!(policy.protects.iter().any(|p| p.keys.contains(&"environment".to_owned())));
-    assert!(project.tests.iter().any(|t| t.expect == tagc::model::Decision::Deny));
+    assert!(
+        policy
+            .protects
+            .iter()
+            .any(|p| p.keys.contains(&"environment".to_owned()))
+    );
+    assert!(
+        project
+            .tests
+            .iter()
+            .any(|t| t.expect == tagc::model::Decision::Deny)
+    );
 }

@@ -11,7 +11,9 @@ fn test_invalid_fixtures_report_their_code() {
         let compiled = compile_text(&src.name, &src.text);
         let codes = compiled.diagnostics.codes();
         assert!(
-            codes.iter().any(|c| c.rsplit("::").next() == Some(expected)),
+            codes
+                .iter()
+                .any(|c| c.rsplit("::").next() == Some(expected)),
             "{} should report `{expected}`, got {codes:?}",
             src.name
         );
@@ -33,7 +35,10 @@ fn test_every_error_of_every_file_is_reported() {
         "a.tags",
         "tag env\npolicy p {\n require envv on sqs:CreateQueue\n attach to root\n}\npolicy q {\n require env on sqs:CreateQeue\n attach to root\n}\n",
     );
-    let b = tagc::source::SourceFile::new("b.tags", "tag x {\n values \"a\" \"*b*\"\n}\npolicy r {\n require nope on sns:CreateTopic\n attach to root\n}\n");
+    let b = tagc::source::SourceFile::new(
+        "b.tags",
+        "tag x {\n values \"a\" \"*b*\"\n}\npolicy r {\n require nope on sns:CreateTopic\n attach to root\n}\n",
+    );
     let compiled = tagc::compile_sources(&[a, b], tagc::catalog::Catalog::builtin());
     let codes = compiled.diagnostics.codes();
     assert_eq!(
@@ -67,7 +72,11 @@ fn test_tags_declared_in_one_file_are_usable_in_another() {
         "policy p {\n require owner on sqs:CreateQueue\n attach to root\n}\n",
     );
     let compiled = tagc::compile_sources(&[tags, policy], tagc::catalog::Catalog::builtin());
-    assert!(compiled.ok(), "{}", compiled.diagnostics.render_human(false));
+    assert!(
+        compiled.ok(),
+        "{}",
+        compiled.diagnostics.render_human(false)
+    );
 }
 
 #[test]
@@ -82,8 +91,12 @@ fn test_duplicate_across_files_names_the_first_file() {
 
 #[test]
 fn test_json_diagnostics_carry_code_span_and_help() {
-    let compiled = compile_text("j.tags", "tag env\npolicy p {\n require enb on sqs:CreateQueue\n attach to root\n}\n");
-    let json: serde_json::Value = serde_json::from_str(&compiled.diagnostics.render_json()).unwrap();
+    let compiled = compile_text(
+        "j.tags",
+        "tag env\npolicy p {\n require enb on sqs:CreateQueue\n attach to root\n}\n",
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&compiled.diagnostics.render_json()).unwrap();
     let d = &json["diagnostics"][0];
     assert_eq!(d["code"], "tagc::check::unknown-tag");
     assert_eq!(d["message"], "unknown tag `enb`");

@@ -16,7 +16,9 @@ fn test_no_forgotten_test_files() {
     let main = std::fs::read_to_string(dir.join("main.rs")).unwrap();
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
-        let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else { continue };
+        let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
         let is_module = path.extension().is_some_and(|e| e == "rs") || path.join("mod.rs").exists();
         if is_module && stem != "main" {
             assert!(

@@ -776,6 +776,11 @@ impl Checker<'_> {
             }
             None => DEFAULT_PRINCIPAL.to_owned(),
         };
+        let from = t
+            .from
+            .as_ref()
+            .and_then(|f| self.check_target(f))
+            .map(|(t, _)| t);
         let Some(action) = action else { return };
         self.project.tests.push(TestCase {
             name: t.name.value.clone(),
@@ -792,6 +797,7 @@ impl Checker<'_> {
             },
             expect: t.expect.value,
             layer: t.layer.as_ref().map(|l| l.value),
+            from,
             loc: t.name.loc.clone(),
         });
     }

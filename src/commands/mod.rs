@@ -4,6 +4,8 @@
 mod build;
 mod catalog;
 mod check;
+mod eval;
+pub mod test;
 
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
@@ -39,6 +41,8 @@ pub fn run(cli: Cli) -> Outcome {
     match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Build(args) => build::run(&args),
+        Command::Test(args) => test::run(&args),
+        Command::Eval(args) => eval::run(&args),
         Command::Catalog(cmd) => catalog::run(cmd),
     }
 }

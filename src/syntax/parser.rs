@@ -284,7 +284,7 @@ impl Builder {
         let mut name = None;
         let mut action = None;
         let mut tags = Vec::new();
-        let (mut principal, mut during, mut resource) = (None, None, None);
+        let (mut principal, mut during, mut resource, mut from) = (None, None, None, None);
         let mut expect = None;
         let mut layer = None;
         for p in pair.into_inner() {
@@ -322,6 +322,9 @@ impl Builder {
                                     .into_inner()
                                     .find(|s| s.as_rule() == Rule::action)
                                     .map(|s| self.text(&s));
+                            }
+                            Rule::from_clause => {
+                                from = c.into_inner().find_map(|t| self.build_target(t));
                             }
                             Rule::resource_clause => {
                                 resource = c
@@ -367,6 +370,7 @@ impl Builder {
             principal,
             during,
             resource,
+            from,
             expect: expect.expect("a test has an expectation"),
             layer,
             loc,

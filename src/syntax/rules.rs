@@ -31,6 +31,7 @@ pub fn describe(rule: Rule) -> Option<&'static str> {
         Rule::kw_tags => "`tags`",
         Rule::kw_by => "`by`",
         Rule::kw_during => "`during`",
+        Rule::kw_from => "`from`",
         Rule::kw_resource => "`resource`",
         Rule::kw_expect => "`expect`",
         Rule::kw_allow => "`allow`",

@@ -28,7 +28,11 @@ pub fn compile_paths(paths: &[PathBuf]) -> tagc::Compiled {
 /// on where the checkout is.
 pub fn source(path: &Path) -> Arc<SourceFile> {
     let bytes = std::fs::read(path).unwrap();
-    let name = path.strip_prefix(root()).unwrap_or(path).display().to_string();
+    let name = path
+        .strip_prefix(root())
+        .unwrap_or(path)
+        .display()
+        .to_string();
     match tagc::syntax::decode(&name, bytes) {
         Ok(src) => src,
         Err(e) => e.loc.file.clone(),
