@@ -16,5 +16,7 @@
 //! Organizations).
 
 pub mod artifact;
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod model;
 pub mod source;

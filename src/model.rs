@@ -322,7 +322,8 @@ pub fn wildcard_match(pattern: &str, text: &str, ignore_case: bool) -> bool {
             },
         }
     }
-    p.get(pi..).is_some_and(|rest| rest.iter().all(|&c| c == '*'))
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|&c| c == '*'))
 }
 
 #[cfg(test)]
@@ -337,7 +338,11 @@ mod tests {
         assert!(wildcard_match("a?c", "abc", false));
         assert!(!wildcard_match("a?c", "ac", false));
         assert!(wildcard_match("*", "", false));
-        assert!(wildcard_match("arn:aws:iam::*:role/TagAdmin", "arn:aws:iam::1:role/TagAdmin", false));
+        assert!(wildcard_match(
+            "arn:aws:iam::*:role/TagAdmin",
+            "arn:aws:iam::1:role/TagAdmin",
+            false
+        ));
         assert!(!wildcard_match("x*y", "xay!", false));
     }
 }

@@ -102,7 +102,10 @@ impl Loc {
 
     /// The text this location covers.
     pub fn text(&self) -> &str {
-        self.file.text.get(self.span.start..self.span.end).unwrap_or("")
+        self.file
+            .text
+            .get(self.span.start..self.span.end)
+            .unwrap_or("")
     }
 
     /// 1-based line and column of the start, for compact output.
@@ -116,6 +119,10 @@ impl Loc {
 
 impl fmt::Debug for Loc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}@{}..{}", self.file.name, self.span.start, self.span.end)
+        write!(
+            f,
+            "{}@{}..{}",
+            self.file.name, self.span.start, self.span.end
+        )
     }
 }
