@@ -1,1 +1,3 @@
 //! tagc's integration tests: one binary, one module per topic.
+
+mod apply;

@@ -74,6 +74,11 @@ impl SdkOrganizations {
     pub fn client(&self) -> &Client {
         &self.client
     }
+
+    /// Runs a future made with [`Self::client`] to completion on this client's runtime.
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
 }
 
 /// Keeps AWS's error code; `Dispatch` when no answer came back.
