@@ -122,17 +122,22 @@ fn plan(org: &mut Org, arts: &[Artifact]) -> Result<Plan, ApplyError> {
 }
 
 fn apply(org: &mut Org, arts: &[Artifact]) -> Result<ApplyOutcome, ApplyError> {
-    let mut progress = Vec::new();
+    let (mut out, mut progress) = (Vec::new(), Vec::new());
     let result = apply_with(
         &mut org.api,
         arts,
         &Settings::default(),
         &ApplyOptions::immediate(),
         Confirmation::Yes,
-        &mut Vec::new(),
+        &mut out,
         &mut progress,
     );
-    eprintln!("{}", String::from_utf8_lossy(&progress));
+    // Shown when a test fails.
+    println!(
+        "{}{}",
+        String::from_utf8_lossy(&out),
+        String::from_utf8_lossy(&progress)
+    );
     result
 }
 

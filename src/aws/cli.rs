@@ -194,7 +194,13 @@ pub fn apply_with(
         return Ok(ApplyOutcome::NothingToDo);
     }
     if let Confirmation::Ask(input) = confirm {
-        write!(out, "apply these {} changes? [y/N] ", plan.steps.len())?;
+        let n = plan.steps.len();
+        write!(
+            out,
+            "apply {} change{}? [y/N] ",
+            n,
+            if n == 1 { "" } else { "s" }
+        )?;
         out.flush()?;
         let mut answer = String::new();
         input.read_line(&mut answer)?;
@@ -207,6 +213,7 @@ pub fn apply_with(
         let _ = writeln!(progress, "{line}");
     };
     let done = execute(api, &plan, options, &mut note)?;
-    writeln!(out, "applied {} changes", done.len())?;
+    let n = done.len();
+    writeln!(out, "applied {n} change{}", if n == 1 { "" } else { "s" })?;
     Ok(ApplyOutcome::Applied(done.len()))
 }

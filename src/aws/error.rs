@@ -124,13 +124,13 @@ pub enum ApplyError {
     #[diagnostic(transparent)]
     Plan(#[from] PlanError),
     /// A call to AWS failed while reading the organization (nothing was changed).
-    #[error("`{operation}` failed: {source}")]
-    #[diagnostic(code("tagc::aws::api"), help("{}", api_help(source)))]
+    #[error("`{operation}` failed: {error}")]
+    #[diagnostic(code("tagc::aws::api"), help("{}", api_help(error)))]
     Api {
         /// The operation.
         operation: String,
         /// AWS's error.
-        source: ApiError,
+        error: ApiError,
     },
     /// The AWS configuration could not be loaded.
     #[error("cannot configure the aws client: {message}")]
@@ -195,7 +195,7 @@ fn api_help(e: &ApiError) -> &'static str {
 
 /// `apply` stopped at a failed step: what was done and what was not.
 #[derive(Debug, thiserror::Error, Diagnostic)]
-#[error("apply stopped at step {step} of {total} ({failed}): {source}")]
+#[error("apply stopped at step {step} of {total} ({failed}): {error}")]
 #[diagnostic(code("tagc::aws::interrupted"), help("{report}"))]
 pub struct Interrupted {
     /// The failed step, 1-based.
@@ -211,5 +211,5 @@ pub struct Interrupted {
     /// Steps not done (the failed one first).
     pub not_done: Vec<String>,
     /// AWS's error.
-    pub source: ApiError,
+    pub error: ApiError,
 }

@@ -100,7 +100,7 @@ fn interrupted(
         report,
         done,
         not_done,
-        source,
+        error: source,
     }))
 }
 

@@ -165,9 +165,9 @@ fn all_pages<T>(
 }
 
 fn api_err(operation: &str) -> impl Fn(ApiError) -> ApplyError + '_ {
-    move |source| ApplyError::Api {
+    move |error| ApplyError::Api {
         operation: operation.to_owned(),
-        source,
+        error,
     }
 }
 
@@ -211,7 +211,7 @@ pub fn read_snapshot(
         with_retry(retry, "ListRoots", note, || api.list_roots()).map_err(api_err("ListRoots"))?;
     let root = roots.into_iter().next().ok_or_else(|| ApplyError::Api {
         operation: "ListRoots".to_owned(),
-        source: ApiError::new("Unknown", "the organization has no root"),
+        error: ApiError::new("Unknown", "the organization has no root"),
     })?;
 
     let ous = read_ous(api, &root.id, retry, note)?;

@@ -592,7 +592,7 @@ fn apply_partial(fake: &mut FakeOrganizations, settings: &Settings) {
     assert_eq!(i.step, 5);
     assert_eq!(i.done.len(), 4);
     assert_eq!(i.not_done.len(), 3);
-    assert_eq!(i.source.code, "AccessDeniedException");
+    assert_eq!(i.error.code, "AccessDeniedException");
     assert!(i.report.contains("run `tagc apply` again"), "{}", i.report);
 }
 
