@@ -357,3 +357,41 @@ fn test_moto_not_owned_policy_is_never_touched() {
     let (_, content, _) = live(&org, "tagc-ml-scp", SdkPolicyType::ServiceControlPolicy).unwrap();
     assert_eq!(content, deny("*"));
 }
+
+#[test]
+fn test_moto_ou_listing_pages_and_error_codes() {
+    let mut org = org();
+    // Moto pages OU listings at 20: 25 siblings make the walk follow a NextToken.
+    let c = org.api.client().clone();
+    let workloads_children = org
+        .api
+        .block_on(c.list_parents().child_id(&org.ml).send())
+        .unwrap();
+    let workloads = workloads_children.parents()[0].id().unwrap().to_owned();
+    for i in 0..25 {
+        org.api
+            .block_on(
+                c.create_organizational_unit()
+                    .parent_id(&workloads)
+                    .name(format!("Team{i:02}"))
+                    .send(),
+            )
+            .unwrap();
+    }
+    let arts = vec![art(
+        "tagc-team",
+        ArtifactKind::Scp,
+        &deny("*"),
+        &[Target::OuPath("Root/Workloads/Team24".to_owned())],
+    )];
+    let p = plan(&mut org, &arts).unwrap();
+    assert!(
+        p.steps
+            .iter()
+            .any(|s| s.to_string() == "attach `tagc-team` to Root/Workloads/Team24"),
+        "{p}"
+    );
+    // AWS's error codes come through the SDK unchanged.
+    let err = tagc::aws::OrganizationsApi::delete_policy(&mut org.api, "p-00000000").unwrap_err();
+    assert_eq!(err.code, "PolicyNotFoundException", "{err}");
+}
