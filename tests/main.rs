@@ -1,3 +1,4 @@
 //! tagc's integration tests: one binary, one module per topic.
 
+#[cfg(feature = "aws")]
 mod apply;
