@@ -61,6 +61,18 @@ pub enum PlanError {
         /// The name.
         name: String,
     },
+    /// A policy name or description AWS would reject.
+    #[error("policy `{name}` has {what}")]
+    #[diagnostic(
+        code("tagc::aws::invalid-name"),
+        help("AWS accepts policy names of 1 to 128 characters and descriptions of up to 512")
+    )]
+    InvalidName {
+        /// The policy name.
+        name: String,
+        /// What is wrong.
+        what: String,
+    },
     /// A policy is larger than AWS accepts.
     #[error("policy `{name}` is {size} characters, over the {limit}-character limit of a {kind}")]
     #[diagnostic(

@@ -304,6 +304,20 @@ pub fn plan(
             });
             continue;
         }
+        let name_len = artifact.name.chars().count();
+        if name_len == 0 || name_len > 128 {
+            errors.push(PlanError::InvalidName {
+                name: artifact.name.clone(),
+                what: format!("a name of {name_len} characters"),
+            });
+        }
+        let description_len = artifact.description.chars().count();
+        if description_len > 512 {
+            errors.push(PlanError::InvalidName {
+                name: artifact.name.clone(),
+                what: format!("a description of {description_len} characters"),
+            });
+        }
         let (size_limit, _) = limits(ty, settings.limits);
         // UTF-8 bytes: never fewer than characters, so a safe bound either way AWS counts.
         let size = artifact.minified.len();

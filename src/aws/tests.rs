@@ -686,3 +686,95 @@ fn test_iam_policies_are_ignored() {
             .is_empty()
     );
 }
+
+#[test]
+fn test_long_name_is_reported() {
+    let Org { mut fake, .. } = org();
+    let arts = vec![art(&"n".repeat(129), SCP, &deny("*"), &[ml_ou()])];
+    let err = plan_of(&mut fake, &arts, &Settings::default()).unwrap_err();
+    assert!(
+        matches!(err, ApplyError::Plan(PlanError::InvalidName { .. })),
+        "{err:?}"
+    );
+}
+
+fn render(err: &dyn miette::Diagnostic) -> String {
+    let mut out = String::new();
+    miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+        .with_width(100)
+        .render_report(&mut out, err)
+        .unwrap();
+    out
+}
+
+#[test]
+fn test_rendered_plan_errors() {
+    let Org { mut fake, .. } = org();
+    let foreign = fake.add_policy(
+        "tagc-ml-scp",
+        PolicyType::ServiceControlPolicy,
+        &deny("*"),
+        &[],
+    );
+    assert_eq!(foreign, "p-00000006");
+    let mut arts = declared();
+    arts[1].targets = vec![Target::OuPath("Root/Sandbx".to_owned())];
+    let err = plan_of(&mut fake, &arts, &Settings::default()).unwrap_err();
+    insta::assert_snapshot!(render(&err), @r"
+    tagc::aws::plan
+
+      × the plan has 2 errors
+
+    Error: tagc::aws::not-owned
+
+      × policy `tagc-ml-scp` (p-00000006) exists in AWS but is not managed by tagc
+      help: tagc changes only policies tagged `managed-by = tagc`; rename the tagc policy, or delete
+            or tag the existing one yourself
+
+    Error: tagc::aws::unknown-target
+
+      × target `Root/Sandbx` does not exist in the organization
+      help: did you mean `Root/Sandbox`?
+    ");
+}
+
+#[test]
+fn test_rendered_plan() {
+    let Org { mut fake, .. } = org();
+    let settings = Settings::default();
+    apply(&mut fake, &declared(), &settings).unwrap();
+    let mut arts = declared();
+    arts[0] = art(
+        "tagc-ml-scp",
+        SCP,
+        &deny("sagemaker:CreateEndpoint"),
+        &[data_ou()],
+    );
+    arts.pop();
+    let plan = plan_of(&mut fake, &arts, &settings).unwrap();
+    insta::assert_snapshot!(plan.to_string(), @r#"
+    policies to update:
+      ~ update `tagc-ml-scp` (p-00000006)
+          --- aws
+          +++ tagc
+          @@ -3,7 +3,7 @@
+             "Statement": [
+               {
+                 "Effect": "Deny",
+          -      "Action": "sagemaker:CreateTrainingJob",
+          +      "Action": "sagemaker:CreateEndpoint",
+                 "Resource": "*",
+                 "Condition": {
+                   "Null": {
+    attachments:
+      + attach `tagc-ml-scp` to Root/Workloads/Data
+    detachments:
+      - detach `tagc-ml-scp` from Root/Workloads/ML
+      - detach `tagc-ml-tags` from Root/Workloads/ML
+      - detach `tagc-ml-tags` from Root
+    policies to delete (no longer declared):
+      - delete `tagc-ml-tags` (p-00000007)
+
+    6 changes
+    "#);
+}
