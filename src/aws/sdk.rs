@@ -81,14 +81,17 @@ impl SdkOrganizations {
     }
 }
 
-/// Keeps AWS's error code; `Dispatch` when no answer came back.
+/// Keeps AWS's error code; `Dispatch` when the request was not sent or got no answer.
 fn to_api<E, R>(e: &SdkError<E, R>) -> ApiError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug,
 {
     let code = match e {
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => "Dispatch".to_owned(),
+        // No credentials, no network, no answer: nothing AWS said, so no AWS code.
+        SdkError::DispatchFailure(_)
+        | SdkError::TimeoutError(_)
+        | SdkError::ConstructionFailure(_) => "Dispatch".to_owned(),
         _ => e.code().unwrap_or("Unknown").to_owned(),
     };
     let message = e
