@@ -198,7 +198,8 @@ fn api_help(e: &ApiError) -> &'static str {
             "this account is not in an organization: use the management account's credentials"
         }
         "Dispatch" => {
-            "aws could not be reached: check the network, `--endpoint-url` and `--region`"
+            "the request was not sent or got no answer: check the credentials (`--profile`, \
+             `AWS_*`), the network, `--endpoint-url` and `--region`"
         }
         "TooManyRequestsException" => "aws kept throttling: run the command again later",
         _ => "run again with the same arguments; tagc reads the organization afresh each time",
