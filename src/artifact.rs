@@ -71,7 +71,11 @@ impl Artifact {
 /// `sha256:<hex>` of some text.
 pub fn content_hash(text: &str) -> String {
     let digest = Sha256::digest(text.as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = digest.iter().fold(String::with_capacity(64), |mut s, b| {
+        // Writing to a String cannot fail.
+        let _ = std::fmt::Write::write_fmt(&mut s, format_args!("{b:02x}"));
+        s
+    });
     format!("sha256:{hex}")
 }
 

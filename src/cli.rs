@@ -29,6 +29,12 @@ pub enum Command {
     Test(TestArgs),
     /// Answer one question: what each layer decides for a request, and why
     Eval(EvalArgs),
+    /// Compare the organization with what the rules declare (exit 0 no change, 2 changes, 1 error)
+    #[cfg(feature = "aws")]
+    Plan(PlanArgs),
+    /// Show the plan, ask, then change the organization (`--yes` to skip the question)
+    #[cfg(feature = "aws")]
+    Apply(ApplyArgs),
     /// Work with the AWS action catalog
     #[command(subcommand)]
     Catalog(CatalogCommand),
@@ -113,6 +119,33 @@ pub struct EvalArgs {
     /// The request comes from this account: only policies attached to it or the root apply
     #[arg(long, value_name = "ID")]
     pub account: Option<String>,
+}
+
+/// `tagc plan`.
+#[cfg(feature = "aws")]
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Input.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// AWS connection.
+    #[command(flatten)]
+    pub aws: crate::aws::AwsArgs,
+}
+
+/// `tagc apply`.
+#[cfg(feature = "aws")]
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Input.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// AWS connection.
+    #[command(flatten)]
+    pub aws: crate::aws::AwsArgs,
+    /// Apply without asking (for CI)
+    #[arg(long)]
+    pub yes: bool,
 }
 
 /// `tagc catalog …`.

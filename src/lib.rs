@@ -16,6 +16,8 @@
 //! Organizations). [`compile`] runs the whole pipeline; [`output`] writes a build.
 
 pub mod artifact;
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod ast;
 pub mod catalog;
 pub mod check;

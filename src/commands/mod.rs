@@ -5,6 +5,8 @@ mod build;
 mod catalog;
 mod check;
 mod eval;
+#[cfg(feature = "aws")]
+mod org;
 pub mod test;
 
 use std::io::IsTerminal as _;
@@ -43,6 +45,10 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Build(args) => build::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Eval(args) => eval::run(&args),
+        #[cfg(feature = "aws")]
+        Command::Plan(args) => org::plan(&args),
+        #[cfg(feature = "aws")]
+        Command::Apply(args) => org::apply(&args),
         Command::Catalog(cmd) => catalog::run(cmd),
     }
 }

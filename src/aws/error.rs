@@ -1,0 +1,228 @@
+//! The errors of `plan` and `apply`: one enum per stage.
+//!
+//! Input: what went wrong while planning ([`PlanError`]: the declared artifacts cannot be applied
+//! to this organization) or while talking to AWS ([`ApplyError`]). Output: miette diagnostics
+//! with stable codes (`tagc::aws::…`), lowercase messages and a help line.
+
+use miette::Diagnostic;
+
+use super::api::ApiError;
+
+/// Why the declared policies cannot be applied to this organization. Found before any call that
+/// changes anything.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Diagnostic)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// A target is not in the organization.
+    #[error("target `{target}` does not exist in the organization")]
+    #[diagnostic(code("tagc::aws::unknown-target"), help("{help}"))]
+    UnknownTarget {
+        /// The target as declared.
+        target: String,
+        /// A suggestion (`did you mean …?`) or where to look.
+        help: String,
+    },
+    /// A policy with a declared name exists but tagc does not own it.
+    #[error("policy `{name}` ({id}) exists in AWS but is not managed by tagc")]
+    #[diagnostic(
+        code("tagc::aws::not-owned"),
+        help(
+            "tagc changes only policies tagged `managed-by = tagc`; rename the tagc policy, or \
+             delete or tag the existing one yourself"
+        )
+    )]
+    NotOwned {
+        /// The policy name.
+        name: String,
+        /// Its id.
+        id: String,
+    },
+    /// An owned policy's type differs from the declared one.
+    #[error("policy `{name}` is a {live} in AWS but is declared as a {desired}")]
+    #[diagnostic(
+        code("tagc::aws::kind-changed"),
+        help("a policy's type cannot change: rename the tagc policy so a new one is created")
+    )]
+    KindChanged {
+        /// The policy name.
+        name: String,
+        /// The type in AWS.
+        live: String,
+        /// The declared type.
+        desired: String,
+    },
+    /// Two artifacts have the same AWS name.
+    #[error("two policies are named `{name}`")]
+    #[diagnostic(
+        code("tagc::aws::duplicate-name"),
+        help("policy names are unique in an organization: rename one of them")
+    )]
+    DuplicateName {
+        /// The name.
+        name: String,
+    },
+    /// A policy name or description AWS would reject.
+    #[error("policy `{name}` has {what}")]
+    #[diagnostic(
+        code("tagc::aws::invalid-name"),
+        help("AWS accepts policy names of 1 to 128 characters and descriptions of up to 512")
+    )]
+    InvalidName {
+        /// The policy name.
+        name: String,
+        /// What is wrong.
+        what: String,
+    },
+    /// A policy is larger than AWS accepts.
+    #[error("policy `{name}` is {size} characters, over the {limit}-character limit of a {kind}")]
+    #[diagnostic(
+        code("tagc::aws::policy-too-large"),
+        help("split the tagc policy, or check the limits profile in `organization {{ … }}`")
+    )]
+    TooLarge {
+        /// The policy name.
+        name: String,
+        /// The policy type.
+        kind: String,
+        /// Its minified size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A target would get more policies of a type than AWS allows.
+    #[error("{target} would have {needed} {kind} policies attached, over the limit of {limit}")]
+    #[diagnostic(code("tagc::aws::too-many-policies"), help("{help}"))]
+    SlotOverflow {
+        /// The target.
+        target: String,
+        /// The policy type.
+        kind: String,
+        /// How many would be attached (at the peak, while changing).
+        needed: usize,
+        /// The limit.
+        limit: usize,
+        /// What is attached now, and how to make room.
+        help: String,
+    },
+    /// A target would be left without any SCP.
+    #[error("{target} would be left without a service control policy")]
+    #[diagnostic(
+        code("tagc::aws::last-scp"),
+        help(
+            "AWS requires at least one SCP on every root, OU and account: attach another SCP \
+             (such as `FullAWSAccess`) first"
+        )
+    )]
+    LastScp {
+        /// The target.
+        target: String,
+    },
+    /// Several of the above.
+    #[error("the plan has {} errors", errors.len())]
+    #[diagnostic(code("tagc::aws::plan"))]
+    Several {
+        /// The errors.
+        #[related]
+        errors: Vec<PlanError>,
+    },
+}
+
+/// Why `plan` or `apply` failed.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[non_exhaustive]
+pub enum ApplyError {
+    /// The plan cannot be made.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Plan(#[from] PlanError),
+    /// A call to AWS failed while reading the organization (nothing was changed).
+    #[error("`{operation}` failed: {error}")]
+    #[diagnostic(code("tagc::aws::api"), help("{}", api_help(error)))]
+    Api {
+        /// The operation.
+        operation: String,
+        /// AWS's error.
+        error: ApiError,
+    },
+    /// The AWS configuration could not be loaded.
+    #[error("cannot configure the aws client: {message}")]
+    #[diagnostic(
+        code("tagc::aws::config"),
+        help("check `--profile`, `--region` and `--endpoint-url`, or the `AWS_*` variables")
+    )]
+    Config {
+        /// What went wrong.
+        message: String,
+    },
+    /// `apply` needs a confirmation it cannot ask for.
+    #[error("apply needs confirmation, and stdin is not a terminal")]
+    #[diagnostic(
+        code("tagc::aws::not-confirmed"),
+        help("review the plan with `tagc plan`, then run `tagc apply --yes`")
+    )]
+    NotConfirmed,
+    /// The operator answered no.
+    #[error("apply cancelled: nothing was changed")]
+    #[diagnostic(code("tagc::aws::cancelled"), help("answer `yes` to apply the plan"))]
+    Cancelled,
+    /// A step failed; some steps were done, the rest were not.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Interrupted(Box<Interrupted>),
+    /// A policy type did not become enabled in time.
+    #[error("policy type `{policy_type}` was not enabled after {seconds} seconds")]
+    #[diagnostic(
+        code("tagc::aws::enable-timeout"),
+        help("enabling is asynchronous in AWS: run `tagc apply` again in a minute")
+    )]
+    EnableTimeout {
+        /// The policy type.
+        policy_type: String,
+        /// How long tagc waited.
+        seconds: u64,
+    },
+    /// Reading stdin or writing the plan failed.
+    #[error("cannot read or write the terminal: {0}")]
+    #[diagnostic(code("tagc::aws::io"))]
+    Io(#[from] std::io::Error),
+}
+
+/// A help line for an AWS error code.
+fn api_help(e: &ApiError) -> &'static str {
+    match e.code.as_str() {
+        "AccessDeniedException" | "AccessDenied" => {
+            "the credentials need the Organizations permissions listed in docs/apply.md, in the \
+             management account or a delegated administrator"
+        }
+        "AWSOrganizationsNotInUseException" => {
+            "this account is not in an organization: use the management account's credentials"
+        }
+        "Dispatch" => {
+            "the request was not sent or got no answer: check the credentials (`--profile`, \
+             `AWS_*`), the network, `--endpoint-url` and `--region`"
+        }
+        "TooManyRequestsException" => "aws kept throttling: run the command again later",
+        _ => "run again with the same arguments; tagc reads the organization afresh each time",
+    }
+}
+
+/// `apply` stopped at a failed step: what was done and what was not.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("apply stopped at step {step} of {total} ({failed}): {error}")]
+#[diagnostic(code("tagc::aws::interrupted"), help("{report}"))]
+pub struct Interrupted {
+    /// The failed step, 1-based.
+    pub step: usize,
+    /// How many steps the plan had.
+    pub total: usize,
+    /// What the failed step was doing.
+    pub failed: String,
+    /// What was done and what was not, and what to do next.
+    pub report: String,
+    /// Steps done, in order.
+    pub done: Vec<String>,
+    /// Steps not done (the failed one first).
+    pub not_done: Vec<String>,
+    /// AWS's error.
+    pub error: ApiError,
+}

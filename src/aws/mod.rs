@@ -1,0 +1,34 @@
+//! `tagc plan` and `tagc apply`: the compiled SCPs and tag policies, applied to AWS Organizations.
+//!
+//! Input: the artifacts of a build ([`crate::artifact::Artifact`]) and the organization settings.
+//! Output: a [`Plan`] (what would change), and, on apply, the organization changed to match.
+//!
+//! ```text
+//! snapshot::read_snapshot  → OrgSnapshot   read-only calls through OrganizationsApi
+//! plan::plan               → Plan          pure: ownership, FullAWSAccess, slot and size limits
+//! execute::execute         → steps done    thin: one call per step, retried, in a safe order
+//! ```
+//!
+//! Ownership: every policy tagc creates is tagged `managed-by = tagc` and `tagc:hash = sha256:…`
+//! (the content it applied); tagc never changes a policy without the first tag, and compares the
+//! second with the live content to report drift. [`cli`] holds the entry points the command line
+//! calls; [`fake`] a strict in-memory organization for tests.
+
+pub mod api;
+pub mod cli;
+pub mod error;
+pub mod execute;
+pub mod fake;
+pub mod plan;
+pub mod retry;
+pub mod sdk;
+pub mod snapshot;
+
+#[cfg(test)]
+mod tests;
+
+pub use api::{ApiError, OrganizationsApi, PolicyType};
+pub use cli::{ApplyOutcome, AwsArgs, PlanOutcome, run_apply, run_plan};
+pub use error::{ApplyError, PlanError};
+pub use plan::{Plan, Step, plan};
+pub use snapshot::{OrgSnapshot, read_snapshot};

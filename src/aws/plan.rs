@@ -1,0 +1,720 @@
+//! The planner: declared artifacts and an organization snapshot in, a [`Plan`] out.
+//!
+//! Input: the compiled artifacts (SCPs and tag policies; IAM policies are skipped), the
+//! organization settings and an [`OrgSnapshot`]. Output: the [`Plan`], a list of steps in the
+//! order they are safe to run (enable types, create and update, attach, detach, delete), plus
+//! the drift found; or every [`PlanError`] found. Pure code: no I/O, so every rule here
+//! (ownership, `FullAWSAccess`, slot and size limits) is tested against snapshots offline.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::artifact::{Artifact, content_hash};
+use crate::model::{LimitsProfile, ScpStrategy, Settings, Target};
+
+use super::api::PolicyType;
+use super::error::PlanError;
+use super::snapshot::{
+    FULL_AWS_ACCESS_ID, FULL_AWS_ACCESS_NAME, OrgSnapshot, normalize_path, policy_type,
+};
+
+/// A policy a step refers to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyRef {
+    /// Its name.
+    pub name: String,
+    /// Its id; `None` for a policy this plan creates.
+    pub id: Option<String>,
+}
+
+/// A target a step refers to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TargetRef {
+    /// `r-…`, `ou-…` or an account id.
+    pub id: String,
+    /// `Root`, the OU's path or `account <id>`.
+    pub label: String,
+}
+
+/// One change, in the order the plan runs them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Step {
+    /// Enable a policy type on the root, and wait until it is enabled.
+    EnablePolicyType {
+        /// The root.
+        root_id: String,
+        /// The type.
+        policy_type: PolicyType,
+    },
+    /// Create a policy, tagged as tagc's.
+    CreatePolicy {
+        /// Its name.
+        name: String,
+        /// Its type.
+        policy_type: PolicyType,
+        /// Its description.
+        description: String,
+        /// Its size in characters.
+        size: usize,
+        /// The size limit.
+        limit: usize,
+        /// The content's hash.
+        hash: String,
+        /// The content.
+        #[serde(skip)]
+        content: String,
+    },
+    /// Replace an owned policy's content (and description), then record the new hash.
+    UpdatePolicy {
+        /// The policy.
+        policy_id: String,
+        /// Its name.
+        name: String,
+        /// Its new description.
+        description: String,
+        /// The live content's hash.
+        old_hash: String,
+        /// The new content's hash.
+        new_hash: String,
+        /// A unified diff of the pretty-printed documents (empty when only the description
+        /// changes).
+        diff: String,
+        /// The new content.
+        #[serde(skip)]
+        content: String,
+    },
+    /// Record the applied hash on a policy whose content is already right.
+    TagPolicy {
+        /// The policy.
+        policy_id: String,
+        /// Its name.
+        name: String,
+        /// The hash to record.
+        hash: String,
+    },
+    /// Attach a policy to a target.
+    AttachPolicy {
+        /// The policy.
+        policy: PolicyRef,
+        /// The target.
+        target: TargetRef,
+    },
+    /// Detach a policy from a target.
+    DetachPolicy {
+        /// The policy.
+        policy: PolicyRef,
+        /// The target.
+        target: TargetRef,
+    },
+    /// Delete an owned policy that is no longer declared (detached first).
+    DeletePolicy {
+        /// The policy.
+        policy_id: String,
+        /// Its name.
+        name: String,
+    },
+}
+
+impl fmt::Display for Step {
+    /// One line, as shown in progress output.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::EnablePolicyType {
+                root_id,
+                policy_type,
+            } => {
+                write!(f, "enable {policy_type} on the root {root_id}")
+            }
+            Self::CreatePolicy {
+                name,
+                policy_type,
+                size,
+                limit,
+                ..
+            } => {
+                write!(
+                    f,
+                    "create {policy_type} `{name}` ({size}/{limit} characters)"
+                )
+            }
+            Self::UpdatePolicy {
+                name, policy_id, ..
+            } => write!(f, "update `{name}` ({policy_id})"),
+            Self::TagPolicy {
+                name,
+                policy_id,
+                hash,
+            } => {
+                write!(f, "record hash of `{name}` ({policy_id}) as {hash}")
+            }
+            Self::AttachPolicy { policy, target } => {
+                write!(f, "attach `{}` to {}", policy.name, target.label)
+            }
+            Self::DetachPolicy { policy, target } => {
+                write!(f, "detach `{}` from {}", policy.name, target.label)
+            }
+            Self::DeletePolicy { name, policy_id } => write!(f, "delete `{name}` ({policy_id})"),
+        }
+    }
+}
+
+/// An owned policy whose content in AWS is not what tagc last applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Drift {
+    /// The policy.
+    pub policy_id: String,
+    /// Its name.
+    pub name: String,
+    /// The hash tagc recorded (`None`: the tag is missing).
+    pub recorded_hash: Option<String>,
+    /// The hash of the content in AWS.
+    pub live_hash: String,
+}
+
+/// What `apply` would do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    /// The organization's root.
+    pub root_id: String,
+    /// The changes, in the order they run.
+    pub steps: Vec<Step>,
+    /// Owned policies changed outside tagc.
+    pub drift: Vec<Drift>,
+    /// Declared policies already as declared.
+    pub unchanged: Vec<String>,
+}
+
+impl Plan {
+    /// Whether there is nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+}
+
+/// The SCP and tag-policy quotas of a limits profile: (size in characters, policies per target).
+pub const fn limits(ty: PolicyType, profile: LimitsProfile) -> (usize, usize) {
+    match (ty, profile) {
+        (PolicyType::ServiceControlPolicy, LimitsProfile::Current) => (10_240, 10),
+        (PolicyType::ServiceControlPolicy, LimitsProfile::Legacy) => (5_120, 5),
+        (PolicyType::TagPolicy, _) => (10_000, 10),
+    }
+}
+
+/// Pretty-prints a JSON document for diffs (the text as is when it is not JSON).
+fn pretty(text: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .map_or_else(|| text.to_owned(), |s| s + "\n")
+}
+
+/// A unified diff from the live document to the declared one.
+fn json_diff(live: &str, desired: &str) -> String {
+    let (a, b) = (pretty(live), pretty(desired));
+    similar::TextDiff::from_lines(&a, &b)
+        .unified_diff()
+        .context_radius(3)
+        .header("aws", "tagc")
+        .to_string()
+}
+
+/// The closest OU path to an unknown one, for "did you mean".
+fn suggest(snapshot: &OrgSnapshot, wanted: &str) -> Option<String> {
+    let wanted = normalize_path(wanted);
+    std::iter::once("Root".to_owned())
+        .chain(snapshot.ous.iter().map(|o| o.path.clone()))
+        .map(|p| {
+            (
+                strsim::normalized_levenshtein(&wanted.to_lowercase(), &p.to_lowercase()),
+                p,
+            )
+        })
+        .filter(|(score, _)| *score >= 0.5)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, p)| p)
+}
+
+fn unknown_target(snapshot: &OrgSnapshot, target: &Target) -> PlanError {
+    let (shown, help) = match target {
+        Target::Root => ("Root".to_owned(), "the organization has no root".to_owned()),
+        Target::OuPath(p) => (
+            p.clone(),
+            suggest(snapshot, p).map_or_else(
+                || {
+                    "no OU path is close; OU paths start at `Root`, such as `Root/Workloads`"
+                        .to_owned()
+                },
+                |s| format!("did you mean `{s}`?"),
+            ),
+        ),
+        Target::OuId(id) => (
+            id.clone(),
+            "no OU has this id; use an OU path such as `Root/Workloads`".to_owned(),
+        ),
+        Target::Account(id) => (
+            id.clone(),
+            "no account with this id is in the organization".to_owned(),
+        ),
+    };
+    PlanError::UnknownTarget {
+        target: shown,
+        help,
+    }
+}
+
+/// A section of the human plan: title, sign, which steps.
+type Section = (&'static str, &'static str, fn(&Step) -> bool);
+
+/// Computes the plan. Every error found is returned, none of them after a change: the plan is
+/// made before anything is changed.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one pass over the declared policies, then the owned ones, then the slots; splitting \
+              it would only pass the same dozen collections around"
+)]
+pub fn plan(
+    desired: &[Artifact],
+    settings: &Settings,
+    snapshot: &OrgSnapshot,
+) -> Result<Plan, PlanError> {
+    let mut errors = Vec::new();
+    let mut creates = Vec::new();
+    let mut updates = Vec::new();
+    let mut tags = Vec::new();
+    let mut attaches: Vec<(PolicyType, PolicyRef, String)> = Vec::new();
+    let mut detaches: Vec<(PolicyType, PolicyRef, String)> = Vec::new();
+    let mut deletes = Vec::new();
+    let mut drift = Vec::new();
+    let mut unchanged = Vec::new();
+    let mut needed_types = BTreeSet::new();
+    let mut declared_targets: BTreeMap<PolicyType, BTreeSet<String>> = BTreeMap::new();
+    let mut names = BTreeSet::new();
+
+    for artifact in desired {
+        let Some(ty) = policy_type(artifact.kind) else {
+            continue;
+        };
+        needed_types.insert(ty);
+        if !names.insert(artifact.name.as_str()) {
+            errors.push(PlanError::DuplicateName {
+                name: artifact.name.clone(),
+            });
+            continue;
+        }
+        let name_len = artifact.name.chars().count();
+        if name_len == 0 || name_len > 128 {
+            errors.push(PlanError::InvalidName {
+                name: artifact.name.clone(),
+                what: format!("a name of {name_len} characters"),
+            });
+        }
+        let description_len = artifact.description.chars().count();
+        if description_len > 512 {
+            errors.push(PlanError::InvalidName {
+                name: artifact.name.clone(),
+                what: format!("a description of {description_len} characters"),
+            });
+        }
+        let (size_limit, _) = limits(ty, settings.limits);
+        // UTF-8 bytes: never fewer than characters, so a safe bound either way AWS counts.
+        let size = artifact.minified.len();
+        if size > size_limit {
+            errors.push(PlanError::TooLarge {
+                name: artifact.name.clone(),
+                kind: ty.to_string(),
+                size,
+                limit: size_limit,
+            });
+        }
+        let mut target_ids = BTreeSet::new();
+        for t in &artifact.targets {
+            match snapshot.resolve(t) {
+                Some(id) => {
+                    target_ids.insert(id);
+                }
+                None => errors.push(unknown_target(snapshot, t)),
+            }
+        }
+        declared_targets
+            .entry(ty)
+            .or_default()
+            .extend(target_ids.iter().cloned());
+        let hash = content_hash(&artifact.minified);
+        let live = snapshot
+            .policies
+            .iter()
+            .find(|p| p.info.name == artifact.name);
+        match live {
+            Some(p) if !p.owned => {
+                errors.push(PlanError::NotOwned {
+                    name: p.info.name.clone(),
+                    id: p.info.id.clone(),
+                });
+            }
+            Some(p) if p.ty != ty => errors.push(PlanError::KindChanged {
+                name: p.info.name.clone(),
+                live: p.ty.to_string(),
+                desired: ty.to_string(),
+            }),
+            Some(p) => {
+                let live_content = p.content.clone().unwrap_or_default();
+                let live_hash = content_hash(&live_content);
+                if p.recorded_hash.as_deref() != Some(live_hash.as_str()) {
+                    drift.push(Drift {
+                        policy_id: p.info.id.clone(),
+                        name: p.info.name.clone(),
+                        recorded_hash: p.recorded_hash.clone(),
+                        live_hash: live_hash.clone(),
+                    });
+                }
+                let content_changed = live_hash != hash;
+                if content_changed || p.info.description != artifact.description {
+                    updates.push(Step::UpdatePolicy {
+                        policy_id: p.info.id.clone(),
+                        name: p.info.name.clone(),
+                        description: artifact.description.clone(),
+                        old_hash: live_hash,
+                        new_hash: hash.clone(),
+                        diff: if content_changed {
+                            json_diff(&live_content, &artifact.minified)
+                        } else {
+                            String::new()
+                        },
+                        content: artifact.minified.clone(),
+                    });
+                } else if p.recorded_hash.as_deref() != Some(hash.as_str()) {
+                    tags.push(Step::TagPolicy {
+                        policy_id: p.info.id.clone(),
+                        name: p.info.name.clone(),
+                        hash: hash.clone(),
+                    });
+                }
+                let pref = PolicyRef {
+                    name: p.info.name.clone(),
+                    id: Some(p.info.id.clone()),
+                };
+                let live_targets: BTreeSet<String> = p.targets.iter().cloned().collect();
+                for t in target_ids.difference(&live_targets) {
+                    attaches.push((ty, pref.clone(), t.clone()));
+                }
+                for t in live_targets.difference(&target_ids) {
+                    detaches.push((ty, pref.clone(), t.clone()));
+                }
+                let in_sync = !content_changed
+                    && p.info.description == artifact.description
+                    && target_ids == live_targets
+                    && p.recorded_hash.as_deref() == Some(hash.as_str());
+                if in_sync {
+                    unchanged.push(artifact.name.clone());
+                }
+            }
+            None => {
+                creates.push(Step::CreatePolicy {
+                    name: artifact.name.clone(),
+                    policy_type: ty,
+                    description: artifact.description.clone(),
+                    size,
+                    limit: size_limit,
+                    hash,
+                    content: artifact.minified.clone(),
+                });
+                let pref = PolicyRef {
+                    name: artifact.name.clone(),
+                    id: None,
+                };
+                for t in &target_ids {
+                    attaches.push((ty, pref.clone(), t.clone()));
+                }
+            }
+        }
+    }
+
+    // Owned policies no longer declared: detach everywhere, then delete.
+    for p in snapshot
+        .policies
+        .iter()
+        .filter(|p| p.owned && !names.contains(p.info.name.as_str()))
+    {
+        let live_hash = content_hash(p.content.as_deref().unwrap_or_default());
+        if p.recorded_hash.as_deref() != Some(live_hash.as_str()) {
+            drift.push(Drift {
+                policy_id: p.info.id.clone(),
+                name: p.info.name.clone(),
+                recorded_hash: p.recorded_hash.clone(),
+                live_hash,
+            });
+        }
+        let pref = PolicyRef {
+            name: p.info.name.clone(),
+            id: Some(p.info.id.clone()),
+        };
+        for t in &p.targets {
+            detaches.push((p.ty, pref.clone(), t.clone()));
+        }
+        deletes.push(Step::DeletePolicy {
+            policy_id: p.info.id.clone(),
+            name: p.info.name.clone(),
+        });
+    }
+
+    // Allow-list: tagc's SCPs replace FullAWSAccess on the targets they are attached to. It is
+    // detached after they are attached, so no target is ever without an SCP.
+    if settings.scp_strategy == ScpStrategy::AllowList {
+        let scp_enabled = snapshot.enabled(PolicyType::ServiceControlPolicy);
+        for t in declared_targets
+            .get(&PolicyType::ServiceControlPolicy)
+            .into_iter()
+            .flatten()
+        {
+            let has_full_access = !scp_enabled
+                || snapshot.attachments.get(t).is_some_and(|a| {
+                    a.scp
+                        .iter()
+                        .any(|p| p.aws_managed && p.name == FULL_AWS_ACCESS_NAME)
+                });
+            if has_full_access {
+                let pref = PolicyRef {
+                    name: FULL_AWS_ACCESS_NAME.to_owned(),
+                    id: Some(FULL_AWS_ACCESS_ID.to_owned()),
+                };
+                detaches.push((PolicyType::ServiceControlPolicy, pref, t.clone()));
+            }
+        }
+    }
+
+    // Slots: what each target would hold, at the end and at the peak (attach runs before
+    // detach). A target that would overflow at the peak only gets its detaches first, if that
+    // leaves it at least one SCP.
+    let mut early = BTreeSet::new();
+    let touched: BTreeSet<(PolicyType, String)> = attaches
+        .iter()
+        .chain(detaches.iter())
+        .map(|(ty, _, t)| (*ty, t.clone()))
+        .collect();
+    for (ty, target) in &touched {
+        let current = current_attachments(snapshot, *ty, target);
+        let added: Vec<&str> = attaches
+            .iter()
+            .filter(|(t, _, id)| t == ty && id == target)
+            .map(|(_, p, _)| p.name.as_str())
+            .collect();
+        let removed: BTreeSet<&str> = detaches
+            .iter()
+            .filter(|(t, _, id)| t == ty && id == target)
+            .map(|(_, p, _)| p.name.as_str())
+            .collect();
+        let kept = current
+            .iter()
+            .filter(|n| !removed.contains(n.as_str()))
+            .count();
+        let end = kept + added.len();
+        let peak = current.len() + added.len();
+        let (_, slots) = limits(*ty, settings.limits);
+        let label = snapshot.label(target);
+        let min = usize::from(*ty == PolicyType::ServiceControlPolicy);
+        if end < min {
+            errors.push(PlanError::LastScp { target: label });
+        } else if end > slots || (peak > slots && kept < min) {
+            errors.push(PlanError::SlotOverflow {
+                target: label,
+                kind: ty.to_string(),
+                needed: end.max(peak),
+                limit: slots,
+                help: slot_help(&current, &added, *ty, settings),
+            });
+        } else if peak > slots {
+            early.insert((*ty, target.clone()));
+        }
+    }
+
+    if !errors.is_empty() {
+        return Err(if errors.len() == 1 {
+            errors.remove(0)
+        } else {
+            PlanError::Several { errors }
+        });
+    }
+
+    let mut steps = Vec::new();
+    for ty in &needed_types {
+        if !snapshot.enabled(*ty) {
+            steps.push(Step::EnablePolicyType {
+                root_id: snapshot.root.id.clone(),
+                policy_type: *ty,
+            });
+        }
+    }
+    steps.extend(creates);
+    steps.extend(updates);
+    steps.extend(tags);
+    let to_step = |attach: bool, (_, policy, id): &(PolicyType, PolicyRef, String)| {
+        let target = TargetRef {
+            id: id.clone(),
+            label: snapshot.label(id),
+        };
+        if attach {
+            Step::AttachPolicy {
+                policy: policy.clone(),
+                target,
+            }
+        } else {
+            Step::DetachPolicy {
+                policy: policy.clone(),
+                target,
+            }
+        }
+    };
+    let is_early = |d: &&(PolicyType, PolicyRef, String)| early.contains(&(d.0, d.2.clone()));
+    steps.extend(detaches.iter().filter(is_early).map(|d| to_step(false, d)));
+    steps.extend(attaches.iter().map(|a| to_step(true, a)));
+    steps.extend(
+        detaches
+            .iter()
+            .filter(|d| !is_early(d))
+            .map(|d| to_step(false, d)),
+    );
+    steps.extend(deletes);
+    Ok(Plan {
+        root_id: snapshot.root.id.clone(),
+        steps,
+        drift,
+        unchanged,
+    })
+}
+
+/// The names of the policies of one type attached to a target now (or, when the type is not
+/// enabled yet, once it is: enabling SCPs attaches `FullAWSAccess` everywhere).
+fn current_attachments(snapshot: &OrgSnapshot, ty: PolicyType, target: &str) -> Vec<String> {
+    if !snapshot.enabled(ty) {
+        return match ty {
+            PolicyType::ServiceControlPolicy => vec![FULL_AWS_ACCESS_NAME.to_owned()],
+            PolicyType::TagPolicy => Vec::new(),
+        };
+    }
+    snapshot
+        .attachments
+        .get(target)
+        .map(|a| a.of(ty).iter().map(|p| p.name.clone()).collect())
+        .unwrap_or_default()
+}
+
+fn slot_help(current: &[String], added: &[&str], ty: PolicyType, settings: &Settings) -> String {
+    let quote = |v: Vec<String>| {
+        v.iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut help = format!(
+        "attached now: {}; tagc would add: {}",
+        if current.is_empty() {
+            "none".to_owned()
+        } else {
+            quote(current.to_vec())
+        },
+        quote(added.iter().map(|s| (*s).to_owned()).collect())
+    );
+    if ty == PolicyType::ServiceControlPolicy && settings.scp_strategy == ScpStrategy::DenyList {
+        help.push_str("; under the deny-list strategy `FullAWSAccess` keeps a slot");
+    }
+    if settings.limits == LimitsProfile::Legacy {
+        help.push_str("; the legacy limits profile allows 5 SCPs per target");
+    }
+    help.push_str("; merge tagc policies or detach others to make room");
+    help
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.drift.is_empty() {
+            writeln!(
+                f,
+                "drift (changed outside tagc since it last applied them):"
+            )?;
+            for d in &self.drift {
+                writeln!(
+                    f,
+                    "  ! `{}` ({}): content hash is {}, tagc applied {}",
+                    d.name,
+                    d.policy_id,
+                    d.live_hash,
+                    d.recorded_hash.as_deref().unwrap_or("(no record)")
+                )?;
+            }
+            writeln!(f)?;
+        }
+        if self.steps.is_empty() {
+            return writeln!(
+                f,
+                "no changes: {} tagc polic{} already as declared",
+                self.unchanged.len(),
+                if self.unchanged.len() == 1 {
+                    "y is"
+                } else {
+                    "ies are"
+                }
+            );
+        }
+        let sections: [Section; 7] = [
+            ("policy types to enable on the root", "+", |s| {
+                matches!(s, Step::EnablePolicyType { .. })
+            }),
+            ("policies to create", "+", |s| {
+                matches!(s, Step::CreatePolicy { .. })
+            }),
+            ("policies to update", "~", |s| {
+                matches!(s, Step::UpdatePolicy { .. })
+            }),
+            ("hashes to record", "~", |s| {
+                matches!(s, Step::TagPolicy { .. })
+            }),
+            ("attachments", "+", |s| {
+                matches!(s, Step::AttachPolicy { .. })
+            }),
+            ("detachments", "-", |s| {
+                matches!(s, Step::DetachPolicy { .. })
+            }),
+            ("policies to delete (no longer declared)", "-", |s| {
+                matches!(s, Step::DeletePolicy { .. })
+            }),
+        ];
+        for (title, sign, pick) in sections {
+            let steps: Vec<&Step> = self.steps.iter().filter(|s| pick(s)).collect();
+            if steps.is_empty() {
+                continue;
+            }
+            writeln!(f, "{title}:")?;
+            for s in steps {
+                writeln!(f, "  {sign} {s}")?;
+                if let Step::UpdatePolicy { diff, .. } = s {
+                    for line in diff.lines() {
+                        writeln!(f, "      {line}")?;
+                    }
+                }
+            }
+        }
+        writeln!(f)?;
+        write!(
+            f,
+            "{} change{}",
+            self.steps.len(),
+            if self.steps.len() == 1 { "" } else { "s" }
+        )?;
+        if !self.unchanged.is_empty() {
+            write!(
+                f,
+                ", {} polic{} unchanged",
+                self.unchanged.len(),
+                if self.unchanged.len() == 1 {
+                    "y"
+                } else {
+                    "ies"
+                }
+            )?;
+        }
+        writeln!(f)
+    }
+}

@@ -1,0 +1,426 @@
+//! The [`OrganizationsApi`] over the AWS SDK for Rust.
+//!
+//! Input: an `aws-config` configuration (the standard credential chain, a profile, a region, an
+//! endpoint override). Output: one SDK call per trait method, run to completion on a private
+//! single-threaded tokio runtime, with SDK errors turned into [`ApiError`]s that keep AWS's code.
+//! Call it from synchronous code only (not from inside another tokio runtime).
+
+use aws_config::{BehaviorVersion, ConfigLoader, Region};
+use aws_sdk_organizations::Client;
+use aws_sdk_organizations::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_organizations::types;
+
+use super::api::{
+    ApiError, OrganizationsApi, OuInfo, Page, PolicyInfo, PolicyType, PolicyTypeStatus, RootInfo,
+};
+use super::error::ApplyError;
+
+/// Organizations is a global service served from `us-east-1`: the region when none is set.
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// Where and as whom to connect.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnectOptions {
+    /// A named profile from the shared config files.
+    pub profile: Option<String>,
+    /// The region.
+    pub region: Option<String>,
+    /// An endpoint override (otherwise `AWS_ENDPOINT_URL` or the real endpoint).
+    pub endpoint_url: Option<String>,
+}
+
+/// The SDK-backed API.
+#[derive(Debug)]
+pub struct SdkOrganizations {
+    client: Client,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl SdkOrganizations {
+    /// Loads the AWS configuration the way the AWS CLI does, lets `customize` change the loader
+    /// (tests set credentials and disable SDK retries here), and builds the client.
+    pub fn connect(
+        options: &ConnectOptions,
+        customize: impl FnOnce(ConfigLoader) -> ConfigLoader,
+    ) -> Result<Self, ApplyError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| ApplyError::Config {
+                message: e.to_string(),
+            })?;
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(p) = &options.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(r) = &options.region {
+            loader = loader.region(Region::new(r.clone()));
+        }
+        if let Some(u) = &options.endpoint_url {
+            loader = loader.endpoint_url(u);
+        }
+        let sdk_config = runtime.block_on(customize(loader).load());
+        let mut builder = aws_sdk_organizations::config::Builder::from(&sdk_config);
+        if sdk_config.region().is_none() {
+            builder = builder.region(Region::new(DEFAULT_REGION));
+        }
+        Ok(Self {
+            client: Client::from_conf(builder.build()),
+            runtime,
+        })
+    }
+
+    /// The SDK client (for tests that change the organization behind tagc's back).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Runs a future made with [`Self::client`] to completion on this client's runtime.
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+}
+
+/// Keeps AWS's error code; `Dispatch` when the request was not sent or got no answer.
+fn to_api<E, R>(e: &SdkError<E, R>) -> ApiError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    let code = match e {
+        // No credentials, no network, no answer: nothing AWS said, so no AWS code.
+        SdkError::DispatchFailure(_)
+        | SdkError::TimeoutError(_)
+        | SdkError::ConstructionFailure(_) => "Dispatch".to_owned(),
+        _ => e.code().unwrap_or("Unknown").to_owned(),
+    };
+    let message = e
+        .message()
+        .map_or_else(|| DisplayErrorContext(e).to_string(), str::to_owned);
+    ApiError { code, message }
+}
+
+fn sdk_type(ty: PolicyType) -> types::PolicyType {
+    match ty {
+        PolicyType::ServiceControlPolicy => types::PolicyType::ServiceControlPolicy,
+        PolicyType::TagPolicy => types::PolicyType::TagPolicy,
+    }
+}
+
+fn policy_info(p: &types::PolicySummary) -> PolicyInfo {
+    PolicyInfo {
+        id: p.id().unwrap_or_default().to_owned(),
+        name: p.name().unwrap_or_default().to_owned(),
+        description: p.description().unwrap_or_default().to_owned(),
+        aws_managed: p.aws_managed(),
+    }
+}
+
+fn sdk_tags(tags: &[(String, String)]) -> Result<Vec<types::Tag>, ApiError> {
+    tags.iter()
+        .map(|(k, v)| {
+            types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| ApiError::new("InvalidInputException", e.to_string()))
+        })
+        .collect()
+}
+
+impl OrganizationsApi for SdkOrganizations {
+    fn list_roots(&mut self) -> Result<Vec<RootInfo>, ApiError> {
+        let mut roots = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .runtime
+                .block_on(self.client.list_roots().set_next_token(token.take()).send())
+                .map_err(|e| to_api(&e))?;
+            for r in out.roots() {
+                let policy_types = r
+                    .policy_types()
+                    .iter()
+                    .filter_map(|s| {
+                        let ty = match s.r#type()? {
+                            types::PolicyType::ServiceControlPolicy => {
+                                PolicyType::ServiceControlPolicy
+                            }
+                            types::PolicyType::TagPolicy => PolicyType::TagPolicy,
+                            _ => return None,
+                        };
+                        let status = match s.status()? {
+                            types::PolicyTypeStatus::Enabled => PolicyTypeStatus::Enabled,
+                            types::PolicyTypeStatus::PendingEnable => {
+                                PolicyTypeStatus::PendingEnable
+                            }
+                            _ => PolicyTypeStatus::PendingDisable,
+                        };
+                        Some((ty, status))
+                    })
+                    .collect();
+                roots.push(RootInfo {
+                    id: r.id().unwrap_or_default().to_owned(),
+                    policy_types,
+                });
+            }
+            match out.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => return Ok(roots),
+            }
+        }
+    }
+
+    fn list_ous_for_parent(
+        &mut self,
+        parent_id: &str,
+        next_token: Option<&str>,
+    ) -> Result<Page<OuInfo>, ApiError> {
+        let out = self
+            .runtime
+            .block_on(
+                self.client
+                    .list_organizational_units_for_parent()
+                    .parent_id(parent_id)
+                    .set_next_token(next_token.map(str::to_owned))
+                    .send(),
+            )
+            .map_err(|e| to_api(&e))?;
+        Ok(Page {
+            items: out
+                .organizational_units()
+                .iter()
+                .map(|o| OuInfo {
+                    id: o.id().unwrap_or_default().to_owned(),
+                    name: o.name().unwrap_or_default().to_owned(),
+                })
+                .collect(),
+            next_token: out.next_token().map(str::to_owned),
+        })
+    }
+
+    fn list_policies(
+        &mut self,
+        ty: PolicyType,
+        next_token: Option<&str>,
+    ) -> Result<Page<PolicyInfo>, ApiError> {
+        let out = self
+            .runtime
+            .block_on(
+                self.client
+                    .list_policies()
+                    .filter(sdk_type(ty))
+                    .set_next_token(next_token.map(str::to_owned))
+                    .send(),
+            )
+            .map_err(|e| to_api(&e))?;
+        Ok(Page {
+            items: out.policies().iter().map(policy_info).collect(),
+            next_token: out.next_token().map(str::to_owned),
+        })
+    }
+
+    fn list_policies_for_target(
+        &mut self,
+        target_id: &str,
+        ty: PolicyType,
+        next_token: Option<&str>,
+    ) -> Result<Page<PolicyInfo>, ApiError> {
+        let out = self
+            .runtime
+            .block_on(
+                self.client
+                    .list_policies_for_target()
+                    .target_id(target_id)
+                    .filter(sdk_type(ty))
+                    .set_next_token(next_token.map(str::to_owned))
+                    .send(),
+            )
+            .map_err(|e| to_api(&e))?;
+        Ok(Page {
+            items: out.policies().iter().map(policy_info).collect(),
+            next_token: out.next_token().map(str::to_owned),
+        })
+    }
+
+    fn list_targets_for_policy(
+        &mut self,
+        policy_id: &str,
+        next_token: Option<&str>,
+    ) -> Result<Page<String>, ApiError> {
+        let out = self
+            .runtime
+            .block_on(
+                self.client
+                    .list_targets_for_policy()
+                    .policy_id(policy_id)
+                    .set_next_token(next_token.map(str::to_owned))
+                    .send(),
+            )
+            .map_err(|e| to_api(&e))?;
+        Ok(Page {
+            items: out
+                .targets()
+                .iter()
+                .filter_map(|t| t.target_id().map(str::to_owned))
+                .collect(),
+            next_token: out.next_token().map(str::to_owned),
+        })
+    }
+
+    fn describe_policy(&mut self, policy_id: &str) -> Result<(PolicyInfo, String), ApiError> {
+        let out = self
+            .runtime
+            .block_on(self.client.describe_policy().policy_id(policy_id).send())
+            .map_err(|e| to_api(&e))?;
+        let policy = out
+            .policy()
+            .ok_or_else(|| ApiError::new("Unknown", "DescribePolicy returned no policy"))?;
+        let info = policy
+            .policy_summary()
+            .map(policy_info)
+            .unwrap_or(PolicyInfo {
+                id: policy_id.to_owned(),
+                name: String::new(),
+                description: String::new(),
+                aws_managed: false,
+            });
+        Ok((info, policy.content().unwrap_or_default().to_owned()))
+    }
+
+    fn list_tags(&mut self, resource_id: &str) -> Result<Vec<(String, String)>, ApiError> {
+        let mut tags = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .runtime
+                .block_on(
+                    self.client
+                        .list_tags_for_resource()
+                        .resource_id(resource_id)
+                        .set_next_token(token.take())
+                        .send(),
+                )
+                .map_err(|e| to_api(&e))?;
+            tags.extend(
+                out.tags()
+                    .iter()
+                    .map(|t| (t.key().to_owned(), t.value().to_owned())),
+            );
+            match out.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => return Ok(tags),
+            }
+        }
+    }
+
+    fn enable_policy_type(&mut self, root_id: &str, ty: PolicyType) -> Result<(), ApiError> {
+        self.runtime
+            .block_on(
+                self.client
+                    .enable_policy_type()
+                    .root_id(root_id)
+                    .policy_type(sdk_type(ty))
+                    .send(),
+            )
+            .map_err(|e| to_api(&e))?;
+        Ok(())
+    }
+
+    fn create_policy(
+        &mut self,
+        name: &str,
+        description: &str,
+        ty: PolicyType,
+        content: &str,
+        tags: &[(String, String)],
+    ) -> Result<String, ApiError> {
+        let out = self
+            .runtime
+            .block_on(
+                self.client
+                    .create_policy()
+                    .name(name)
+                    .description(description)
+                    .r#type(sdk_type(ty))
+                    .content(content)
+                    .set_tags(Some(sdk_tags(tags)?))
+                    .send(),
+            )
+            .map_err(|e| to_api(&e))?;
+        out.policy()
+            .and_then(|p| p.policy_summary())
+            .and_then(|s| s.id())
+            .map(str::to_owned)
+            .ok_or_else(|| ApiError::new("Unknown", "CreatePolicy returned no policy id"))
+    }
+
+    fn update_policy(
+        &mut self,
+        policy_id: &str,
+        description: &str,
+        content: &str,
+    ) -> Result<(), ApiError> {
+        self.runtime
+            .block_on(
+                self.client
+                    .update_policy()
+                    .policy_id(policy_id)
+                    .description(description)
+                    .content(content)
+                    .send(),
+            )
+            .map_err(|e| to_api(&e))?;
+        Ok(())
+    }
+
+    fn tag_resource(
+        &mut self,
+        resource_id: &str,
+        tags: &[(String, String)],
+    ) -> Result<(), ApiError> {
+        self.runtime
+            .block_on(
+                self.client
+                    .tag_resource()
+                    .resource_id(resource_id)
+                    .set_tags(Some(sdk_tags(tags)?))
+                    .send(),
+            )
+            .map_err(|e| to_api(&e))?;
+        Ok(())
+    }
+
+    fn attach_policy(&mut self, policy_id: &str, target_id: &str) -> Result<(), ApiError> {
+        self.runtime
+            .block_on(
+                self.client
+                    .attach_policy()
+                    .policy_id(policy_id)
+                    .target_id(target_id)
+                    .send(),
+            )
+            .map_err(|e| to_api(&e))?;
+        Ok(())
+    }
+
+    fn detach_policy(&mut self, policy_id: &str, target_id: &str) -> Result<(), ApiError> {
+        self.runtime
+            .block_on(
+                self.client
+                    .detach_policy()
+                    .policy_id(policy_id)
+                    .target_id(target_id)
+                    .send(),
+            )
+            .map_err(|e| to_api(&e))?;
+        Ok(())
+    }
+
+    fn delete_policy(&mut self, policy_id: &str) -> Result<(), ApiError> {
+        self.runtime
+            .block_on(self.client.delete_policy().policy_id(policy_id).send())
+            .map_err(|e| to_api(&e))?;
+        Ok(())
+    }
+}

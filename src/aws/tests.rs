@@ -1,0 +1,780 @@
+//! Planner and executor tests against the strict fake organization.
+
+use crate::artifact::{Artifact, ArtifactKind, content_hash};
+use crate::model::{LimitsProfile, ScpStrategy, Settings, Target};
+
+use super::api::PolicyType;
+use super::cli::{ApplyOutcome, Confirmation, apply_with, plan_with};
+use super::error::{ApplyError, PlanError};
+use super::execute::ApplyOptions;
+use super::fake::FakeOrganizations;
+use super::plan::{Plan, Step};
+use super::retry::RetryPolicy;
+use super::snapshot::{FULL_AWS_ACCESS_ID, FULL_AWS_ACCESS_NAME, HASH_KEY, MANAGED_BY_KEY};
+
+const SCP: ArtifactKind = ArtifactKind::Scp;
+const TAG: ArtifactKind = ArtifactKind::TagPolicy;
+
+fn deny(action: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Action":"{action}","Resource":"*","Condition":{{"Null":{{"aws:RequestTag/env":"true"}}}}}}]}}"#
+    )
+}
+
+fn tag_doc(value: &str) -> String {
+    format!(
+        r#"{{"tags":{{"env":{{"tag_key":{{"@@assign":"env"}},"tag_value":{{"@@assign":["{value}"]}}}}}}}}"#
+    )
+}
+
+fn art(name: &str, kind: ArtifactKind, content: &str, targets: &[Target]) -> Artifact {
+    Artifact {
+        policy: name.to_owned(),
+        kind,
+        name: name.to_owned(),
+        description: format!("tagc policy {name}"),
+        file: format!("{name}/{}.json", kind.file_stem()),
+        targets: targets.to_vec(),
+        size: content.len(),
+        limit: 10_240,
+        hash: content_hash(content),
+        minified: content.to_owned(),
+        pretty: content.to_owned(),
+    }
+}
+
+fn ml_ou() -> Target {
+    Target::OuPath("Root/Workloads/ML".to_owned())
+}
+
+fn data_ou() -> Target {
+    Target::OuPath("Root/Workloads/Data".to_owned())
+}
+
+/// Root/Workloads/{ML,Data}, Root/Sandbox, one account in ML.
+struct Org {
+    fake: FakeOrganizations,
+    ml: String,
+    data: String,
+    account: String,
+}
+
+fn org() -> Org {
+    let mut fake = FakeOrganizations::new();
+    let workloads = fake.add_ou(None, "Workloads");
+    let ml = fake.add_ou(Some(&workloads), "ML");
+    let data = fake.add_ou(Some(&workloads), "Data");
+    fake.add_ou(None, "Sandbox");
+    let account = fake.add_account(Some(&ml));
+    Org {
+        fake,
+        ml,
+        data,
+        account,
+    }
+}
+
+fn declared() -> Vec<Artifact> {
+    vec![
+        art(
+            "tagc-ml-scp",
+            SCP,
+            &deny("sagemaker:CreateTrainingJob"),
+            &[ml_ou()],
+        ),
+        art(
+            "tagc-ml-tags",
+            TAG,
+            &tag_doc("prod"),
+            &[ml_ou(), Target::Root],
+        ),
+    ]
+}
+
+fn plan_of(
+    fake: &mut FakeOrganizations,
+    arts: &[Artifact],
+    settings: &Settings,
+) -> Result<Plan, ApplyError> {
+    plan_with(
+        fake,
+        arts,
+        settings,
+        &RetryPolicy::immediate(6),
+        &mut Vec::new(),
+    )
+}
+
+fn apply(
+    fake: &mut FakeOrganizations,
+    arts: &[Artifact],
+    settings: &Settings,
+) -> Result<ApplyOutcome, ApplyError> {
+    apply_with(
+        fake,
+        arts,
+        settings,
+        &ApplyOptions::immediate(),
+        Confirmation::Yes,
+        &mut Vec::new(),
+        &mut Vec::new(),
+    )
+}
+
+fn count(plan: &Plan, pick: fn(&Step) -> bool) -> usize {
+    plan.steps.iter().filter(|s| pick(s)).count()
+}
+
+#[test]
+fn test_first_apply_from_empty() {
+    let Org { mut fake, ml, .. } = org();
+    let settings = Settings::default();
+    let plan = plan_of(&mut fake, &declared(), &settings).unwrap();
+    assert_eq!(
+        count(&plan, |s| matches!(s, Step::EnablePolicyType { .. })),
+        2
+    );
+    assert_eq!(count(&plan, |s| matches!(s, Step::CreatePolicy { .. })), 2);
+    assert_eq!(count(&plan, |s| matches!(s, Step::AttachPolicy { .. })), 3);
+    assert_eq!(count(&plan, |s| matches!(s, Step::DetachPolicy { .. })), 0);
+    assert!(
+        fake.changes.is_empty(),
+        "planning changed something: {:?}",
+        fake.changes
+    );
+
+    assert_eq!(
+        apply(&mut fake, &declared(), &settings).unwrap(),
+        ApplyOutcome::Applied(7)
+    );
+    let scp = fake.policy_named("tagc-ml-scp").unwrap();
+    assert_eq!(
+        scp.tags.get(MANAGED_BY_KEY).map(String::as_str),
+        Some("tagc")
+    );
+    assert_eq!(
+        scp.tags.get(HASH_KEY),
+        Some(&content_hash(&deny("sagemaker:CreateTrainingJob")))
+    );
+    let mut on_ml = fake.attached_names(&ml, PolicyType::ServiceControlPolicy);
+    on_ml.sort();
+    assert_eq!(on_ml, [FULL_AWS_ACCESS_NAME, "tagc-ml-scp"]);
+    assert_eq!(
+        fake.attached_names(&fake.root_id.clone(), PolicyType::TagPolicy),
+        ["tagc-ml-tags"]
+    );
+}
+
+#[test]
+fn test_second_plan_is_empty() {
+    let Org { mut fake, .. } = org();
+    let settings = Settings::default();
+    apply(&mut fake, &declared(), &settings).unwrap();
+    let changes = fake.changes.len();
+    let plan = plan_of(&mut fake, &declared(), &settings).unwrap();
+    assert!(plan.is_empty(), "{plan}");
+    assert_eq!(plan.unchanged.len(), 2);
+    assert!(plan.to_string().starts_with("no changes: 2 tagc policies"));
+    assert_eq!(
+        apply(&mut fake, &declared(), &settings).unwrap(),
+        ApplyOutcome::NothingToDo
+    );
+    assert_eq!(fake.changes.len(), changes);
+}
+
+#[test]
+fn test_content_change_shows_diff_and_updates() {
+    let Org { mut fake, .. } = org();
+    let settings = Settings::default();
+    apply(&mut fake, &declared(), &settings).unwrap();
+    let mut arts = declared();
+    arts[0] = art(
+        "tagc-ml-scp",
+        SCP,
+        &deny("sagemaker:CreateEndpoint"),
+        &[ml_ou()],
+    );
+    let plan = plan_of(&mut fake, &arts, &settings).unwrap();
+    assert_eq!(plan.steps.len(), 1, "{plan}");
+    let Step::UpdatePolicy { diff, .. } = &plan.steps[0] else {
+        panic!("{plan}")
+    };
+    assert!(
+        diff.contains("-      \"Action\": \"sagemaker:CreateTrainingJob\","),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("+      \"Action\": \"sagemaker:CreateEndpoint\","),
+        "{diff}"
+    );
+    assert!(plan.to_string().contains("policies to update:"));
+    apply(&mut fake, &arts, &settings).unwrap();
+    let scp = fake.policy_named("tagc-ml-scp").unwrap();
+    assert_eq!(scp.content, deny("sagemaker:CreateEndpoint"));
+    assert_eq!(scp.tags.get(HASH_KEY), Some(&content_hash(&scp.content)));
+    assert!(plan_of(&mut fake, &arts, &settings).unwrap().is_empty());
+}
+
+#[test]
+fn test_target_change_attaches_new_then_detaches_old() {
+    let Org {
+        mut fake, ml, data, ..
+    } = org();
+    let settings = Settings::default();
+    apply(&mut fake, &declared(), &settings).unwrap();
+    let mut arts = declared();
+    arts[0].targets = vec![data_ou()];
+    let plan = plan_of(&mut fake, &arts, &settings).unwrap();
+    let kinds: Vec<&str> = plan
+        .steps
+        .iter()
+        .map(|s| match s {
+            Step::AttachPolicy { target, .. } => {
+                assert_eq!(target.label, "Root/Workloads/Data");
+                "attach"
+            }
+            Step::DetachPolicy { target, .. } => {
+                assert_eq!(target.label, "Root/Workloads/ML");
+                "detach"
+            }
+            other => panic!("unexpected {other}"),
+        })
+        .collect();
+    assert_eq!(kinds, ["attach", "detach"]);
+    apply(&mut fake, &arts, &settings).unwrap();
+    assert_eq!(
+        fake.attached_names(&ml, PolicyType::ServiceControlPolicy),
+        [FULL_AWS_ACCESS_NAME]
+    );
+    assert!(
+        fake.attached_names(&data, PolicyType::ServiceControlPolicy)
+            .contains(&"tagc-ml-scp".to_owned())
+    );
+}
+
+#[test]
+fn test_removed_policy_is_detached_then_deleted() {
+    let Org { mut fake, ml, .. } = org();
+    let settings = Settings::default();
+    apply(&mut fake, &declared(), &settings).unwrap();
+    let arts = vec![declared().remove(1)];
+    let plan = plan_of(&mut fake, &arts, &settings).unwrap();
+    assert!(
+        matches!(plan.steps.as_slice(), [Step::DetachPolicy { .. }, Step::DeletePolicy { name, .. }] if name == "tagc-ml-scp"),
+        "{plan}"
+    );
+    apply(&mut fake, &arts, &settings).unwrap();
+    assert!(fake.policy_named("tagc-ml-scp").is_none());
+    // FullAWSAccess stays: deny-list never detaches it.
+    assert_eq!(
+        fake.attached_names(&ml, PolicyType::ServiceControlPolicy),
+        [FULL_AWS_ACCESS_NAME]
+    );
+}
+
+#[test]
+fn test_drift_is_reported_and_repaired() {
+    let Org { mut fake, .. } = org();
+    let settings = Settings::default();
+    apply(&mut fake, &declared(), &settings).unwrap();
+    let id = fake.policy_named("tagc-ml-scp").unwrap().info.id.clone();
+    let edited = deny("s3:*");
+    fake.policies
+        .get_mut(&id)
+        .unwrap()
+        .content
+        .clone_from(&edited);
+    let plan = plan_of(&mut fake, &declared(), &settings).unwrap();
+    assert_eq!(plan.drift.len(), 1);
+    assert_eq!(plan.drift[0].live_hash, content_hash(&edited));
+    assert!(plan.to_string().contains("drift"), "{plan}");
+    assert!(
+        matches!(plan.steps.as_slice(), [Step::UpdatePolicy { .. }]),
+        "{plan}"
+    );
+    apply(&mut fake, &declared(), &settings).unwrap();
+    let plan = plan_of(&mut fake, &declared(), &settings).unwrap();
+    assert!(plan.is_empty() && plan.drift.is_empty(), "{plan}");
+}
+
+#[test]
+fn test_not_owned_policy_with_same_name_is_never_touched() {
+    let Org { mut fake, .. } = org();
+    let settings = Settings::default();
+    let foreign = fake.add_policy(
+        "tagc-ml-scp",
+        PolicyType::ServiceControlPolicy,
+        &deny("*"),
+        &[("team", "security")],
+    );
+    let err = apply(&mut fake, &declared(), &settings).unwrap_err();
+    let ApplyError::Plan(PlanError::NotOwned { id, .. }) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(id, &foreign);
+    assert!(fake.changes.is_empty(), "{:?}", fake.changes);
+    assert_eq!(fake.policies[&foreign].content, deny("*"));
+}
+
+#[test]
+fn test_unowned_policies_are_not_deleted() {
+    let Org { mut fake, ml, .. } = org();
+    fake.enable_now(PolicyType::ServiceControlPolicy);
+    let other = fake.add_policy(
+        "security-baseline",
+        PolicyType::ServiceControlPolicy,
+        &deny("*"),
+        &[],
+    );
+    fake.attachments.insert((other.clone(), ml));
+    let settings = Settings::default();
+    apply(&mut fake, &declared(), &settings).unwrap();
+    let plan = plan_of(&mut fake, &[], &settings).unwrap();
+    for s in &plan.steps {
+        assert!(!s.to_string().contains("security-baseline"), "{s}");
+    }
+    apply(&mut fake, &[], &settings).unwrap();
+    assert!(fake.policies.contains_key(&other));
+}
+
+#[test]
+fn test_full_aws_access_detached_only_under_allow_list() {
+    let Org { mut fake, ml, .. } = org();
+    let deny_list = Settings::default();
+    apply(&mut fake, &declared(), &deny_list).unwrap();
+    assert!(
+        fake.attachments
+            .contains(&(FULL_AWS_ACCESS_ID.to_owned(), ml.clone()))
+    );
+
+    let allow_list = Settings {
+        scp_strategy: ScpStrategy::AllowList,
+        ..Settings::default()
+    };
+    let plan = plan_of(&mut fake, &declared(), &allow_list).unwrap();
+    assert!(
+        matches!(plan.steps.as_slice(), [Step::DetachPolicy { policy, .. }] if policy.name == FULL_AWS_ACCESS_NAME),
+        "{plan}"
+    );
+    apply(&mut fake, &declared(), &allow_list).unwrap();
+    assert_eq!(
+        fake.attached_names(&ml, PolicyType::ServiceControlPolicy),
+        ["tagc-ml-scp"]
+    );
+}
+
+#[test]
+fn test_removing_the_last_scp_is_refused() {
+    let Org { mut fake, .. } = org();
+    let allow_list = Settings {
+        scp_strategy: ScpStrategy::AllowList,
+        ..Settings::default()
+    };
+    apply(&mut fake, &declared(), &allow_list).unwrap();
+    let changes = fake.changes.len();
+    let err = plan_of(&mut fake, &[], &allow_list).unwrap_err();
+    assert!(
+        matches!(err, ApplyError::Plan(PlanError::LastScp { ref target }) if target == "Root/Workloads/ML"),
+        "{err:?}"
+    );
+    assert_eq!(fake.changes.len(), changes);
+}
+
+#[test]
+fn test_slot_overflow_is_reported_before_any_change() {
+    let Org { mut fake, ml, .. } = org();
+    fake.limits = LimitsProfile::Legacy;
+    fake.enable_now(PolicyType::ServiceControlPolicy);
+    for i in 0..4 {
+        let id = fake.add_policy(
+            &format!("other-{i}"),
+            PolicyType::ServiceControlPolicy,
+            &deny("*"),
+            &[],
+        );
+        fake.attachments.insert((id, ml.clone()));
+    }
+    let settings = Settings {
+        limits: LimitsProfile::Legacy,
+        ..Settings::default()
+    };
+    let err = apply(&mut fake, &declared(), &settings).unwrap_err();
+    let ApplyError::Plan(PlanError::SlotOverflow {
+        needed,
+        limit,
+        help,
+        ..
+    }) = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!((*needed, *limit), (6, 5));
+    assert!(help.contains("`FullAWSAccess` keeps a slot"), "{help}");
+    assert!(fake.changes.is_empty(), "{:?}", fake.changes);
+}
+
+#[test]
+fn test_full_target_swaps_policies_in_place() {
+    // 5 of 5 slots used, one of them tagc's: renaming it needs detach before attach.
+    let Org { mut fake, ml, .. } = org();
+    fake.limits = LimitsProfile::Legacy;
+    let settings = Settings {
+        limits: LimitsProfile::Legacy,
+        ..Settings::default()
+    };
+    apply(&mut fake, &declared(), &settings).unwrap();
+    for i in 0..3 {
+        let id = fake.add_policy(
+            &format!("other-{i}"),
+            PolicyType::ServiceControlPolicy,
+            &deny("*"),
+            &[],
+        );
+        fake.attachments.insert((id, ml.clone()));
+    }
+    let mut arts = declared();
+    arts[0].name = "tagc-ml-scp-v2".to_owned();
+    let plan = plan_of(&mut fake, &arts, &settings).unwrap();
+    let order: Vec<String> = plan.steps.iter().map(ToString::to_string).collect();
+    assert!(order[1].starts_with("detach `tagc-ml-scp`"), "{order:?}");
+    assert!(order[2].starts_with("attach `tagc-ml-scp-v2`"), "{order:?}");
+    apply(&mut fake, &arts, &settings).unwrap();
+    assert_eq!(
+        fake.attached_names(&ml, PolicyType::ServiceControlPolicy)
+            .len(),
+        5
+    );
+}
+
+#[test]
+fn test_size_over_limit_is_reported() {
+    let Org { mut fake, .. } = org();
+    let settings = Settings {
+        limits: LimitsProfile::Legacy,
+        ..Settings::default()
+    };
+    let big = deny(&"a".repeat(5_200));
+    let arts = vec![art("tagc-big", SCP, &big, &[ml_ou()])];
+    let err = apply(&mut fake, &arts, &settings).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ApplyError::Plan(PlanError::TooLarge { limit: 5_120, .. })
+        ),
+        "{err:?}"
+    );
+    assert!(fake.changes.is_empty());
+    // The current profile allows 10,240 characters.
+    apply(&mut fake, &arts, &Settings::default()).unwrap();
+}
+
+#[test]
+fn test_unknown_ou_path_suggests_the_nearest() {
+    let Org { mut fake, .. } = org();
+    let arts = vec![art(
+        "tagc-x",
+        SCP,
+        &deny("*"),
+        &[Target::OuPath("Root/Workload/ML".to_owned())],
+    )];
+    let err = plan_of(&mut fake, &arts, &Settings::default()).unwrap_err();
+    let ApplyError::Plan(PlanError::UnknownTarget { target, help }) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(target, "Root/Workload/ML");
+    assert_eq!(help, "did you mean `Root/Workloads/ML`?");
+    let rendered = format!("{err}");
+    assert_eq!(
+        rendered,
+        "target `Root/Workload/ML` does not exist in the organization"
+    );
+}
+
+#[test]
+fn test_targets_by_id_and_unknown_account() {
+    let Org {
+        mut fake,
+        ml,
+        account,
+        ..
+    } = org();
+    let arts = vec![art(
+        "tagc-x",
+        SCP,
+        &deny("*"),
+        &[Target::OuId(ml.clone()), Target::Account(account.clone())],
+    )];
+    apply(&mut fake, &arts, &Settings::default()).unwrap();
+    assert!(
+        fake.attached_names(&account, PolicyType::ServiceControlPolicy)
+            .contains(&"tagc-x".to_owned())
+    );
+    let arts = vec![art(
+        "tagc-x",
+        SCP,
+        &deny("*"),
+        &[Target::Account("999999999999".to_owned())],
+    )];
+    let err = plan_of(&mut fake, &arts, &Settings::default()).unwrap_err();
+    assert!(
+        matches!(err, ApplyError::Plan(PlanError::UnknownTarget { .. })),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn test_listings_with_empty_pages_are_followed() {
+    let Org { mut fake, .. } = org();
+    fake.page_size = 1;
+    fake.empty_pages = true;
+    let settings = Settings::default();
+    apply(&mut fake, &declared(), &settings).unwrap();
+    assert!(
+        plan_of(&mut fake, &declared(), &settings)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn test_enable_waits_until_enabled() {
+    let Org { mut fake, .. } = org();
+    fake.enable_delay_polls = 3;
+    apply(&mut fake, &declared(), &Settings::default()).unwrap();
+    let polls = fake.calls.iter().filter(|c| *c == "ListRoots").count();
+    assert!(polls >= 4, "{polls}");
+}
+
+#[test]
+fn test_throttling_is_retried() {
+    let Org { mut fake, .. } = org();
+    fake.fail_next(Some("AttachPolicy"), "TooManyRequestsException", 3);
+    fake.fail_next(Some("CreatePolicy"), "ConcurrentModificationException", 1);
+    fake.fail_next(Some("ListPolicies"), "TooManyRequestsException", 2);
+    apply(&mut fake, &declared(), &Settings::default()).unwrap();
+    let attaches = fake.calls.iter().filter(|c| *c == "AttachPolicy").count();
+    assert_eq!(attaches, 3 + 3);
+    assert!(
+        plan_of(&mut fake, &declared(), &Settings::default())
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn test_failure_midway_reports_and_next_apply_converges() {
+    let Org { mut fake, .. } = org();
+    let settings = Settings::default();
+    apply_partial(&mut fake, &settings);
+    let plan = plan_of(&mut fake, &declared(), &settings).unwrap();
+    assert!(!plan.is_empty());
+    assert!(
+        plan.steps
+            .iter()
+            .all(|s| matches!(s, Step::AttachPolicy { .. })),
+        "{plan}"
+    );
+    apply(&mut fake, &declared(), &settings).unwrap();
+    assert!(
+        plan_of(&mut fake, &declared(), &settings)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// Runs an apply whose fifth step (the first attach) fails with `AccessDeniedException`.
+fn apply_partial(fake: &mut FakeOrganizations, settings: &Settings) {
+    fake.fail_next(Some("AttachPolicy"), "AccessDeniedException", 1);
+    let err = apply(fake, &declared(), settings).unwrap_err();
+    let ApplyError::Interrupted(i) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(i.step, 5);
+    assert_eq!(i.done.len(), 4);
+    assert_eq!(i.not_done.len(), 3);
+    assert_eq!(i.error.code, "AccessDeniedException");
+    assert!(i.report.contains("run `tagc apply` again"), "{}", i.report);
+}
+
+#[test]
+fn test_update_then_failed_retag_converges() {
+    let Org { mut fake, .. } = org();
+    let settings = Settings::default();
+    apply(&mut fake, &declared(), &settings).unwrap();
+    let mut arts = declared();
+    arts[1] = art(
+        "tagc-ml-tags",
+        TAG,
+        &tag_doc("dev"),
+        &[ml_ou(), Target::Root],
+    );
+    fake.fail_next(Some("TagResource"), "AccessDeniedException", 1);
+    apply(&mut fake, &arts, &settings).unwrap_err();
+    let plan = plan_of(&mut fake, &arts, &settings).unwrap();
+    assert!(
+        matches!(plan.steps.as_slice(), [Step::TagPolicy { .. }]),
+        "{plan}"
+    );
+    apply(&mut fake, &arts, &settings).unwrap();
+    assert!(plan_of(&mut fake, &arts, &settings).unwrap().is_empty());
+}
+
+#[test]
+fn test_confirmation_no_cancels() {
+    let Org { mut fake, .. } = org();
+    let mut input: &[u8] = b"n\n";
+    let mut out = Vec::new();
+    let err = apply_with(
+        &mut fake,
+        &declared(),
+        &Settings::default(),
+        &ApplyOptions::immediate(),
+        Confirmation::Ask(&mut input),
+        &mut out,
+        &mut Vec::new(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, ApplyError::Cancelled));
+    assert!(fake.changes.is_empty());
+    let shown = String::from_utf8(out).unwrap();
+    assert!(
+        shown.contains("policies to create:") && shown.ends_with("[y/N] "),
+        "{shown}"
+    );
+
+    let mut input: &[u8] = b"yes\n";
+    let outcome = apply_with(
+        &mut fake,
+        &declared(),
+        &Settings::default(),
+        &ApplyOptions::immediate(),
+        Confirmation::Ask(&mut input),
+        &mut Vec::new(),
+        &mut Vec::new(),
+    )
+    .unwrap();
+    assert_eq!(outcome, ApplyOutcome::Applied(7));
+}
+
+#[test]
+fn test_plan_json_and_human_output() {
+    let Org { mut fake, .. } = org();
+    let plan = plan_of(&mut fake, &declared(), &Settings::default()).unwrap();
+    let json = serde_json::to_value(&plan).unwrap();
+    assert_eq!(json["steps"][0]["action"], "enable-policy-type");
+    assert_eq!(json["steps"][0]["policy_type"], "SERVICE_CONTROL_POLICY");
+    assert_eq!(json["steps"][2]["action"], "create-policy");
+    let human = plan.to_string();
+    assert!(
+        human.contains("policy types to enable on the root:\n  + enable SERVICE_CONTROL_POLICY"),
+        "{human}"
+    );
+    assert!(
+        human.contains("  + attach `tagc-ml-scp` to Root/Workloads/ML"),
+        "{human}"
+    );
+    assert!(human.trim_end().ends_with("7 changes"), "{human}");
+}
+
+#[test]
+fn test_iam_policies_are_ignored() {
+    let Org { mut fake, .. } = org();
+    let arts = vec![art("tagc-iam", ArtifactKind::IamPolicy, &deny("*"), &[])];
+    assert!(
+        plan_of(&mut fake, &arts, &Settings::default())
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn test_long_name_is_reported() {
+    let Org { mut fake, .. } = org();
+    let arts = vec![art(&"n".repeat(129), SCP, &deny("*"), &[ml_ou()])];
+    let err = plan_of(&mut fake, &arts, &Settings::default()).unwrap_err();
+    assert!(
+        matches!(err, ApplyError::Plan(PlanError::InvalidName { .. })),
+        "{err:?}"
+    );
+}
+
+fn render(err: &dyn miette::Diagnostic) -> String {
+    let mut out = String::new();
+    miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+        .with_width(100)
+        .render_report(&mut out, err)
+        .unwrap();
+    out
+}
+
+#[test]
+fn test_rendered_plan_errors() {
+    let Org { mut fake, .. } = org();
+    let foreign = fake.add_policy(
+        "tagc-ml-scp",
+        PolicyType::ServiceControlPolicy,
+        &deny("*"),
+        &[],
+    );
+    assert_eq!(foreign, "p-00000006");
+    let mut arts = declared();
+    arts[1].targets = vec![Target::OuPath("Root/Sandbx".to_owned())];
+    let err = plan_of(&mut fake, &arts, &Settings::default()).unwrap_err();
+    insta::assert_snapshot!(render(&err), @r"
+    tagc::aws::plan
+
+      × the plan has 2 errors
+
+    Error: tagc::aws::not-owned
+
+      × policy `tagc-ml-scp` (p-00000006) exists in AWS but is not managed by tagc
+      help: tagc changes only policies tagged `managed-by = tagc`; rename the tagc policy, or delete
+            or tag the existing one yourself
+
+    Error: tagc::aws::unknown-target
+
+      × target `Root/Sandbx` does not exist in the organization
+      help: did you mean `Root/Sandbox`?
+    ");
+}
+
+#[test]
+fn test_rendered_plan() {
+    let Org { mut fake, .. } = org();
+    let settings = Settings::default();
+    apply(&mut fake, &declared(), &settings).unwrap();
+    let mut arts = declared();
+    arts[0] = art(
+        "tagc-ml-scp",
+        SCP,
+        &deny("sagemaker:CreateEndpoint"),
+        &[data_ou()],
+    );
+    arts.pop();
+    let plan = plan_of(&mut fake, &arts, &settings).unwrap();
+    insta::assert_snapshot!(plan.to_string(), @r#"
+    policies to update:
+      ~ update `tagc-ml-scp` (p-00000006)
+          --- aws
+          +++ tagc
+          @@ -3,7 +3,7 @@
+             "Statement": [
+               {
+                 "Effect": "Deny",
+          -      "Action": "sagemaker:CreateTrainingJob",
+          +      "Action": "sagemaker:CreateEndpoint",
+                 "Resource": "*",
+                 "Condition": {
+                   "Null": {
+    attachments:
+      + attach `tagc-ml-scp` to Root/Workloads/Data
+    detachments:
+      - detach `tagc-ml-scp` from Root/Workloads/ML
+      - detach `tagc-ml-tags` from Root/Workloads/ML
+      - detach `tagc-ml-tags` from Root
+    policies to delete (no longer declared):
+      - delete `tagc-ml-tags` (p-00000007)
+
+    6 changes
+    "#);
+}
