@@ -16,9 +16,9 @@
 //! Organizations). [`compile`] runs the whole pipeline; [`output`] writes a build.
 
 pub mod artifact;
+pub mod ast;
 #[cfg(feature = "aws")]
 pub mod aws;
-pub mod ast;
 pub mod catalog;
 pub mod check;
 pub mod cli;
@@ -70,25 +70,50 @@ impl Compiled {
 
 /// Compile the `.tags` files under `paths` (files or directories).
 pub fn compile_paths(paths: &[PathBuf], catalog: &Catalog) -> Compiled {
-    let mut diagnostics = Diagnostics::new();
-    let (files, errors) = load::find_files(paths);
+    let (found, errors) = load::find_files(paths);
+    let mut files = Vec::new();
+    let mut unreadable = Diagnostics::new();
     for e in errors {
-        diagnostics.push(e);
+        unreadable.push(e);
     }
-    let mut sources = Vec::new();
-    for f in &files {
-        match load::read_file(f) {
-            Ok(src) => sources.push(src),
-            Err(d) => diagnostics.push(DynDiagnostic(d)),
+    for path in &found {
+        match std::fs::read(path) {
+            Ok(bytes) => files.push((path.display().to_string(), bytes)),
+            Err(e) => unreadable.push(load::LoadError {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+                help: "check that the file exists and is readable".into(),
+            }),
         }
     }
-    let mut compiled = compile_sources(&sources, catalog);
-    diagnostics.extend(std::mem::take(&mut compiled.diagnostics));
-    if diagnostics.has_errors() {
+    let mut compiled = compile_files(files, catalog);
+    unreadable.extend(std::mem::take(&mut compiled.diagnostics));
+    if unreadable.has_errors() {
         compiled.project = None;
         compiled.artifacts.clear();
     }
-    compiled.diagnostics = diagnostics;
+    compiled.diagnostics = unreadable;
+    compiled
+}
+
+/// Compile files given as (name, bytes): names are what diagnostics show; bytes that are not
+/// UTF-8 are an error pointing at the first bad byte, and the other files are still checked.
+pub fn compile_files(files: Vec<(String, Vec<u8>)>, catalog: &Catalog) -> Compiled {
+    let mut sources = Vec::new();
+    let mut undecodable = Diagnostics::new();
+    for (name, bytes) in files {
+        match syntax::decode(&name, bytes) {
+            Ok(src) => sources.push(src),
+            Err(e) => undecodable.push(e),
+        }
+    }
+    let mut compiled = compile_sources(&sources, catalog);
+    if undecodable.has_errors() {
+        undecodable.extend(std::mem::take(&mut compiled.diagnostics));
+        compiled.diagnostics = undecodable;
+        compiled.project = None;
+        compiled.artifacts.clear();
+    }
     compiled
 }
 
@@ -144,40 +169,5 @@ pub fn compile_sources(sources: &[Arc<SourceFile>], catalog: &Catalog) -> Compil
                 diagnostics,
             }
         }
-    }
-}
-
-/// A boxed diagnostic that can go into [`Diagnostics`] again.
-struct DynDiagnostic(diagnostics::BoxedDiagnostic);
-
-impl std::fmt::Debug for DynDiagnostic {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(&self.0, f)
-    }
-}
-
-impl std::fmt::Display for DynDiagnostic {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(&self.0, f)
-    }
-}
-
-impl std::error::Error for DynDiagnostic {}
-
-impl miette::Diagnostic for DynDiagnostic {
-    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        self.0.code()
-    }
-    fn severity(&self) -> Option<miette::Severity> {
-        self.0.severity()
-    }
-    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        self.0.help()
-    }
-    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.0.source_code()
-    }
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        self.0.labels()
     }
 }

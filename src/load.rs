@@ -4,12 +4,8 @@
 //! sorted order so that builds are deterministic. All files given form one project.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use miette::Diagnostic;
-
-use crate::source::SourceFile;
-use crate::syntax;
 
 /// A path that could not be read.
 #[derive(Debug, Clone, thiserror::Error, Diagnostic)]
@@ -75,18 +71,5 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<LoadError>) {
         } else if p.extension().is_some_and(|e| e == "tags") {
             files.push(p);
         }
-    }
-}
-
-/// Read one file. Invalid UTF-8 is a syntax error pointing at the first bad byte.
-pub fn read_file(path: &Path) -> Result<Arc<SourceFile>, crate::diagnostics::BoxedDiagnostic> {
-    let name = path.display().to_string();
-    match std::fs::read(path) {
-        Ok(bytes) => syntax::decode(&name, bytes).map_err(|e| Box::new(e) as _),
-        Err(e) => Err(Box::new(LoadError {
-            path: name,
-            reason: e.to_string(),
-            help: "check that the file exists and is readable".into(),
-        })),
     }
 }

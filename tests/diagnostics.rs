@@ -1,26 +1,28 @@
 //! Snapshots of the rendered diagnostics for `tests/fixtures/invalid/`: one error per file, the
 //! file named after its code (`unknown-tag.tags` → `tagc::…::unknown-tag`).
 
-use crate::common::{compile_text, source};
+use crate::common::{compile_fixture, compile_text};
 
 #[test]
 fn test_invalid_fixtures_report_their_code() {
     insta::glob!("fixtures/invalid/*.tags", |path| {
-        let src = source(path);
+        let name = path
+            .strip_prefix(crate::common::root())
+            .unwrap()
+            .display()
+            .to_string();
         let expected = path.file_stem().unwrap().to_str().unwrap();
-        let compiled = compile_text(&src.name, &src.text);
+        let compiled = compile_fixture(path);
         let codes = compiled.diagnostics.codes();
         assert!(
             codes
                 .iter()
                 .any(|c| c.rsplit("::").next() == Some(expected)),
-            "{} should report `{expected}`, got {codes:?}",
-            src.name
+            "{name} should report `{expected}`, got {codes:?}"
         );
         assert!(
             compiled.diagnostics.error_count() <= 1,
-            "{} should hold one error, got {codes:?}",
-            src.name
+            "{name} should hold one error, got {codes:?}"
         );
         if compiled.diagnostics.error_count() == 1 {
             assert!(!compiled.ok() && compiled.artifacts.is_empty());
@@ -84,24 +86,33 @@ fn test_duplicate_across_files_names_the_first_file() {
     let a = tagc::source::SourceFile::new("a.tags", "tag owner\n");
     let b = tagc::source::SourceFile::new("b.tags", "tag owner\n");
     let compiled = tagc::compile_sources(&[a, b], tagc::catalog::Catalog::builtin());
-    let text = compiled.diagnostics.render_human(false);
-    assert!(text.contains("tag `owner` is declared twice"), "{text}");
-    assert!(text.contains("first declared here: a.tags:1:5"), "{text}");
+    let json: serde_json::Value =
+        serde_json::from_str(&compiled.diagnostics.render_json()).unwrap();
+    let d = &json["diagnostics"][0];
+    assert_eq!(d["message"], "tag `owner` is declared twice");
+    assert_eq!(d["filename"], "b.tags");
+    assert!(
+        d["help"]
+            .as_str()
+            .unwrap()
+            .ends_with("first declared here: a.tags:1:5"),
+        "{d}"
+    );
 }
 
 #[test]
 fn test_json_diagnostics_carry_code_span_and_help() {
     let compiled = compile_text(
         "j.tags",
-        "tag env\npolicy p {\n require enb on sqs:CreateQueue\n attach to root\n}\n",
+        "tag environment\npolicy p {\n require enviroment on sqs:CreateQueue\n attach to root\n}\n",
     );
     let json: serde_json::Value =
         serde_json::from_str(&compiled.diagnostics.render_json()).unwrap();
     let d = &json["diagnostics"][0];
     assert_eq!(d["code"], "tagc::check::unknown-tag");
-    assert_eq!(d["message"], "unknown tag `enb`");
+    assert_eq!(d["message"], "unknown tag `enviroment`");
     assert_eq!(d["filename"], "j.tags");
-    assert_eq!(d["labels"][0]["span"]["offset"], 28);
-    assert_eq!(d["help"], "did you mean `env`?");
+    assert_eq!(d["labels"][0]["span"]["offset"], 36);
+    assert_eq!(d["help"], "did you mean `environment`?");
     assert_eq!(json["errors"], 1);
 }

@@ -2,13 +2,13 @@
 
 mod common;
 
+#[cfg(feature = "aws")]
+mod apply;
 mod cli;
 mod compile;
 mod corpus;
 mod diagnostics;
 mod robustness;
-#[cfg(feature = "aws")]
-mod apply;
 
 /// Every `.rs` file in `tests/` must be a module of this binary: a file that is not would
 /// silently never run.

@@ -210,7 +210,7 @@ impl CheckErrorKind {
         Some(match self {
             Self::UnknownTag(name) => format!("declare it: `tag {name}`"),
             Self::DuplicateTag(_) => "a tag is declared once per project (all `.tags` files of a directory)".into(),
-            Self::TagCaseConflict(..) => "tag policies treat keys that differ only in case as one key; keep one and mark it `exact-case` to enforce its casing".into(),
+            Self::TagCaseConflict(..) => "tag policies treat keys that differ only in case as one key; keep one: its tag policy enforces that casing on enforced resource types, and `exact-case` enforces it on create too".into(),
             Self::InvalidTagKey { .. } => "keys are 1 to 128 characters of letters, digits, spaces and `_ . : / = + - @`, not starting with `aws:`".into(),
             Self::InvalidTagValue { .. } => "values are 0 to 256 characters of letters, digits, spaces and `_ . : / = + - @`, with at most one `*`".into(),
             Self::TooManyWildcards(_) => "tag policies allow one `*` per value: `CC-*` is fine, `*-*` is not".into(),

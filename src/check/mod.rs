@@ -251,7 +251,11 @@ impl Checker<'_> {
         }
         let mut actions = Vec::new();
         for info in &matched {
+            // `require` compares `aws:RequestTag/K`, and for `exact-case` keys also
+            // `aws:TagKeys`: an action must carry both, or a statement on a key that is never
+            // there would deny every call (a handful of actions carry only the first).
             let support = match need {
+                Need::RequestTag if !info.tag_keys.any() => continue,
                 Need::RequestTag => &info.request_tag,
                 Need::TagKeys => &info.tag_keys,
             };
@@ -283,7 +287,7 @@ impl Checker<'_> {
             let near = self.catalog.nearby_taggable(service, pattern, 5);
             let mut e = CheckError::new(kind, text.loc.clone());
             if !near.is_empty() {
-                let list: Vec<String> = near.iter().map(|n| format!("`{n}`")).collect();
+                let list: Vec<String> = near.iter().map(|n| format!("`{}:{n}`", svc.prefix)).collect();
                 e = e.with_help(format!(
                     "a tag requirement here would deny every call; actions nearby that can carry tags: {}",
                     list.join(", ")
@@ -481,7 +485,10 @@ impl Checker<'_> {
             }
         }
         for (keys, services, loc) in protect_stmts {
-            if let Some(protect) = self.check_protect(&policy, keys, services, loc) {
+            let mut expansions = Vec::new();
+            if let Some(protect) = self.check_protect(&policy, keys, services, loc, &mut expansions)
+            {
+                policy.expansions.extend(expansions);
                 policy.protects.push(protect);
             }
         }
@@ -510,6 +517,7 @@ impl Checker<'_> {
         keys: Vec<String>,
         services: &[Text],
         loc: &Loc,
+        expansions: &mut Vec<Expansion>,
     ) -> Option<Protect> {
         let mut names: Vec<(String, Loc)> = Vec::new();
         if services.is_empty() {
@@ -587,6 +595,12 @@ impl Checker<'_> {
         if keys.is_empty() || actions.is_empty() {
             return None;
         }
+        let pattern: Vec<&str> = names.iter().map(|(n, _)| n.as_str()).collect();
+        expansions.push(Expansion {
+            rule: "protect".into(),
+            pattern: pattern.join(", "),
+            actions: actions.iter().map(Action::full_name).collect(),
+        });
         Some(Protect {
             keys,
             actions,

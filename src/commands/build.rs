@@ -117,7 +117,7 @@ pub fn explain(project: &Project) -> String {
             for t in &rule.resource_types {
                 let _ = writeln!(
                     s,
-                    "  {t} — {}: value and casing on later tagging: tag policy (enforced_for); presence: {}",
+                    "  {t} — {}: value and casing on later tagging: tag policy (enforced_for); presence on create: {}",
                     rule.key,
                     if p.requires.iter().any(|r| r.keys.contains(&rule.key)) {
                         "SCP"

@@ -126,7 +126,7 @@ mod tests {
 
     #[test]
     fn test_split_items_keyword_inside_string_is_ignored() {
-        let text = "tag a { values \"}\n\" }\ntag b\n";
+        let text = "tag a { values \"}\" \"{\" }\ntag b\n";
         assert_eq!(split_items(text).len(), 2);
     }
 }

@@ -24,6 +24,18 @@ pub fn compile_paths(paths: &[PathBuf]) -> tagc::Compiled {
     tagc::compile_paths(paths, Catalog::builtin())
 }
 
+/// Compile one fixture file as `tagc` reads it (bytes, so invalid UTF-8 is diagnosed), named
+/// relative to the repository root.
+pub fn compile_fixture(path: &Path) -> tagc::Compiled {
+    let bytes = std::fs::read(path).unwrap();
+    let name = path
+        .strip_prefix(root())
+        .unwrap_or(path)
+        .display()
+        .to_string();
+    tagc::compile_files(vec![(name, bytes)], Catalog::builtin())
+}
+
 /// A source file from disk, named relative to the repository root so snapshots do not depend
 /// on where the checkout is.
 pub fn source(path: &Path) -> Arc<SourceFile> {
