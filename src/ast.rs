@@ -26,6 +26,10 @@ pub struct File {
 
 /// A top-level item.
 #[derive(Debug, Clone)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a handful of items per file, built once; boxing would only add noise"
+)]
 pub enum Item {
     /// `tag NAME { … }`
     Tag(TagDecl),

@@ -21,7 +21,7 @@ pub struct Diagnostics {
 impl std::fmt::Debug for Diagnostics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list()
-            .entries(self.items.iter().map(|d| d.to_string()))
+            .entries(self.items.iter().map(ToString::to_string))
             .finish()
     }
 }

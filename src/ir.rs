@@ -22,7 +22,7 @@ pub struct Condition {
     pub operator: String,
     /// Such as `aws:RequestTag/environment`.
     pub key: String,
-    /// The values (ORed for positive operators, NORed for negated ones).
+    /// The values (`OR` for positive operators, `NOR` for negated ones).
     pub values: Vec<String>,
 }
 
@@ -48,7 +48,7 @@ pub struct Statement {
     pub actions: Vec<String>,
     /// Resources; empty means `*`.
     pub resources: Vec<String>,
-    /// Conditions, ANDed, in order.
+    /// Conditions, combined with `AND`, in order.
     pub conditions: Vec<Condition>,
 }
 

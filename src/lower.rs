@@ -4,7 +4,7 @@
 //! This is where each rule's meaning (see [`crate::model`]) is written in the condition
 //! language of each layer, following AWS's documented patterns and avoiding its traps:
 //!
-//! - one `Null` statement per required key: keys under one `Null` would be ANDed, and the
+//! - one `Null` statement per required key: keys under one `Null` would be combined with `AND`, and the
 //!   statement would deny only when *all* were missing;
 //! - allowed values as `StringNotEquals`/`StringNotLike` on `aws:RequestTag/K`, which is true
 //!   when the key is missing, so it is only ever emitted on actions whose request context has
@@ -68,7 +68,7 @@ fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
                     &actions,
                     &resources,
                     vec![Condition::new("Null", &request_tag, vec!["true".into()])],
-                    &exempt,
+                    exempt.as_ref(),
                 ));
                 if let Some(values) = &tag.values {
                     out.push(deny(
@@ -80,7 +80,7 @@ fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
                             &request_tag,
                             values.clone(),
                         )],
-                        &exempt,
+                        exempt.as_ref(),
                     ));
                 }
                 if tag.exact_case {
@@ -95,7 +95,7 @@ fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
                             "aws:TagKeys",
                             vec![key.clone()],
                         )],
-                        &exempt,
+                        exempt.as_ref(),
                     ));
                 }
             }
@@ -115,7 +115,7 @@ fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
                     "aws:TagKeys",
                     declared.clone(),
                 )],
-                &exempt,
+                exempt.as_ref(),
             ));
         }
     }
@@ -134,7 +134,7 @@ fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
             &actions,
             &[],
             conditions,
-            &exempt,
+            exempt.as_ref(),
         ));
     }
     out
@@ -278,9 +278,9 @@ fn deny(
     actions: &[String],
     resources: &[String],
     mut conditions: Vec<Condition>,
-    exempt: &Option<Condition>,
+    exempt: Option<&Condition>,
 ) -> Statement {
-    conditions.extend(exempt.iter().cloned());
+    conditions.extend(exempt.cloned());
     Statement {
         sid,
         effect: Effect::Deny,

@@ -161,6 +161,7 @@ impl Target {
 
 impl Project {
     /// The project as seen from `scope`: only the policies attached at or above it.
+    #[must_use]
     pub fn scoped(&self, scope: &Target) -> Self {
         let mut p = self.clone();
         p.policies

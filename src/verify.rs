@@ -138,7 +138,7 @@ fn allowed_actions(doc: &serde_json::Value) -> Vec<String> {
         match &s["Action"] {
             serde_json::Value::String(a) => out.push(a.clone()),
             serde_json::Value::Array(a) => {
-                out.extend(a.iter().filter_map(|v| v.as_str().map(str::to_owned)))
+                out.extend(a.iter().filter_map(|v| v.as_str().map(str::to_owned)));
             }
             _ => {}
         }

@@ -1,6 +1,8 @@
 //! Snapshots of every artifact emitted for `tests/fixtures/valid/`: one construct per file.
 //! Add a case by adding a file.
 
+use std::fmt::Write as _;
+
 use crate::common::{compile_text, source};
 use tagc::Compiled;
 
@@ -8,7 +10,8 @@ use tagc::Compiled;
 fn render(compiled: &Compiled) -> String {
     let mut out = String::new();
     for a in &compiled.artifacts {
-        out.push_str(&format!(
+        let _ = write!(
+            out,
             "=== {} ({:?}, {} / {} chars, targets: {})\n{}",
             a.file,
             a.kind,
@@ -20,7 +23,7 @@ fn render(compiled: &Compiled) -> String {
                 .collect::<Vec<_>>()
                 .join(", "),
             a.pretty
-        ));
+        );
     }
     out
 }

@@ -18,7 +18,7 @@ fn test_every_example_compiles_on_its_own() {
     let files = tags_files("examples");
     assert!(!files.is_empty());
     for f in files {
-        let c = compile_paths(&[f.clone()]);
+        let c = compile_paths(std::slice::from_ref(&f));
         assert!(
             c.ok(),
             "{}:\n{}",

@@ -1,5 +1,12 @@
 //! tagc's integration tests: one binary, one module per topic.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test that cannot set up should fail loudly"
+)]
+
 mod common;
 
 #[cfg(feature = "aws")]

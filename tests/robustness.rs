@@ -1,6 +1,8 @@
 //! No input makes tagc panic: random bytes, truncated files, deep nesting, huge files and
 //! invalid UTF-8 each end in diagnostics.
 
+use std::fmt::Write as _;
+
 use proptest::prelude::*;
 
 use crate::common::compile_text;
@@ -64,7 +66,7 @@ fn test_deep_nesting_is_a_syntax_error() {
 fn test_huge_file_compiles() {
     let mut text = String::new();
     for i in 0..2_000 {
-        text.push_str(&format!("tag key{i} {{ values \"a{i}\" \"b{i}\" }}\n"));
+        let _ = writeln!(text, "tag key{i} {{ values \"a{i}\" \"b{i}\" }}");
     }
     text.push_str("policy p {\n require key1 on sqs:CreateQueue\n attach to root\n}\n");
     let c = compile_text("huge.tags", &text);

@@ -287,7 +287,10 @@ impl Checker<'_> {
             let near = self.catalog.nearby_taggable(service, pattern, 5);
             let mut e = CheckError::new(kind, text.loc.clone());
             if !near.is_empty() {
-                let list: Vec<String> = near.iter().map(|n| format!("`{}:{n}`", svc.prefix)).collect();
+                let list: Vec<String> = near
+                    .iter()
+                    .map(|n| format!("`{}:{n}`", svc.prefix))
+                    .collect();
                 e = e.with_help(format!(
                     "a tag requirement here would deny every call; actions nearby that can carry tags: {}",
                     list.join(", ")
@@ -894,6 +897,9 @@ enum Need {
     TagKeys,
 }
 
+/// Lists the supported resource types of a service.
+type TypeLister = fn(&str) -> Vec<&'static str>;
+
 /// Which tag-policy field a resource type goes in.
 #[derive(Debug, Clone, Copy)]
 enum Field {
@@ -904,12 +910,7 @@ enum Field {
 impl Field {
     /// The error for a type AWS does not support in this field, listing the supported ones.
     fn validate(self, resource_type: &str, loc: &Loc) -> Option<CheckError> {
-        let (ok, field, suggestion, listed): (
-            bool,
-            &str,
-            Option<&str>,
-            fn(&str) -> Vec<&'static str>,
-        ) = match self {
+        let (ok, field, suggestion, listed): (bool, &str, Option<&str>, TypeLister) = match self {
             Self::EnforcedFor => (
                 tag_policy_types::enforceable(resource_type),
                 "enforced_for",

@@ -98,14 +98,13 @@ impl Builder {
         SyntaxError::new(SyntaxErrorKind::Unexpected { found, expected }, loc)
     }
 
-    #[expect(clippy::expect_used, reason = "item_entry always holds one item")]
     fn build_item(&mut self, pair: Pair<'_, Rule>) -> Item {
         match pair.as_rule() {
             Rule::tag_decl => Item::Tag(self.build_tag(pair)),
             Rule::policy_decl => Item::Policy(self.build_policy(pair)),
             Rule::test_decl => Item::Test(self.build_test(pair)),
             Rule::org_decl => Item::Organization(self.build_org(pair)),
-            _ => None.expect("the grammar allows only these items"),
+            rule => unreachable!("the grammar allows no other item, got {rule:?}"),
         }
     }
 
@@ -132,13 +131,13 @@ impl Builder {
                                 let values = stmt
                                     .into_inner()
                                     .filter(|p| p.as_rule() == Rule::string)
-                                    .map(|s| self.build_string(s))
+                                    .map(|s| self.build_string(&s))
                                     .collect();
                                 decl.values.push(Spanned { value: values, loc });
                             }
                             Rule::exact_case => decl.exact_case.push(self.loc(stmt.as_span())),
                             Rule::description => {
-                                decl.descriptions.push(self.build_description(stmt))
+                                decl.descriptions.push(self.build_description(stmt));
                             }
                             _ => {}
                         }
@@ -156,7 +155,7 @@ impl Builder {
             .into_inner()
             .find(|p| p.as_rule() == Rule::string)
             .expect("the grammar requires a string");
-        self.build_string(s)
+        self.build_string(&s)
     }
 
     fn build_policy(&mut self, pair: Pair<'_, Rule>) -> PolicyDecl {
@@ -192,7 +191,7 @@ impl Builder {
                     let arns = p
                         .into_inner()
                         .filter(|s| s.as_rule() == Rule::string)
-                        .map(|s| self.build_string(s))
+                        .map(|s| self.build_string(&s))
                         .collect();
                     stmts.push(PolicyStmt::Exempt(arns));
                 }
@@ -265,7 +264,7 @@ impl Builder {
         let string = |b: &mut Self, p: Pair<'_, Rule>| {
             p.into_inner()
                 .find(|s| s.as_rule() == Rule::string)
-                .map(|s| b.build_string(s))
+                .map(|s| b.build_string(&s))
         };
         match pair.as_rule() {
             Rule::root_target => Some(TargetRef::Root(loc)),
@@ -289,7 +288,7 @@ impl Builder {
         let mut layer = None;
         for p in pair.into_inner() {
             match p.as_rule() {
-                Rule::string => name = Some(self.build_string(p)),
+                Rule::string => name = Some(self.build_string(&p)),
                 Rule::request_stmt => {
                     for c in p.into_inner() {
                         match c.as_rule() {
@@ -302,7 +301,7 @@ impl Builder {
                                     for part in pair.into_inner() {
                                         match part.as_rule() {
                                             Rule::tag_name => key = Some(self.build_tag_name(part)),
-                                            Rule::string => value = Some(self.build_string(part)),
+                                            Rule::string => value = Some(self.build_string(&part)),
                                             _ => {}
                                         }
                                     }
@@ -315,7 +314,7 @@ impl Builder {
                                 principal = c
                                     .into_inner()
                                     .find(|s| s.as_rule() == Rule::string)
-                                    .map(|s| self.build_string(s));
+                                    .map(|s| self.build_string(&s));
                             }
                             Rule::during_clause => {
                                 during = c
@@ -330,7 +329,7 @@ impl Builder {
                                 resource = c
                                     .into_inner()
                                     .find(|s| s.as_rule() == Rule::string)
-                                    .map(|s| self.build_string(s));
+                                    .map(|s| self.build_string(&s));
                             }
                             _ => {}
                         }
@@ -411,7 +410,7 @@ impl Builder {
 
     fn build_tag_name(&mut self, pair: Pair<'_, Rule>) -> Text {
         match pair.into_inner().next() {
-            Some(inner) if inner.as_rule() == Rule::string => self.build_string(inner),
+            Some(inner) if inner.as_rule() == Rule::string => self.build_string(&inner),
             Some(inner) => self.text(&inner),
             None => Spanned {
                 value: String::new(),
@@ -421,7 +420,7 @@ impl Builder {
     }
 
     /// A string's value with escapes resolved; the location covers the quotes.
-    fn build_string(&mut self, pair: Pair<'_, Rule>) -> Text {
+    fn build_string(&mut self, pair: &Pair<'_, Rule>) -> Text {
         let loc = self.loc(pair.as_span());
         let raw = pair.as_str();
         let inner = raw.get(1..raw.len().saturating_sub(1)).unwrap_or("");

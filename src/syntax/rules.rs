@@ -1,5 +1,5 @@
 //! User words for grammar rules, so that syntax errors say "expected `on`", not "expected
-//! kw_on".
+//! `kw_on`".
 
 use super::parser::Rule;
 

@@ -1,8 +1,9 @@
 //! A moto server for one test: started on a free loopback port, stopped on drop.
 //!
-//! `moto_server` is found through `TAGC_MOTO_SERVER`, then `PATH`, then `.venv/bin/` of the
-//! project (what `.ci/install-moto` creates). When it cannot be found the test fails: an
-//! emulator test that skips would hide a broken `apply`.
+//! `moto_server` is found through `TAGC_MOTO_SERVER`, then `.venv/bin/` of the project (what
+//! `.ci/install-moto` creates), then `PATH`; when none has it, `.ci/install-moto` runs once for
+//! the test run. When that fails the test fails: an emulator test that skips would hide a
+//! broken `apply`.
 
 #![expect(
     clippy::panic,
@@ -26,10 +27,17 @@ pub struct Moto {
     pub endpoint: String,
 }
 
+/// The outcome of installing moto, once per test run.
+static INSTALL: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+
 /// Where `moto_server` is.
 fn find_moto_server() -> PathBuf {
     if let Some(p) = std::env::var_os("TAGC_MOTO_SERVER") {
         return PathBuf::from(p);
+    }
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server");
+    if venv.is_file() {
+        return venv;
     }
     if let Some(path) = std::env::var_os("PATH") {
         for dir in std::env::split_paths(&path) {
@@ -39,14 +47,24 @@ fn find_moto_server() -> PathBuf {
             }
         }
     }
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server");
-    if venv.is_file() {
-        return venv;
+    // A fresh machine: install moto once for the whole test run, so that `cargo test` alone
+    // runs every test. A failed install fails the tests that need it, never skips them.
+    let installed = INSTALL.get_or_init(|| {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".ci/install-moto");
+        match std::process::Command::new("bash").arg(&script).output() {
+            Ok(out) if out.status.success() => Ok(()),
+            Ok(out) => Err(String::from_utf8_lossy(&out.stderr).into_owned()),
+            Err(e) => Err(e.to_string()),
+        }
+    });
+    match installed {
+        Ok(()) if venv.is_file() => venv,
+        Ok(()) => panic!("`.ci/install-moto` ran but {} is missing", venv.display()),
+        Err(e) => panic!(
+            "moto_server not found and `.ci/install-moto` failed: {e}\nthe AWS emulator tests \
+             need moto: put moto_server on PATH or set TAGC_MOTO_SERVER to its path"
+        ),
     }
-    panic!(
-        "moto_server not found: the AWS emulator tests need it. Run `.ci/install-moto` (creates \
-         .venv with moto[server]), put moto_server on PATH, or set TAGC_MOTO_SERVER to its path"
-    );
 }
 
 fn free_port() -> u16 {
