@@ -73,7 +73,7 @@ pub enum CatalogError {
     /// The user's cache directory is unknown on this platform
     #[error("cannot find the user's cache directory")]
     #[diagnostic(
-        code(tagc::catalog::cache_dir),
+        code("tagc::catalog::cache-dir"),
         help("pass an explicit cache directory, or use `--catalog DIR` with a copy of the files")
     )]
     NoCacheDir,
