@@ -204,3 +204,110 @@ fn test_catalog_info_shows_date_and_counts() {
     assert!(run.stdout.contains("2026-08-22"), "{}", run.stdout);
     assert!(run.stdout.contains("466"), "{}", run.stdout);
 }
+
+#[test]
+fn test_test_command_runs_the_shipped_tests() {
+    let run = tagc(&root(), &["test"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let last = run.stdout.lines().last().unwrap();
+    assert!(last.ends_with(" passed, 0 failed"), "{last}");
+    assert!(!run.stdout.contains("FAIL"), "{}", run.stdout);
+}
+
+#[test]
+fn test_test_command_reports_a_failure_with_its_explanation() {
+    let dir = fixture_dir();
+    std::fs::write(
+        dir.path().join("policies/tests.tags"),
+        "test \"a queue without owner is allowed\" {\n  request sqs:CreateQueue\n  expect allow in scp\n}\n\ntest \"a queue with owner is allowed\" {\n  request sqs:CreateQueue tags owner=\"ana\"\n  expect allow\n}\n",
+    )
+    .unwrap();
+    let run = tagc(dir.path(), &["test"]);
+    assert_eq!(run.code, 1);
+    insta::assert_snapshot!(run.stdout, @r#"
+    FAIL a queue without owner is allowed (policies/tests.tags:1) [scp: deny ✗]
+        scp: expected allow, got deny
+          denied by policy "tagc-p-scp" statement 0 (Sid "RequireOwner"): Null aws:RequestTag/owner = true matched (key absent)
+    ok   a queue with owner is allowed (policies/tests.tags:6) [scp: allow, iam: allow]
+    1 passed, 1 failed
+    "#);
+}
+
+#[test]
+fn test_test_command_warns_about_vacuous_tests() {
+    let dir = fixture_dir();
+    std::fs::write(
+        dir.path().join("policies/tests.tags"),
+        "test \"a topic is allowed\" {\n  request sns:CreateTopic\n  expect allow\n}\n",
+    )
+    .unwrap();
+    let run = tagc(dir.path(), &["test"]);
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stdout
+            .contains("warning: no rule could affect this request"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn test_test_command_json_lists_every_layer() {
+    let run = tagc(&root(), &["test", "--format", "json", "examples/"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["failed"], 0);
+    let first = &json["tests"][0];
+    assert_eq!(
+        first["name"],
+        "a training job without environment is denied"
+    );
+    assert_eq!(first["layers"][0]["layer"], "scp");
+    assert_eq!(first["layers"][0]["decision"], "deny");
+}
+
+#[test]
+fn test_eval_prints_each_layer_and_why() {
+    let run = tagc(
+        &root(),
+        &[
+            "eval",
+            "--action",
+            "sagemaker:CreateTrainingJob",
+            "--tag",
+            "environment=dev",
+            "--tag",
+            "CostCenter=CC-1",
+            "examples/sagemaker-cost-allocation.tags",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    insta::assert_snapshot!(run.stdout, @r#"
+    sagemaker:CreateTrainingJob by arn:aws:iam::111122223333:role/developer
+      scp:        allow
+          allowed by FullAWSAccess: no deny statement matches `sagemaker:CreateTrainingJob`
+          policy "tagc-sagemaker-cost-allocation-scp" statement 0 (Sid "RequireEnvironment") not applied: Null aws:RequestTag/environment = true failed (key present)
+          policy "tagc-sagemaker-cost-allocation-scp" statement 1 (Sid "RequireEnvironmentValue") not applied: StringNotEquals aws:RequestTag/environment = [dev, staging, production] failed (request value "dev")
+          policy "tagc-sagemaker-cost-allocation-scp" statement 2 (Sid "RequireEnvironmentCase") not applied: ForAllValues:StringNotEquals aws:TagKeys = environment failed (request values ["environment", "CostCenter"])
+          policy "tagc-sagemaker-cost-allocation-scp" statement 3 (Sid "RequireCostCenter") not applied: Null aws:RequestTag/CostCenter = true failed (key present)
+          policy "tagc-sagemaker-cost-allocation-scp" statement 4 (Sid "RequireCostCenterValue") not applied: StringNotLike aws:RequestTag/CostCenter = CC-* failed (request value "CC-1")
+      iam:        allow
+          allowed by policy "tagc-sagemaker-cost-allocation-iam-policy" statement 6 (Sid "AllowCreateWithTags"): StringEquals aws:RequestTag/environment = [dev, staging, production] matched (request value "dev") and StringLike aws:RequestTag/CostCenter = CC-* matched (request value "CC-1") and Null aws:TagKeys = false matched (key present) and ForAllValues:StringEqualsIgnoreCase aws:TagKeys = [environment, CostCenter] matched (request values ["environment", "CostCenter"])
+      tag-policy: allow
+          the request names no resource, so no tag policy applies
+    "#);
+}
+
+#[test]
+fn test_eval_rejects_a_malformed_tag() {
+    let run = tagc(
+        &root(),
+        &["eval", "--action", "sqs:CreateQueue", "--tag", "owner"],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("`--tag owner` is not KEY=VALUE"),
+        "{}",
+        run.stderr
+    );
+}

@@ -75,7 +75,9 @@ pub fn run(args: &TestArgs) -> Outcome {
             if !ok {
                 result.failures.push(format!(
                     "{layer}: expected {}, got {}\n      {}",
-                    test.expect, got.decision, got.explanation
+                    test.expect,
+                    got.decision,
+                    got.explanation.replace('\n', "\n      ")
                 ));
             }
             if got.decision != want.decision {

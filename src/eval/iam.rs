@@ -355,9 +355,9 @@ impl fmt::Display for Evaluation {
                 self.action
             )?;
         }
-        // Say why each statement that could have applied did not.
+        // Say why each statement that could have applied did not, one per line.
         for s in &self.considered {
-            write!(f, "; {} not applied: ", s.label())?;
+            write!(f, "\n{} not applied: ", s.label())?;
             let failed = s.conditions.iter().filter(|c| !c.matched);
             for (i, c) in failed.enumerate() {
                 if i > 0 {
@@ -669,10 +669,10 @@ mod tests {
         );
         assert_eq!(
             e.to_string(),
-            "allowed by FullAWSAccess: no deny statement matches `sagemaker:CreateTrainingJob`; statement 2 (Sid \"RequireEnvironment\") not applied: Null aws:RequestTag/environment = true failed (key present)"
+            "allowed by FullAWSAccess: no deny statement matches `sagemaker:CreateTrainingJob`\nstatement 2 (Sid \"RequireEnvironment\") not applied: Null aws:RequestTag/environment = true failed (key present)"
         );
         let e = run(&seed_policy(), PolicyKind::Identity, &create_job()).to_string();
-        assert!(e.starts_with("implicitly denied: no statement allows `sagemaker:CreateTrainingJob`; statement 0 (Sid \"SageMakerEnforceEnvtOnCreate\") not applied: StringEquals aws:RequestTag/environment = [dev, staging, production] failed (key absent)"), "{e}");
+        assert!(e.starts_with("implicitly denied: no statement allows `sagemaker:CreateTrainingJob`\nstatement 0 (Sid \"SageMakerEnforceEnvtOnCreate\") not applied: StringEquals aws:RequestTag/environment = [dev, staging, production] failed (key absent)"), "{e}");
         let named = Policy::parse(&doc).expect("parses").with_name("scp.json");
         let e = named.evaluate(PolicyKind::Scp, &create_job()).to_string();
         assert!(
