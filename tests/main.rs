@@ -15,6 +15,7 @@ mod cli;
 mod compile;
 mod corpus;
 mod diagnostics;
+mod differential;
 mod robustness;
 
 /// Every `.rs` file in `tests/` must be a module of this binary: a file that is not would
