@@ -48,6 +48,8 @@ pub struct Statement {
     pub actions: Vec<String>,
     /// Resources; empty means `*`.
     pub resources: Vec<String>,
+    /// Whether `resources` are the ones the statement does *not* apply to (`NotResource`).
+    pub not_resource: bool,
     /// Conditions, combined with `AND`, in order.
     pub conditions: Vec<Condition>,
 }
@@ -57,6 +59,7 @@ impl Statement {
     pub fn same_scope(&self, other: &Self) -> bool {
         self.effect == other.effect
             && self.resources == other.resources
+            && self.not_resource == other.not_resource
             && self.conditions == other.conditions
     }
 
@@ -72,14 +75,13 @@ impl Statement {
             }),
         );
         m.insert("Action".into(), one_or_many(&self.actions));
-        m.insert(
-            "Resource".into(),
-            if self.resources.is_empty() {
-                json!("*")
-            } else {
-                one_or_many(&self.resources)
-            },
-        );
+        if self.not_resource {
+            m.insert("NotResource".into(), one_or_many(&self.resources));
+        } else if self.resources.is_empty() {
+            m.insert("Resource".into(), json!("*"));
+        } else {
+            m.insert("Resource".into(), one_or_many(&self.resources));
+        }
         if !self.conditions.is_empty() {
             let mut ops: Map<String, Value> = Map::new();
             for c in &self.conditions {

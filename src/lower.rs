@@ -148,11 +148,26 @@ fn grant_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
     for require in &policy.requires {
         let conditions = grant_conditions(project, &require.keys, &declared);
         for (resources, actions) in by_resources(&require.actions) {
+            if !resources.is_empty() {
+                // AWS authorizes such a create once per resource it touches: `RunInstances`
+                // also touches an image, a subnet, a security group. Those carry no request
+                // tags and the rule says nothing about them, so they are allowed as they are
+                // (AWS's own example of this pattern does the same).
+                out.push(Statement {
+                    sid: "AllowCreateOtherResources".into(),
+                    effect: Effect::Allow,
+                    actions: actions.clone(),
+                    resources: resources.clone(),
+                    not_resource: true,
+                    conditions: Vec::new(),
+                });
+            }
             out.push(Statement {
                 sid: "AllowCreateWithTags".into(),
                 effect: Effect::Allow,
                 actions,
                 resources,
+                not_resource: false,
                 conditions: conditions.clone(),
             });
         }
@@ -177,6 +192,7 @@ fn grant_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
                 effect: Effect::Allow,
                 actions: vec![t.tagging_action.clone()],
                 resources: Vec::new(),
+                not_resource: false,
                 conditions,
             });
         }
@@ -286,6 +302,7 @@ fn deny(
         effect: Effect::Deny,
         actions: actions.to_vec(),
         resources: resources.to_vec(),
+        not_resource: false,
         conditions,
     }
 }

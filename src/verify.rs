@@ -97,6 +97,13 @@ impl Verifier {
                 }
             }
             Layer::TagPolicy => {
+                if reference::removes_tags(&request.action) {
+                    return LayerDecision {
+                        layer,
+                        decision: Decision::Allow,
+                        explanation: "tag policies do not check the removal of tags".into(),
+                    };
+                }
                 let Some(resource_type) = reference::request_resource_type(request) else {
                     return LayerDecision {
                         layer,

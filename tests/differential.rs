@@ -33,7 +33,7 @@ use tagc::catalog::Catalog;
 use tagc::eval::context::is_tag_removing_action;
 use tagc::eval::{Policy as EvalPolicy, PolicyKind, RequestContext, Verdict, evaluate_policies};
 use tagc::ir::{Condition, Effect, PolicyDocument, Statement};
-use tagc::model::{DEFAULT_PRINCIPAL, Layer, Project, Request, TagDef};
+use tagc::model::{DEFAULT_PRINCIPAL, Decision, Layer, Project, Request, TagDef};
 use tagc::reference;
 use tagc::source::SourceFile;
 use tagc::verify::Verifier;
@@ -604,21 +604,7 @@ fn test_requests_reach_both_decisions_in_every_layer() {
     }
 }
 
-// ---- a known disagreement ----
-
-/// Known bug in `lower::grant_statements`: for an action whose request tags exist only on some
-/// of its resource types (EC2 `RunInstances`: instance, volume, network interface; EC2
-/// `CreateVolume`: volume), the grant form allows the action only on those types. AWS
-/// authorizes such a call once per resource it touches — `RunInstances` always also touches an
-/// image, a subnet and a security group, `CreateVolume` from a snapshot the snapshot — and
-/// nothing in the emitted IAM policy allows those, so the call is implicitly denied even with
-/// every required tag. The rules do not restrict those resources (the reference allows). AWS's
-/// own example of this pattern adds an unconditioned Allow for the other resource types.
-///
-/// Until the IAM policy carries that Allow, the generated-policy test leaves out exactly these
-/// requests in the IAM layer, and `test_grant_form_allows_untagged_resources_of_a_create` shows
-/// the bug.
-const KNOWN_GRANT_BUG: bool = true;
+// ---- the grant form on resource-scoped creates ----
 
 /// Whether a granting policy's rule names the request's action only for other resources than
 /// the request's.
@@ -642,7 +628,6 @@ fn outside_grant_scope(project: &Project, request: &Request) -> bool {
 }
 
 #[test]
-#[ignore = "known bug: the grant form does not allow a create's untagged resources (see KNOWN_GRANT_BUG)"]
 fn test_grant_form_allows_untagged_resources_of_a_create() {
     let source = "tag owner {\n}\npolicy p {\n  require owner on ec2:RunInstances\n  grant\n  attach to root\n}\n";
     let f = Fixture::compile("grant", &[("grant.tags".into(), source.into())]).unwrap();
@@ -654,8 +639,10 @@ fn test_grant_form_allows_untagged_resources_of_a_create() {
         on_create: None,
         resource: Some("arn:aws:ec2:us-east-1::image/ami-0abc".into()),
     };
+    assert!(outside_grant_scope(&f.project, &request));
     let got = f.verifier.decide(Layer::Iam, &request);
     let want = reference::decide(&f.project, Layer::Iam, &request);
+    assert_eq!(got.decision, Decision::Allow, "{}", got.explanation);
     assert_eq!(
         got.decision, want.decision,
         "evaluator: {}; reference: {}",
@@ -877,9 +864,6 @@ proptest! {
         for seed in &seeds {
             let request = f.universe.request(seed);
             for layer in LAYERS {
-                if layer == Layer::Iam && KNOWN_GRANT_BUG && outside_grant_scope(&f.project, &request) {
-                    continue;
-                }
                 agree(&f, layer, &request)?;
             }
         }
@@ -1022,6 +1006,7 @@ fn statements() -> impl Strategy<Value = Vec<Statement>> {
                         effect: *effect,
                         actions: names,
                         resources: resources.clone(),
+                        not_resource: false,
                         conditions: conditions.clone(),
                     }
                 })

@@ -190,10 +190,14 @@ impl Statement {
     }
 
     /// Whether the statement's `Resource`/`NotResource` covers `resource`. An unspecified
-    /// resource (`*`) is covered by every element.
+    /// resource (`*`) stands for the resource the policy is about: it is inside every
+    /// `Resource` list, and so outside every `NotResource` statement.
     pub fn covers_resource(&self, resource: &str) -> bool {
         if resource == "*" {
-            return true;
+            return match &self.resources {
+                Patterns::Only(_) => true,
+                Patterns::AllExcept(ps) => ps.is_empty(),
+            };
         }
         let hit = |ps: &[String]| ps.iter().any(|p| wildcard_match(p, resource, false));
         match &self.resources {

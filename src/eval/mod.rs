@@ -29,8 +29,8 @@
 //! # Choices where AWS's text is silent
 //!
 //! - Statement indexes count from 0, in data and in text.
-//! - A context resource of `*` means "not specified" and is covered by every `Resource` and
-//!   `NotResource` element.
+//! - A context resource of `*` means "not specified": it stands for the resource the policy
+//!   is about, inside every `Resource` list and outside every `NotResource` statement.
 //! - An SCP's `Allow` statements are not consulted: next to `FullAWSAccess` they change nothing.
 //! - A multivalued key under an operator without `ForAllValues`/`ForAnyValue` matches when any
 //!   of its values does (a negated operator: when none does).
