@@ -530,6 +530,15 @@ pub fn plan(
         }
     }
 
+    // A tagc policy becomes an SCP and a tag policy with the same targets: an unknown target
+    // would otherwise be reported once per artifact.
+    let mut unique: Vec<PlanError> = Vec::with_capacity(errors.len());
+    for e in errors {
+        if !unique.contains(&e) {
+            unique.push(e);
+        }
+    }
+    let mut errors = unique;
     if !errors.is_empty() {
         return Err(if errors.len() == 1 {
             errors.remove(0)
