@@ -538,6 +538,18 @@ fn test_unknown_ou_path_exits_1_with_did_you_mean_and_changes_nothing() {
     let run = org.tagc(&["apply", "--yes"]);
     assert_eq!(run.code, 1, "{}", run.transcript());
     assert!(run.stderr.contains("did you mean `Root/Workloads/ML`?"));
+
+    // With `--format json`, the error is JSON on stdout, as compile errors are.
+    let run = org.tagc(&["plan", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON on stdout");
+    assert_eq!(report["errors"], 1, "{report}");
+    let error = &report["diagnostics"][0];
+    assert_eq!(error["code"], "tagc::aws::unknown-target", "{report}");
+    assert_eq!(
+        error["help"], "did you mean `Root/Workloads/ML`?",
+        "{report}"
+    );
     assert_eq!(org.state(), before);
 }
 
