@@ -554,6 +554,32 @@ fn test_unknown_ou_path_exits_1_with_did_you_mean_and_changes_nothing() {
 }
 
 #[test]
+fn test_unreachable_endpoint_exits_1_with_a_readable_error() {
+    let _r = redactions();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("policies")).unwrap();
+    std::fs::write(dir.path().join("policies/tags.tags"), TAGS).unwrap();
+    std::fs::write(dir.path().join("policies/ml.tags"), ML).unwrap();
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+        ("AWS_MAX_ATTEMPTS", "1".to_owned()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+        ("AWS_CONFIG_FILE", "/dev/null".to_owned()),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".to_owned()),
+    ];
+    let run = tagc_env(dir.path(), &["plan", "--endpoint-url", &endpoint], &env);
+    insta::assert_snapshot!("unreachable__plan", run.transcript());
+    assert_eq!(run.code, 1);
+}
+
+#[test]
 fn test_apply_without_yes_and_without_a_terminal_exits_1_and_changes_nothing() {
     let _r = redactions();
     let org = Org::new();
