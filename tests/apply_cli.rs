@@ -441,6 +441,25 @@ fn test_content_change_shows_a_json_diff_and_apply_converges() {
 }
 
 #[test]
+fn test_description_change_shows_the_old_and_new_description() {
+    let _r = redactions();
+    let org = Org::new();
+    apply_yes(&org);
+
+    org.write(
+        "ml.tags",
+        &ML.replace("ML guardrails", "ML platform guardrails"),
+    );
+    let run = org.tagc(&["plan"]);
+    insta::assert_snapshot!("description_change__plan", run.transcript());
+    assert_eq!(run.code, 2);
+
+    apply_yes(&org);
+    org.assert_applied();
+    assert_eq!(org.tagc(&["plan"]).code, 0);
+}
+
+#[test]
 fn test_target_change_attaches_before_detaching_and_keeps_full_aws_access() {
     let _r = redactions();
     let org = Org::new();
