@@ -11,6 +11,8 @@ mod common;
 
 #[cfg(feature = "aws")]
 mod apply;
+#[cfg(feature = "aws")]
+mod apply_cli;
 mod cli;
 mod compile;
 mod corpus;

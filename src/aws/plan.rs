@@ -75,6 +75,8 @@ pub enum Step {
         name: String,
         /// Its new description.
         description: String,
+        /// Its description in AWS.
+        old_description: String,
         /// The live content's hash.
         old_hash: String,
         /// The new content's hash.
@@ -376,6 +378,7 @@ pub fn plan(
                         policy_id: p.info.id.clone(),
                         name: p.info.name.clone(),
                         description: artifact.description.clone(),
+                        old_description: p.info.description.clone(),
                         old_hash: live_hash,
                         new_hash: hash.clone(),
                         diff: if content_changed {
@@ -530,6 +533,15 @@ pub fn plan(
         }
     }
 
+    // A tagc policy becomes an SCP and a tag policy with the same targets: an unknown target
+    // would otherwise be reported once per artifact.
+    let mut unique: Vec<PlanError> = Vec::with_capacity(errors.len());
+    for e in errors {
+        if !unique.contains(&e) {
+            unique.push(e);
+        }
+    }
+    let mut errors = unique;
     if !errors.is_empty() {
         return Err(if errors.len() == 1 {
             errors.remove(0)
@@ -689,7 +701,19 @@ impl fmt::Display for Plan {
             writeln!(f, "{title}:")?;
             for s in steps {
                 writeln!(f, "  {sign} {s}")?;
-                if let Step::UpdatePolicy { diff, .. } = s {
+                if let Step::UpdatePolicy {
+                    diff,
+                    description,
+                    old_description,
+                    ..
+                } = s
+                {
+                    if description != old_description {
+                        writeln!(
+                            f,
+                            "      description: {old_description:?} → {description:?}"
+                        )?;
+                    }
                     for line in diff.lines() {
                         writeln!(f, "      {line}")?;
                     }

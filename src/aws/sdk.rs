@@ -7,7 +7,7 @@
 
 use aws_config::{BehaviorVersion, ConfigLoader, Region};
 use aws_sdk_organizations::Client;
-use aws_sdk_organizations::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_organizations::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_organizations::types;
 
 use super::api::{
@@ -94,10 +94,24 @@ where
         | SdkError::ConstructionFailure(_) => "Dispatch".to_owned(),
         _ => e.code().unwrap_or("Unknown").to_owned(),
     };
-    let message = e
-        .message()
-        .map_or_else(|| DisplayErrorContext(e).to_string(), str::to_owned);
+    let message = e.message().map_or_else(|| error_chain(e), str::to_owned);
     ApiError { code, message }
+}
+
+/// An error and its sources as one line, `dispatch failure: io error: … Connection refused`,
+/// without the `Debug` dump the SDK's `DisplayErrorContext` appends (unreadable for an operator).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !part.is_empty() && !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = s.source();
+    }
+    text
 }
 
 fn sdk_type(ty: PolicyType) -> types::PolicyType {

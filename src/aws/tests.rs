@@ -491,6 +491,21 @@ fn test_unknown_ou_path_suggests_the_nearest() {
 }
 
 #[test]
+fn test_unknown_target_of_an_scp_and_its_tag_policy_is_reported_once() {
+    let Org { mut fake, .. } = org();
+    let typo = Target::OuPath("Root/Workload/ML".to_owned());
+    let arts = vec![
+        art("tagc-x-scp", SCP, &deny("*"), std::slice::from_ref(&typo)),
+        art("tagc-x-tag-policy", TAG, &tag_doc("dev"), &[typo]),
+    ];
+    let err = plan_of(&mut fake, &arts, &Settings::default()).unwrap_err();
+    assert!(
+        matches!(err, ApplyError::Plan(PlanError::UnknownTarget { .. })),
+        "{err:?}"
+    );
+}
+
+#[test]
 fn test_targets_by_id_and_unknown_account() {
     let Org {
         mut fake,

@@ -1,6 +1,6 @@
 //! `tagc plan` and `tagc apply`: compile, then compare with or change the AWS organization.
 
-use super::{Outcome, compile};
+use super::{Outcome, compile, print_diagnostics};
 use crate::aws::cli::{ApplyOutcome, PlanOutcome, run_apply, run_plan};
 use crate::cli::{ApplyArgs, Format, PlanArgs};
 use crate::diagnostics::Diagnostics;
@@ -18,7 +18,7 @@ pub fn plan(args: &PlanArgs) -> Outcome {
     match run_plan(&compiled.artifacts, &project.settings, &args.aws, json) {
         Ok(PlanOutcome::NoChanges) => Outcome::Success,
         Ok(PlanOutcome::Changes) => Outcome::Changes,
-        Err(e) => report(e),
+        Err(e) => report(e, args.input.format),
     }
 }
 
@@ -33,13 +33,15 @@ pub fn apply(args: &ApplyArgs) -> Outcome {
     };
     match run_apply(&compiled.artifacts, &project.settings, &args.aws, args.yes) {
         Ok(ApplyOutcome::NothingToDo | ApplyOutcome::Applied(_)) => Outcome::Success,
-        Err(e) => report(e),
+        Err(e) => report(e, args.input.format),
     }
 }
 
-fn report(e: crate::aws::error::ApplyError) -> Outcome {
+/// Prints an error of `plan` or `apply` like a compile error: human on stderr (in colour on a
+/// terminal, with the summary line), or JSON on stdout with `--format json`.
+fn report(e: crate::aws::error::ApplyError, format: Format) -> Outcome {
     let mut d = Diagnostics::new();
     d.push(e);
-    eprint!("{}", d.render_human(false));
+    print_diagnostics(&d, format);
     Outcome::Failure
 }

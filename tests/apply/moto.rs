@@ -120,10 +120,6 @@ impl Moto {
         false
     }
 
-    #[expect(
-        dead_code,
-        reason = "for tests of the tagc binary, once `plan`/`apply` are wired"
-    )]
     /// The environment that points the AWS SDK (and the `tagc` binary) at this server with
     /// dummy credentials, no retries and no shared config files.
     pub fn env(&self) -> Vec<(&'static str, String)> {

@@ -70,13 +70,22 @@ impl Run {
 
 /// Run `tagc` with `args` in directory `dir`, without colour.
 pub fn tagc(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_tagc"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("AWS_ENDPOINT_URL")
-        .output()
-        .unwrap();
+    tagc_env(dir, args, &[])
+}
+
+/// Run `tagc` with `args` in directory `dir`, without colour, with these environment variables
+/// set (such as `Moto::env()`). No AWS setting of the machine running the tests leaks in:
+/// profile, endpoint and credential variables are removed first. Stdin is not a terminal.
+pub fn tagc_env(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tagc"));
+    command.args(args).current_dir(dir).env("NO_COLOR", "1");
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("AWS_") {
+            command.env_remove(key);
+        }
+    }
+    command.envs(env.iter().map(|(k, v)| (k, v)));
+    let out = command.output().unwrap();
     Run {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),

@@ -1,0 +1,680 @@
+//! `tagc plan` and `tagc apply` end to end: the `tagc` binary against a real moto server.
+//!
+//! Each test starts its own moto server on 127.0.0.1 (see [`crate::apply::moto`]), creates an
+//! organization with the OUs `Root/Workloads/{ML,Data}` and `Root/Sandbox` through the SDK,
+//! writes a small project of `.tags` files into a temp dir, and runs the binary with the
+//! server's environment (endpoint, dummy credentials, no retries). Each test checks what an
+//! operator sees (stdout, stderr and the exit code, as snapshots with ids, hashes and ports
+//! replaced by placeholders) and the organization as read back through the API.
+//!
+//! The library-level tests in `tests/apply.rs` check the same steps without the binary. The
+//! rules moto does not enforce (sizes, slots, the last SCP) are unit-tested against the strict
+//! fake in `src/aws/`.
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers: a failed call to the emulator should fail the test"
+)]
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use aws_sdk_organizations::types::{OrganizationFeatureSet, PolicyType as SdkPolicyType};
+use tagc::artifact::Artifact;
+use tagc::aws::sdk::SdkOrganizations;
+
+use crate::apply::moto::Moto;
+use crate::common::{Run, compile_paths, tagc_env};
+
+/// The tag vocabulary of the test project.
+const TAGS: &str = r#"tag environment {
+  values "dev" "production"
+}
+
+tag owner
+"#;
+
+/// An SCP and a tag policy, attached to one OU.
+const ML: &str = r#"policy ml {
+  description "ML guardrails"
+  require environment on sagemaker:CreateTrainingJob
+  enforce environment for sagemaker:training-job
+  attach to ou "Root/Workloads/ML"
+}
+"#;
+
+/// An SCP attached to the root.
+const EVERYWHERE: &str = r#"policy everywhere {
+  description "Every topic names its owner"
+  require owner on sns:CreateTopic
+  attach to root
+}
+"#;
+
+/// An organization in a fresh moto server, and a project directory to run `tagc` in.
+struct Org {
+    moto: Moto,
+    api: SdkOrganizations,
+    dir: tempfile::TempDir,
+    /// OU and root ids by path (`Root`, `Root/Workloads/ML`, …).
+    paths: BTreeMap<String, String>,
+}
+
+impl Org {
+    /// Starts moto and creates the organization: Root/Workloads/{ML,Data}, Root/Sandbox. The
+    /// project holds `policies/tags.tags`, `policies/ml.tags` and `policies/everywhere.tags`.
+    fn new() -> Self {
+        let moto = Moto::start();
+        let api = moto.api();
+        let c = api.client();
+        api.block_on(
+            c.create_organization()
+                .feature_set(OrganizationFeatureSet::All)
+                .send(),
+        )
+        .expect("CreateOrganization");
+        let roots = api.block_on(c.list_roots().send()).expect("ListRoots");
+        let root = roots.roots()[0].id().unwrap().to_owned();
+        let mut paths = BTreeMap::from([("Root".to_owned(), root)]);
+        for (parent, name) in [
+            ("Root", "Workloads"),
+            ("Root/Workloads", "ML"),
+            ("Root/Workloads", "Data"),
+            ("Root", "Sandbox"),
+        ] {
+            let out = api
+                .block_on(
+                    c.create_organizational_unit()
+                        .parent_id(&paths[parent])
+                        .name(name)
+                        .send(),
+                )
+                .expect("CreateOrganizationalUnit");
+            let id = out.organizational_unit().unwrap().id().unwrap().to_owned();
+            paths.insert(format!("{parent}/{name}"), id);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("policies")).unwrap();
+        let org = Self {
+            moto,
+            api,
+            dir,
+            paths,
+        };
+        org.write("tags.tags", TAGS);
+        org.write("ml.tags", ML);
+        org.write("everywhere.tags", EVERYWHERE);
+        org
+    }
+
+    /// Writes `policies/<file>`.
+    fn write(&self, file: &str, text: &str) {
+        std::fs::write(self.dir.path().join("policies").join(file), text).unwrap();
+    }
+
+    /// Deletes `policies/<file>`.
+    fn remove(&self, file: &str) {
+        std::fs::remove_file(self.dir.path().join("policies").join(file)).unwrap();
+    }
+
+    /// Runs `tagc` in the project directory against this server.
+    fn tagc(&self, args: &[&str]) -> Run {
+        let run = tagc_env(self.dir.path(), args, &self.moto.env());
+        // Shown when a test fails.
+        println!("$ tagc {}\n{}", args.join(" "), run.transcript());
+        run
+    }
+
+    /// The project's artifacts by AWS name, as `tagc build` compiles them.
+    fn artifacts(&self) -> BTreeMap<String, Artifact> {
+        let compiled = compile_paths(&[self.dir.path().join("policies")]);
+        compiled
+            .artifacts
+            .into_iter()
+            .map(|a| (a.name.clone(), a))
+            .collect()
+    }
+
+    /// A label for a target id: its path, or `account <id>`.
+    fn label(&self, id: &str) -> String {
+        self.paths
+            .iter()
+            .find(|(_, v)| *v == id)
+            .map_or_else(|| format!("account {id}"), |(path, _)| path.clone())
+    }
+
+    /// The id of the root or OU at `path`.
+    fn id(&self, path: &str) -> &str {
+        &self.paths[path]
+    }
+
+    /// Every SCP and tag policy as AWS has it, by name.
+    fn policies(&self) -> BTreeMap<String, Live> {
+        let c = self.api.client();
+        let mut out = BTreeMap::new();
+        for ty in [
+            SdkPolicyType::ServiceControlPolicy,
+            SdkPolicyType::TagPolicy,
+        ] {
+            let list = self
+                .api
+                .block_on(c.list_policies().filter(ty.clone()).send())
+                .unwrap();
+            assert!(list.next_token().is_none(), "more policies than one page");
+            for p in list.policies() {
+                let id = p.id().unwrap().to_owned();
+                let described = self
+                    .api
+                    .block_on(c.describe_policy().policy_id(&id).send())
+                    .unwrap();
+                let content = described.policy().unwrap().content().unwrap().to_owned();
+                let tags = if p.aws_managed() {
+                    Vec::new()
+                } else {
+                    let tags = self
+                        .api
+                        .block_on(c.list_tags_for_resource().resource_id(&id).send())
+                        .unwrap();
+                    let mut tags: Vec<(String, String)> = tags
+                        .tags()
+                        .iter()
+                        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                        .collect();
+                    tags.sort();
+                    tags
+                };
+                let targets = self
+                    .api
+                    .block_on(c.list_targets_for_policy().policy_id(&id).send())
+                    .unwrap();
+                let mut targets: Vec<String> = targets
+                    .targets()
+                    .iter()
+                    .map(|t| self.label(t.target_id().unwrap()))
+                    .collect();
+                targets.sort();
+                out.insert(
+                    p.name().unwrap().to_owned(),
+                    Live {
+                        id,
+                        ty: ty.as_str().to_owned(),
+                        description: p.description().unwrap_or_default().to_owned(),
+                        content,
+                        tags,
+                        targets,
+                    },
+                );
+            }
+        }
+        out
+    }
+
+    /// The policy types enabled on the root.
+    fn enabled_types(&self) -> Vec<String> {
+        let roots = self
+            .api
+            .block_on(self.api.client().list_roots().send())
+            .unwrap();
+        let mut types: Vec<String> = roots.roots()[0]
+            .policy_types()
+            .iter()
+            .map(|t| {
+                format!(
+                    "{} {}",
+                    t.r#type().unwrap().as_str(),
+                    t.status().unwrap().as_str()
+                )
+            })
+            .collect();
+        types.sort();
+        types
+    }
+
+    /// The organization as text: enabled types, then every policy with its type, tags and
+    /// targets (content as its hash; [`Self::assert_applied`] checks the content itself).
+    fn state(&self) -> String {
+        let mut s = String::new();
+        writeln!(s, "enabled: {}", self.enabled_types().join(", ")).unwrap();
+        for (name, p) in self.policies() {
+            let tags: Vec<String> = p.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            writeln!(
+                s,
+                "{name} ({}, {}) [{}] on {}",
+                p.ty,
+                p.id,
+                tags.join(" "),
+                p.targets.join(", ")
+            )
+            .unwrap();
+        }
+        s
+    }
+
+    /// Asserts AWS holds exactly the project's policies, tagc's and AWS's own: the minified
+    /// content, the description, both tags and the declared targets.
+    fn assert_applied(&self) {
+        let live = self.policies();
+        let artifacts: BTreeMap<String, Artifact> = self
+            .artifacts()
+            .into_iter()
+            .filter(|(_, a)| a.kind != tagc::artifact::ArtifactKind::IamPolicy)
+            .collect();
+        let owned: Vec<&String> = live.keys().filter(|n| *n != "FullAWSAccess").collect();
+        assert_eq!(
+            owned,
+            artifacts.keys().collect::<Vec<_>>(),
+            "{}",
+            self.state()
+        );
+        for (name, a) in &artifacts {
+            let p = &live[name];
+            assert_eq!(p.content, a.minified, "content of {name}");
+            assert_eq!(p.description, a.description, "description of {name}");
+            assert_eq!(
+                p.tags,
+                [
+                    ("managed-by".to_owned(), "tagc".to_owned()),
+                    ("tagc:hash".to_owned(), a.hash.clone())
+                ],
+                "tags of {name}"
+            );
+            let mut declared: Vec<String> = a
+                .targets
+                .iter()
+                .map(|t| match t {
+                    tagc::model::Target::Root => "Root".to_owned(),
+                    tagc::model::Target::OuPath(p) => p.clone(),
+                    other => panic!("unexpected target {other:?}"),
+                })
+                .collect();
+            declared.sort();
+            assert_eq!(p.targets, declared, "targets of {name}");
+        }
+        self.assert_full_aws_access_everywhere();
+    }
+
+    /// `FullAWSAccess` is still attached to the root, every OU and every account.
+    fn assert_full_aws_access_everywhere(&self) {
+        let live = self.policies();
+        let full = &live["FullAWSAccess"].targets;
+        for path in self.paths.keys() {
+            assert!(full.contains(path), "FullAWSAccess not on {path}: {full:?}");
+        }
+    }
+}
+
+/// A policy as AWS has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Live {
+    id: String,
+    ty: String,
+    description: String,
+    content: String,
+    tags: Vec<(String, String)>,
+    /// Labels of the targets, sorted.
+    targets: Vec<String>,
+}
+
+/// Replaces what changes from run to run (ids, hashes, ports, timings) with placeholders.
+fn redactions() -> insta::internals::SettingsBindDropGuard {
+    let mut settings = insta::Settings::clone_current();
+    for (pattern, replacement) in [
+        (r"\bp-[0-9a-z]{8}\b", "p-[id]"),
+        (r"\bou-[0-9a-z]{4,32}-[0-9a-z]{8,32}\b", "ou-[id]"),
+        (r"\br-[0-9a-z]{4,32}\b", "r-[root]"),
+        (r"sha256:[0-9a-f]{64}", "sha256:[hash]"),
+        (r"127\.0\.0\.1:[0-9]+", "127.0.0.1:[port]"),
+    ] {
+        settings.add_filter(pattern, replacement);
+    }
+    settings.bind_to_scope()
+}
+
+/// The steps of a `--format json` plan as `action name target` lines.
+fn json_steps(stdout: &str) -> Vec<String> {
+    let plan: serde_json::Value = serde_json::from_str(stdout).expect("plan JSON");
+    plan["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| {
+            let name = s["name"]
+                .as_str()
+                .or_else(|| s["policy"]["name"].as_str())
+                .or_else(|| s["policy_type"].as_str())
+                .unwrap_or("?");
+            let target = s["target"]["label"].as_str().unwrap_or("");
+            format!("{} {name} {target}", s["action"].as_str().unwrap())
+                .trim_end()
+                .to_owned()
+        })
+        .collect()
+}
+
+fn apply_yes(org: &Org) {
+    let run = org.tagc(&["apply", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+}
+
+#[test]
+fn test_plan_on_an_empty_org_lists_types_creates_and_attachments_and_exits_2() {
+    let _r = redactions();
+    let org = Org::new();
+    let before = org.state();
+
+    let run = org.tagc(&["plan"]);
+    insta::assert_snapshot!("empty_org__plan", run.transcript());
+    assert_eq!(run.code, 2);
+
+    let run = org.tagc(&["plan", "--format", "json", "policies"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert_eq!(
+        json_steps(&run.stdout),
+        [
+            "enable-policy-type SERVICE_CONTROL_POLICY",
+            "enable-policy-type TAG_POLICY",
+            "create-policy tagc-everywhere-scp",
+            "create-policy tagc-everywhere-tag-policy",
+            "create-policy tagc-ml-scp",
+            "create-policy tagc-ml-tag-policy",
+            "attach-policy tagc-everywhere-scp Root",
+            "attach-policy tagc-everywhere-tag-policy Root",
+            "attach-policy tagc-ml-scp Root/Workloads/ML",
+            "attach-policy tagc-ml-tag-policy Root/Workloads/ML",
+        ]
+    );
+    // A plan changes nothing.
+    assert_eq!(org.state(), before);
+}
+
+#[test]
+fn test_apply_yes_creates_tagged_policies_then_plan_and_apply_find_nothing_to_do() {
+    let _r = redactions();
+    let org = Org::new();
+
+    let run = org.tagc(&["apply", "--yes"]);
+    insta::assert_snapshot!("first_apply__apply", run.transcript());
+    assert_eq!(run.code, 0);
+    org.assert_applied();
+    let applied = org.state();
+    insta::assert_snapshot!("first_apply__state", applied);
+
+    let run = org.tagc(&["plan"]);
+    insta::assert_snapshot!("first_apply__plan_after_apply", run.transcript());
+    assert_eq!(run.code, 0);
+
+    let run = org.tagc(&["apply", "--yes"]);
+    insta::assert_snapshot!("first_apply__second_apply", run.transcript());
+    assert_eq!(run.code, 0);
+    assert_eq!(
+        org.state(),
+        applied,
+        "a no-op apply changed the organization"
+    );
+}
+
+#[test]
+fn test_content_change_shows_a_json_diff_and_apply_converges() {
+    let _r = redactions();
+    let org = Org::new();
+    apply_yes(&org);
+    let ids = org.policies();
+
+    org.write(
+        "tags.tags",
+        &TAGS.replace(r#""production""#, r#""production" "staging""#),
+    );
+    let run = org.tagc(&["plan"]);
+    insta::assert_snapshot!("content_change__plan", run.transcript());
+    assert_eq!(run.code, 2);
+
+    apply_yes(&org);
+    org.assert_applied();
+    // Updated in place: the same policies, not new ones.
+    let after = org.policies();
+    for name in ["tagc-ml-scp", "tagc-ml-tag-policy"] {
+        assert_eq!(after[name].id, ids[name].id, "{name} was replaced");
+        assert_ne!(after[name].content, ids[name].content, "{name} not updated");
+    }
+    assert_eq!(org.tagc(&["plan"]).code, 0);
+}
+
+#[test]
+fn test_description_change_shows_the_old_and_new_description() {
+    let _r = redactions();
+    let org = Org::new();
+    apply_yes(&org);
+
+    org.write(
+        "ml.tags",
+        &ML.replace("ML guardrails", "ML platform guardrails"),
+    );
+    let run = org.tagc(&["plan"]);
+    insta::assert_snapshot!("description_change__plan", run.transcript());
+    assert_eq!(run.code, 2);
+
+    apply_yes(&org);
+    org.assert_applied();
+    assert_eq!(org.tagc(&["plan"]).code, 0);
+}
+
+#[test]
+fn test_target_change_attaches_before_detaching_and_keeps_full_aws_access() {
+    let _r = redactions();
+    let org = Org::new();
+    apply_yes(&org);
+
+    org.write(
+        "ml.tags",
+        &ML.replace(r#"ou "Root/Workloads/ML""#, r#"ou "Root/Sandbox""#),
+    );
+    let run = org.tagc(&["plan"]);
+    insta::assert_snapshot!("target_change__plan", run.transcript());
+    assert_eq!(run.code, 2);
+
+    let run = org.tagc(&["apply", "--yes"]);
+    insta::assert_snapshot!("target_change__apply", run.transcript());
+    assert_eq!(run.code, 0);
+    org.assert_applied();
+    let live = org.policies();
+    assert_eq!(live["tagc-ml-scp"].targets, ["Root/Sandbox"]);
+    assert_eq!(live["tagc-ml-tag-policy"].targets, ["Root/Sandbox"]);
+    assert_eq!(org.tagc(&["plan"]).code, 0);
+}
+
+#[test]
+fn test_removed_policy_is_detached_and_deleted() {
+    let _r = redactions();
+    let org = Org::new();
+    apply_yes(&org);
+    let everywhere = org.policies()["tagc-everywhere-scp"].id.clone();
+
+    org.remove("everywhere.tags");
+    let run = org.tagc(&["plan"]);
+    insta::assert_snapshot!("removed_policy__plan", run.transcript());
+    assert_eq!(run.code, 2);
+
+    apply_yes(&org);
+    org.assert_applied();
+    assert!(!org.policies().contains_key("tagc-everywhere-scp"));
+    let gone = org.api.block_on(
+        org.api
+            .client()
+            .describe_policy()
+            .policy_id(&everywhere)
+            .send(),
+    );
+    assert!(gone.is_err(), "{gone:?}");
+    assert_eq!(org.tagc(&["plan"]).code, 0);
+}
+
+#[test]
+fn test_drift_is_reported_and_apply_restores_the_declared_content() {
+    let _r = redactions();
+    let org = Org::new();
+    apply_yes(&org);
+    let scp = org.policies()["tagc-ml-scp"].clone();
+    let edited = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"sagemaker:CreateTrainingJob","Resource":"*"}]}"#;
+    org.api
+        .block_on(
+            org.api
+                .client()
+                .update_policy()
+                .policy_id(&scp.id)
+                .content(edited)
+                .send(),
+        )
+        .unwrap();
+
+    let run = org.tagc(&["plan"]);
+    insta::assert_snapshot!("drift__plan", run.transcript());
+    assert_eq!(run.code, 2);
+    let run = org.tagc(&["plan", "--format", "json"]);
+    let plan: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(plan["drift"][0]["name"], "tagc-ml-scp", "{plan}");
+    assert_eq!(plan["drift"][0]["policy_id"], scp.id.as_str(), "{plan}");
+
+    apply_yes(&org);
+    org.assert_applied();
+    assert_eq!(org.tagc(&["plan"]).code, 0);
+}
+
+#[test]
+fn test_unknown_ou_path_exits_1_with_did_you_mean_and_changes_nothing() {
+    let _r = redactions();
+    let org = Org::new();
+    org.write(
+        "ml.tags",
+        &ML.replace(r#"ou "Root/Workloads/ML""#, r#"ou "Root/Workload/ML""#),
+    );
+    let before = org.state();
+
+    let run = org.tagc(&["plan"]);
+    insta::assert_snapshot!("unknown_ou_path__plan", run.transcript());
+    assert_eq!(run.code, 1);
+
+    let run = org.tagc(&["apply", "--yes"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(run.stderr.contains("did you mean `Root/Workloads/ML`?"));
+
+    // With `--format json`, the error is JSON on stdout, as compile errors are.
+    let run = org.tagc(&["plan", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON on stdout");
+    assert_eq!(report["errors"], 1, "{report}");
+    let error = &report["diagnostics"][0];
+    assert_eq!(error["code"], "tagc::aws::unknown-target", "{report}");
+    assert_eq!(
+        error["help"], "did you mean `Root/Workloads/ML`?",
+        "{report}"
+    );
+    assert_eq!(org.state(), before);
+}
+
+#[test]
+fn test_unreachable_endpoint_exits_1_with_a_readable_error() {
+    let _r = redactions();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("policies")).unwrap();
+    std::fs::write(dir.path().join("policies/tags.tags"), TAGS).unwrap();
+    std::fs::write(dir.path().join("policies/ml.tags"), ML).unwrap();
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+        ("AWS_MAX_ATTEMPTS", "1".to_owned()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+        ("AWS_CONFIG_FILE", "/dev/null".to_owned()),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".to_owned()),
+    ];
+    let run = tagc_env(dir.path(), &["plan", "--endpoint-url", &endpoint], &env);
+    insta::assert_snapshot!("unreachable__plan", run.transcript());
+    assert_eq!(run.code, 1);
+}
+
+#[test]
+fn test_apply_without_yes_and_without_a_terminal_exits_1_and_changes_nothing() {
+    let _r = redactions();
+    let org = Org::new();
+    let before = org.state();
+
+    let run = org.tagc(&["apply"]);
+    insta::assert_snapshot!("apply_without_yes__apply", run.transcript());
+    assert_eq!(run.code, 1);
+    assert_eq!(org.state(), before);
+}
+
+#[test]
+fn test_policy_with_a_declared_name_not_owned_by_tagc_is_never_touched() {
+    let _r = redactions();
+    let org = Org::new();
+    let c = org.api.client();
+    org.api
+        .block_on(
+            c.enable_policy_type()
+                .root_id(org.id("Root"))
+                .policy_type(SdkPolicyType::ServiceControlPolicy)
+                .send(),
+        )
+        .unwrap();
+    let theirs = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#;
+    let created = org
+        .api
+        .block_on(
+            c.create_policy()
+                .name("tagc-ml-scp")
+                .description("someone else's")
+                .r#type(SdkPolicyType::ServiceControlPolicy)
+                .content(theirs)
+                .send(),
+        )
+        .unwrap();
+    let id = created
+        .policy()
+        .unwrap()
+        .policy_summary()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    org.api
+        .block_on(
+            c.attach_policy()
+                .policy_id(&id)
+                .target_id(org.id("Root/Sandbox"))
+                .send(),
+        )
+        .unwrap();
+    let before = org.state();
+
+    let run = org.tagc(&["plan"]);
+    insta::assert_snapshot!("not_owned__plan", run.transcript());
+    assert_eq!(run.code, 1);
+
+    let run = org.tagc(&["apply", "--yes"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("tagc::aws::not-owned"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(org.state(), before);
+    let live = &org.policies()["tagc-ml-scp"];
+    assert_eq!(live.content, theirs);
+    assert_eq!(live.targets, ["Root/Sandbox"]);
+
+    // Removed from the files, it is still not tagc's to delete.
+    org.remove("ml.tags");
+    let run = org.tagc(&["apply", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let live = &org.policies()["tagc-ml-scp"];
+    assert_eq!(live.content, theirs);
+    assert_eq!(live.targets, ["Root/Sandbox"]);
+    assert_eq!(live.id, id);
+}
