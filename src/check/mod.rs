@@ -18,7 +18,7 @@ pub use error::{CheckError, CheckErrorKind};
 pub use suggest::did_you_mean;
 
 use crate::ast::{self, Item, PolicyStmt, Spanned, TargetRef, Text};
-use crate::catalog::{Catalog, TagSupport, tag_policy_types};
+use crate::catalog::{Catalog, Service, TagSupport, tag_policy_types};
 use crate::model::{
     Action, DEFAULT_PRINCIPAL, Expansion, LimitsProfile, OnlyDeclared, Policy, Project, Protect,
     Request, Require, ResourceRule, ScpStrategy, Settings, TagDef, TaggingOnCreate, Target,
@@ -72,7 +72,7 @@ struct Checker<'c> {
     project: Project,
 }
 
-impl Checker<'_> {
+impl<'c> Checker<'c> {
     fn push(&mut self, e: CheckError) {
         self.errors.push(e);
     }
@@ -218,17 +218,7 @@ impl Checker<'_> {
             );
             return None;
         };
-        let Some(svc) = self.catalog.service(service) else {
-            let mut e = CheckError::new(
-                CheckErrorKind::UnknownService(service.to_owned()),
-                text.loc.clone(),
-            );
-            if let Some(s) = self.catalog.suggest_service(service) {
-                e = e.with_help(format!("did you mean `{s}`?"));
-            }
-            self.push(e);
-            return None;
-        };
+        let svc = self.known_service(service, &text.loc)?;
         let wildcard = pattern.contains('*') || pattern.contains('?');
         let matched = self.catalog.expand(service, pattern);
         if matched.is_empty() {
@@ -238,14 +228,7 @@ impl Checker<'_> {
                     &text.loc,
                 );
             } else {
-                let mut e = CheckError::new(
-                    CheckErrorKind::UnknownAction(text.value.clone()),
-                    text.loc.clone(),
-                );
-                if let Some(s) = self.catalog.suggest_action(service, pattern) {
-                    e = e.with_help(format!("did you mean `{service}:{s}`?"));
-                }
-                self.push(e);
+                self.unknown_action(text, service, pattern);
             }
             return None;
         }
@@ -335,6 +318,32 @@ impl Checker<'_> {
             }
         }
         out
+    }
+
+    /// The catalog's service `name`, or an `unknown-service` error with "did you mean".
+    fn known_service(&mut self, name: &str, loc: &Loc) -> Option<&'c Service> {
+        let svc = self.catalog.service(name);
+        if svc.is_none() {
+            let mut e =
+                CheckError::new(CheckErrorKind::UnknownService(name.to_owned()), loc.clone());
+            if let Some(s) = self.catalog.suggest_service(name) {
+                e = e.with_help(format!("did you mean `{s}`?"));
+            }
+            self.push(e);
+        }
+        svc
+    }
+
+    /// An `unknown-action` error for `service:name`, with "did you mean".
+    fn unknown_action(&mut self, text: &Text, service: &str, name: &str) {
+        let mut e = CheckError::new(
+            CheckErrorKind::UnknownAction(text.value.clone()),
+            text.loc.clone(),
+        );
+        if let Some(s) = self.catalog.suggest_action(service, name) {
+            e = e.with_help(format!("did you mean `{service}:{s}`?"));
+        }
+        self.push(e);
     }
 
     // ---- policies ----
@@ -541,16 +550,10 @@ impl Checker<'_> {
             }
         } else {
             for s in services {
-                if self.catalog.service(&s.value).is_none() {
-                    let mut e = CheckError::new(
-                        CheckErrorKind::UnknownService(s.value.clone()),
-                        s.loc.clone(),
-                    );
-                    if let Some(sug) = self.catalog.suggest_service(&s.value) {
-                        e = e.with_help(format!("did you mean `{sug}`?"));
-                    }
-                    self.push(e);
-                } else if names.iter().any(|(n, _)| *n == s.value) {
+                if self.known_service(&s.value, &s.loc).is_none() {
+                    continue;
+                }
+                if names.iter().any(|(n, _)| *n == s.value) {
                     self.err(CheckErrorKind::DuplicateInList(s.value.clone()), &s.loc);
                 } else {
                     names.push((s.value.clone(), s.loc.clone()));
@@ -838,28 +841,11 @@ impl Checker<'_> {
             );
             return None;
         }
-        let Some(svc) = self.catalog.service(service) else {
-            let mut e = CheckError::new(
-                CheckErrorKind::UnknownService(service.to_owned()),
-                text.loc.clone(),
-            );
-            if let Some(s) = self.catalog.suggest_service(service) {
-                e = e.with_help(format!("did you mean `{s}`?"));
-            }
-            self.push(e);
-            return None;
-        };
+        let svc = self.known_service(service, &text.loc)?;
         if let Some(info) = svc.action(name) {
             return Some(format!("{}:{}", svc.prefix, info.name));
         }
-        let mut e = CheckError::new(
-            CheckErrorKind::UnknownAction(text.value.clone()),
-            text.loc.clone(),
-        );
-        if let Some(s) = self.catalog.suggest_action(service, name) {
-            e = e.with_help(format!("did you mean `{service}:{s}`?"));
-        }
-        self.push(e);
+        self.unknown_action(text, service, name);
         None
     }
 
