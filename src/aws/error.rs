@@ -14,11 +14,13 @@ use super::api::ApiError;
 #[non_exhaustive]
 pub enum PlanError {
     /// A target is not in the organization.
-    #[error("target `{target}` does not exist in the organization")]
+    #[error("{target}, where policy `{policy}` is attached, does not exist in the organization")]
     #[diagnostic(code("tagc::aws::unknown-target"), help("{help}"))]
     UnknownTarget {
-        /// The target as declared.
+        /// The target as declared, with its kind (`ou Root/ML`, `account 111122223333`).
         target: String,
+        /// The tagc policy attached there.
+        policy: String,
         /// A suggestion (`did you mean …?`) or where to look.
         help: String,
     },

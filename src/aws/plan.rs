@@ -239,30 +239,19 @@ fn suggest(snapshot: &OrgSnapshot, wanted: &str) -> Option<String> {
         .map(|(_, p)| p)
 }
 
-fn unknown_target(snapshot: &OrgSnapshot, target: &Target) -> PlanError {
-    let (shown, help) = match target {
-        Target::Root => ("Root".to_owned(), "the organization has no root".to_owned()),
-        Target::OuPath(p) => (
-            p.clone(),
-            suggest(snapshot, p).map_or_else(
-                || {
-                    "no OU path is close; OU paths start at `Root`, such as `Root/Workloads`"
-                        .to_owned()
-                },
-                |s| format!("did you mean `{s}`?"),
-            ),
+fn unknown_target(snapshot: &OrgSnapshot, target: &Target, policy: &str) -> PlanError {
+    let help = match target {
+        Target::Root => "the organization has no root".to_owned(),
+        Target::OuPath(p) => suggest(snapshot, p).map_or_else(
+            || "no OU path is close; OU paths start at `Root`, such as `Root/Workloads`".to_owned(),
+            |s| format!("did you mean `{s}`?"),
         ),
-        Target::OuId(id) => (
-            id.clone(),
-            "no OU has this id; use an OU path such as `Root/Workloads`".to_owned(),
-        ),
-        Target::Account(id) => (
-            id.clone(),
-            "no account with this id is in the organization".to_owned(),
-        ),
+        Target::OuId(_) => "no OU has this id; use an OU path such as `Root/Workloads`".to_owned(),
+        Target::Account(_) => "no account with this id is in the organization".to_owned(),
     };
     PlanError::UnknownTarget {
-        target: shown,
+        target: target.to_string(),
+        policy: policy.to_owned(),
         help,
     }
 }
@@ -337,7 +326,7 @@ pub fn plan(
                 Some(id) => {
                     target_ids.insert(id);
                 }
-                None => errors.push(unknown_target(snapshot, t)),
+                None => errors.push(unknown_target(snapshot, t, &artifact.policy)),
             }
         }
         declared_targets

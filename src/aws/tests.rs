@@ -478,15 +478,15 @@ fn test_unknown_ou_path_suggests_the_nearest() {
         &[Target::OuPath("Root/Workload/ML".to_owned())],
     )];
     let err = plan_of(&mut fake, &arts, &Settings::default()).unwrap_err();
-    let ApplyError::Plan(PlanError::UnknownTarget { target, help }) = &err else {
+    let ApplyError::Plan(PlanError::UnknownTarget { target, help, .. }) = &err else {
         panic!("{err:?}")
     };
-    assert_eq!(target, "Root/Workload/ML");
+    assert_eq!(target, "ou Root/Workload/ML");
     assert_eq!(help, "did you mean `Root/Workloads/ML`?");
     let rendered = format!("{err}");
     assert_eq!(
         rendered,
-        "target `Root/Workload/ML` does not exist in the organization"
+        "ou Root/Workload/ML, where policy `tagc-x` is attached, does not exist in the organization"
     );
 }
 
@@ -494,10 +494,12 @@ fn test_unknown_ou_path_suggests_the_nearest() {
 fn test_unknown_target_of_an_scp_and_its_tag_policy_is_reported_once() {
     let Org { mut fake, .. } = org();
     let typo = Target::OuPath("Root/Workload/ML".to_owned());
-    let arts = vec![
+    let mut arts = vec![
         art("tagc-x-scp", SCP, &deny("*"), std::slice::from_ref(&typo)),
         art("tagc-x-tag-policy", TAG, &tag_doc("dev"), &[typo]),
     ];
+    // Both artifacts come from one tagc policy, as an SCP and its tag policy do.
+    arts[1].policy = arts[0].policy.clone();
     let err = plan_of(&mut fake, &arts, &Settings::default()).unwrap_err();
     assert!(
         matches!(err, ApplyError::Plan(PlanError::UnknownTarget { .. })),
@@ -748,7 +750,7 @@ fn test_rendered_plan_errors() {
 
     Error: tagc::aws::unknown-target
 
-      × target `Root/Sandbx` does not exist in the organization
+      × ou Root/Sandbx, where policy `tagc-ml-tags` is attached, does not exist in the organization
       help: did you mean `Root/Sandbox`?
     ");
 }
