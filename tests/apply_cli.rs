@@ -324,6 +324,7 @@ fn redactions() -> insta::internals::SettingsBindDropGuard {
         (r"\bou-[0-9a-z]{4,32}-[0-9a-z]{8,32}\b", "ou-[id]"),
         (r"\br-[0-9a-z]{4,32}\b", "r-[root]"),
         (r"sha256:[0-9a-f]{64}", "sha256:[hash]"),
+        (r"sha256:[0-9a-f]{12}…", "sha256:[hash]…"),
         (r"127\.0\.0\.1:[0-9]+", "127.0.0.1:[port]"),
     ] {
         settings.add_filter(pattern, replacement);

@@ -633,16 +633,20 @@ impl fmt::Display for Plan {
         if !self.drift.is_empty() {
             writeln!(
                 f,
-                "drift (changed outside tagc since it last applied them):"
+                "drift (changed outside tagc since it last applied them; apply puts back what the rules declare):"
             )?;
+            // The first 12 hex digits tell the versions apart; the JSON plan has the full hashes.
+            let short = |h: &str| h.get(..19).unwrap_or(h).to_owned();
             for d in &self.drift {
                 writeln!(
                     f,
-                    "  ! `{}` ({}): content hash is {}, tagc applied {}",
+                    "  ! `{}` ({}): content is now {}…, tagc applied {}",
                     d.name,
                     d.policy_id,
-                    d.live_hash,
-                    d.recorded_hash.as_deref().unwrap_or("(no record)")
+                    short(&d.live_hash),
+                    d.recorded_hash
+                        .as_deref()
+                        .map_or_else(|| "(no record)".to_owned(), |h| format!("{}…", short(h)))
                 )?;
             }
             writeln!(f)?;
