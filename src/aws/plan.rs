@@ -628,29 +628,36 @@ fn slot_help(current: &[String], added: &[&str], ty: PolicyType, settings: &Sett
     help
 }
 
+/// The drift section of the human plan.
+fn write_drift(f: &mut fmt::Formatter<'_>, drift: &[Drift]) -> fmt::Result {
+    if drift.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        f,
+        "drift (changed outside tagc since it last applied them; apply puts back what the rules declare):"
+    )?;
+    // The first 12 hex digits tell the versions apart; the JSON plan has the full hashes.
+    let short = |h: &str| h.get(..19).unwrap_or(h).to_owned();
+    for d in drift {
+        writeln!(
+            f,
+            "  ! `{}` ({}): content is now {}…, tagc applied {}",
+            d.name,
+            d.policy_id,
+            short(&d.live_hash),
+            d.recorded_hash
+                .as_deref()
+                .map_or_else(|| "(no record)".to_owned(), |h| format!("{}…", short(h)))
+        )?;
+    }
+    writeln!(f)?;
+    Ok(())
+}
+
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if !self.drift.is_empty() {
-            writeln!(
-                f,
-                "drift (changed outside tagc since it last applied them; apply puts back what the rules declare):"
-            )?;
-            // The first 12 hex digits tell the versions apart; the JSON plan has the full hashes.
-            let short = |h: &str| h.get(..19).unwrap_or(h).to_owned();
-            for d in &self.drift {
-                writeln!(
-                    f,
-                    "  ! `{}` ({}): content is now {}…, tagc applied {}",
-                    d.name,
-                    d.policy_id,
-                    short(&d.live_hash),
-                    d.recorded_hash
-                        .as_deref()
-                        .map_or_else(|| "(no record)".to_owned(), |h| format!("{}…", short(h)))
-                )?;
-            }
-            writeln!(f)?;
-        }
+        write_drift(f, &self.drift)?;
         if self.steps.is_empty() {
             return writeln!(
                 f,
