@@ -253,7 +253,15 @@ fn test_test_command_warns_about_vacuous_tests() {
 
 #[test]
 fn test_test_command_json_lists_every_layer() {
-    let run = tagc(&root(), &["test", "--format", "json", "examples/"]);
+    let run = tagc(
+        &root(),
+        &[
+            "test",
+            "--format",
+            "json",
+            "examples/sagemaker-cost-allocation.tags",
+        ],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(json["failed"], 0);

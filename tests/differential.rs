@@ -589,7 +589,7 @@ fn test_requests_reach_both_decisions_in_every_layer() {
     for f in EXAMPLES.iter().chain(std::iter::once(&*POLICIES)) {
         for layer in LAYERS {
             let mut seen = BTreeSet::new();
-            for _ in 0..400 {
+            for _ in 0..3000 {
                 let s = strategy.new_tree(&mut runner).unwrap().current();
                 let decision = reference::decide(&f.project, layer, &f.universe.request(&s));
                 seen.insert(decision.decision.to_string());

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::{Outcome, compile};
 use crate::cli::{Format, TestArgs};
-use crate::model::TestCase;
+use crate::model::{Decision, TestCase};
 use crate::reference;
 use crate::verify::{Verifier, could_affect, default_layers};
 
@@ -65,16 +65,45 @@ pub fn run(args: &TestArgs) -> Outcome {
             failures: Vec::new(),
             vacuous: !could_affect(project, &test.request),
         };
-        for layer in layers {
-            let got = verifier.decide(layer, &test.request);
-            let want = reference::decide(project, layer, &test.request);
-            let ok = got.decision == test.expect;
-            result
-                .layers
-                .push((layer.to_string(), got.decision.to_string(), ok));
-            if !ok {
+        let decisions: Vec<_> = layers
+            .iter()
+            .map(|&layer| {
+                (
+                    verifier.decide(layer, &test.request),
+                    reference::decide(project, layer, &test.request),
+                )
+            })
+            .collect();
+        // A test that names a layer checks that layer. One that names none checks the
+        // organization's answer: denied when any layer the request concerns denies it.
+        let denying = decisions
+            .iter()
+            .any(|(got, _)| got.decision == Decision::Deny);
+        let combined = if denying {
+            Decision::Deny
+        } else {
+            Decision::Allow
+        };
+        let passed = if test.layer.is_some() {
+            decisions.iter().all(|(got, _)| got.decision == test.expect)
+        } else {
+            combined == test.expect
+        };
+        for (got, want) in &decisions {
+            // Mark the layers that disagree with the expectation and, when the test failed,
+            // explain them.
+            let as_expected = got.decision == test.expect;
+            let blame =
+                !passed && (test.layer.is_some() || !as_expected || test.expect == Decision::Deny);
+            result.layers.push((
+                got.layer.to_string(),
+                got.decision.to_string(),
+                as_expected || (passed && test.layer.is_none()),
+            ));
+            if blame {
                 result.failures.push(format!(
-                    "{layer}: expected {}, got {}\n      {}",
+                    "{}: expected {}, got {}\n      {}",
+                    got.layer,
                     test.expect,
                     got.decision,
                     got.explanation.replace('\n', "\n      ")
@@ -82,8 +111,8 @@ pub fn run(args: &TestArgs) -> Outcome {
             }
             if got.decision != want.decision {
                 result.failures.push(format!(
-                    "{layer}: the emitted policy decides {} but the rules decide {} ({}) — this is a bug in tagc",
-                    got.decision, want.decision, want.reason
+                    "{}: the emitted policy decides {} but the rules decide {} ({}) — this is a bug in tagc",
+                    got.layer, got.decision, want.decision, want.reason
                 ));
             }
         }
