@@ -14,8 +14,18 @@ use super::{Catalog, CatalogError};
 /// `out_file`; returns the imported catalog
 pub fn import(dir: &Path, out_file: &Path) -> Result<Catalog, CatalogError> {
     let catalog = Catalog::import_dir(dir)?;
-    std::fs::write(out_file, catalog.to_compact_json())
+    // Written beside the target and renamed over it, so a failed import never leaves a
+    // half-written catalog where tagc would load it.
+    let parent = match out_file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp =
+        tempfile::NamedTempFile::new_in(parent).map_err(|e| CatalogError::io(out_file, e))?;
+    std::io::Write::write_all(&mut tmp, catalog.to_compact_json().as_bytes())
         .map_err(|e| CatalogError::io(out_file, e))?;
+    tmp.persist(out_file)
+        .map_err(|e| CatalogError::io(out_file, e.error))?;
     Ok(catalog)
 }
 
