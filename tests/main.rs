@@ -17,6 +17,7 @@ mod cli;
 mod compile;
 mod corpus;
 mod diagnostics;
+mod fmt;
 mod differential;
 mod robustness;
 
