@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(
     name = "tagc",
     version,
-    after_help = "Examples:\n  tagc check                      validate policies/\n  tagc build --out out/           compile policies/ into out/\n  tagc test                       run the test blocks of policies/\n  tagc eval --action sagemaker:CreateTrainingJob --tag environment=dev\n  tagc plan --endpoint-url http://127.0.0.1:5000"
+    after_help = "Examples:\n  tagc check                      validate policies/\n  tagc build --out out/           compile policies/ into out/\n  tagc test                       run the test blocks of policies/\n  tagc fmt --check                exit 1 when a file is not in canonical style\n  tagc eval --action sagemaker:CreateTrainingJob --tag environment=dev\n  tagc plan --endpoint-url http://127.0.0.1:5000"
 )]
 pub struct Cli {
     /// The command.

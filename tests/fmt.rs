@@ -69,10 +69,7 @@ fn lex(text: &str) -> Vec<(String, String, bool)> {
         } else if "{},=".contains(c) {
             i += 1;
         } else {
-            while i < chars.len()
-                && !chars[i].is_whitespace()
-                && !"{},=\"#".contains(chars[i])
-            {
+            while i < chars.len() && !chars[i].is_whitespace() && !"{},=\"#".contains(chars[i]) {
                 i += 1;
             }
         }
@@ -345,7 +342,10 @@ fn test_fmt_rewrites_changed_files_and_lists_them() {
     );
     // Nothing left to do, and nothing is said about it.
     let again = tagc(dir.path(), &["fmt", "--check"]);
-    assert_eq!((again.code, again.stdout.as_str(), again.stderr.as_str()), (0, "", ""));
+    assert_eq!(
+        (again.code, again.stdout.as_str(), again.stderr.as_str()),
+        (0, "", "")
+    );
     // No temporary file is left beside the formatted one.
     let names: Vec<_> = std::fs::read_dir(dir.path().join("policies"))
         .unwrap()

@@ -17,8 +17,8 @@ mod cli;
 mod compile;
 mod corpus;
 mod diagnostics;
-mod fmt;
 mod differential;
+mod fmt;
 mod robustness;
 
 /// Every `.rs` file in `tests/` must be a module of this binary: a file that is not would

@@ -747,6 +747,17 @@ mod tests {
     }
 
     #[test]
+    fn test_format_comments_only_empty_crlf_and_bom() {
+        assert_eq!(fmt(""), "");
+        assert_eq!(fmt(" \n\n"), "");
+        assert_eq!(fmt("# a   \n\n\n# b"), "# a\n\n# b\n");
+        assert_eq!(
+            fmt("\u{FEFF}tag a { # c\r\n values \"x\"\r\n}\r\n"),
+            "tag a { # c\n  values \"x\"\n}\n"
+        );
+    }
+
+    #[test]
     fn test_format_syntax_error_is_reported() {
         assert!(matches!(
             format("policy p {"),
