@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(
     name = "tagc",
     version,
-    after_help = "Examples:\n  tagc check                      validate policies/\n  tagc build --out out/           compile policies/ into out/\n  tagc test                       run the test blocks of policies/\n  tagc eval --action sagemaker:CreateTrainingJob --tag environment=dev\n  tagc plan --endpoint-url http://127.0.0.1:5000"
+    after_help = "Examples:\n  tagc check                      validate policies/\n  tagc build --out out/           compile policies/ into out/\n  tagc test                       run the test blocks of policies/\n  tagc fmt --check                exit 1 when a file is not in canonical style\n  tagc eval --action sagemaker:CreateTrainingJob --tag environment=dev\n  tagc plan --endpoint-url http://127.0.0.1:5000"
 )]
 pub struct Cli {
     /// The command.
@@ -35,6 +35,8 @@ pub enum Command {
     /// Show the plan, ask, then change the organization (`--yes` to skip the question)
     #[cfg(feature = "aws")]
     Apply(ApplyArgs),
+    /// Rewrite `.tags` files in the canonical style (`--check`: exit 1 when a file would change)
+    Fmt(FmtArgs),
     /// Work with the AWS action catalog
     #[command(subcommand)]
     Catalog(CatalogCommand),
@@ -86,6 +88,17 @@ pub struct TestArgs {
     /// Input.
     #[command(flatten)]
     pub input: InputArgs,
+}
+
+/// `tagc fmt`.
+#[derive(Debug, Args)]
+pub struct FmtArgs {
+    /// `.tags` files or directories
+    #[arg(default_value = "policies")]
+    pub paths: Vec<PathBuf>,
+    /// Write nothing: print the files that would change, with a diff, and exit 1 if any
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// `tagc eval`.

@@ -18,6 +18,7 @@ mod compile;
 mod corpus;
 mod diagnostics;
 mod differential;
+mod fmt;
 mod robustness;
 
 /// Every `.rs` file in `tests/` must be a module of this binary: a file that is not would

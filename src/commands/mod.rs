@@ -5,6 +5,7 @@ mod build;
 mod catalog;
 mod check;
 mod eval;
+mod fmt;
 #[cfg(feature = "aws")]
 mod org;
 pub mod test;
@@ -45,6 +46,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Build(args) => build::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Eval(args) => eval::run(&args),
+        Command::Fmt(args) => fmt::run(&args),
         #[cfg(feature = "aws")]
         Command::Plan(args) => org::plan(&args),
         #[cfg(feature = "aws")]

@@ -4,6 +4,7 @@
 //! top-level item at most, see [`split`]).
 
 mod error;
+pub mod format;
 mod parser;
 mod rules;
 mod split;
@@ -11,6 +12,7 @@ mod split;
 use std::sync::Arc;
 
 pub use error::{SyntaxError, SyntaxErrorKind};
+pub use format::{FormatError, format, format_source};
 
 use crate::ast;
 use crate::source::{Loc, SourceFile, Span};

@@ -44,6 +44,11 @@ pub fn split_items(text: &str) -> Vec<(usize, usize)> {
             b'}' => {
                 depth = depth.saturating_sub(1);
                 i += 1;
+                // A closing brace at depth zero ends an item, so the next may follow on the
+                // same line: line breaks carry no meaning in the language.
+                if depth == 0 {
+                    at_line_start = true;
+                }
             }
             _ => i += 1,
         }
@@ -116,6 +121,12 @@ mod tests {
         assert_eq!(items.len(), 3);
         assert_eq!(items[0], "tag a");
         assert!(items[2].starts_with("policy p"));
+    }
+
+    #[test]
+    fn test_split_items_after_a_closing_brace_on_the_same_line() {
+        let text = "tag a { values \"x\" } policy p { grant } tag b";
+        assert_eq!(split_items(text).len(), 3);
     }
 
     #[test]

@@ -1,0 +1,103 @@
+//! `tagc fmt`: rewrite `.tags` files in the canonical style, or (`--check`) say which would
+//! change.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use super::{Outcome, print_diagnostics};
+use crate::cli::{FmtArgs, Format};
+use crate::diagnostics::Diagnostics;
+use crate::load::{LoadError, find_files};
+use crate::syntax::{self, FormatError};
+
+/// Run `tagc fmt`.
+pub fn run(args: &FmtArgs) -> Outcome {
+    let (files, errors) = find_files(&args.paths);
+    let mut diagnostics = Diagnostics::new();
+    for e in errors {
+        diagnostics.push(e);
+    }
+    let mut changed = 0;
+    let mut failed = false;
+    for path in &files {
+        let name = path.display().to_string();
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                diagnostics.push(LoadError {
+                    path: name,
+                    reason: e.to_string(),
+                    help: "check that the file exists and is readable".into(),
+                });
+                continue;
+            }
+        };
+        let source = match syntax::decode(&name, bytes) {
+            Ok(s) => s,
+            Err(e) => {
+                diagnostics.push(e);
+                continue;
+            }
+        };
+        let formatted = match syntax::format_source(&source) {
+            Ok(f) => f,
+            // The syntax errors themselves say what is wrong, with the snippet; the wrapper
+            // would only repeat the file name.
+            Err(FormatError::Syntax { errors, .. }) => {
+                for e in errors {
+                    diagnostics.push(e);
+                }
+                continue;
+            }
+            Err(e) => {
+                diagnostics.push(e);
+                continue;
+            }
+        };
+        if formatted == source.text {
+            continue;
+        }
+        changed += 1;
+        if args.check {
+            eprintln!("would reformat: {name}");
+            let diff = similar::TextDiff::from_lines(&source.text, &formatted)
+                .unified_diff()
+                .context_radius(3)
+                .header(&name, &format!("{name} (formatted)"))
+                .to_string();
+            print!("{diff}");
+        } else if let Err(e) = write_atomically(path, &formatted) {
+            eprintln!("error: cannot write `{name}`: {e}");
+            failed = true;
+        } else {
+            eprintln!("formatted: {name}");
+        }
+    }
+    let _ = std::io::stdout().flush();
+    if args.check && changed > 0 {
+        let files = if changed == 1 { "file" } else { "files" };
+        eprintln!("{changed} {files} not in the canonical style; run `tagc fmt` to format them");
+    }
+    print_diagnostics(&diagnostics, Format::Human);
+    if failed || diagnostics.has_errors() || (args.check && changed > 0) {
+        Outcome::Failure
+    } else {
+        Outcome::Success
+    }
+}
+
+/// Replace `path`'s content with `text` so that readers see the old file or the new one, never
+/// a half-written one: write a temporary file beside it (same file system), then rename it over
+/// the original. The original's permissions are kept, and a symbolic link is followed so the
+/// link itself stays a link.
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let target = std::fs::canonicalize(path)?;
+    let dir = target.parent().unwrap_or_else(|| Path::new("."));
+    let permissions = std::fs::metadata(&target)?.permissions();
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    std::fs::set_permissions(tmp.path(), permissions)?;
+    tmp.persist(&target).map_err(|e| e.error)?;
+    Ok(())
+}
