@@ -6,13 +6,12 @@
 
 #![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
     reason = "test helpers: a failed call to the emulator should fail the test"
 )]
 
 pub mod moto;
 
-use aws_sdk_organizations::types::{OrganizationFeatureSet, PolicyType as SdkPolicyType};
+use aws_sdk_organizations::types::PolicyType as SdkPolicyType;
 use tagc::artifact::{Artifact, ArtifactKind, content_hash};
 use tagc::aws::cli::{ApplyOutcome, Confirmation, apply_with, plan_with};
 use tagc::aws::execute::ApplyOptions;
@@ -36,30 +35,17 @@ struct Org {
 fn org() -> Org {
     let moto = Moto::start();
     let api = moto.api();
-    let c = api.client();
-    api.block_on(
-        c.create_organization()
-            .feature_set(OrganizationFeatureSet::All)
-            .send(),
-    )
-    .expect("CreateOrganization");
-    let roots = api.block_on(c.list_roots().send()).expect("ListRoots");
-    let root = roots.roots()[0].id().unwrap().to_owned();
-    let ou = |parent: &str, name: &str| {
-        let out = api
-            .block_on(
-                c.create_organizational_unit()
-                    .parent_id(parent)
-                    .name(name)
-                    .send(),
-            )
-            .expect("CreateOrganizationalUnit");
-        out.organizational_unit().unwrap().id().unwrap().to_owned()
-    };
-    let workloads = ou(&root, "Workloads");
-    let ml = ou(&workloads, "ML");
-    let data = ou(&workloads, "Data");
-    ou(&root, "Sandbox");
+    let ids = Moto::create_organization(
+        &api,
+        &[
+            "Root/Workloads",
+            "Root/Workloads/ML",
+            "Root/Workloads/Data",
+            "Root/Sandbox",
+        ],
+    );
+    let ml = ids["Root/Workloads/ML"].clone();
+    let data = ids["Root/Workloads/Data"].clone();
     Org {
         _moto: moto,
         api,

@@ -20,7 +20,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use aws_sdk_organizations::types::{OrganizationFeatureSet, PolicyType as SdkPolicyType};
+use aws_sdk_organizations::types::PolicyType as SdkPolicyType;
 use tagc::artifact::Artifact;
 use tagc::aws::sdk::SdkOrganizations;
 
@@ -67,33 +67,15 @@ impl Org {
     fn new() -> Self {
         let moto = Moto::start();
         let api = moto.api();
-        let c = api.client();
-        api.block_on(
-            c.create_organization()
-                .feature_set(OrganizationFeatureSet::All)
-                .send(),
-        )
-        .expect("CreateOrganization");
-        let roots = api.block_on(c.list_roots().send()).expect("ListRoots");
-        let root = roots.roots()[0].id().unwrap().to_owned();
-        let mut paths = BTreeMap::from([("Root".to_owned(), root)]);
-        for (parent, name) in [
-            ("Root", "Workloads"),
-            ("Root/Workloads", "ML"),
-            ("Root/Workloads", "Data"),
-            ("Root", "Sandbox"),
-        ] {
-            let out = api
-                .block_on(
-                    c.create_organizational_unit()
-                        .parent_id(&paths[parent])
-                        .name(name)
-                        .send(),
-                )
-                .expect("CreateOrganizationalUnit");
-            let id = out.organizational_unit().unwrap().id().unwrap().to_owned();
-            paths.insert(format!("{parent}/{name}"), id);
-        }
+        let paths = Moto::create_organization(
+            &api,
+            &[
+                "Root/Workloads",
+                "Root/Workloads/ML",
+                "Root/Workloads/Data",
+                "Root/Sandbox",
+            ],
+        );
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("policies")).unwrap();
         let org = Self {

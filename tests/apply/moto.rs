@@ -150,6 +150,47 @@ impl Moto {
         })
         .expect("connect to moto")
     }
+
+    /// Creates an organization with all features and the OUs `paths` (each `Root/…/Name`, parents
+    /// listed before their children); returns every id by path, `Root` included.
+    pub fn create_organization(
+        api: &SdkOrganizations,
+        paths: &[&str],
+    ) -> std::collections::BTreeMap<String, String> {
+        let c = api.client();
+        api.block_on(
+            c.create_organization()
+                .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+                .send(),
+        )
+        .expect("CreateOrganization");
+        let roots = api.block_on(c.list_roots().send()).expect("ListRoots");
+        let root = roots
+            .roots()
+            .first()
+            .and_then(|r| r.id())
+            .expect("a root")
+            .to_owned();
+        let mut ids = std::collections::BTreeMap::from([("Root".to_owned(), root)]);
+        for path in paths {
+            let (parent, name) = path.rsplit_once('/').expect("an OU path under Root");
+            let out = api
+                .block_on(
+                    c.create_organizational_unit()
+                        .parent_id(&ids[parent])
+                        .name(name)
+                        .send(),
+                )
+                .expect("CreateOrganizationalUnit");
+            let id = out
+                .organizational_unit()
+                .and_then(|o| o.id())
+                .expect("an OU id")
+                .to_owned();
+            ids.insert((*path).to_owned(), id);
+        }
+        ids
+    }
 }
 
 impl Drop for Moto {
