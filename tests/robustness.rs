@@ -49,9 +49,20 @@ proptest! {
         while !full.is_char_boundary(cut) {
             cut -= 1;
         }
-        let c = compile_text("cut.tags", &full[..cut]);
-        let _ = c.diagnostics.render_human(false);
-        prop_assert!(c.ok() || c.diagnostics.has_errors());
+        let text = &full[..cut];
+        let c = compile_text("cut.tags", text);
+        // Either the prefix is a whole project, or it is diagnosed with spans inside the text.
+        if !c.ok() {
+            let json: serde_json::Value = serde_json::from_str(&c.diagnostics.render_json()).unwrap();
+            prop_assert!(json["errors"].as_u64().unwrap() >= 1);
+            for d in json["diagnostics"].as_array().unwrap() {
+                for label in d["labels"].as_array().into_iter().flatten() {
+                    let offset = label["span"]["offset"].as_u64().unwrap();
+                    let length = label["span"]["length"].as_u64().unwrap();
+                    prop_assert!(offset + length <= text.len() as u64, "{d}");
+                }
+            }
+        }
     }
 }
 
