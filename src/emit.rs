@@ -245,15 +245,21 @@ pub fn split_to_fit(doc: &PolicyDocument, limit: usize) -> Vec<PolicyDocument> {
     for s in &doc.statements {
         pieces.extend(split_statement(s, limit));
     }
+    // A document's minified size is its frame plus its statements and the commas between
+    // them, so each statement is serialized once rather than the document at every step.
+    let frame = size_of(&PolicyDocument::default());
     let mut parts: Vec<PolicyDocument> = Vec::new();
     let mut current = PolicyDocument::default();
+    let mut current_size = frame;
     for s in pieces {
-        current.statements.push(s);
-        if size_of(&current) > limit && current.statements.len() > 1 {
-            let s = current.statements.pop();
+        let size = statement_size(&s);
+        let separator = usize::from(!current.statements.is_empty());
+        if current_size + separator + size > limit && !current.statements.is_empty() {
             parts.push(std::mem::take(&mut current));
-            current.statements.extend(s);
+            current_size = frame;
         }
+        current_size += usize::from(!current.statements.is_empty()) + size;
+        current.statements.push(s);
     }
     if !current.statements.is_empty() {
         parts.push(current);
@@ -277,6 +283,10 @@ fn split_statement(s: &Statement, limit: usize) -> Vec<Statement> {
     let mut out = split_statement(&a, limit);
     out.extend(split_statement(&b, limit));
     out
+}
+
+fn statement_size(s: &Statement) -> usize {
+    serde_json::to_string(&s.to_json()).map_or(usize::MAX, |t| t.len())
 }
 
 fn size_of(doc: &PolicyDocument) -> usize {
