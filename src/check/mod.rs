@@ -239,8 +239,11 @@ impl<'c> Checker<'c> {
             // `require` compares `aws:RequestTag/K`, and for `exact-case` keys also
             // `aws:TagKeys`: an action must carry both, or a statement on a key that is never
             // there would deny every call (a handful of actions carry only the first).
+            // Removing tags sets none, so a tag requirement on `ec2:DeleteTags` would make no
+            // sense even where AWS lists `aws:RequestTag` for it.
+            let removing = crate::reference::removes_tags(&info.name);
             let support = match need {
-                Need::RequestTag if !info.tag_keys.any() => continue,
+                Need::RequestTag if !info.tag_keys.any() || removing => continue,
                 Need::RequestTag => &info.request_tag,
                 Need::TagKeys => &info.tag_keys,
             };
