@@ -18,6 +18,7 @@ mod compile;
 mod corpus;
 mod diagnostics;
 mod differential;
+mod docs;
 mod fmt;
 mod robustness;
 
