@@ -45,9 +45,28 @@ impl Field {
             format!("AWS lists no `{service}` resource types for `{field}`")
         } else {
             let list: Vec<String> = supported.iter().map(|t| format!("`{t}`")).collect();
-            format!("supported for `{service}`: {}", list.join(", "))
+            format!(
+                "supported in `{field}` for `{service}`: {}",
+                list.join(", ")
+            )
         };
-        if let Some(s) = suggestion.filter(|s| *s != resource_type) {
+        // The commonest case is not a typo but a type that AWS supports in the other field:
+        // say so, and what does enforce it, rather than guess at a similar name.
+        let other_field = match self {
+            Self::EnforcedFor => tag_policy_types::reportable(resource_type).then(|| {
+                format!(
+                    "tag policies cannot enforce values on `{resource_type}`; `report … for {resource_type}` marks the key required for reports and IaC checks, and `require` enforces it on create through the SCP; {help}"
+                )
+            }),
+            Self::ReportRequired => tag_policy_types::enforceable(resource_type).then(|| {
+                format!(
+                    "AWS has no required-key reporting for `{resource_type}`; `enforce … for {resource_type}` checks its values, and `require` enforces presence on create through the SCP; {help}"
+                )
+            }),
+        };
+        if let Some(h) = other_field {
+            help = h;
+        } else if let Some(s) = suggestion.filter(|s| *s != resource_type) {
             help = format!("did you mean `{s}`? {help}");
         }
         Some(
