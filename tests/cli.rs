@@ -148,7 +148,7 @@ fn test_build_explain_shows_expansions() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("require sagemaker:CreateTrainingJob → 1 actions"),
+            .contains("require sagemaker:CreateTrainingJob → 1 action"),
         "{}",
         run.stderr
     );

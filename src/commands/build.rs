@@ -93,12 +93,13 @@ pub fn explain(project: &Project) -> String {
     for p in &project.policies {
         let _ = writeln!(s, "\npolicy {}", p.name);
         for e in &p.expansions {
+            let n = e.actions.len();
             let _ = writeln!(
                 s,
-                "  {} {} → {} actions",
+                "  {} {} → {n} action{}",
                 e.rule,
                 e.pattern,
-                e.actions.len()
+                if n == 1 { "" } else { "s" }
             );
             for a in &e.actions {
                 let _ = writeln!(s, "      {a}");
