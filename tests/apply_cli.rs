@@ -108,6 +108,35 @@ impl Org {
         run
     }
 
+    /// Runs `tagc apply` on a terminal (a pseudo-terminal from util-linux `script`) and types
+    /// `answer` at its prompt.
+    fn apply_on_a_terminal(&self, answer: &str) -> Run {
+        let command = format!("'{}' apply", env!("CARGO_BIN_EXE_tagc"));
+        let mut child = std::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .current_dir(self.dir.path())
+            .env("NO_COLOR", "1")
+            .envs(self.moto.env())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("util-linux `script` runs the command on a terminal");
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), answer.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let run = Run {
+            // The terminal merges stdout and stderr, and ends lines with CRLF.
+            stdout: String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            code: out.status.code().unwrap_or(-1),
+        };
+        println!(
+            "$ tagc apply (on a terminal, answering {answer:?})\n{}",
+            run.transcript()
+        );
+        run
+    }
+
     /// The project's artifacts by AWS name, as `tagc build` compiles them.
     fn artifacts(&self) -> BTreeMap<String, Artifact> {
         let compiled = compile_paths(&[self.dir.path().join("policies")]);
@@ -591,6 +620,39 @@ fn test_apply_without_yes_and_without_a_terminal_exits_1_and_changes_nothing() {
     insta::assert_snapshot!("apply_without_yes__apply", run.transcript());
     assert_eq!(run.code, 1);
     assert_eq!(org.state(), before);
+}
+
+#[test]
+fn test_apply_asks_on_a_terminal_and_no_changes_nothing() {
+    let _r = redactions();
+    let org = Org::new();
+    let before = org.state();
+
+    let run = org.apply_on_a_terminal("n\n");
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("apply 10 changes? [y/N]"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("apply cancelled: nothing was changed"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(org.state(), before);
+}
+
+#[test]
+fn test_apply_asks_on_a_terminal_and_yes_applies() {
+    let _r = redactions();
+    let org = Org::new();
+
+    let run = org.apply_on_a_terminal("yes\n");
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(run.stdout.contains("[y/N]"), "{}", run.stdout);
+    assert!(run.stdout.contains("applied 10 changes"), "{}", run.stdout);
+    assert_eq!(org.tagc(&["plan"]).code, 0);
 }
 
 #[test]
