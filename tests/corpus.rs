@@ -1,17 +1,7 @@
 //! Every `.tags` file shipped in `examples/` and `policies/` compiles, and so does each
 //! directory as one project.
 
-use crate::common::{compile_paths, root};
-
-fn tags_files(dir: &str) -> Vec<std::path::PathBuf> {
-    let mut files: Vec<_> = std::fs::read_dir(root().join(dir))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "tags"))
-        .collect();
-    files.sort();
-    files
-}
+use crate::common::{compile_paths, root, tags_files};
 
 #[test]
 fn test_every_example_compiles_on_its_own() {

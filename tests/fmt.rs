@@ -11,18 +11,7 @@ use tagc::catalog::Catalog;
 use tagc::source::SourceFile;
 use tagc::syntax::format;
 
-use crate::common::{root, source, tagc};
-
-/// The `.tags` files directly in `dir` (relative to the repository root), sorted.
-fn tags_files(dir: &str) -> Vec<PathBuf> {
-    let mut files: Vec<_> = std::fs::read_dir(root().join(dir))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "tags"))
-        .collect();
-    files.sort();
-    files
-}
+use crate::common::{source, tagc, tags_files};
 
 /// Every file the properties are checked on, grouped into projects that compile: `policies/`
 /// is one project (its tags are declared in one file and used in the others); every other

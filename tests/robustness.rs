@@ -10,14 +10,27 @@ use tagc::catalog::Catalog;
 
 /// Compile raw bytes the way `tagc` reads a file.
 fn compile_bytes(bytes: Vec<u8>) -> tagc::Compiled {
-    match tagc::syntax::decode("fuzz.tags", bytes) {
-        Ok(src) => tagc::compile_sources(&[src], Catalog::builtin()),
-        Err(e) => {
-            let mut c = tagc::compile_sources(&[], Catalog::builtin());
-            c.diagnostics.push(e);
-            c
-        }
+    tagc::compile_files(vec![("fuzz.tags".to_owned(), bytes)], Catalog::builtin())
+}
+
+/// Every diagnostic renders, and each error carries a code and a message.
+fn assert_diagnosed(c: &tagc::Compiled) -> Result<(), TestCaseError> {
+    let _ = c.diagnostics.render_human(false);
+    let json: serde_json::Value = serde_json::from_str(&c.diagnostics.render_json()).unwrap();
+    prop_assert_eq!(c.ok(), json["errors"] == 0);
+    for d in json["diagnostics"].as_array().unwrap() {
+        prop_assert!(
+            d["code"].as_str().is_some_and(|s| s.starts_with("tagc::")),
+            "{}",
+            d
+        );
+        prop_assert!(
+            d["message"].as_str().is_some_and(|s| !s.is_empty()),
+            "{}",
+            d
+        );
     }
+    Ok(())
 }
 
 proptest! {
@@ -25,10 +38,7 @@ proptest! {
 
     #[test]
     fn test_random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
-        let c = compile_bytes(bytes);
-        // Rendering must not panic either: spans must stay inside the text.
-        let _ = c.diagnostics.render_human(false);
-        let _ = c.diagnostics.render_json();
+        assert_diagnosed(&compile_bytes(bytes))?;
     }
 
     #[test]
@@ -38,8 +48,7 @@ proptest! {
             "sagemaker:Create*", "env", ",", "=", "expect", "deny", "request", "attach", "to",
             "root", "ou", "\"Root/A\"", "#", "\n", "exact-case", "protect", "exempt", "\"arn:aws:iam::*:role/x\"",
         ]), 0..60)) {
-        let c = compile_text("soup.tags", &words.join(" "));
-        let _ = c.diagnostics.render_human(false);
+        assert_diagnosed(&compile_text("soup.tags", &words.join(" ")))?;
     }
 
     #[test]

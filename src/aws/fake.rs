@@ -284,6 +284,12 @@ impl FakeOrganizations {
         Ok(())
     }
 
+    fn policy(&self, policy_id: &str) -> Result<&FakePolicy, ApiError> {
+        self.policies
+            .get(policy_id)
+            .ok_or_else(|| ApiError::new("PolicyNotFoundException", policy_id.to_owned()))
+    }
+
     fn owned_mut(&mut self, policy_id: &str) -> Result<&mut FakePolicy, ApiError> {
         let p = self
             .policies
@@ -413,10 +419,8 @@ impl OrganizationsApi for FakeOrganizations {
 
     fn describe_policy(&mut self, policy_id: &str) -> Result<(PolicyInfo, String), ApiError> {
         self.enter("DescribePolicy")?;
-        self.policies
-            .get(policy_id)
+        self.policy(policy_id)
             .map(|p| (p.info.clone(), p.content.clone()))
-            .ok_or_else(|| ApiError::new("PolicyNotFoundException", policy_id.to_owned()))
     }
 
     fn list_tags(&mut self, resource_id: &str) -> Result<Vec<(String, String)>, ApiError> {
@@ -509,11 +513,7 @@ impl OrganizationsApi for FakeOrganizations {
 
     fn attach_policy(&mut self, policy_id: &str, target_id: &str) -> Result<(), ApiError> {
         self.enter("AttachPolicy")?;
-        let ty = self
-            .policies
-            .get(policy_id)
-            .map(|p| p.ty)
-            .ok_or_else(|| ApiError::new("PolicyNotFoundException", policy_id.to_owned()))?;
+        let ty = self.policy(policy_id)?.ty;
         if !self.target_exists(target_id) {
             return Err(ApiError::new(
                 "TargetNotFoundException",
@@ -543,11 +543,7 @@ impl OrganizationsApi for FakeOrganizations {
 
     fn detach_policy(&mut self, policy_id: &str, target_id: &str) -> Result<(), ApiError> {
         self.enter("DetachPolicy")?;
-        let ty = self
-            .policies
-            .get(policy_id)
-            .map(|p| p.ty)
-            .ok_or_else(|| ApiError::new("PolicyNotFoundException", policy_id.to_owned()))?;
+        let ty = self.policy(policy_id)?.ty;
         let key = (policy_id.to_owned(), target_id.to_owned());
         if !self.attachments.contains(&key) {
             return Err(ApiError::new(

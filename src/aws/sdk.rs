@@ -79,6 +79,18 @@ impl SdkOrganizations {
     pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
         self.runtime.block_on(future)
     }
+
+    /// Runs one SDK request to completion, keeping AWS's error code.
+    fn send<T, E, R>(
+        &self,
+        request: impl std::future::Future<Output = Result<T, SdkError<E, R>>>,
+    ) -> Result<T, ApiError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug,
+    {
+        self.runtime.block_on(request).map_err(|e| to_api(&e))
+    }
 }
 
 /// Keeps AWS's error code; `Dispatch` when the request was not sent or got no answer.
@@ -147,10 +159,7 @@ impl OrganizationsApi for SdkOrganizations {
         let mut roots = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            let out = self
-                .runtime
-                .block_on(self.client.list_roots().set_next_token(token.take()).send())
-                .map_err(|e| to_api(&e))?;
+            let out = self.send(self.client.list_roots().set_next_token(token.take()).send())?;
             for r in out.roots() {
                 let policy_types = r
                     .policy_types()
@@ -190,16 +199,13 @@ impl OrganizationsApi for SdkOrganizations {
         parent_id: &str,
         next_token: Option<&str>,
     ) -> Result<Page<OuInfo>, ApiError> {
-        let out = self
-            .runtime
-            .block_on(
-                self.client
-                    .list_organizational_units_for_parent()
-                    .parent_id(parent_id)
-                    .set_next_token(next_token.map(str::to_owned))
-                    .send(),
-            )
-            .map_err(|e| to_api(&e))?;
+        let out = self.send(
+            self.client
+                .list_organizational_units_for_parent()
+                .parent_id(parent_id)
+                .set_next_token(next_token.map(str::to_owned))
+                .send(),
+        )?;
         Ok(Page {
             items: out
                 .organizational_units()
@@ -218,16 +224,13 @@ impl OrganizationsApi for SdkOrganizations {
         ty: PolicyType,
         next_token: Option<&str>,
     ) -> Result<Page<PolicyInfo>, ApiError> {
-        let out = self
-            .runtime
-            .block_on(
-                self.client
-                    .list_policies()
-                    .filter(sdk_type(ty))
-                    .set_next_token(next_token.map(str::to_owned))
-                    .send(),
-            )
-            .map_err(|e| to_api(&e))?;
+        let out = self.send(
+            self.client
+                .list_policies()
+                .filter(sdk_type(ty))
+                .set_next_token(next_token.map(str::to_owned))
+                .send(),
+        )?;
         Ok(Page {
             items: out.policies().iter().map(policy_info).collect(),
             next_token: out.next_token().map(str::to_owned),
@@ -240,17 +243,14 @@ impl OrganizationsApi for SdkOrganizations {
         ty: PolicyType,
         next_token: Option<&str>,
     ) -> Result<Page<PolicyInfo>, ApiError> {
-        let out = self
-            .runtime
-            .block_on(
-                self.client
-                    .list_policies_for_target()
-                    .target_id(target_id)
-                    .filter(sdk_type(ty))
-                    .set_next_token(next_token.map(str::to_owned))
-                    .send(),
-            )
-            .map_err(|e| to_api(&e))?;
+        let out = self.send(
+            self.client
+                .list_policies_for_target()
+                .target_id(target_id)
+                .filter(sdk_type(ty))
+                .set_next_token(next_token.map(str::to_owned))
+                .send(),
+        )?;
         Ok(Page {
             items: out.policies().iter().map(policy_info).collect(),
             next_token: out.next_token().map(str::to_owned),
@@ -262,16 +262,13 @@ impl OrganizationsApi for SdkOrganizations {
         policy_id: &str,
         next_token: Option<&str>,
     ) -> Result<Page<String>, ApiError> {
-        let out = self
-            .runtime
-            .block_on(
-                self.client
-                    .list_targets_for_policy()
-                    .policy_id(policy_id)
-                    .set_next_token(next_token.map(str::to_owned))
-                    .send(),
-            )
-            .map_err(|e| to_api(&e))?;
+        let out = self.send(
+            self.client
+                .list_targets_for_policy()
+                .policy_id(policy_id)
+                .set_next_token(next_token.map(str::to_owned))
+                .send(),
+        )?;
         Ok(Page {
             items: out
                 .targets()
@@ -283,10 +280,7 @@ impl OrganizationsApi for SdkOrganizations {
     }
 
     fn describe_policy(&mut self, policy_id: &str) -> Result<(PolicyInfo, String), ApiError> {
-        let out = self
-            .runtime
-            .block_on(self.client.describe_policy().policy_id(policy_id).send())
-            .map_err(|e| to_api(&e))?;
+        let out = self.send(self.client.describe_policy().policy_id(policy_id).send())?;
         let policy = out
             .policy()
             .ok_or_else(|| ApiError::new("Unknown", "DescribePolicy returned no policy"))?;
@@ -306,16 +300,13 @@ impl OrganizationsApi for SdkOrganizations {
         let mut tags = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            let out = self
-                .runtime
-                .block_on(
-                    self.client
-                        .list_tags_for_resource()
-                        .resource_id(resource_id)
-                        .set_next_token(token.take())
-                        .send(),
-                )
-                .map_err(|e| to_api(&e))?;
+            let out = self.send(
+                self.client
+                    .list_tags_for_resource()
+                    .resource_id(resource_id)
+                    .set_next_token(token.take())
+                    .send(),
+            )?;
             tags.extend(
                 out.tags()
                     .iter()
@@ -329,15 +320,13 @@ impl OrganizationsApi for SdkOrganizations {
     }
 
     fn enable_policy_type(&mut self, root_id: &str, ty: PolicyType) -> Result<(), ApiError> {
-        self.runtime
-            .block_on(
-                self.client
-                    .enable_policy_type()
-                    .root_id(root_id)
-                    .policy_type(sdk_type(ty))
-                    .send(),
-            )
-            .map_err(|e| to_api(&e))?;
+        self.send(
+            self.client
+                .enable_policy_type()
+                .root_id(root_id)
+                .policy_type(sdk_type(ty))
+                .send(),
+        )?;
         Ok(())
     }
 
@@ -349,19 +338,16 @@ impl OrganizationsApi for SdkOrganizations {
         content: &str,
         tags: &[(String, String)],
     ) -> Result<String, ApiError> {
-        let out = self
-            .runtime
-            .block_on(
-                self.client
-                    .create_policy()
-                    .name(name)
-                    .description(description)
-                    .r#type(sdk_type(ty))
-                    .content(content)
-                    .set_tags(Some(sdk_tags(tags)?))
-                    .send(),
-            )
-            .map_err(|e| to_api(&e))?;
+        let out = self.send(
+            self.client
+                .create_policy()
+                .name(name)
+                .description(description)
+                .r#type(sdk_type(ty))
+                .content(content)
+                .set_tags(Some(sdk_tags(tags)?))
+                .send(),
+        )?;
         out.policy()
             .and_then(|p| p.policy_summary())
             .and_then(|s| s.id())
@@ -375,16 +361,14 @@ impl OrganizationsApi for SdkOrganizations {
         description: &str,
         content: &str,
     ) -> Result<(), ApiError> {
-        self.runtime
-            .block_on(
-                self.client
-                    .update_policy()
-                    .policy_id(policy_id)
-                    .description(description)
-                    .content(content)
-                    .send(),
-            )
-            .map_err(|e| to_api(&e))?;
+        self.send(
+            self.client
+                .update_policy()
+                .policy_id(policy_id)
+                .description(description)
+                .content(content)
+                .send(),
+        )?;
         Ok(())
     }
 
@@ -393,48 +377,40 @@ impl OrganizationsApi for SdkOrganizations {
         resource_id: &str,
         tags: &[(String, String)],
     ) -> Result<(), ApiError> {
-        self.runtime
-            .block_on(
-                self.client
-                    .tag_resource()
-                    .resource_id(resource_id)
-                    .set_tags(Some(sdk_tags(tags)?))
-                    .send(),
-            )
-            .map_err(|e| to_api(&e))?;
+        self.send(
+            self.client
+                .tag_resource()
+                .resource_id(resource_id)
+                .set_tags(Some(sdk_tags(tags)?))
+                .send(),
+        )?;
         Ok(())
     }
 
     fn attach_policy(&mut self, policy_id: &str, target_id: &str) -> Result<(), ApiError> {
-        self.runtime
-            .block_on(
-                self.client
-                    .attach_policy()
-                    .policy_id(policy_id)
-                    .target_id(target_id)
-                    .send(),
-            )
-            .map_err(|e| to_api(&e))?;
+        self.send(
+            self.client
+                .attach_policy()
+                .policy_id(policy_id)
+                .target_id(target_id)
+                .send(),
+        )?;
         Ok(())
     }
 
     fn detach_policy(&mut self, policy_id: &str, target_id: &str) -> Result<(), ApiError> {
-        self.runtime
-            .block_on(
-                self.client
-                    .detach_policy()
-                    .policy_id(policy_id)
-                    .target_id(target_id)
-                    .send(),
-            )
-            .map_err(|e| to_api(&e))?;
+        self.send(
+            self.client
+                .detach_policy()
+                .policy_id(policy_id)
+                .target_id(target_id)
+                .send(),
+        )?;
         Ok(())
     }
 
     fn delete_policy(&mut self, policy_id: &str) -> Result<(), ApiError> {
-        self.runtime
-            .block_on(self.client.delete_policy().policy_id(policy_id).send())
-            .map_err(|e| to_api(&e))?;
+        self.send(self.client.delete_policy().policy_id(policy_id).send())?;
         Ok(())
     }
 }

@@ -92,3 +92,14 @@ pub fn tagc_env(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Run {
         code: out.status.code().unwrap_or(-1),
     }
 }
+
+/// The `.tags` files directly in `dir` (relative to the repository root), sorted.
+pub fn tags_files(dir: &str) -> Vec<PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(root().join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "tags"))
+        .collect();
+    files.sort();
+    files
+}
