@@ -114,8 +114,8 @@ pub struct EvalArgs {
     #[arg(long)]
     pub action: String,
     /// A tag the request sets, as KEY=VALUE (repeat for several)
-    #[arg(long = "tag", value_name = "KEY=VALUE")]
-    pub tags: Vec<String>,
+    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_tag)]
+    pub tags: Vec<(String, String)>,
     /// The calling principal's ARN
     #[arg(long, default_value = crate::model::DEFAULT_PRINCIPAL)]
     pub principal: String,
@@ -132,6 +132,13 @@ pub struct EvalArgs {
     /// The request comes from this account: only policies attached to it or the root apply
     #[arg(long, value_name = "ID")]
     pub account: Option<String>,
+}
+
+/// A `--tag` value: `KEY=VALUE`, split at the first `=` (a value may contain `=`).
+fn parse_tag(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("`{s}` is not KEY=VALUE"))
 }
 
 /// `tagc plan`.

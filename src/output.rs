@@ -1,52 +1,551 @@
-//! Writing a build to disk, all or nothing.
+//! Writing a build to disk: all or nothing, and never over anything tagc did not write.
 //!
-//! The artifacts are written into a fresh temporary directory beside the output directory,
-//! which then replaces it in one rename: a reader (or a CI step) never sees a half-written
-//! build, and a failed build leaves the previous output as it was.
+//! Input: the output directory the user named (`--out`), the input paths, and a compiled build.
+//! Output: `<out>/<policy>/<kind>.json` per artifact and `<out>/manifest.json`, or an
+//! [`OutputError`] with nothing changed. [`differences`] compares a build with what is on disk,
+//! for `build --check`.
+//!
+//! **What may be replaced.** The output directory is replaced as a whole, so tagc first makes
+//! sure that doing so loses nothing of the user's. It replaces only a directory that is absent,
+//! empty, or holds tagc's `manifest.json` and nothing but the files that manifest lists. It
+//! refuses a path that is a file, the current directory (or one containing it), and a directory
+//! that is, or contains, one of the input paths. All of this is decided before anything is
+//! written. A symbolic link to a directory is followed: the directory is replaced, the link
+//! stays.
+//!
+//! **How it is replaced.** The build is written into a staging directory beside the output
+//! (`.tagc-build-<name>-…`, holding a `.tagc-staging` marker until it is complete), which then
+//! takes the output's place. Where the system can exchange two paths in one step (Linux and
+//! macOS: `renameat2(RENAME_EXCHANGE)` / `renamex_np(RENAME_SWAP)`), that is how, so at every
+//! instant the output path holds either the old build or the new one. Elsewhere, or on a file
+//! system that cannot exchange, the old output is first renamed aside (`.tagc-old-<name>-…`) and
+//! the staged one renamed into place. The old build is then deleted, marker first written, so
+//! that any partial state is still recognisable as tagc's.
+//!
+//! **After a kill.** A run killed at any point leaves at most such a staging or aside directory.
+//! The next build into the same output first recovers: an aside directory is renamed back when
+//! the output is missing, and every other leftover that carries tagc's marker or manifest (or is
+//! empty) is removed. A leftover with anything else in it is left alone. Two builds into the
+//! same output at the same time are not supported.
 
+use std::collections::BTreeSet;
 use std::fs;
-use std::path::Path;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use miette::Diagnostic;
+use thiserror::Error;
 
 use crate::Compiled;
 use crate::artifact::Manifest;
 
-/// Write `compiled` to `out`: `<policy>/<kind>.json` per artifact, and `manifest.json`.
-pub fn write(out: &Path, compiled: &Compiled) -> std::io::Result<()> {
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent)?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".tagc-build-")
-        .tempdir_in(&parent)?;
-    for a in &compiled.artifacts {
-        let path = tmp.path().join(&a.file);
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir)?;
-        }
-        fs::write(path, &a.pretty)?;
+/// The manifest's file name in the output directory.
+pub const MANIFEST: &str = "manifest.json";
+/// Marks a directory as tagc's work in progress: a staging directory being written, or an old
+/// output being deleted.
+const MARKER: &str = ".tagc-staging";
+/// Prefix of staging directories (followed by the output's name and a random part).
+const STAGING: &str = ".tagc-build-";
+/// Prefix of an old output moved aside while the new one is renamed into place.
+const ASIDE: &str = ".tagc-old-";
+
+/// Why the output directory was not written. Nothing was changed.
+#[derive(Debug, Error, Diagnostic)]
+#[non_exhaustive]
+pub enum OutputError {
+    /// `--out` names something that is not a directory.
+    #[error("`{}` is not a directory", path.display())]
+    #[diagnostic(
+        code("tagc::build::out-not-directory"),
+        help(
+            "`--out` names a directory that tagc replaces as a whole; choose a directory, or move the file away"
+        )
+    )]
+    NotADirectory {
+        /// The path given.
+        path: PathBuf,
+    },
+
+    /// `--out` is the current directory or one of its ancestors.
+    #[error("`{}` is the current directory or contains it", path.display())]
+    #[diagnostic(
+        code("tagc::build::out-is-current-directory"),
+        help(
+            "tagc replaces the output directory as a whole; build into a directory of its own, such as `--out out`"
+        )
+    )]
+    CurrentDirectory {
+        /// The path given.
+        path: PathBuf,
+    },
+
+    /// `--out` is, or contains, one of the input paths.
+    #[error("`{}` holds the input `{}`", path.display(), input.display())]
+    #[diagnostic(
+        code("tagc::build::out-holds-input"),
+        help(
+            "replacing the output directory would delete the rules; choose an output directory outside every input path"
+        )
+    )]
+    HoldsInput {
+        /// The path given as `--out`.
+        path: PathBuf,
+        /// The input path inside it.
+        input: PathBuf,
+    },
+
+    /// `--out` is a non-empty directory that tagc did not write.
+    #[error("`{}` is not empty and has no tagc `manifest.json`", path.display())]
+    #[diagnostic(
+        code("tagc::build::out-not-tagc"),
+        help(
+            "tagc replaces only an empty directory or one it wrote; choose another `--out`, or empty this one yourself"
+        )
+    )]
+    NotTagcOutput {
+        /// The path given.
+        path: PathBuf,
+    },
+
+    /// `--out` is tagc's output, but also holds files tagc did not write.
+    #[error("`{}` holds files tagc did not write: {}", path.display(), files.join(", "))]
+    #[diagnostic(
+        code("tagc::build::out-foreign-files"),
+        help(
+            "a build replaces the output directory as a whole; move these files out of it, then build again"
+        )
+    )]
+    ForeignFiles {
+        /// The path given.
+        path: PathBuf,
+        /// The files, relative to it.
+        files: Vec<String>,
+    },
+
+    /// Reading or writing the file system failed.
+    #[error("cannot write the build to `{}`", path.display())]
+    #[diagnostic(
+        code("tagc::build::io"),
+        help("check that the location exists and is writable; the previous output is unchanged")
+    )]
+    Io {
+        /// The path that failed.
+        path: PathBuf,
+        /// The operating-system error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// An I/O error at `path`.
+fn io_at(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
+    move |source| OutputError::Io {
+        path: path.to_path_buf(),
+        source,
     }
-    fs::write(
-        tmp.path().join("manifest.json"),
-        manifest_json(&compiled.manifest),
-    )?;
-    let staged = tmp.keep();
-    if out.exists() {
-        // Move the old build aside first, so that the swap is two renames and never leaves
-        // `out` missing if the second fails.
-        let old = parent.join(format!(".tagc-old-{}", std::process::id()));
-        fs::rename(out, &old)?;
-        if let Err(e) = fs::rename(&staged, out) {
-            let _ = fs::rename(&old, out);
-            let _ = fs::remove_dir_all(&staged);
-            return Err(e);
+}
+
+/// Write `compiled` to `out`, replacing what is there if it may be replaced (see the module
+/// documentation). `inputs` are the input paths, which `out` must not hold.
+pub fn write(out: &Path, inputs: &[PathBuf], compiled: &Compiled) -> Result<(), OutputError> {
+    Place::resolve(out)?.recover()?;
+    // Recovery may have put an old output back: look again.
+    let place = Place::resolve(out)?;
+    place.check_outside(inputs)?;
+    place.check_replaceable()?;
+    // Directories made for the output are removed again if the build cannot be written.
+    let created = create_dirs(&place.parent).map_err(io_at(&place.parent))?;
+    let result = place.stage_and_swap(compiled);
+    if result.is_err() {
+        for dir in created.iter().rev() {
+            let _ = fs::remove_dir(dir);
         }
-        fs::remove_dir_all(&old)?;
-    } else {
-        fs::rename(&staged, out)?;
     }
-    Ok(())
+    result
+}
+
+/// Where the output goes: the directory that is replaced, its parent (where staging happens)
+/// and its name.
+struct Place {
+    /// The path as the user gave it, for messages.
+    given: PathBuf,
+    /// The directory replaced: canonical when it exists (symbolic links resolved).
+    dir: PathBuf,
+    /// Its parent directory.
+    parent: PathBuf,
+    /// Its final component.
+    name: String,
+    /// Whether `dir` exists now.
+    exists: bool,
+}
+
+impl Place {
+    fn resolve(out: &Path) -> Result<Self, OutputError> {
+        let given = out.to_path_buf();
+        let not_dir = || OutputError::NotADirectory {
+            path: out.to_path_buf(),
+        };
+        let (dir, exists) = match fs::symlink_metadata(out) {
+            Ok(meta) if meta.is_file() => return Err(not_dir()),
+            Ok(_) => {
+                // A directory, or a link that should lead to one (a link to nothing is refused).
+                let dir = fs::canonicalize(out).map_err(|_| not_dir())?;
+                if !dir.is_dir() {
+                    return Err(not_dir());
+                }
+                (dir, true)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let absolute = std::path::absolute(out).map_err(io_at(out))?;
+                (absolute, false)
+            }
+            Err(e) => return Err(io_at(out)(e)),
+        };
+        let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) else {
+            // The file-system root, or a path ending in `..` that does not exist.
+            return Err(OutputError::NotTagcOutput { path: given });
+        };
+        Ok(Self {
+            parent: parent.to_path_buf(),
+            name: name.to_string_lossy().into_owned(),
+            dir,
+            given,
+            exists,
+        })
+    }
+
+    /// Refuse the current directory and any directory holding an input path: replacing either
+    /// would delete what the user is working on.
+    fn check_outside(&self, inputs: &[PathBuf]) -> Result<(), OutputError> {
+        if !self.exists {
+            // A directory that does not exist holds nothing.
+            return Ok(());
+        }
+        let cwd = std::env::current_dir()
+            .and_then(fs::canonicalize)
+            .map_err(io_at(Path::new(".")))?;
+        if cwd.starts_with(&self.dir) {
+            return Err(OutputError::CurrentDirectory {
+                path: self.given.clone(),
+            });
+        }
+        for input in inputs {
+            // An input that cannot be resolved was not read either, so the build did not get
+            // here; skipping it loses nothing.
+            if let Ok(canonical) = fs::canonicalize(input)
+                && canonical.starts_with(&self.dir)
+            {
+                return Err(OutputError::HoldsInput {
+                    path: self.given.clone(),
+                    input: input.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the output directory may be replaced: absent, empty, or tagc's and nothing else.
+    fn check_replaceable(&self) -> Result<(), OutputError> {
+        if !self.exists {
+            return Ok(());
+        }
+        match Ownership::of(&self.dir).map_err(io_at(&self.given))? {
+            Ownership::Empty | Ownership::Tagc => Ok(()),
+            Ownership::Foreign(files) => Err(OutputError::ForeignFiles {
+                path: self.given.clone(),
+                files,
+            }),
+            Ownership::Unknown | Ownership::Staging => Err(OutputError::NotTagcOutput {
+                path: self.given.clone(),
+            }),
+        }
+    }
+
+    /// Clean up after a run that was killed: put an old output moved aside back when the
+    /// output is missing, and remove the other leftovers that are recognisably tagc's.
+    fn recover(&self) -> Result<(), OutputError> {
+        let Ok(entries) = fs::read_dir(&self.parent) else {
+            // No parent, no leftovers.
+            return Ok(());
+        };
+        let aside = format!("{ASIDE}{}-", self.name);
+        let staging = format!("{STAGING}{}-", self.name);
+        let mut leftovers: Vec<(PathBuf, bool)> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+                let is_aside = name.starts_with(&aside);
+                (is_dir && (is_aside || name.starts_with(&staging))).then(|| (e.path(), is_aside))
+            })
+            .collect();
+        leftovers.sort();
+        let mut exists = self.dir.exists();
+        for (path, is_aside) in leftovers {
+            let ownership = Ownership::of(&path).map_err(io_at(&path))?;
+            match ownership {
+                Ownership::Tagc if is_aside && !exists => {
+                    fs::rename(&path, &self.dir).map_err(io_at(&self.dir))?;
+                    exists = true;
+                }
+                Ownership::Tagc | Ownership::Empty | Ownership::Staging => {
+                    remove_tagc_dir(&path).map_err(io_at(&path))?;
+                }
+                Ownership::Foreign(_) | Ownership::Unknown => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Write the build into a staging directory, then put it in the output's place.
+    fn stage_and_swap(&self, compiled: &Compiled) -> Result<(), OutputError> {
+        let staging = tempfile::Builder::new()
+            .prefix(&format!("{STAGING}{}-", self.name))
+            .tempdir_in(&self.parent)
+            .map_err(io_at(&self.parent))?;
+        // From here on, an error drops `staging`, which removes it.
+        let root = staging.path();
+        let write = |path: &Path, text: &str| fs::write(path, text).map_err(io_at(path));
+        write(&root.join(MARKER), "")?;
+        for a in &compiled.artifacts {
+            let path = root.join(&a.file);
+            if let Some(dir) = path.parent() {
+                fs::create_dir_all(dir).map_err(io_at(dir))?;
+            }
+            write(&path, &a.pretty)?;
+        }
+        write(&root.join(MANIFEST), &manifest_json(&compiled.manifest))?;
+        // Complete: the manifest now says it is tagc's, and the marker must not be published.
+        fs::remove_file(root.join(MARKER)).map_err(io_at(root))?;
+        if self.dir.exists() {
+            swap(root, &self.dir, &self.parent, &self.name).map_err(io_at(&self.given))?;
+            // The staging path now holds the old output. Deleting it is tidying: the new
+            // output is in place, and the next build removes whatever a failure leaves here.
+            let old = staging.keep();
+            let _ = remove_tagc_dir(&old);
+        } else {
+            fs::rename(root, &self.dir).map_err(io_at(&self.given))?;
+            let _ = staging.keep();
+        }
+        Ok(())
+    }
+}
+
+/// Put the complete build at `staged` in the place of the existing directory `dir`; afterwards
+/// `staged` holds the old output (or nothing).
+fn swap(staged: &Path, dir: &Path, parent: &Path, name: &str) -> io::Result<()> {
+    match exchange(staged, dir) {
+        Ok(()) => return Ok(()),
+        // The system or the file system cannot exchange: fall back to two renames.
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::Unsupported | io::ErrorKind::InvalidInput
+            ) => {}
+        Err(e) => return Err(e),
+    }
+    let aside = parent.join(format!("{ASIDE}{name}-{}", std::process::id()));
+    fs::rename(dir, &aside)?;
+    if let Err(e) = fs::rename(staged, dir) {
+        // Put the old output back; if even that fails, the next build restores it.
+        let _ = fs::rename(&aside, dir);
+        return Err(e);
+    }
+    // Move the old output to where the caller expects it, to be deleted there.
+    fs::rename(&aside, staged).or_else(|_| remove_tagc_dir(&aside))
+}
+
+/// Exchange two paths in one step.
+#[cfg(any(target_os = "linux", target_os = "macos"))]
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(|e| {
+        // EINVAL: this file system cannot exchange; ENOSYS: an old kernel.
+        if e == rustix::io::Errno::NOSYS {
+            io::Error::from(io::ErrorKind::Unsupported)
+        } else {
+            e.into()
+        }
+    })
+}
+
+/// Exchange two paths in one step: not available here.
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+fn exchange(_: &Path, _: &Path) -> io::Result<()> {
+    Err(io::Error::from(io::ErrorKind::Unsupported))
+}
+
+/// Create `dir` and its missing ancestors; returns those created, outermost first.
+fn create_dirs(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let missing: Vec<PathBuf> = dir
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+        .map(Path::to_path_buf)
+        .collect();
+    fs::create_dir_all(dir)?;
+    Ok(missing.into_iter().rev().collect())
+}
+
+/// Delete a directory that is tagc's: the marker is written first and removed last, so that a
+/// deletion cut short leaves a directory the next build still recognises.
+fn remove_tagc_dir(dir: &Path) -> io::Result<()> {
+    let marker = dir.join(MARKER);
+    fs::write(&marker, "")?;
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path == marker {
+            continue;
+        }
+        if fs::symlink_metadata(&path)?.is_dir() {
+            fs::remove_dir_all(&path)?;
+        } else {
+            fs::remove_file(&path)?;
+        }
+    }
+    fs::remove_file(&marker)?;
+    fs::remove_dir(dir)
+}
+
+/// Who a directory belongs to, as far as tagc can tell.
+enum Ownership {
+    /// Nothing in it.
+    Empty,
+    /// tagc's work in progress: it holds the marker.
+    Staging,
+    /// tagc's output: its manifest lists every file in it.
+    Tagc,
+    /// tagc's manifest, and these files it does not list.
+    Foreign(Vec<String>),
+    /// No tagc manifest.
+    Unknown,
+}
+
+impl Ownership {
+    fn of(dir: &Path) -> io::Result<Self> {
+        let files = tree(dir)?;
+        if files.is_empty() {
+            return Ok(Self::Empty);
+        }
+        if dir.join(MARKER).is_file() {
+            return Ok(Self::Staging);
+        }
+        let Some(listed) = manifest_files(dir) else {
+            return Ok(Self::Unknown);
+        };
+        let foreign: Vec<String> = files
+            .into_iter()
+            .filter(|f| !listed.contains(f) && !listed.iter().any(|l| is_ancestor(f, l)))
+            .collect();
+        Ok(if foreign.is_empty() {
+            Self::Tagc
+        } else {
+            Self::Foreign(foreign)
+        })
+    }
+}
+
+/// Whether `dir` (relative, `/`-separated) is a directory on the way to `file`.
+fn is_ancestor(dir: &str, file: &str) -> bool {
+    file.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
+}
+
+/// The files a tagc manifest in `dir` accounts for (its artifacts and itself), or `None` when
+/// `dir` has no manifest of tagc's shape: a `tagc` version and `artifacts` with their `file`s.
+fn manifest_files(dir: &Path) -> Option<BTreeSet<String>> {
+    #[derive(serde::Deserialize)]
+    struct Shape {
+        #[expect(dead_code, reason = "required only to recognise the shape")]
+        tagc: String,
+        artifacts: Vec<File>,
+    }
+    #[derive(serde::Deserialize)]
+    struct File {
+        file: String,
+    }
+    let text = fs::read_to_string(dir.join(MANIFEST)).ok()?;
+    let shape: Shape = serde_json::from_str(&text).ok()?;
+    let mut files: BTreeSet<String> = shape.artifacts.into_iter().map(|a| a.file).collect();
+    files.insert(MANIFEST.to_owned());
+    Some(files)
+}
+
+/// Every entry under `dir` (files, links and directories), relative and `/`-separated, sorted.
+fn tree(dir: &Path) -> io::Result<Vec<String>> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> io::Result<()> {
+        for entry in fs::read_dir(dir)? {
+            let entry = entry?;
+            let path = entry.path();
+            let relative = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            out.push(relative);
+            if entry.file_type()?.is_dir() {
+                walk(root, &path, out)?;
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out)?;
+    out.sort();
+    Ok(out)
+}
+
+/// How the files under an output directory differ from what a build would write there.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Differences {
+    /// Files whose content differs.
+    pub stale: Vec<String>,
+    /// Files the build writes that are not there.
+    pub missing: Vec<String>,
+    /// Files there that the build does not write (a build deletes them with the old output),
+    /// each with whether the manifest on disk lists it (tagc wrote it).
+    pub extra: Vec<(String, bool)>,
+}
+
+impl Differences {
+    /// Whether the directory is exactly what the build writes.
+    pub fn is_empty(&self) -> bool {
+        self.stale.is_empty() && self.missing.is_empty() && self.extra.is_empty()
+    }
+}
+
+/// Compare the whole tree under `out` with what `compiled` would write there. Paths are
+/// relative to `out`, `/`-separated.
+pub fn differences(out: &Path, compiled: &Compiled) -> Differences {
+    let mut expected: Vec<(String, String)> = compiled
+        .artifacts
+        .iter()
+        .map(|a| (a.file.clone(), a.pretty.clone()))
+        .collect();
+    expected.push((MANIFEST.to_owned(), manifest_json(&compiled.manifest)));
+    let mut d = Differences::default();
+    for (file, text) in &expected {
+        match fs::read(out.join(file)) {
+            Ok(bytes) if bytes == text.as_bytes() => {}
+            Ok(_) => d.stale.push(file.clone()),
+            Err(_) => d.missing.push(file.clone()),
+        }
+    }
+    let listed = manifest_files(out).unwrap_or_default();
+    let entries = tree(out).unwrap_or_default();
+    for entry in &entries {
+        let wanted = expected
+            .iter()
+            .any(|(f, _)| f == entry || is_ancestor(entry, f));
+        // A directory with something in it is not listed itself: what is in it is.
+        let has_entries = entries.iter().any(|e| is_ancestor(entry, e));
+        if !wanted && !has_entries {
+            d.extra.push((entry.clone(), listed.contains(entry)));
+        }
+    }
+    d.stale.sort();
+    d.missing.sort();
+    d
 }
 
 /// The manifest as written: pretty JSON with a final newline.

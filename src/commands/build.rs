@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::{Outcome, compile};
+use super::{Outcome, compile, print_diagnostics};
 use crate::cli::{BuildArgs, Format};
 use crate::model::Project;
 use crate::{Compiled, output};
@@ -17,8 +17,10 @@ pub fn run(args: &BuildArgs) -> Outcome {
     if args.check {
         return check_fresh(&args.out, &compiled);
     }
-    if let Err(e) = output::write(&args.out, &compiled) {
-        eprintln!("error: cannot write `{}`: {e}", args.out.display());
+    if let Err(e) = output::write(&args.out, &args.input.paths, &compiled) {
+        let mut d = crate::diagnostics::Diagnostics::new();
+        d.push(e);
+        print_diagnostics(&d, args.input.format);
         return Outcome::Failure;
     }
     match args.input.format {
@@ -35,33 +37,34 @@ pub fn run(args: &BuildArgs) -> Outcome {
     Outcome::Success
 }
 
-/// `--check`: whether the files on disk are what this build would write (for CI, which
-/// should fail when generated policies are stale).
+/// `--check`: whether the files on disk are exactly what this build would write (for CI,
+/// which should fail when generated policies are stale): every file compared, missing ones and
+/// ones a build would delete listed too.
 fn check_fresh(out: &Path, compiled: &Compiled) -> Outcome {
-    let mut stale = Vec::new();
-    for a in &compiled.artifacts {
-        let path = out.join(&a.file);
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(a.pretty.as_str()) {
-            stale.push(path.display().to_string());
-        }
-    }
-    let manifest = out.join("manifest.json");
-    if std::fs::read_to_string(&manifest).ok() != Some(output::manifest_json(&compiled.manifest)) {
-        stale.push(manifest.display().to_string());
-    }
-    if stale.is_empty() {
+    let d = output::differences(out, compiled);
+    if d.is_empty() {
         eprintln!("{} is up to date", out.display());
-        Outcome::Success
-    } else {
-        for s in &stale {
-            eprintln!("stale: {s}");
-        }
-        eprintln!(
-            "run `tagc build --out {}` and commit the result",
-            out.display()
-        );
-        Outcome::Failure
+        return Outcome::Success;
     }
+    for f in &d.stale {
+        eprintln!("stale: {}", out.join(f).display());
+    }
+    for f in &d.missing {
+        eprintln!("missing: {}", out.join(f).display());
+    }
+    for (f, ours) in &d.extra {
+        let note = if *ours {
+            "a build deletes it"
+        } else {
+            "not written by tagc: a build refuses to replace the directory until it is moved"
+        };
+        eprintln!("extra: {} ({note})", out.join(f).display());
+    }
+    eprintln!(
+        "run `tagc build --out {}` and commit the result",
+        out.display()
+    );
+    Outcome::Failure
 }
 
 /// One line per artifact: its file, its size against its limit.

@@ -7,14 +7,6 @@ use crate::reference;
 
 /// Run `tagc eval`.
 pub fn run(args: &EvalArgs) -> Outcome {
-    let mut tags = Vec::new();
-    for t in &args.tags {
-        let Some((k, v)) = t.split_once('=') else {
-            eprintln!("error: `--tag {t}` is not KEY=VALUE");
-            return Outcome::Failure;
-        };
-        tags.push((k.to_owned(), v.to_owned()));
-    }
     let compiled = match compile(&args.input) {
         Ok(c) => c,
         Err(outcome) => return outcome,
@@ -39,7 +31,7 @@ pub fn run(args: &EvalArgs) -> Outcome {
     let request = Request {
         principal: args.principal.clone(),
         action: args.action.clone(),
-        tags,
+        tags: args.tags.clone(),
         on_create: args
             .during
             .as_ref()

@@ -27,6 +27,10 @@ pub enum Outcome {
     Failure,
     /// Exit 2: `plan` found changes to make.
     Changes,
+    /// Exit 64: the command line itself is wrong (unknown flag, missing or malformed value),
+    /// so nothing ran. `EX_USAGE` of BSD's sysexits(3), and never 0 or 2, so a CI step that
+    /// accepts 2 ("plan has changes") cannot pass on a mistyped flag.
+    Usage,
 }
 
 impl From<Outcome> for ExitCode {
@@ -35,7 +39,21 @@ impl From<Outcome> for ExitCode {
             Outcome::Success => Self::SUCCESS,
             Outcome::Failure => Self::from(1),
             Outcome::Changes => Self::from(2),
+            Outcome::Usage => Self::from(64),
         }
+    }
+}
+
+/// Report a command line clap could not parse, and how to exit: `--help` and `--version`
+/// (which clap reports as "errors") print to stdout and succeed; real usage errors print to
+/// stderr and exit [`Outcome::Usage`].
+pub fn usage_error(e: &clap::Error) -> Outcome {
+    // Nothing sensible is left to do when the terminal is gone.
+    let _ = e.print();
+    if e.use_stderr() {
+        Outcome::Usage
+    } else {
+        Outcome::Success
     }
 }
 
