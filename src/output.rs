@@ -284,7 +284,12 @@ impl Place {
         for (path, is_aside) in leftovers {
             let ownership = Ownership::of(&path).map_err(io_at(&path))?;
             match ownership {
-                Ownership::Tagc if is_aside && !exists => {
+                // Only a build moves an output aside, and only until the new one is in place:
+                // with the output missing, this is the user's last output. Renaming it back
+                // loses nothing, whatever it holds.
+                Ownership::Tagc | Ownership::Foreign(_) | Ownership::Unknown
+                    if is_aside && !exists =>
+                {
                     fs::rename(&path, &self.dir).map_err(io_at(&self.dir))?;
                     exists = true;
                 }
@@ -344,6 +349,13 @@ fn swap(staged: &Path, dir: &Path, parent: &Path, name: &str) -> io::Result<()> 
             ) => {}
         Err(e) => return Err(e),
     }
+    swap_by_renames(staged, dir, parent, name)
+}
+
+/// [`swap`] without an atomic exchange: the old output is renamed aside, the staged one into
+/// place. A kill between the two leaves the output missing and the old one aside, which the
+/// next build puts back.
+fn swap_by_renames(staged: &Path, dir: &Path, parent: &Path, name: &str) -> io::Result<()> {
     let aside = parent.join(format!("{ASIDE}{name}-{}", std::process::id()));
     fs::rename(dir, &aside)?;
     if let Err(e) = fs::rename(staged, dir) {
@@ -553,4 +565,159 @@ pub fn manifest_json(manifest: &Manifest) -> String {
     let mut s = serde_json::to_string_pretty(manifest).unwrap_or_default();
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::artifact::{Artifact, ArtifactKind};
+
+    fn artifact(file: &str) -> Artifact {
+        Artifact {
+            policy: "p".into(),
+            kind: ArtifactKind::Scp,
+            name: "tagc-p-scp".into(),
+            description: String::new(),
+            file: file.into(),
+            targets: Vec::new(),
+            size: 2,
+            limit: 10,
+            hash: String::new(),
+            minified: "{}".into(),
+            pretty: "{}\n".into(),
+        }
+    }
+
+    fn build(files: &[&str]) -> Compiled {
+        let artifacts: Vec<Artifact> = files.iter().map(|f| artifact(f)).collect();
+        Compiled {
+            project: None,
+            manifest: Manifest {
+                tagc: "0".into(),
+                catalog: "d".into(),
+                limits: "current".into(),
+                artifacts: artifacts.clone(),
+            },
+            artifacts,
+            diagnostics: crate::diagnostics::Diagnostics::new(),
+        }
+    }
+
+    /// The names in `dir`, sorted.
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn test_a_write_failing_midway_leaves_no_staging_and_the_old_output() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        write(&out, &[], &build(&["p/scp.json"])).unwrap();
+        // `p/scp.json` is a file, so `p/scp.json/x.json` cannot be written: an I/O error
+        // after staging has begun.
+        let err = write(&out, &[], &build(&["q/scp.json", "q/scp.json/x.json"])).unwrap_err();
+        assert!(matches!(err, OutputError::Io { .. }), "{err:?}");
+        assert_eq!(names(tmp.path()), ["out"]);
+        assert_eq!(tree(&out).unwrap(), ["manifest.json", "p", "p/scp.json"]);
+    }
+
+    #[test]
+    fn test_swap_by_renames_puts_the_new_output_in_place_and_the_old_at_the_staging_path() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (new, old) = (tmp.path().join("new"), tmp.path().join("out"));
+        write(&new, &[], &build(&["n/scp.json"])).unwrap();
+        write(&old, &[], &build(&["o/scp.json"])).unwrap();
+        swap_by_renames(&new, &old, tmp.path(), "out").unwrap();
+        assert_eq!(tree(&old).unwrap(), ["manifest.json", "n", "n/scp.json"]);
+        assert_eq!(tree(&new).unwrap(), ["manifest.json", "o", "o/scp.json"]);
+        assert_eq!(names(tmp.path()), ["new", "out"]);
+    }
+
+    #[test]
+    fn test_a_failed_write_removes_the_directories_it_created() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("a/b/out");
+        write(&out, &[], &build(&["q/scp.json", "q/scp.json/x.json"])).unwrap_err();
+        assert!(names(tmp.path()).is_empty(), "{:?}", names(tmp.path()));
+    }
+
+    #[test]
+    fn test_recovery_puts_back_an_old_output_moved_aside_when_the_output_is_missing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        write(&out, &[], &build(&["p/scp.json"])).unwrap();
+        // A run killed between its two renames: the old output aside, the new one staged.
+        fs::rename(&out, tmp.path().join(".tagc-old-out-77")).unwrap();
+        let staged = tmp.path().join(".tagc-build-out-x1");
+        fs::create_dir(&staged).unwrap();
+        fs::write(staged.join(MARKER), "").unwrap();
+        Place::resolve(&out).unwrap().recover().unwrap();
+        assert_eq!(names(tmp.path()), ["out"]);
+        assert_eq!(tree(&out).unwrap(), ["manifest.json", "p", "p/scp.json"]);
+    }
+
+    #[test]
+    fn test_recovery_removes_tagc_leftovers_and_keeps_anything_else() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        write(&out, &[], &build(&["p/scp.json"])).unwrap();
+        // An old output left after the exchange, a deletion cut short (marker, partial tree),
+        // an empty staging directory, and a user's directory that merely has a similar name.
+        write(
+            &tmp.path().join(".tagc-build-out-a"),
+            &[],
+            &build(&["p/scp.json"]),
+        )
+        .unwrap();
+        let partial = tmp.path().join(".tagc-build-out-b");
+        fs::create_dir_all(partial.join("p")).unwrap();
+        fs::write(partial.join(MARKER), "").unwrap();
+        fs::write(partial.join("p/scp.json"), "{").unwrap();
+        fs::create_dir(tmp.path().join(".tagc-old-out-c")).unwrap();
+        let users = tmp.path().join(".tagc-build-out-mine");
+        fs::create_dir(&users).unwrap();
+        fs::write(users.join("notes.md"), "mine").unwrap();
+        // Leftovers of another output directory are not this build's to touch.
+        let other = tmp.path().join(".tagc-build-other-d");
+        fs::create_dir(&other).unwrap();
+        fs::write(other.join(MARKER), "").unwrap();
+        Place::resolve(&out).unwrap().recover().unwrap();
+        assert_eq!(
+            names(tmp.path()),
+            [".tagc-build-other-d", ".tagc-build-out-mine", "out"]
+        );
+        assert_eq!(fs::read_to_string(users.join("notes.md")).unwrap(), "mine");
+    }
+
+    #[test]
+    fn test_differences_lists_stale_missing_and_extra_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        write(
+            &out,
+            &[],
+            &build(&["p/scp.json", "q/scp.json", "r/scp.json"]),
+        )
+        .unwrap();
+        fs::write(out.join("p/scp.json"), "{ }\n").unwrap();
+        fs::write(out.join("notes.md"), "mine").unwrap();
+        fs::create_dir(out.join("empty")).unwrap();
+        let now = build(&["p/scp.json", "q/scp.json", "s/scp.json"]);
+        let d = differences(&out, &now);
+        assert_eq!(d.stale, ["manifest.json", "p/scp.json"]);
+        assert_eq!(d.missing, ["s/scp.json"]);
+        assert_eq!(
+            d.extra,
+            [
+                ("empty".to_owned(), false),
+                ("notes.md".to_owned(), false),
+                ("r/scp.json".to_owned(), true)
+            ]
+        );
+    }
 }

@@ -307,14 +307,14 @@ fn test_eval_prints_each_layer_and_why() {
 }
 
 #[test]
-fn test_eval_rejects_a_malformed_tag() {
+fn test_eval_rejects_a_malformed_tag_as_a_usage_error() {
     let run = tagc(
         &root(),
         &["eval", "--action", "sqs:CreateQueue", "--tag", "owner"],
     );
-    assert_eq!(run.code, 1);
+    assert_eq!(run.code, 64, "{}", run.transcript());
     assert!(
-        run.stderr.contains("`--tag owner` is not KEY=VALUE"),
+        run.stderr.contains("`owner` is not KEY=VALUE"),
         "{}",
         run.stderr
     );

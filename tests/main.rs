@@ -13,6 +13,7 @@ mod common;
 mod apply;
 #[cfg(feature = "aws")]
 mod apply_cli;
+mod build_output;
 mod cli;
 mod compile;
 mod corpus;

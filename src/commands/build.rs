@@ -56,7 +56,7 @@ fn check_fresh(out: &Path, compiled: &Compiled) -> Outcome {
         let note = if *ours {
             "a build deletes it"
         } else {
-            "not written by tagc: a build refuses to replace the directory until it is moved"
+            "not written by tagc: move it away, or a build refuses to replace the directory"
         };
         eprintln!("extra: {} ({note})", out.join(f).display());
     }
