@@ -75,6 +75,7 @@ impl Verifier {
                 let e = evaluate_policies(&self.iam, PolicyKind::Identity, &ctx);
                 // An identity policy that does not allow an action leaves it to the account's
                 // other policies — unless it is the grant form's own action, which it decides.
+                let mut explanation = e.to_string();
                 let decision = match e.verdict {
                     Verdict::ExplicitDeny => Decision::Deny,
                     Verdict::Allow => Decision::Allow,
@@ -86,6 +87,18 @@ impl Verifier {
                         {
                             Decision::Deny
                         } else {
+                            // Not "implicitly denied": that would contradict the decision.
+                            // Only the first line says so; the lines after it say why each
+                            // statement did not apply.
+                            let mut text = format!(
+                                "not denied: no statement of tagc's IAM policies decides `{}`, so the principal's other IAM policies do",
+                                request.action
+                            );
+                            if let Some((_, why)) = explanation.split_once('\n') {
+                                text.push('\n');
+                                text.push_str(why);
+                            }
+                            explanation = text;
                             Decision::Allow
                         }
                     }
@@ -93,7 +106,7 @@ impl Verifier {
                 LayerDecision {
                     layer,
                     decision,
-                    explanation: e.to_string(),
+                    explanation,
                 }
             }
             Layer::TagPolicy => {

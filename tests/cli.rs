@@ -319,3 +319,168 @@ fn test_eval_rejects_a_malformed_tag_as_a_usage_error() {
         run.stderr
     );
 }
+
+/// A project with a policy attached to `Root/Workloads/Prod`.
+fn prod_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("policies")).unwrap();
+    std::fs::write(
+        dir.path().join("policies/rules.tags"),
+        "tag owner\n\npolicy p {\n  require owner on sqs:CreateQueue\n  attach to ou \"Root/Workloads/Prod\"\n}\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn test_eval_refuses_an_unknown_action_with_did_you_mean() {
+    let dir = prod_dir();
+    let run = tagc(dir.path(), &["eval", "--action", "ec2:RunInstanc"]);
+    insta::assert_snapshot!(run.transcript(), @r"
+    ----- stdout -----
+    ----- stderr -----
+    tagc::check::unknown-action
+
+      × unknown action `ec2:RunInstanc`
+       ╭─[command line:1:10]
+     1 │ --action ec2:RunInstanc
+       ·          ───────┬──────
+       ·                 ╰── no such action in the AWS catalog
+       ╰────
+      help: did you mean `ec2:RunInstances`?
+    1 error, 0 warnings
+    [exit 1]
+    ");
+}
+
+#[test]
+fn test_eval_refuses_an_unknown_during_action() {
+    let dir = prod_dir();
+    let run = tagc(
+        dir.path(),
+        &[
+            "eval",
+            "--action",
+            "sqs:TagQueue",
+            "--during",
+            "sqs:CreateQueu",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("did you mean `sqs:CreateQueue`?"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn test_eval_refuses_an_ou_that_is_not_a_path_from_the_root() {
+    let dir = prod_dir();
+    let run = tagc(
+        dir.path(),
+        &[
+            "eval",
+            "--action",
+            "sqs:CreateQueue",
+            "--ou",
+            "Workloads/Prod",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("tagc::check::invalid-target"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("an OU path starts at the root"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn test_eval_refuses_an_ou_the_project_does_not_name() {
+    let dir = prod_dir();
+    let run = tagc(
+        dir.path(),
+        &[
+            "eval",
+            "--action",
+            "sqs:CreateQueue",
+            "--ou",
+            "Root/Workloads/Prd",
+        ],
+    );
+    insta::assert_snapshot!(run.transcript(), @r"
+    ----- stdout -----
+    ----- stderr -----
+    tagc::check::unknown-ou
+
+      × the project names no OU `Root/Workloads/Prd`
+       ╭─[command line:1:6]
+     1 │ --ou Root/Workloads/Prd
+       ·      ─────────┬────────
+       ·               ╰── no policy is attached here, above or below
+       ╰────
+      help: did you mean `Root/Workloads/Prod`?
+    1 error, 0 warnings
+    [exit 1]
+    ");
+    let run = tagc(
+        dir.path(),
+        &[
+            "eval",
+            "--action",
+            "sqs:CreateQueue",
+            "--ou",
+            "Root/Sandbox",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stderr
+            .contains("the project names `Root/Workloads`, `Root/Workloads/Prod`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn test_eval_answers_for_an_ou_the_project_names_above_at_or_below_a_target() {
+    let dir = prod_dir();
+    for (ou, decision) in [
+        ("Root/Workloads/Prod", "deny"),
+        ("Root/Workloads/Prod/Team", "deny"),
+        ("Root/Workloads", "allow"),
+    ] {
+        let run = tagc(
+            dir.path(),
+            &["eval", "--action", "sqs:CreateQueue", "--ou", ou],
+        );
+        assert_eq!(run.code, 0, "{}", run.transcript());
+        assert!(
+            run.stdout.contains(&format!("scp:        {decision}")),
+            "{ou}: {}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn test_eval_iam_line_never_says_allow_next_to_implicitly_denied() {
+    let dir = prod_dir();
+    let run = tagc(dir.path(), &["eval", "--action", "sns:CreateTopic"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(!run.stdout.contains("implicitly denied"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "  iam:        allow\n      not denied: no statement of tagc's IAM policies decides `sns:CreateTopic`"
+        ),
+        "{}",
+        run.stdout
+    );
+}

@@ -128,6 +128,9 @@ pub enum CheckErrorKind {
     /// `during` on a request that is not a tagging action.
     #[error("`during` applies to tagging actions, and `{0}` is not one")]
     DuringOnNonTagging(String),
+    /// A request's origin that is not an OU the project names.
+    #[error("the project names no OU `{0}`")]
+    UnknownOu(String),
 }
 
 impl CheckErrorKind {
@@ -165,6 +168,7 @@ impl CheckErrorKind {
             Self::NoTaggingActions(_) => "tagc::check::no-tagging-actions",
             Self::DuplicateTest(_) => "tagc::check::duplicate-test",
             Self::DuringOnNonTagging(_) => "tagc::check::during-on-non-tagging",
+            Self::UnknownOu(_) => "tagc::check::unknown-ou",
         }
     }
 
@@ -202,6 +206,7 @@ impl CheckErrorKind {
             Self::TaggingActionWithoutKeys(_) => "not guarded".into(),
             Self::NoTaggingActions(_) => "nothing to protect".into(),
             Self::DuringOnNonTagging(_) => "not a tagging action".into(),
+            Self::UnknownOu(_) => "no policy is attached here, above or below".into(),
         }
     }
 
@@ -235,6 +240,7 @@ impl CheckErrorKind {
             Self::NoTaggingActions(_) => "protect tags only in services that have tagging actions".into(),
             Self::DuplicateTest(_) => "test names are unique across the project".into(),
             Self::DuringOnNonTagging(_) => "`during CREATE` says a tagging action such as `sagemaker:AddTags` runs as part of that create".into(),
+            Self::UnknownOu(_) => "tagc knows only the OUs its policies are attached to, the OUs on their paths and the OUs below them".into(),
         })
     }
 

@@ -68,6 +68,82 @@ pub fn check(files: &[ast::File], catalog: &Catalog) -> (Project, Vec<CheckError
     (cx.project, cx.errors)
 }
 
+/// Check a request given outside a `test` block, such as `tagc eval`'s flags, the way a test
+/// block's request is checked (see `check_test`), and also that its origin is an OU the
+/// project names: its policies' targets, the OUs on their paths, and the OUs below a target
+/// (which only the policies above them reach). tagc knows no other OU, so it cannot tell a typo
+/// from an OU it has never heard of. Returns the request (without tags or resource) and its
+/// origin when no error was found, and every diagnostic.
+pub fn check_request(
+    project: &Project,
+    catalog: &Catalog,
+    action: &Text,
+    during: Option<&Text>,
+    principal: Option<&Text>,
+    from: Option<&TargetRef>,
+) -> (Option<(Request, Option<Target>)>, Vec<CheckError>) {
+    let mut cx = Checker {
+        catalog,
+        errors: Vec::new(),
+        project: Project::default(),
+    };
+    let checked = cx.check_request(action, during, principal, from);
+    if let (Some((_, Some(origin))), Some(TargetRef::Ou(text))) = (&checked, from)
+        && let Some(e) = unknown_ou(project, origin, text)
+    {
+        cx.push(e);
+    }
+    let ok = !cx
+        .errors
+        .iter()
+        .any(|e| e.kind.severity() == miette::Severity::Error);
+    (checked.filter(|_| ok), cx.errors)
+}
+
+/// An `unknown-ou` error when no target of the project is `origin`, above it or below it.
+fn unknown_ou(project: &Project, origin: &Target, text: &Text) -> Option<CheckError> {
+    let targets: Vec<&Target> = project.policies.iter().flat_map(|p| &p.targets).collect();
+    let named = targets.iter().any(|t| match (t, origin) {
+        (Target::OuPath(t), Target::OuPath(o)) => {
+            let below = |a: &str, b: &str| a.strip_prefix(b).is_some_and(|r| r.starts_with('/'));
+            t == o || below(t, o) || below(o, t)
+        }
+        (t, o) => *t == o,
+    });
+    if named {
+        return None;
+    }
+    // The OUs the project names: each OU path target and the OUs on its way.
+    let mut known: Vec<String> = Vec::new();
+    for t in &targets {
+        match t {
+            Target::OuPath(p) => {
+                let segments: Vec<&str> = p.split('/').collect();
+                // `Root/A`, `Root/A/B`, …: never `Root` alone, which is not an OU.
+                for n in 2..=segments.len() {
+                    known.push(segments[..n].join("/"));
+                }
+            }
+            Target::OuId(id) => known.push(id.clone()),
+            Target::Root | Target::Account(_) => {}
+        }
+    }
+    known.sort();
+    known.dedup();
+    let help = match did_you_mean(&text.value, known.iter().map(String::as_str)) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None if known.is_empty() => "no policy of the project is attached to an OU; ask about the root's policies without `--ou`".to_owned(),
+        None => format!("the project names {}", known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")),
+    };
+    Some(
+        CheckError::new(
+            CheckErrorKind::UnknownOu(text.value.clone()),
+            text.loc.clone(),
+        )
+        .with_help(help),
+    )
+}
+
 struct Checker<'c> {
     catalog: &'c Catalog,
     errors: Vec<CheckError>,
@@ -782,17 +858,54 @@ impl<'c> Checker<'c> {
             self.push(e);
             return;
         }
-        let action = self.known_action(&t.action);
-        let during = t.during.as_ref().and_then(|d| self.known_action(d));
-        if let (Some(_), Some(a)) = (&during, &action) {
+        let Some((request, from)) = self.check_request(
+            &t.action,
+            t.during.as_ref(),
+            t.principal.as_ref(),
+            t.from.as_ref(),
+        ) else {
+            return;
+        };
+        self.project.tests.push(TestCase {
+            name: t.name.value.clone(),
+            request: Request {
+                tags: t
+                    .tags
+                    .iter()
+                    .map(|(k, v)| (k.value.clone(), v.value.clone()))
+                    .collect(),
+                resource: t.resource.as_ref().map(|r| r.value.clone()),
+                ..request
+            },
+            expect: t.expect.value,
+            layer: t.layer.as_ref().map(|l| l.value),
+            from,
+            loc: t.name.loc.clone(),
+        });
+    }
+
+    /// The parts of a request that name things, in a `test` block or on `tagc eval`'s command
+    /// line: the action and `during` are exact actions of the catalog, the principal an ARN,
+    /// the origin a target. Every problem is reported; `None` when the action is unusable. The
+    /// request returned has no tags and no resource.
+    fn check_request(
+        &mut self,
+        action: &Text,
+        during: Option<&Text>,
+        principal: Option<&Text>,
+        from: Option<&TargetRef>,
+    ) -> Option<(Request, Option<Target>)> {
+        let action_name = self.known_action(action);
+        let during = during.and_then(|d| self.known_action(d));
+        if let (Some(_), Some(a)) = (&during, &action_name) {
             let tagging = split_action(a)
                 .and_then(|(s, n)| self.catalog.action(s, n))
                 .is_some_and(|i| i.tagging_only);
             if !tagging {
-                self.err(CheckErrorKind::DuringOnNonTagging(a.clone()), &t.action.loc);
+                self.err(CheckErrorKind::DuringOnNonTagging(a.clone()), &action.loc);
             }
         }
-        let principal = match &t.principal {
+        let principal = match principal {
             Some(p) => {
                 if let Some(e) = check_principal_arn(p) {
                     self.push(e);
@@ -801,30 +914,15 @@ impl<'c> Checker<'c> {
             }
             None => DEFAULT_PRINCIPAL.to_owned(),
         };
-        let from = t
-            .from
-            .as_ref()
-            .and_then(|f| self.check_target(f))
-            .map(|(t, _)| t);
-        let Some(action) = action else { return };
-        self.project.tests.push(TestCase {
-            name: t.name.value.clone(),
-            request: Request {
-                principal,
-                action,
-                tags: t
-                    .tags
-                    .iter()
-                    .map(|(k, v)| (k.value.clone(), v.value.clone()))
-                    .collect(),
-                on_create: during.and_then(|d| d.split_once(':').map(|(_, n)| n.to_owned())),
-                resource: t.resource.as_ref().map(|r| r.value.clone()),
-            },
-            expect: t.expect.value,
-            layer: t.layer.as_ref().map(|l| l.value),
-            from,
-            loc: t.name.loc.clone(),
-        });
+        let from = from.and_then(|f| self.check_target(f)).map(|(t, _)| t);
+        let request = Request {
+            principal,
+            action: action_name?,
+            tags: Vec::new(),
+            on_create: during.and_then(|d| d.split_once(':').map(|(_, n)| n.to_owned())),
+            resource: None,
+        };
+        Some((request, from))
     }
 
     /// An exact action that must exist; returns it in AWS's casing.

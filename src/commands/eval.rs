@@ -1,9 +1,18 @@
 //! `tagc eval`: one request, each layer's decision and why, without writing a test.
+//!
+//! Input: the project and the request given as flags. Output: each layer's decision with its
+//! explanation, or the diagnostics of a request tagc cannot evaluate (an unknown action, an
+//! origin that is not an OU the project names), checked as a `test` block's request is.
 
-use super::{Outcome, compile};
+use std::sync::Arc;
+
+use super::{Outcome, compile, load_catalog, print_diagnostics};
+use crate::ast::{TargetRef, Text};
 use crate::cli::{EvalArgs, Format};
-use crate::model::{Layer, Request};
+use crate::diagnostics::Diagnostics;
+use crate::model::{Layer, Project, Request, Target};
 use crate::reference;
+use crate::source::{Loc, SourceFile, Span};
 
 /// Run `tagc eval`.
 pub fn run(args: &EvalArgs) -> Outcome {
@@ -14,10 +23,8 @@ pub fn run(args: &EvalArgs) -> Outcome {
     let Some(project) = &compiled.project else {
         return Outcome::Failure;
     };
-    let scope = match (&args.ou, &args.account) {
-        (Some(ou), _) => Some(crate::model::Target::OuPath(ou.clone())),
-        (None, Some(id)) => Some(crate::model::Target::Account(id.clone())),
-        (None, None) => None,
+    let Some((request, scope)) = checked_request(args, project) else {
+        return Outcome::Failure;
     };
     let scoped = scope.as_ref().map(|s| project.scoped(s));
     let project = scoped.as_ref().unwrap_or(project);
@@ -27,16 +34,6 @@ pub fn run(args: &EvalArgs) -> Outcome {
             eprintln!("error: an emitted document could not be evaluated: {e}");
             return Outcome::Failure;
         }
-    };
-    let request = Request {
-        principal: args.principal.clone(),
-        action: args.action.clone(),
-        tags: args.tags.clone(),
-        on_create: args
-            .during
-            .as_ref()
-            .map(|d| d.split_once(':').map_or(d.as_str(), |(_, n)| n).to_owned()),
-        resource: args.resource.clone(),
     };
     let mut rows = Vec::new();
     for layer in [Layer::Scp, Layer::Iam, Layer::TagPolicy] {
@@ -85,5 +82,51 @@ pub fn run(args: &EvalArgs) -> Outcome {
         Outcome::Failure
     } else {
         Outcome::Success
+    }
+}
+
+/// The request the flags describe and where it comes from, checked as a `test` block's request
+/// is (see [`crate::check::check_request`]); `None` after printing why it cannot be evaluated.
+fn checked_request(args: &EvalArgs, project: &Project) -> Option<(Request, Option<Target>)> {
+    let catalog = load_catalog(&args.input).ok()?;
+    let from = match (&args.ou, &args.account) {
+        (Some(ou), _) => Some(TargetRef::Ou(flag("ou", ou))),
+        (None, Some(id)) => Some(TargetRef::Account(flag("account", id))),
+        (None, None) => None,
+    };
+    let (checked, errors) = crate::check::check_request(
+        project,
+        &catalog,
+        &flag("action", &args.action),
+        args.during.as_ref().map(|d| flag("during", d)).as_ref(),
+        Some(&flag("principal", &args.principal)),
+        from.as_ref(),
+    );
+    let mut diagnostics = Diagnostics::new();
+    for e in errors {
+        diagnostics.push(e);
+    }
+    if checked.is_none() || args.input.format == Format::Human {
+        print_diagnostics(&diagnostics, args.input.format);
+    }
+    let (request, scope) = checked?;
+    Some((
+        Request {
+            tags: args.tags.clone(),
+            resource: args.resource.clone(),
+            ..request
+        },
+        scope,
+    ))
+}
+
+/// A flag's value as text a diagnostic can point at: the source shown is the flag as given.
+fn flag(name: &str, value: &str) -> Text {
+    let text = format!("--{name} {value}");
+    let span = Span::new(text.len() - value.len(), text.len());
+    let file: Arc<SourceFile> = SourceFile::new("command line", text);
+    Text {
+        value: value.to_owned(),
+        loc: Loc::new(file, span),
     }
 }
