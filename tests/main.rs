@@ -20,6 +20,7 @@ mod corpus;
 mod diagnostics;
 mod differential;
 mod docs;
+mod exit_codes;
 mod fmt;
 mod robustness;
 
