@@ -304,22 +304,32 @@ impl Place {
 
     /// Write the build into a staging directory, then put it in the output's place.
     fn stage_and_swap(&self, compiled: &Compiled) -> Result<(), OutputError> {
-        let staging = tempfile::Builder::new()
-            .prefix(&format!("{STAGING}{}-", self.name))
+        let prefix = format!("{STAGING}{}-", self.name);
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix);
+        // A temporary directory is private by default; the output gets what `mkdir` would give
+        // it (the umask applies), or keeps the old output's permissions below.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o777));
+        let staging = builder
             .tempdir_in(&self.parent)
             .map_err(io_at(&self.parent))?;
         // From here on, an error drops `staging`, which removes it.
         let root = staging.path();
-        let write = |path: &Path, text: &str| fs::write(path, text).map_err(io_at(path));
-        write(&root.join(MARKER), "")?;
+        if self.exists {
+            let old = fs::metadata(&self.dir).map_err(io_at(&self.given))?;
+            fs::set_permissions(root, old.permissions()).map_err(io_at(root))?;
+        }
+        let put = |path: &Path, text: &str| fs::write(path, text).map_err(io_at(path));
+        put(&root.join(MARKER), "")?;
         for a in &compiled.artifacts {
             let path = root.join(&a.file);
             if let Some(dir) = path.parent() {
                 fs::create_dir_all(dir).map_err(io_at(dir))?;
             }
-            write(&path, &a.pretty)?;
+            put(&path, &a.pretty)?;
         }
-        write(&root.join(MANIFEST), &manifest_json(&compiled.manifest))?;
+        put(&root.join(MANIFEST), &manifest_json(&compiled.manifest))?;
         // Complete: the manifest now says it is tagc's, and the marker must not be published.
         fs::remove_file(root.join(MARKER)).map_err(io_at(root))?;
         if self.dir.exists() {
@@ -636,6 +646,22 @@ mod tests {
         assert_eq!(tree(&old).unwrap(), ["manifest.json", "n", "n/scp.json"]);
         assert_eq!(tree(&new).unwrap(), ["manifest.json", "o", "o/scp.json"]);
         assert_eq!(names(tmp.path()), ["new", "out"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn test_the_output_gets_the_permissions_of_mkdir_or_keeps_the_old_ones() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        let tmp = tempfile::tempdir().unwrap();
+        let plain = tmp.path().join("plain");
+        fs::create_dir(&plain).unwrap();
+        let out = tmp.path().join("out");
+        write(&out, &[], &build(&["p/scp.json"])).unwrap();
+        assert_eq!(mode(&out), mode(&plain));
+        fs::set_permissions(&out, fs::Permissions::from_mode(0o750)).unwrap();
+        write(&out, &[], &build(&["p/scp.json"])).unwrap();
+        assert_eq!(mode(&out), 0o750);
     }
 
     #[test]

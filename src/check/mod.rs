@@ -130,10 +130,14 @@ fn unknown_ou(project: &Project, origin: &Target, text: &Text) -> Option<CheckEr
     }
     known.sort();
     known.dedup();
-    let help = match did_you_mean(&text.value, known.iter().map(String::as_str)) {
-        Some(s) => format!("did you mean `{s}`?"),
-        None if known.is_empty() => "no policy of the project is attached to an OU; ask about the root's policies without `--ou`".to_owned(),
-        None => format!("the project names {}", known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")),
+    let help = if let Some(s) = did_you_mean(&text.value, known.iter().map(String::as_str)) {
+        format!("did you mean `{s}`?")
+    } else if known.is_empty() {
+        "no policy of the project is attached to an OU: leave out `--ou` to ask about the root"
+            .to_owned()
+    } else {
+        let list: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
+        format!("the project names {}", list.join(", "))
     };
     Some(
         CheckError::new(

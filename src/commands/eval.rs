@@ -6,8 +6,9 @@
 
 use std::sync::Arc;
 
-use super::{Outcome, compile, load_catalog, print_diagnostics};
+use super::{Outcome, compile_with_catalog, print_diagnostics};
 use crate::ast::{TargetRef, Text};
+use crate::catalog::Catalog;
 use crate::cli::{EvalArgs, Format};
 use crate::diagnostics::Diagnostics;
 use crate::model::{Layer, Project, Request, Target};
@@ -16,14 +17,14 @@ use crate::source::{Loc, SourceFile, Span};
 
 /// Run `tagc eval`.
 pub fn run(args: &EvalArgs) -> Outcome {
-    let compiled = match compile(&args.input) {
+    let (compiled, catalog) = match compile_with_catalog(&args.input) {
         Ok(c) => c,
         Err(outcome) => return outcome,
     };
     let Some(project) = &compiled.project else {
         return Outcome::Failure;
     };
-    let Some((request, scope)) = checked_request(args, project) else {
+    let Some((request, scope)) = checked_request(args, project, &catalog) else {
         return Outcome::Failure;
     };
     let scoped = scope.as_ref().map(|s| project.scoped(s));
@@ -87,8 +88,11 @@ pub fn run(args: &EvalArgs) -> Outcome {
 
 /// The request the flags describe and where it comes from, checked as a `test` block's request
 /// is (see [`crate::check::check_request`]); `None` after printing why it cannot be evaluated.
-fn checked_request(args: &EvalArgs, project: &Project) -> Option<(Request, Option<Target>)> {
-    let catalog = load_catalog(&args.input).ok()?;
+fn checked_request(
+    args: &EvalArgs,
+    project: &Project,
+    catalog: &Catalog,
+) -> Option<(Request, Option<Target>)> {
     let from = match (&args.ou, &args.account) {
         (Some(ou), _) => Some(TargetRef::Ou(flag("ou", ou))),
         (None, Some(id)) => Some(TargetRef::Account(flag("account", id))),
@@ -96,7 +100,7 @@ fn checked_request(args: &EvalArgs, project: &Project) -> Option<(Request, Optio
     };
     let (checked, errors) = crate::check::check_request(
         project,
-        &catalog,
+        catalog,
         &flag("action", &args.action),
         args.during.as_ref().map(|d| flag("during", d)).as_ref(),
         Some(&flag("principal", &args.principal)),

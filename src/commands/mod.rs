@@ -100,13 +100,20 @@ fn load_catalog(args: &InputArgs) -> Result<std::borrow::Cow<'static, Catalog>, 
 
 /// Compile the input, printing its diagnostics.
 fn compile(args: &InputArgs) -> Result<Compiled, Outcome> {
+    compile_with_catalog(args).map(|(compiled, _)| compiled)
+}
+
+/// [`compile`], also returning the catalog it used.
+fn compile_with_catalog(
+    args: &InputArgs,
+) -> Result<(Compiled, std::borrow::Cow<'static, Catalog>), Outcome> {
     let catalog = load_catalog(args)?;
     let compiled = crate::compile_paths(&args.paths, &catalog);
     if args.format == Format::Human || compiled.diagnostics.has_errors() {
         print_diagnostics(&compiled.diagnostics, args.format);
     }
     if compiled.ok() {
-        Ok(compiled)
+        Ok((compiled, catalog))
     } else {
         Err(Outcome::Failure)
     }
