@@ -71,13 +71,14 @@ pub struct BuildArgs {
     /// Input.
     #[command(flatten)]
     pub input: InputArgs,
-    /// Output directory (replaced as a whole; nothing is written when the build fails)
+    /// Output directory, replaced as a whole, and only when it is absent, empty or tagc's own
+    /// output (nothing is written when the build fails)
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
     /// Print how every action pattern was expanded and which layer enforces what
     #[arg(long)]
     pub explain: bool,
-    /// Do not write; exit 1 when the files in --out differ from what the build would write
+    /// Do not write; list stale, missing and extra files in --out and exit 1 if there are any
     #[arg(long)]
     pub check: bool,
 }
