@@ -128,6 +128,14 @@ pub enum CheckErrorKind {
     /// `during` on a request that is not a tagging action.
     #[error("`during` applies to tagging actions, and `{0}` is not one")]
     DuringOnNonTagging(String),
+    /// A project name that cannot be a tag value in AWS.
+    #[error("invalid project name `{value}`: {reason}")]
+    InvalidProject {
+        /// The name.
+        value: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl CheckErrorKind {
@@ -165,6 +173,7 @@ impl CheckErrorKind {
             Self::NoTaggingActions(_) => "tagc::check::no-tagging-actions",
             Self::DuplicateTest(_) => "tagc::check::duplicate-test",
             Self::DuringOnNonTagging(_) => "tagc::check::during-on-non-tagging",
+            Self::InvalidProject { .. } => "tagc::check::invalid-project",
         }
     }
 
@@ -202,6 +211,7 @@ impl CheckErrorKind {
             Self::TaggingActionWithoutKeys(_) => "not guarded".into(),
             Self::NoTaggingActions(_) => "nothing to protect".into(),
             Self::DuringOnNonTagging(_) => "not a tagging action".into(),
+            Self::InvalidProject { .. } => "AWS would reject this tag value".into(),
         }
     }
 
@@ -235,6 +245,7 @@ impl CheckErrorKind {
             Self::NoTaggingActions(_) => "protect tags only in services that have tagging actions".into(),
             Self::DuplicateTest(_) => "test names are unique across the project".into(),
             Self::DuringOnNonTagging(_) => "`during CREATE` says a tagging action such as `sagemaker:AddTags` runs as part of that create".into(),
+            Self::InvalidProject { .. } => "the project name is the `tagc:project` tag of every policy tagc creates: 1 to 256 characters of letters, digits, spaces and `_ . : / = + - @`".into(),
         })
     }
 
