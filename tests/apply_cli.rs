@@ -27,8 +27,12 @@ use tagc::aws::sdk::SdkOrganizations;
 use crate::apply::moto::Moto;
 use crate::common::{Run, compile_paths, tagc_env};
 
-/// The tag vocabulary of the test project.
-const TAGS: &str = r#"tag environment {
+/// The project's name and tag vocabulary.
+const TAGS: &str = r#"organization {
+  project "guardrails"
+}
+
+tag environment {
   values "dev" "production"
 }
 
@@ -286,7 +290,8 @@ impl Org {
                 p.tags,
                 [
                     ("managed-by".to_owned(), "tagc".to_owned()),
-                    ("tagc:hash".to_owned(), a.hash.clone())
+                    ("tagc:hash".to_owned(), a.hash.clone()),
+                    ("tagc:project".to_owned(), "guardrails".to_owned()),
                 ],
                 "tags of {name}"
             );

@@ -21,6 +21,7 @@ pub mod execute;
 pub mod fake;
 pub mod plan;
 pub mod retry;
+pub mod saved;
 pub mod sdk;
 pub mod snapshot;
 
@@ -30,5 +31,5 @@ mod tests;
 pub use api::{ApiError, OrganizationsApi, PolicyType};
 pub use cli::{ApplyOutcome, AwsArgs, PlanOutcome, run_apply, run_plan};
 pub use error::{ApplyError, PlanError};
-pub use plan::{Plan, Step, plan};
+pub use plan::{Plan, PlanOptions, Step, plan};
 pub use snapshot::{OrgSnapshot, read_snapshot};

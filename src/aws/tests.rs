@@ -8,7 +8,7 @@ use super::cli::{ApplyOutcome, Confirmation, apply_with, plan_with};
 use super::error::{ApplyError, PlanError};
 use super::execute::ApplyOptions;
 use super::fake::FakeOrganizations;
-use super::plan::{Plan, Step};
+use super::plan::{Plan, PlanOptions, Step};
 use super::retry::RetryPolicy;
 use super::snapshot::{FULL_AWS_ACCESS_ID, FULL_AWS_ACCESS_NAME, HASH_KEY, MANAGED_BY_KEY};
 
@@ -40,6 +40,17 @@ fn art(name: &str, kind: ArtifactKind, content: &str, targets: &[Target]) -> Art
         hash: content_hash(content),
         minified: content.to_owned(),
         pretty: content.to_owned(),
+    }
+}
+
+/// The project every test plans for.
+const PROJECT: &str = "guardrails";
+
+/// Default settings, with the project named [`PROJECT`].
+fn settings() -> Settings {
+    Settings {
+        project: Some(PROJECT.to_owned()),
+        ..Settings::default()
     }
 }
 
@@ -96,10 +107,20 @@ fn plan_of(
     arts: &[Artifact],
     settings: &Settings,
 ) -> Result<Plan, ApplyError> {
+    plan_opts(fake, arts, settings, PlanOptions::default())
+}
+
+fn plan_opts(
+    fake: &mut FakeOrganizations,
+    arts: &[Artifact],
+    settings: &Settings,
+    options: PlanOptions,
+) -> Result<Plan, ApplyError> {
     plan_with(
         fake,
         arts,
         settings,
+        options,
         &RetryPolicy::immediate(6),
         &mut Vec::new(),
     )
@@ -110,16 +131,34 @@ fn apply(
     arts: &[Artifact],
     settings: &Settings,
 ) -> Result<ApplyOutcome, ApplyError> {
+    apply_opts(fake, arts, settings, PlanOptions::default())
+}
+
+fn apply_opts(
+    fake: &mut FakeOrganizations,
+    arts: &[Artifact],
+    settings: &Settings,
+    plan: PlanOptions,
+) -> Result<ApplyOutcome, ApplyError> {
     apply_with(
         fake,
         arts,
         settings,
-        &ApplyOptions::immediate(),
+        &ApplyOptions {
+            plan,
+            ..ApplyOptions::immediate()
+        },
         Confirmation::Yes,
         &mut Vec::new(),
         &mut Vec::new(),
     )
 }
+
+/// `--allow-destroy`.
+const ALLOW_DESTROY: PlanOptions = PlanOptions {
+    allow_destroy: true,
+    adopt: false,
+};
 
 fn count(plan: &Plan, pick: fn(&Step) -> bool) -> usize {
     plan.steps.iter().filter(|s| pick(s)).count()
@@ -128,7 +167,7 @@ fn count(plan: &Plan, pick: fn(&Step) -> bool) -> usize {
 #[test]
 fn test_first_apply_from_empty() {
     let Org { mut fake, ml, .. } = org();
-    let settings = Settings::default();
+    let settings = settings();
     let plan = plan_of(&mut fake, &declared(), &settings).unwrap();
     assert_eq!(
         count(&plan, |s| matches!(s, Step::EnablePolicyType { .. })),
@@ -168,7 +207,7 @@ fn test_first_apply_from_empty() {
 #[test]
 fn test_second_plan_is_empty() {
     let Org { mut fake, .. } = org();
-    let settings = Settings::default();
+    let settings = settings();
     apply(&mut fake, &declared(), &settings).unwrap();
     let changes = fake.changes.len();
     let plan = plan_of(&mut fake, &declared(), &settings).unwrap();
@@ -185,7 +224,7 @@ fn test_second_plan_is_empty() {
 #[test]
 fn test_content_change_shows_diff_and_updates() {
     let Org { mut fake, .. } = org();
-    let settings = Settings::default();
+    let settings = settings();
     apply(&mut fake, &declared(), &settings).unwrap();
     let mut arts = declared();
     arts[0] = art(
@@ -220,7 +259,7 @@ fn test_target_change_attaches_new_then_detaches_old() {
     let Org {
         mut fake, ml, data, ..
     } = org();
-    let settings = Settings::default();
+    let settings = settings();
     apply(&mut fake, &declared(), &settings).unwrap();
     let mut arts = declared();
     arts[0].targets = vec![data_ou()];
@@ -255,7 +294,7 @@ fn test_target_change_attaches_new_then_detaches_old() {
 #[test]
 fn test_removed_policy_is_detached_then_deleted() {
     let Org { mut fake, ml, .. } = org();
-    let settings = Settings::default();
+    let settings = settings();
     apply(&mut fake, &declared(), &settings).unwrap();
     let arts = vec![declared().remove(1)];
     let plan = plan_of(&mut fake, &arts, &settings).unwrap();
@@ -275,7 +314,7 @@ fn test_removed_policy_is_detached_then_deleted() {
 #[test]
 fn test_drift_is_reported_and_repaired() {
     let Org { mut fake, .. } = org();
-    let settings = Settings::default();
+    let settings = settings();
     apply(&mut fake, &declared(), &settings).unwrap();
     let id = fake.policy_named("tagc-ml-scp").unwrap().info.id.clone();
     let edited = deny("s3:*");
@@ -300,7 +339,7 @@ fn test_drift_is_reported_and_repaired() {
 #[test]
 fn test_not_owned_policy_with_same_name_is_never_touched() {
     let Org { mut fake, .. } = org();
-    let settings = Settings::default();
+    let settings = settings();
     let foreign = fake.add_policy(
         "tagc-ml-scp",
         PolicyType::ServiceControlPolicy,
@@ -327,20 +366,20 @@ fn test_unowned_policies_are_not_deleted() {
         &[],
     );
     fake.attachments.insert((other.clone(), ml));
-    let settings = Settings::default();
+    let settings = settings();
     apply(&mut fake, &declared(), &settings).unwrap();
-    let plan = plan_of(&mut fake, &[], &settings).unwrap();
+    let plan = plan_opts(&mut fake, &[], &settings, ALLOW_DESTROY).unwrap();
     for s in &plan.steps {
         assert!(!s.to_string().contains("security-baseline"), "{s}");
     }
-    apply(&mut fake, &[], &settings).unwrap();
+    apply_opts(&mut fake, &[], &settings, ALLOW_DESTROY).unwrap();
     assert!(fake.policies.contains_key(&other));
 }
 
 #[test]
 fn test_full_aws_access_detached_only_under_allow_list() {
     let Org { mut fake, ml, .. } = org();
-    let deny_list = Settings::default();
+    let deny_list = settings();
     apply(&mut fake, &declared(), &deny_list).unwrap();
     assert!(
         fake.attachments
@@ -349,7 +388,7 @@ fn test_full_aws_access_detached_only_under_allow_list() {
 
     let allow_list = Settings {
         scp_strategy: ScpStrategy::AllowList,
-        ..Settings::default()
+        ..settings()
     };
     let plan = plan_of(&mut fake, &declared(), &allow_list).unwrap();
     assert!(
@@ -368,7 +407,7 @@ fn test_removing_the_last_scp_is_refused() {
     let Org { mut fake, .. } = org();
     let allow_list = Settings {
         scp_strategy: ScpStrategy::AllowList,
-        ..Settings::default()
+        ..settings()
     };
     apply(&mut fake, &declared(), &allow_list).unwrap();
     let changes = fake.changes.len();
@@ -396,7 +435,7 @@ fn test_slot_overflow_is_reported_before_any_change() {
     }
     let settings = Settings {
         limits: LimitsProfile::Legacy,
-        ..Settings::default()
+        ..settings()
     };
     let err = apply(&mut fake, &declared(), &settings).unwrap_err();
     let ApplyError::Plan(PlanError::SlotOverflow {
@@ -420,7 +459,7 @@ fn test_full_target_swaps_policies_in_place() {
     fake.limits = LimitsProfile::Legacy;
     let settings = Settings {
         limits: LimitsProfile::Legacy,
-        ..Settings::default()
+        ..settings()
     };
     apply(&mut fake, &declared(), &settings).unwrap();
     for i in 0..3 {
@@ -451,7 +490,7 @@ fn test_size_over_limit_is_reported() {
     let Org { mut fake, .. } = org();
     let settings = Settings {
         limits: LimitsProfile::Legacy,
-        ..Settings::default()
+        ..settings()
     };
     let big = deny(&"a".repeat(5_200));
     let arts = vec![art("tagc-big", SCP, &big, &[ml_ou()])];
@@ -465,7 +504,7 @@ fn test_size_over_limit_is_reported() {
     );
     assert!(fake.changes.is_empty());
     // The current profile allows 10,240 characters.
-    apply(&mut fake, &arts, &Settings::default()).unwrap();
+    apply(&mut fake, &arts, &super::tests::settings()).unwrap();
 }
 
 #[test]
@@ -477,7 +516,7 @@ fn test_unknown_ou_path_suggests_the_nearest() {
         &deny("*"),
         &[Target::OuPath("Root/Workload/ML".to_owned())],
     )];
-    let err = plan_of(&mut fake, &arts, &Settings::default()).unwrap_err();
+    let err = plan_of(&mut fake, &arts, &settings()).unwrap_err();
     let ApplyError::Plan(PlanError::UnknownTarget { target, help, .. }) = &err else {
         panic!("{err:?}")
     };
@@ -500,7 +539,7 @@ fn test_unknown_target_of_an_scp_and_its_tag_policy_is_reported_once() {
     ];
     // Both artifacts come from one tagc policy, as an SCP and its tag policy do.
     arts[1].policy = arts[0].policy.clone();
-    let err = plan_of(&mut fake, &arts, &Settings::default()).unwrap_err();
+    let err = plan_of(&mut fake, &arts, &settings()).unwrap_err();
     assert!(
         matches!(err, ApplyError::Plan(PlanError::UnknownTarget { .. })),
         "{err:?}"
@@ -521,7 +560,7 @@ fn test_targets_by_id_and_unknown_account() {
         &deny("*"),
         &[Target::OuId(ml.clone()), Target::Account(account.clone())],
     )];
-    apply(&mut fake, &arts, &Settings::default()).unwrap();
+    apply(&mut fake, &arts, &settings()).unwrap();
     assert!(
         fake.attached_names(&account, PolicyType::ServiceControlPolicy)
             .contains(&"tagc-x".to_owned())
@@ -532,7 +571,7 @@ fn test_targets_by_id_and_unknown_account() {
         &deny("*"),
         &[Target::Account("999999999999".to_owned())],
     )];
-    let err = plan_of(&mut fake, &arts, &Settings::default()).unwrap_err();
+    let err = plan_of(&mut fake, &arts, &settings()).unwrap_err();
     assert!(
         matches!(err, ApplyError::Plan(PlanError::UnknownTarget { .. })),
         "{err:?}"
@@ -544,7 +583,7 @@ fn test_listings_with_empty_pages_are_followed() {
     let Org { mut fake, .. } = org();
     fake.page_size = 1;
     fake.empty_pages = true;
-    let settings = Settings::default();
+    let settings = settings();
     apply(&mut fake, &declared(), &settings).unwrap();
     assert!(
         plan_of(&mut fake, &declared(), &settings)
@@ -557,7 +596,7 @@ fn test_listings_with_empty_pages_are_followed() {
 fn test_enable_waits_until_enabled() {
     let Org { mut fake, .. } = org();
     fake.enable_delay_polls = 3;
-    apply(&mut fake, &declared(), &Settings::default()).unwrap();
+    apply(&mut fake, &declared(), &settings()).unwrap();
     let polls = fake.calls.iter().filter(|c| *c == "ListRoots").count();
     assert!(polls >= 4, "{polls}");
 }
@@ -568,11 +607,11 @@ fn test_throttling_is_retried() {
     fake.fail_next(Some("AttachPolicy"), "TooManyRequestsException", 3);
     fake.fail_next(Some("CreatePolicy"), "ConcurrentModificationException", 1);
     fake.fail_next(Some("ListPolicies"), "TooManyRequestsException", 2);
-    apply(&mut fake, &declared(), &Settings::default()).unwrap();
+    apply(&mut fake, &declared(), &settings()).unwrap();
     let attaches = fake.calls.iter().filter(|c| *c == "AttachPolicy").count();
     assert_eq!(attaches, 3 + 3);
     assert!(
-        plan_of(&mut fake, &declared(), &Settings::default())
+        plan_of(&mut fake, &declared(), &settings())
             .unwrap()
             .is_empty()
     );
@@ -581,7 +620,7 @@ fn test_throttling_is_retried() {
 #[test]
 fn test_failure_midway_reports_and_next_apply_converges() {
     let Org { mut fake, .. } = org();
-    let settings = Settings::default();
+    let settings = settings();
     apply_partial(&mut fake, &settings);
     let plan = plan_of(&mut fake, &declared(), &settings).unwrap();
     assert!(!plan.is_empty());
@@ -616,7 +655,7 @@ fn apply_partial(fake: &mut FakeOrganizations, settings: &Settings) {
 #[test]
 fn test_update_then_failed_retag_converges() {
     let Org { mut fake, .. } = org();
-    let settings = Settings::default();
+    let settings = settings();
     apply(&mut fake, &declared(), &settings).unwrap();
     let mut arts = declared();
     arts[1] = art(
@@ -644,7 +683,7 @@ fn test_confirmation_no_cancels() {
     let err = apply_with(
         &mut fake,
         &declared(),
-        &Settings::default(),
+        &settings(),
         &ApplyOptions::immediate(),
         Confirmation::Ask(&mut input),
         &mut out,
@@ -663,7 +702,7 @@ fn test_confirmation_no_cancels() {
     let outcome = apply_with(
         &mut fake,
         &declared(),
-        &Settings::default(),
+        &settings(),
         &ApplyOptions::immediate(),
         Confirmation::Ask(&mut input),
         &mut Vec::new(),
@@ -676,7 +715,7 @@ fn test_confirmation_no_cancels() {
 #[test]
 fn test_plan_json_and_human_output() {
     let Org { mut fake, .. } = org();
-    let plan = plan_of(&mut fake, &declared(), &Settings::default()).unwrap();
+    let plan = plan_of(&mut fake, &declared(), &settings()).unwrap();
     let json = serde_json::to_value(&plan).unwrap();
     assert_eq!(json["steps"][0]["action"], "enable-policy-type");
     assert_eq!(json["steps"][0]["policy_type"], "SERVICE_CONTROL_POLICY");
@@ -697,18 +736,14 @@ fn test_plan_json_and_human_output() {
 fn test_iam_policies_are_ignored() {
     let Org { mut fake, .. } = org();
     let arts = vec![art("tagc-iam", ArtifactKind::IamPolicy, &deny("*"), &[])];
-    assert!(
-        plan_of(&mut fake, &arts, &Settings::default())
-            .unwrap()
-            .is_empty()
-    );
+    assert!(plan_of(&mut fake, &arts, &settings()).unwrap().is_empty());
 }
 
 #[test]
 fn test_long_name_is_reported() {
     let Org { mut fake, .. } = org();
     let arts = vec![art(&"n".repeat(129), SCP, &deny("*"), &[ml_ou()])];
-    let err = plan_of(&mut fake, &arts, &Settings::default()).unwrap_err();
+    let err = plan_of(&mut fake, &arts, &settings()).unwrap_err();
     assert!(
         matches!(err, ApplyError::Plan(PlanError::InvalidName { .. })),
         "{err:?}"
@@ -736,7 +771,7 @@ fn test_rendered_plan_errors() {
     assert_eq!(foreign, "p-00000006");
     let mut arts = declared();
     arts[1].targets = vec![Target::OuPath("Root/Sandbx".to_owned())];
-    let err = plan_of(&mut fake, &arts, &Settings::default()).unwrap_err();
+    let err = plan_of(&mut fake, &arts, &settings()).unwrap_err();
     insta::assert_snapshot!(render(&err), @r"
     tagc::aws::plan
 
@@ -758,7 +793,7 @@ fn test_rendered_plan_errors() {
 #[test]
 fn test_rendered_plan() {
     let Org { mut fake, .. } = org();
-    let settings = Settings::default();
+    let settings = settings();
     apply(&mut fake, &declared(), &settings).unwrap();
     let mut arts = declared();
     arts[0] = art(
@@ -768,7 +803,7 @@ fn test_rendered_plan() {
         &[data_ou()],
     );
     arts.pop();
-    let plan = plan_of(&mut fake, &arts, &settings).unwrap();
+    let plan = plan_opts(&mut fake, &arts, &settings, ALLOW_DESTROY).unwrap();
     insta::assert_snapshot!(plan.to_string(), @r#"
     policies to update:
       ~ update `tagc-ml-scp` (p-00000006)
