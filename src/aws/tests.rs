@@ -10,7 +10,9 @@ use super::execute::ApplyOptions;
 use super::fake::FakeOrganizations;
 use super::plan::{Plan, PlanOptions, Step};
 use super::retry::RetryPolicy;
-use super::snapshot::{FULL_AWS_ACCESS_ID, FULL_AWS_ACCESS_NAME, HASH_KEY, MANAGED_BY_KEY};
+use super::snapshot::{
+    FULL_AWS_ACCESS_ID, FULL_AWS_ACCESS_NAME, HASH_KEY, MANAGED_BY_KEY, PROJECT_KEY,
+};
 
 const SCP: ArtifactKind = ArtifactKind::Scp;
 const TAG: ArtifactKind = ArtifactKind::TagPolicy;
@@ -195,6 +197,7 @@ fn test_first_apply_from_empty() {
         scp.tags.get(HASH_KEY),
         Some(&content_hash(&deny("sagemaker:CreateTrainingJob")))
     );
+    assert_eq!(scp.tags.get(PROJECT_KEY).map(String::as_str), Some(PROJECT));
     let mut on_ml = fake.attached_names(&ml, PolicyType::ServiceControlPolicy);
     on_ml.sort();
     assert_eq!(on_ml, [FULL_AWS_ACCESS_NAME, "tagc-ml-scp"]);
@@ -829,4 +832,476 @@ fn test_rendered_plan() {
 
     6 changes
     "#);
+}
+
+// ---- the destroy guard ----
+
+#[test]
+fn test_empty_project_that_owns_policies_is_refused_unless_allow_destroy() {
+    let Org { mut fake, .. } = org();
+    let settings = settings();
+    apply(&mut fake, &declared(), &settings).unwrap();
+    let changes = fake.changes.len();
+
+    let err = plan_of(&mut fake, &[], &settings).unwrap_err();
+    let ApplyError::Plan(PlanError::Destroy {
+        deleted,
+        policies,
+        detached,
+        attachments,
+        what,
+        ..
+    }) = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!((*deleted, *policies), (2, 2));
+    assert_eq!((*detached, *attachments), (3, 3));
+    assert_eq!(what, "delete `tagc-ml-scp`, delete `tagc-ml-tags`");
+    let err = apply(&mut fake, &[], &settings).unwrap_err();
+    assert!(
+        matches!(err, ApplyError::Plan(PlanError::Destroy { .. })),
+        "{err:?}"
+    );
+    assert_eq!(
+        fake.changes.len(),
+        changes,
+        "a refused apply changed something"
+    );
+
+    apply_opts(&mut fake, &[], &settings, ALLOW_DESTROY).unwrap();
+    assert!(fake.policy_named("tagc-ml-scp").is_none());
+    assert!(fake.policy_named("tagc-ml-tags").is_none());
+}
+
+#[test]
+fn test_removing_more_than_half_of_the_attachments_is_refused() {
+    let Org { mut fake, .. } = org();
+    let settings = settings();
+    // Three attachments: the SCP on ML, the tag policy on ML and on the root.
+    apply(&mut fake, &declared(), &settings).unwrap();
+
+    // Two of three removed, no policy deleted: refused, and the message names them.
+    let mut arts = declared();
+    arts[1].targets = vec![data_ou()];
+    let err = plan_of(&mut fake, &arts, &settings).unwrap_err();
+    let ApplyError::Plan(PlanError::Destroy {
+        deleted,
+        detached,
+        what,
+        ..
+    }) = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!((*deleted, *detached), (0, 2));
+    assert_eq!(
+        what,
+        "detach `tagc-ml-tags` from Root/Workloads/ML, detach `tagc-ml-tags` from Root"
+    );
+    let plan = plan_opts(&mut fake, &arts, &settings, ALLOW_DESTROY).unwrap();
+    assert_eq!(count(&plan, |s| matches!(s, Step::DetachPolicy { .. })), 2);
+
+    // One of three is an ordinary change.
+    let mut arts = declared();
+    arts[1].targets = vec![ml_ou()];
+    let plan = plan_of(&mut fake, &arts, &settings).unwrap();
+    assert_eq!(count(&plan, |s| matches!(s, Step::DetachPolicy { .. })), 1);
+}
+
+#[test]
+fn test_deleting_every_owned_policy_is_refused_even_when_others_are_declared() {
+    let Org { mut fake, .. } = org();
+    let settings = settings();
+    apply(&mut fake, &declared(), &settings).unwrap();
+    // Both policies renamed: the old ones would all be deleted.
+    let mut arts = declared();
+    for a in &mut arts {
+        a.name = format!("{}-v2", a.name);
+    }
+    let err = plan_of(&mut fake, &arts, &settings).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ApplyError::Plan(PlanError::Destroy {
+                deleted: 2,
+                policies: 2,
+                ..
+            })
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn test_destroy_refusal_renders_what_and_how_to_allow() {
+    let Org { mut fake, .. } = org();
+    let settings = settings();
+    apply(&mut fake, &declared(), &settings).unwrap();
+    let err = plan_of(&mut fake, &[], &settings).unwrap_err();
+    insta::assert_snapshot!(render(&err), @r"
+    tagc::aws::destroy
+
+      × the plan would delete 2 of the 2 policies and remove 3 of the 3 attachments that project
+      │ `guardrails` owns: delete `tagc-ml-scp`, delete `tagc-ml-tags`
+      help: a project that declares nothing, or a missing, empty or truncated `.tags` file, looks like
+            this; check the sources, and if the removal is intended run again with `--allow-destroy`
+    ");
+}
+
+// ---- project identity ----
+
+#[test]
+fn test_plan_without_a_project_name_is_refused_before_reading_aws() {
+    let Org { mut fake, .. } = org();
+    let err = plan_of(&mut fake, &declared(), &Settings::default()).unwrap_err();
+    assert!(
+        matches!(err, ApplyError::Plan(PlanError::NoProject)),
+        "{err:?}"
+    );
+    assert!(fake.calls.is_empty(), "{:?}", fake.calls);
+}
+
+/// Adds a tagc policy of project `project` (`None`: made by an older tagc), attached to
+/// `target`, with its hash recorded.
+fn add_tagc_policy(
+    fake: &mut FakeOrganizations,
+    name: &str,
+    project: Option<&str>,
+    content: &str,
+    target: &str,
+) -> String {
+    let hash = content_hash(content);
+    let mut tags = vec![(MANAGED_BY_KEY, "tagc"), (HASH_KEY, hash.as_str())];
+    if let Some(p) = project {
+        tags.push((PROJECT_KEY, p));
+    }
+    let id = fake.add_policy(name, PolicyType::ServiceControlPolicy, content, &tags);
+    fake.attachments.insert((id.clone(), target.to_owned()));
+    id
+}
+
+#[test]
+fn test_policies_of_another_project_are_listed_and_never_touched() {
+    let Org { mut fake, ml, .. } = org();
+    fake.enable_now(PolicyType::ServiceControlPolicy);
+    let theirs = add_tagc_policy(
+        &mut fake,
+        "network-scp",
+        Some("network"),
+        &deny("ec2:*"),
+        &ml,
+    );
+    let settings = settings();
+
+    let plan = plan_of(&mut fake, &declared(), &settings).unwrap();
+    assert_eq!(plan.foreign.len(), 1, "{plan:?}");
+    assert_eq!(plan.foreign[0].policy_id, theirs);
+    assert_eq!(plan.foreign[0].project.as_deref(), Some("network"));
+    assert!(
+        plan.to_string().contains(&format!(
+            "tagc policies of other projects (never touched):\n  = `network-scp` ({theirs}): project `network`"
+        )),
+        "{plan}"
+    );
+    apply(&mut fake, &declared(), &settings).unwrap();
+    // Even deleting everything this project owns leaves the other project's policy alone.
+    apply_opts(&mut fake, &[], &settings, ALLOW_DESTROY).unwrap();
+    assert!(fake.policies.contains_key(&theirs));
+    assert!(fake.attachments.contains(&(theirs.clone(), ml)));
+    assert!(
+        !fake.changes.iter().any(|c| c.contains(&theirs)),
+        "{:?}",
+        fake.changes
+    );
+}
+
+#[test]
+fn test_declared_name_of_another_projects_policy_is_refused() {
+    let Org { mut fake, ml, .. } = org();
+    fake.enable_now(PolicyType::ServiceControlPolicy);
+    let theirs = add_tagc_policy(
+        &mut fake,
+        "tagc-ml-scp",
+        Some("network"),
+        &deny("ec2:*"),
+        &ml,
+    );
+    let err = apply(&mut fake, &declared(), &settings()).unwrap_err();
+    let ApplyError::Plan(PlanError::Foreign { id, owner, .. }) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(id, &theirs);
+    assert_eq!(owner, "tagc project `network`");
+    assert!(fake.changes.is_empty(), "{:?}", fake.changes);
+}
+
+#[test]
+fn test_policy_of_an_older_tagc_is_foreign_until_adopted() {
+    let Org { mut fake, ml, .. } = org();
+    fake.enable_now(PolicyType::ServiceControlPolicy);
+    let content = deny("sagemaker:CreateTrainingJob");
+    let old = add_tagc_policy(&mut fake, "tagc-ml-scp", None, &content, &ml);
+    // Not declared by this project: never adopted, never deleted.
+    let leftover = add_tagc_policy(&mut fake, "tagc-old-scp", None, &deny("s3:*"), &ml);
+    let settings = settings();
+
+    let err = plan_of(&mut fake, &declared(), &settings).unwrap_err();
+    let ApplyError::Plan(PlanError::Foreign { id, help, .. }) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(id, &old);
+    assert!(help.contains("--adopt"), "{help}");
+
+    let adopt = PlanOptions {
+        adopt: true,
+        ..PlanOptions::default()
+    };
+    let plan = plan_opts(&mut fake, &declared(), &settings, adopt).unwrap();
+    // After enabling tag policies, before anything else.
+    assert_eq!(
+        plan.steps[1].to_string(),
+        format!("adopt `tagc-ml-scp` ({old}) into project `{PROJECT}`")
+    );
+    assert_eq!(plan.foreign.len(), 1);
+    assert_eq!(plan.foreign[0].policy_id, leftover);
+    assert!(plan.to_string().contains("no project tag"), "{plan}");
+    apply_opts(&mut fake, &declared(), &settings, adopt).unwrap();
+    assert_eq!(
+        fake.policies[&old]
+            .tags
+            .get(PROJECT_KEY)
+            .map(String::as_str),
+        Some(PROJECT)
+    );
+    // Adopted, it is this project's: no `--adopt` needed any more, nothing left to do.
+    let plan = plan_of(&mut fake, &declared(), &settings).unwrap();
+    assert!(plan.is_empty(), "{plan}");
+    assert!(fake.policies.contains_key(&leftover));
+}
+
+// ---- saved plans ----
+
+mod saved {
+    use super::*;
+    use crate::aws::cli::{apply_saved_with, read_and_plan};
+    use crate::aws::saved::SavedPlan;
+
+    /// Plans, saves to a file and loads it back, as `tagc plan --out` and `tagc apply FILE` do.
+    fn save_and_load(
+        fake: &mut FakeOrganizations,
+        arts: &[Artifact],
+        dir: &std::path::Path,
+    ) -> (SavedPlan, std::path::PathBuf) {
+        let (plan, digest) = read_and_plan(
+            fake,
+            arts,
+            &settings(),
+            PlanOptions::default(),
+            &RetryPolicy::immediate(6),
+            &mut Vec::new(),
+        )
+        .unwrap();
+        let path = dir.join("plan.json");
+        SavedPlan::new(
+            &plan,
+            arts,
+            &settings(),
+            &["policies".to_owned()],
+            digest,
+            false,
+        )
+        .save(&path)
+        .unwrap();
+        (SavedPlan::load(&path).unwrap(), path)
+    }
+
+    fn apply_saved(
+        fake: &mut FakeOrganizations,
+        saved: &SavedPlan,
+        arts: &[Artifact],
+    ) -> Result<ApplyOutcome, ApplyError> {
+        apply_saved_with(
+            fake,
+            saved,
+            arts,
+            &settings(),
+            &ApplyOptions::immediate(),
+            Confirmation::Yes,
+            &mut Vec::new(),
+            &mut Vec::new(),
+        )
+    }
+
+    fn stale_what(err: &ApplyError) -> &str {
+        match err {
+            ApplyError::StalePlan { what, .. } => what,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn test_saved_plan_applies_exactly_its_steps_once() {
+        let Org { mut fake, .. } = org();
+        let dir = tempfile::tempdir().unwrap();
+        let (saved, _) = save_and_load(&mut fake, &declared(), dir.path());
+        assert_eq!(saved.steps.len(), 7);
+        assert!(fake.changes.is_empty());
+        assert_eq!(
+            apply_saved(&mut fake, &saved, &declared()).unwrap(),
+            ApplyOutcome::Applied(7)
+        );
+        assert!(
+            plan_of(&mut fake, &declared(), &settings())
+                .unwrap()
+                .is_empty()
+        );
+        // Applied, the organization is no longer what the plan was made against.
+        let changes = fake.changes.len();
+        let err = apply_saved(&mut fake, &saved, &declared()).unwrap_err();
+        assert_eq!(stale_what(&err), "the organization");
+        assert_eq!(fake.changes.len(), changes);
+    }
+
+    #[test]
+    fn test_saved_plan_is_refused_when_the_organization_changed() {
+        let Org { mut fake, ml, .. } = org();
+        let dir = tempfile::tempdir().unwrap();
+        let (saved, _) = save_and_load(&mut fake, &declared(), dir.path());
+        // Someone else attaches a policy in the meantime.
+        fake.enable_now(PolicyType::ServiceControlPolicy);
+        let other = fake.add_policy(
+            "security",
+            PolicyType::ServiceControlPolicy,
+            &deny("*"),
+            &[],
+        );
+        fake.attachments.insert((other, ml));
+        let err = apply_saved(&mut fake, &saved, &declared()).unwrap_err();
+        assert_eq!(stale_what(&err), "the organization");
+        assert!(fake.changes.is_empty(), "{:?}", fake.changes);
+    }
+
+    #[test]
+    fn test_saved_plan_is_refused_when_the_sources_changed() {
+        let Org { mut fake, .. } = org();
+        let dir = tempfile::tempdir().unwrap();
+        let (saved, _) = save_and_load(&mut fake, &declared(), dir.path());
+        let mut arts = declared();
+        arts[0] = art(
+            "tagc-ml-scp",
+            SCP,
+            &deny("sagemaker:CreateEndpoint"),
+            &[ml_ou()],
+        );
+        let err = apply_saved(&mut fake, &saved, &arts).unwrap_err();
+        assert_eq!(stale_what(&err), "the sources");
+        let ApplyError::StalePlan { help, .. } = &err else {
+            unreachable!()
+        };
+        assert!(help.starts_with("`tagc-ml-scp` changed"), "{help}");
+        // Only the targets changed: still refused.
+        let mut arts = declared();
+        arts[0].targets = vec![data_ou()];
+        let err = apply_saved(&mut fake, &saved, &arts).unwrap_err();
+        assert_eq!(stale_what(&err), "the sources");
+        // Another project name.
+        let other = Settings {
+            project: Some("other".to_owned()),
+            ..Settings::default()
+        };
+        let err = saved.check_sources(&declared(), &other).unwrap_err();
+        assert_eq!(stale_what(&err), "the project");
+        assert!(fake.changes.is_empty(), "{:?}", fake.changes);
+    }
+
+    fn load_text(dir: &std::path::Path, text: &str) -> ApplyError {
+        let path = dir.join("bad.json");
+        std::fs::write(&path, text).unwrap();
+        SavedPlan::load(&path).unwrap_err()
+    }
+
+    fn reason(err: &ApplyError) -> &str {
+        match err {
+            ApplyError::BadPlanFile { reason, .. } => reason,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn test_corrupted_edited_and_foreign_plan_files_are_refused() {
+        let Org { mut fake, .. } = org();
+        let dir = tempfile::tempdir().unwrap();
+        let (_, path) = save_and_load(&mut fake, &declared(), dir.path());
+        let text = std::fs::read_to_string(&path).unwrap();
+
+        let cut = load_text(dir.path(), &text[..text.len() / 2]);
+        assert!(reason(&cut).starts_with("it is not JSON"), "{cut:?}");
+        let other = load_text(
+            dir.path(),
+            r#"{"format_version":"1.2","planned_values":{}}"#,
+        );
+        assert!(
+            reason(&other).starts_with("it is not a tagc plan"),
+            "{other:?}"
+        );
+        let newer = load_text(
+            dir.path(),
+            &text.replace("\"version\": 1", "\"version\": 2"),
+        );
+        assert_eq!(
+            reason(&newer),
+            "it is a version 2 plan, and this tagc reads version 1"
+        );
+        // A step retargeted by hand.
+        let edited = text.replace("Root/Workloads/ML", "Root/Sandbox");
+        assert_ne!(edited, text);
+        let edited = load_text(dir.path(), &edited);
+        assert!(reason(&edited).contains("edited"), "{edited:?}");
+        let missing = SavedPlan::load(&dir.path().join("nothing.json")).unwrap_err();
+        assert!(
+            reason(&missing).starts_with("cannot read it"),
+            "{missing:?}"
+        );
+        assert!(fake.changes.is_empty());
+    }
+
+    #[test]
+    fn test_saved_destructive_plan_needs_allow_destroy_again_at_apply() {
+        let Org { mut fake, .. } = org();
+        apply(&mut fake, &declared(), &settings()).unwrap();
+        let (plan, digest) = read_and_plan(
+            &mut fake,
+            &[],
+            &settings(),
+            ALLOW_DESTROY,
+            &RetryPolicy::immediate(6),
+            &mut Vec::new(),
+        )
+        .unwrap();
+        let saved = SavedPlan::new(&plan, &[], &settings(), &[], digest, false);
+        let changes = fake.changes.len();
+        let err = apply_saved(&mut fake, &saved, &[]).unwrap_err();
+        assert!(
+            matches!(err, ApplyError::Plan(PlanError::Destroy { .. })),
+            "{err:?}"
+        );
+        assert_eq!(fake.changes.len(), changes);
+        let outcome = apply_saved_with(
+            &mut fake,
+            &saved,
+            &[],
+            &settings(),
+            &ApplyOptions {
+                plan: ALLOW_DESTROY,
+                ..ApplyOptions::immediate()
+            },
+            Confirmation::Yes,
+            &mut Vec::new(),
+            &mut Vec::new(),
+        )
+        .unwrap();
+        assert_eq!(outcome, ApplyOutcome::Applied(plan.steps.len()));
+        assert!(fake.policy_named("tagc-ml-scp").is_none());
+    }
 }
