@@ -31,6 +31,22 @@ pub struct SavedArtifact {
     pub kind: ArtifactKind,
     /// The hash of its minified content.
     pub hash: String,
+    /// Its description.
+    pub description: String,
+    /// Where it is attached, as declared.
+    pub targets: Vec<Target>,
+}
+
+impl SavedArtifact {
+    fn of(a: &Artifact) -> Self {
+        Self {
+            name: a.name.clone(),
+            kind: a.kind,
+            hash: content_hash(&a.minified),
+            description: a.description.clone(),
+            targets: a.targets.clone(),
+        }
+    }
 }
 
 /// A plan file.
@@ -124,11 +140,7 @@ impl SavedPlan {
             artifacts: artifacts
                 .iter()
                 .filter(|a| policy_type(a.kind).is_some())
-                .map(|a| SavedArtifact {
-                    name: a.name.clone(),
-                    kind: a.kind,
-                    hash: content_hash(&a.minified),
-                })
+                .map(SavedArtifact::of)
                 .collect(),
             sources_digest: sources_digest(artifacts, settings),
             organization_digest,
@@ -217,18 +229,24 @@ impl SavedPlan {
         let now: Vec<SavedArtifact> = artifacts
             .iter()
             .filter(|a| policy_type(a.kind).is_some())
-            .map(|a| SavedArtifact {
-                name: a.name.clone(),
-                kind: a.kind,
-                hash: content_hash(&a.minified),
-            })
+            .map(SavedArtifact::of)
             .collect();
         let mut changed: Vec<String> = Vec::new();
         for a in &now {
-            match self.artifacts.iter().find(|s| s.name == a.name) {
-                None => changed.push(format!("`{}` is new", a.name)),
-                Some(s) if s.hash != a.hash => changed.push(format!("`{}` changed", a.name)),
-                Some(_) => {}
+            let Some(s) = self.artifacts.iter().find(|s| s.name == a.name) else {
+                changed.push(format!("`{}` is new", a.name));
+                continue;
+            };
+            let what: Vec<&str> = [
+                (s.hash != a.hash || s.kind != a.kind, "content"),
+                (s.description != a.description, "description"),
+                (s.targets != a.targets, "targets"),
+            ]
+            .into_iter()
+            .filter_map(|(differs, what)| differs.then_some(what))
+            .collect();
+            if !what.is_empty() {
+                changed.push(format!("`{}` changed its {}", a.name, what.join(" and ")));
             }
         }
         for s in &self.artifacts {
@@ -237,7 +255,7 @@ impl SavedPlan {
             }
         }
         if changed.is_empty() {
-            changed.push("targets, descriptions or organization settings changed".to_owned());
+            changed.push("the organization settings changed".to_owned());
         }
         Err(ApplyError::StalePlan {
             what: "the sources".to_owned(),

@@ -1199,12 +1199,23 @@ mod saved {
         let ApplyError::StalePlan { help, .. } = &err else {
             unreachable!()
         };
-        assert!(help.starts_with("`tagc-ml-scp` changed"), "{help}");
+        assert_eq!(
+            help,
+            "`tagc-ml-scp` changed its content; run `tagc plan --out` again, review the new \
+             plan, and apply that one"
+        );
         // Only the targets changed: still refused.
         let mut arts = declared();
         arts[0].targets = vec![data_ou()];
         let err = apply_saved(&mut fake, &saved, &arts).unwrap_err();
         assert_eq!(stale_what(&err), "the sources");
+        let ApplyError::StalePlan { help, .. } = &err else {
+            unreachable!()
+        };
+        assert!(
+            help.starts_with("`tagc-ml-scp` changed its targets;"),
+            "{help}"
+        );
         // Another project name.
         let other = Settings {
             project: Some("other".to_owned()),
