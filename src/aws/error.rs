@@ -30,7 +30,8 @@ pub enum PlanError {
         code("tagc::aws::not-owned"),
         help(
             "tagc changes only policies tagged `managed-by = tagc`; rename the tagc policy, or \
-             delete or tag the existing one yourself"
+             delete the existing one yourself, or tag it `managed-by = tagc` and claim it with \
+             `--adopt`"
         )
     )]
     NotOwned {

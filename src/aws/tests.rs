@@ -784,7 +784,7 @@ fn test_rendered_plan_errors() {
 
       × policy `tagc-ml-scp` (p-00000006) exists in AWS but is not managed by tagc
       help: tagc changes only policies tagged `managed-by = tagc`; rename the tagc policy, or delete
-            or tag the existing one yourself
+            the existing one yourself, or tag it `managed-by = tagc` and claim it with `--adopt`
 
     Error: tagc::aws::unknown-target
 
