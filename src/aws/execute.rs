@@ -139,6 +139,21 @@ fn already(result: Result<(), ApiError>, codes: &[&str]) -> Result<(), ApiError>
     }
 }
 
+/// `TagResource` of one tag, retried.
+fn tag(
+    api: &mut dyn OrganizationsApi,
+    retry: &RetryPolicy,
+    progress: &mut dyn FnMut(&str),
+    resource_id: &str,
+    key: &str,
+    value: &str,
+) -> Result<(), ApiError> {
+    let tags = [(key.to_owned(), value.to_owned())];
+    with_retry(retry, "TagResource", progress, || {
+        api.tag_resource(resource_id, &tags)
+    })
+}
+
 fn run_step(
     api: &mut dyn OrganizationsApi,
     step: &Step,
@@ -210,30 +225,14 @@ fn run_step(
                 api.update_policy(policy_id, description, content)
             })?;
             // If this fails, the next plan finds the content right and only re-records the hash.
-            let tags = [(HASH_KEY.to_owned(), new_hash.clone())];
-            with_retry(retry, "TagResource", progress, || {
-                api.tag_resource(policy_id, &tags)
-            })?;
-            Ok(())
+            Ok(tag(api, retry, progress, policy_id, HASH_KEY, new_hash)?)
         }
         Step::AdoptPolicy {
             policy_id, project, ..
-        } => {
-            let tags = [(PROJECT_KEY.to_owned(), project.clone())];
-            with_retry(retry, "TagResource", progress, || {
-                api.tag_resource(policy_id, &tags)
-            })?;
-            Ok(())
-        }
+        } => Ok(tag(api, retry, progress, policy_id, PROJECT_KEY, project)?),
         Step::TagPolicy {
             policy_id, hash, ..
-        } => {
-            let tags = [(HASH_KEY.to_owned(), hash.clone())];
-            with_retry(retry, "TagResource", progress, || {
-                api.tag_resource(policy_id, &tags)
-            })?;
-            Ok(())
-        }
+        } => Ok(tag(api, retry, progress, policy_id, HASH_KEY, hash)?),
         Step::AttachPolicy { policy, target } => {
             let id = policy_id(policy, created)?;
             let r = with_retry(retry, "AttachPolicy", progress, || {

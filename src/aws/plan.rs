@@ -7,7 +7,7 @@
 //! (ownership, `FullAWSAccess`, slot and size limits) is tested against snapshots offline.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use serde::{Deserialize, Serialize};
 
@@ -724,34 +724,35 @@ fn destroy_guard(
         .iter()
         .filter(|(_, p, _)| p.id.as_deref().is_some_and(|id| owned_ids.contains(id)))
         .collect();
-    let deleted: Vec<&str> = deletes
+    let gone: Vec<&str> = deletes
         .iter()
         .filter_map(|s| match s {
             Step::DeletePolicy { name, .. } => Some(name.as_str()),
             _ => None,
         })
         .collect();
-    let all_deleted = !owned.is_empty() && deleted.len() == owned.len();
+    let all_deleted = !owned.is_empty() && gone.len() == owned.len();
     let most_detached = removed.len() * 2 > attachments;
     if !all_deleted && !most_detached {
         return None;
     }
-    let mut what: Vec<String> = deleted.iter().map(|n| format!("delete `{n}`")).collect();
+    let mut what: Vec<String> = gone.iter().map(|n| format!("delete `{n}`")).collect();
     what.extend(
         removed
             .iter()
-            .filter(|(_, p, _)| !deleted.contains(&p.name.as_str()))
+            .filter(|(_, p, _)| !gone.contains(&p.name.as_str()))
             .map(|(_, p, t)| format!("detach `{}` from {}", p.name, snapshot.label(t))),
     );
     let more = what.len().saturating_sub(SHOWN);
     what.truncate(SHOWN);
     let mut what = what.join(", ");
     if more > 0 {
-        what.push_str(&format!(" and {more} more"));
+        // Writing to a String cannot fail.
+        let _ = write!(what, " and {more} more");
     }
     Some(PlanError::Destroy {
         project: project.to_owned(),
-        deleted: deleted.len(),
+        deleted: gone.len(),
         policies: owned.len(),
         detached: removed.len(),
         attachments,
@@ -835,17 +836,15 @@ fn write_foreign(f: &mut fmt::Formatter<'_>, foreign: &[Foreign]) -> fmt::Result
     }
     writeln!(f, "tagc policies of other projects (never touched):")?;
     for p in foreign {
-        match &p.project {
-            Some(project) => {
-                writeln!(f, "  = `{}` ({}): project `{project}`", p.name, p.policy_id)?
-            }
-            None => writeln!(
-                f,
-                "  = `{}` ({}): no project tag (made by an older tagc; `--adopt` claims it when \
-                 this project declares it)",
-                p.name, p.policy_id
-            )?,
-        }
+        let owner = p.project.as_ref().map_or_else(
+            || {
+                "no project tag (made by an older tagc; `--adopt` claims it when this project \
+                 declares it)"
+                    .to_owned()
+            },
+            |project| format!("project `{project}`"),
+        );
+        writeln!(f, "  = `{}` ({}): {owner}", p.name, p.policy_id)?;
     }
     writeln!(f)
 }

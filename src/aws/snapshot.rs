@@ -222,30 +222,14 @@ fn read_ous(
     Ok(ous)
 }
 
-/// Reads the organization with read-only calls.
-pub fn read_snapshot(
+/// Every SCP and tag policy; for tagc's (`managed-by = tagc`, of any project) also the tags,
+/// content and targets.
+fn read_policies(
     api: &mut dyn OrganizationsApi,
-    desired: &[Artifact],
     retry: &RetryPolicy,
     note: &mut dyn FnMut(&str),
-) -> Result<OrgSnapshot, ApplyError> {
-    let roots =
-        with_retry(retry, "ListRoots", note, || api.list_roots()).map_err(api_err("ListRoots"))?;
-    let root = roots.into_iter().next().ok_or_else(|| ApplyError::Api {
-        operation: "ListRoots".to_owned(),
-        error: ApiError::new("Unknown", "the organization has no root"),
-    })?;
-
-    let ous = read_ous(api, &root.id, retry, note)?;
-
-    let mut snapshot = OrgSnapshot {
-        root,
-        ous,
-        policies: Vec::new(),
-        attachments: BTreeMap::new(),
-        missing: BTreeSet::new(),
-    };
-
+) -> Result<Vec<LivePolicy>, ApplyError> {
+    let mut policies = Vec::new();
     for ty in PolicyType::ALL {
         let listed = all_pages(retry, "ListPolicies", note, |t| api.list_policies(ty, t))
             .map_err(api_err("ListPolicies"))?;
@@ -282,9 +266,37 @@ pub fn read_snapshot(
                     live.targets.sort();
                 }
             }
-            snapshot.policies.push(live);
+            policies.push(live);
         }
     }
+    Ok(policies)
+}
+
+/// Reads the organization with read-only calls.
+pub fn read_snapshot(
+    api: &mut dyn OrganizationsApi,
+    desired: &[Artifact],
+    retry: &RetryPolicy,
+    note: &mut dyn FnMut(&str),
+) -> Result<OrgSnapshot, ApplyError> {
+    let roots =
+        with_retry(retry, "ListRoots", note, || api.list_roots()).map_err(api_err("ListRoots"))?;
+    let root = roots.into_iter().next().ok_or_else(|| ApplyError::Api {
+        operation: "ListRoots".to_owned(),
+        error: ApiError::new("Unknown", "the organization has no root"),
+    })?;
+
+    let ous = read_ous(api, &root.id, retry, note)?;
+
+    let mut snapshot = OrgSnapshot {
+        root,
+        ous,
+        policies: Vec::new(),
+        attachments: BTreeMap::new(),
+        missing: BTreeSet::new(),
+    };
+
+    snapshot.policies = read_policies(api, retry, note)?;
     snapshot
         .policies
         .sort_by(|a, b| (a.ty, &a.info.name, &a.info.id).cmp(&(b.ty, &b.info.name, &b.info.id)));
