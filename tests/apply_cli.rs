@@ -1006,3 +1006,81 @@ fn test_corrupted_and_foreign_plan_files_are_refused() {
     insta::assert_snapshot!("saved_plan__edited", run.transcript());
     assert_eq!(org.state(), before);
 }
+
+#[test]
+fn test_policy_of_an_older_tagc_is_foreign_until_adopted() {
+    let _r = redactions();
+    let org = Org::new();
+    // What an older tagc left: the policy as declared, tagged without a project.
+    let c = org.api.client();
+    org.api
+        .block_on(
+            c.enable_policy_type()
+                .root_id(org.id("Root"))
+                .policy_type(SdkPolicyType::ServiceControlPolicy)
+                .send(),
+        )
+        .unwrap();
+    let scp = &org.artifacts()["tagc-ml-scp"];
+    let tag = |k: &str, v: &str| {
+        aws_sdk_organizations::types::Tag::builder()
+            .key(k)
+            .value(v)
+            .build()
+            .unwrap()
+    };
+    let created = org
+        .api
+        .block_on(
+            c.create_policy()
+                .name("tagc-ml-scp")
+                .description(&scp.description)
+                .r#type(SdkPolicyType::ServiceControlPolicy)
+                .content(&scp.minified)
+                .tags(tag("managed-by", "tagc"))
+                .tags(tag("tagc:hash", &scp.hash))
+                .send(),
+        )
+        .unwrap();
+    let id = created
+        .policy()
+        .unwrap()
+        .policy_summary()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    org.api
+        .block_on(
+            c.attach_policy()
+                .policy_id(&id)
+                .target_id(org.id("Root/Workloads/ML"))
+                .send(),
+        )
+        .unwrap();
+    let before = org.state();
+
+    let run = org.tagc(&["apply", "--yes"]);
+    insta::assert_snapshot!("older_tagc__apply", run.transcript());
+    assert_eq!(run.code, 1);
+    assert_eq!(org.state(), before);
+
+    let run = org.tagc(&["plan", "--adopt"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(
+        run.stdout.contains(&format!(
+            "policies to adopt into this project:\n  ~ adopt `tagc-ml-scp` ({id}) into project `guardrails`"
+        )),
+        "{}",
+        run.stdout
+    );
+    let run = org.tagc(&["apply", "--yes", "--adopt"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    org.assert_applied();
+    assert_eq!(
+        org.policies()["tagc-ml-scp"].id,
+        id,
+        "adopted, not replaced"
+    );
+    assert_eq!(org.tagc(&["plan"]).code, 0);
+}
