@@ -1,10 +1,12 @@
 //! The planner: declared artifacts and an organization snapshot in, a [`Plan`] out.
 //!
 //! Input: the compiled artifacts (SCPs and tag policies; IAM policies are skipped), the
-//! organization settings and an [`OrgSnapshot`]. Output: the [`Plan`], a list of steps in the
-//! order they are safe to run (enable types, create and update, attach, detach, delete), plus
-//! the drift found; or every [`PlanError`] found. Pure code: no I/O, so every rule here
-//! (ownership, `FullAWSAccess`, slot and size limits) is tested against snapshots offline.
+//! organization settings (with the project's name), an [`OrgSnapshot`] and the
+//! [`PlanOptions`]. Output: the [`Plan`], a list of steps in the order they are safe to run
+//! (enable types, adopt, create and update, attach, detach, delete), plus the drift found and
+//! the other projects' tagc policies; or every [`PlanError`] found. Pure code: no I/O, so every
+//! rule here (ownership by project, `FullAWSAccess`, slot and size limits, the destroy guard)
+//! is tested against snapshots offline.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write as _};
