@@ -159,9 +159,11 @@ pub struct TestDecl {
     pub loc: Loc,
 }
 
-/// `organization { scp-strategy …  limits … }`
+/// `organization { project "…"  scp-strategy …  limits … }`
 #[derive(Debug, Clone)]
 pub struct OrgDecl {
+    /// `project` statements: the project's identity in AWS.
+    pub project: Vec<Text>,
     /// `scp-strategy` statements.
     pub strategy: Vec<Spanned<crate::model::ScpStrategy>>,
     /// `limits` statements.

@@ -152,11 +152,24 @@ pub struct PlanArgs {
     /// AWS connection.
     #[command(flatten)]
     pub aws: crate::aws::AwsArgs,
+    /// Also save the plan to FILE (JSON), for `tagc apply FILE`
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Allow a plan that deletes every policy the project owns, or removes more than half of
+    /// their attachments
+    #[arg(long)]
+    pub allow_destroy: bool,
+    /// Claim the tagc policies without a project tag whose names this project declares
+    #[arg(long)]
+    pub adopt: bool,
 }
 
 /// `tagc apply`.
 #[cfg(feature = "aws")]
 #[derive(Debug, Args)]
+#[command(
+    after_help = "A PATH ending in `.json` is a plan saved by `tagc plan --out`: apply runs exactly its steps, and\nrefuses when the sources or the organization changed since. Its sources are the paths the plan\nrecorded, unless other PATHs are given."
+)]
 pub struct ApplyArgs {
     /// Input.
     #[command(flatten)]
@@ -167,6 +180,13 @@ pub struct ApplyArgs {
     /// Apply without asking (for CI)
     #[arg(long)]
     pub yes: bool,
+    /// Allow a plan that deletes every policy the project owns, or removes more than half of
+    /// their attachments
+    #[arg(long)]
+    pub allow_destroy: bool,
+    /// Claim the tagc policies without a project tag whose names this project declares
+    #[arg(long)]
+    pub adopt: bool,
 }
 
 /// `tagc catalog …`.

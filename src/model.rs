@@ -39,6 +39,10 @@ impl Project {
 /// Organization-wide settings (`organization { … }`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Settings {
+    /// The project's identity in AWS (`project "…"`): every policy tagc creates is tagged
+    /// `tagc:project = <name>`, and plan and apply touch only the policies tagged with it.
+    /// `None` when the project declares none (plan and apply then refuse to run).
+    pub project: Option<String>,
     /// How SCPs are used: deny-list keeps `FullAWSAccess` attached everywhere.
     pub scp_strategy: ScpStrategy,
     /// Which set of AWS quotas to compile against.

@@ -15,7 +15,7 @@ use aws_sdk_organizations::types::PolicyType as SdkPolicyType;
 use tagc::artifact::{Artifact, ArtifactKind, content_hash};
 use tagc::aws::cli::{ApplyOutcome, Confirmation, apply_with, plan_with};
 use tagc::aws::execute::ApplyOptions;
-use tagc::aws::plan::{Plan, Step};
+use tagc::aws::plan::{Plan, PlanOptions, Step};
 use tagc::aws::retry::RetryPolicy;
 use tagc::aws::sdk::SdkOrganizations;
 use tagc::aws::{ApplyError, PlanError};
@@ -76,6 +76,14 @@ fn art(name: &str, kind: ArtifactKind, content: &str, targets: &[Target]) -> Art
     }
 }
 
+/// Default settings, with a project name.
+fn settings() -> Settings {
+    Settings {
+        project: Some("guardrails".to_owned()),
+        ..Settings::default()
+    }
+}
+
 fn ml_path() -> Target {
     Target::OuPath("Root/Workloads/ML".to_owned())
 }
@@ -101,7 +109,8 @@ fn plan(org: &mut Org, arts: &[Artifact]) -> Result<Plan, ApplyError> {
     plan_with(
         &mut org.api,
         arts,
-        &Settings::default(),
+        &settings(),
+        PlanOptions::default(),
         &RetryPolicy::immediate(3),
         &mut Vec::new(),
     )
@@ -112,7 +121,7 @@ fn apply(org: &mut Org, arts: &[Artifact]) -> Result<ApplyOutcome, ApplyError> {
     let result = apply_with(
         &mut org.api,
         arts,
-        &Settings::default(),
+        &settings(),
         &ApplyOptions::immediate(),
         Confirmation::Yes,
         &mut out,

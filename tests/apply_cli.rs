@@ -27,8 +27,12 @@ use tagc::aws::sdk::SdkOrganizations;
 use crate::apply::moto::Moto;
 use crate::common::{Run, compile_paths, tagc_env};
 
-/// The tag vocabulary of the test project.
-const TAGS: &str = r#"tag environment {
+/// The project's name and tag vocabulary.
+const TAGS: &str = r#"organization {
+  project "guardrails"
+}
+
+tag environment {
   values "dev" "production"
 }
 
@@ -286,7 +290,8 @@ impl Org {
                 p.tags,
                 [
                     ("managed-by".to_owned(), "tagc".to_owned()),
-                    ("tagc:hash".to_owned(), a.hash.clone())
+                    ("tagc:hash".to_owned(), a.hash.clone()),
+                    ("tagc:project".to_owned(), "guardrails".to_owned()),
                 ],
                 "tags of {name}"
             );
@@ -722,4 +727,360 @@ fn test_policy_with_a_declared_name_not_owned_by_tagc_is_never_touched() {
     assert_eq!(live.content, theirs);
     assert_eq!(live.targets, ["Root/Sandbox"]);
     assert_eq!(live.id, id);
+}
+
+#[test]
+fn test_emptied_files_are_refused_by_plan_and_apply_unless_allow_destroy() {
+    let _r = redactions();
+    let org = Org::new();
+    apply_yes(&org);
+    let applied = org.state();
+
+    // A truncated checkout: the policy files are there, and empty.
+    org.write("ml.tags", "");
+    org.write("everywhere.tags", "");
+    assert_eq!(org.tagc(&["check"]).code, 0);
+    let run = org.tagc(&["plan"]);
+    insta::assert_snapshot!("emptied_files__plan", run.transcript());
+    assert_eq!(run.code, 1);
+    let run = org.tagc(&["apply", "--yes"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(run.stderr.contains("tagc::aws::destroy"), "{}", run.stderr);
+    assert_eq!(
+        org.state(),
+        applied,
+        "a refused apply changed the organization"
+    );
+
+    let run = org.tagc(&["plan", "--allow-destroy"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    let run = org.tagc(&["apply", "--yes", "--allow-destroy"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let live = org.policies();
+    assert_eq!(live.keys().collect::<Vec<_>>(), ["FullAWSAccess"]);
+    org.assert_full_aws_access_everywhere();
+}
+
+#[test]
+fn test_project_without_a_name_is_refused_by_plan_and_apply() {
+    let _r = redactions();
+    let org = Org::new();
+    org.write(
+        "tags.tags",
+        TAGS.replace(r#"project "guardrails""#, "").as_str(),
+    );
+    let before = org.state();
+
+    let run = org.tagc(&["plan"]);
+    insta::assert_snapshot!("no_project__plan", run.transcript());
+    assert_eq!(run.code, 1);
+    let run = org.tagc(&["apply", "--yes"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("tagc::aws::no-project"),
+        "{}",
+        run.stderr
+    );
+
+    // Applied with its name, then every file emptied: no name any more, and nothing is
+    // touched, even with `--allow-destroy`.
+    org.write("tags.tags", TAGS);
+    apply_yes(&org);
+    let applied = org.state();
+    for file in ["tags.tags", "ml.tags", "everywhere.tags"] {
+        org.write(file, "");
+    }
+    let run = org.tagc(&["apply", "--yes", "--allow-destroy"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("tagc::aws::no-project"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(org.state(), applied);
+    assert_ne!(applied, before);
+}
+
+#[test]
+fn test_two_projects_share_an_organization_and_never_touch_each_other() {
+    let _r = redactions();
+    let org = Org::new();
+    apply_yes(&org);
+    let ours = org.policies();
+
+    // Another repository, another project, the same organization.
+    let network = tempfile::tempdir().unwrap();
+    std::fs::create_dir(network.path().join("policies")).unwrap();
+    std::fs::write(
+        network.path().join("policies/network.tags"),
+        r#"organization {
+  project "network"
+}
+
+tag owner
+
+policy network {
+  require owner on ec2:CreateVpc
+  attach to ou "Root/Sandbox"
+}
+"#,
+    )
+    .unwrap();
+    let theirs = |args: &[&str]| {
+        let run = tagc_env(network.path(), args, &org.moto.env());
+        println!(
+            "$ tagc {} (project network)\n{}",
+            args.join(" "),
+            run.transcript()
+        );
+        run
+    };
+    let run = theirs(&["plan"]);
+    insta::assert_snapshot!("two_projects__plan_of_the_second", run.transcript());
+    assert_eq!(run.code, 2);
+    assert_eq!(theirs(&["apply", "--yes"]).code, 0);
+    let live = org.policies();
+    assert_eq!(
+        live["tagc-network-scp"].tags,
+        [
+            ("managed-by".to_owned(), "tagc".to_owned()),
+            (
+                "tagc:hash".to_owned(),
+                live["tagc-network-scp"].tags[1].1.clone()
+            ),
+            ("tagc:project".to_owned(), "network".to_owned()),
+        ]
+    );
+
+    // The first project sees the second's policy as foreign, and has nothing to do.
+    let run = org.tagc(&["plan", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let plan: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(plan["foreign"][0]["name"], "tagc-network-scp", "{plan}");
+    assert_eq!(plan["foreign"][0]["project"], "network", "{plan}");
+
+    // The second project removes everything it has: the first project's policies stay.
+    std::fs::write(
+        network.path().join("policies/network.tags"),
+        "organization {\n  project \"network\"\n}\n",
+    )
+    .unwrap();
+    let run = theirs(&["apply", "--yes", "--allow-destroy"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let live = org.policies();
+    assert!(!live.contains_key("tagc-network-scp"));
+    for (name, p) in &ours {
+        assert_eq!(&live[name], p, "{name} changed");
+    }
+    org.assert_applied();
+}
+
+#[test]
+fn test_saved_plan_is_applied_exactly_and_only_once() {
+    let _r = redactions();
+    let org = Org::new();
+    let before = org.state();
+
+    let run = org.tagc(&["plan", "--out", "plan.json"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("plan saved to plan.json"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(org.state(), before);
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(org.dir.path().join("plan.json")).unwrap())
+            .unwrap();
+    assert_eq!(file["format"], "tagc-plan");
+    assert_eq!(file["version"], 1);
+    assert_eq!(file["project"], "guardrails");
+    assert_eq!(file["paths"], serde_json::json!(["policies"]));
+    assert_eq!(file["steps"].as_array().unwrap().len(), 10);
+
+    let run = org.tagc(&["apply", "plan.json", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(run.stdout.contains("applied 10 changes"), "{}", run.stdout);
+    org.assert_applied();
+    let applied = org.state();
+
+    // The organization it was made against is gone: applying it again is refused.
+    let run = org.tagc(&["apply", "plan.json", "--yes"]);
+    insta::assert_snapshot!("saved_plan__applied_twice", run.transcript());
+    assert_eq!(run.code, 1);
+    assert_eq!(org.state(), applied);
+}
+
+#[test]
+fn test_saved_plan_is_refused_when_the_organization_changed() {
+    let _r = redactions();
+    let org = Org::new();
+    apply_yes(&org);
+    org.write(
+        "tags.tags",
+        &TAGS.replace(r#""production""#, r#""production" "staging""#),
+    );
+    let run = org.tagc(&["plan", "--out", "plan.json"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+
+    // Someone edits a tagc policy in the console before the plan is applied.
+    let scp = org.policies()["tagc-everywhere-scp"].clone();
+    let edited = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"sns:CreateTopic","Resource":"*"}]}"#;
+    org.api
+        .block_on(
+            org.api
+                .client()
+                .update_policy()
+                .policy_id(&scp.id)
+                .content(edited)
+                .send(),
+        )
+        .unwrap();
+    let before = org.state();
+    let run = org.tagc(&["apply", "plan.json", "--yes"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("tagc::aws::stale-plan"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("the organization changed since it was made"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(org.state(), before);
+    assert_eq!(org.policies()["tagc-everywhere-scp"].content, edited);
+}
+
+#[test]
+fn test_saved_plan_is_refused_when_the_sources_changed() {
+    let _r = redactions();
+    let org = Org::new();
+    let run = org.tagc(&["plan", "--out", "plan.json"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    let before = org.state();
+
+    org.write(
+        "ml.tags",
+        &ML.replace(r#"ou "Root/Workloads/ML""#, r#"ou "Root/Sandbox""#),
+    );
+    let run = org.tagc(&["apply", "plan.json", "--yes"]);
+    insta::assert_snapshot!("saved_plan__sources_changed", run.transcript());
+    assert_eq!(run.code, 1);
+    assert_eq!(org.state(), before);
+}
+
+#[test]
+fn test_corrupted_and_foreign_plan_files_are_refused() {
+    let _r = redactions();
+    let org = Org::new();
+    let run = org.tagc(&["plan", "--out", "plan.json"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    let before = org.state();
+    let path = org.dir.path().join("plan.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+
+    for (what, bad) in [
+        ("truncated", text[..text.len() / 3].to_owned()),
+        (
+            "another tool's",
+            r#"{"format_version":"1.2","resource_changes":[]}"#.to_owned(),
+        ),
+        (
+            "edited",
+            text.replace("tagc-everywhere-scp", "tagc-everywhere-scp-2"),
+        ),
+    ] {
+        std::fs::write(&path, bad).unwrap();
+        let run = org.tagc(&["apply", "plan.json", "--yes"]);
+        assert_eq!(run.code, 1, "{what}: {}", run.transcript());
+        assert!(
+            run.stderr.contains("tagc::aws::plan-file"),
+            "{what}: {}",
+            run.stderr
+        );
+    }
+    let run = org.tagc(&["apply", "plan.json", "--yes"]);
+    insta::assert_snapshot!("saved_plan__edited", run.transcript());
+    assert_eq!(org.state(), before);
+}
+
+#[test]
+fn test_policy_of_an_older_tagc_is_foreign_until_adopted() {
+    let _r = redactions();
+    let org = Org::new();
+    // What an older tagc left: the policy as declared, tagged without a project.
+    let c = org.api.client();
+    org.api
+        .block_on(
+            c.enable_policy_type()
+                .root_id(org.id("Root"))
+                .policy_type(SdkPolicyType::ServiceControlPolicy)
+                .send(),
+        )
+        .unwrap();
+    let scp = &org.artifacts()["tagc-ml-scp"];
+    let tag = |k: &str, v: &str| {
+        aws_sdk_organizations::types::Tag::builder()
+            .key(k)
+            .value(v)
+            .build()
+            .unwrap()
+    };
+    let created = org
+        .api
+        .block_on(
+            c.create_policy()
+                .name("tagc-ml-scp")
+                .description(&scp.description)
+                .r#type(SdkPolicyType::ServiceControlPolicy)
+                .content(&scp.minified)
+                .tags(tag("managed-by", "tagc"))
+                .tags(tag("tagc:hash", &scp.hash))
+                .send(),
+        )
+        .unwrap();
+    let id = created
+        .policy()
+        .unwrap()
+        .policy_summary()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    org.api
+        .block_on(
+            c.attach_policy()
+                .policy_id(&id)
+                .target_id(org.id("Root/Workloads/ML"))
+                .send(),
+        )
+        .unwrap();
+    let before = org.state();
+
+    let run = org.tagc(&["apply", "--yes"]);
+    insta::assert_snapshot!("older_tagc__apply", run.transcript());
+    assert_eq!(run.code, 1);
+    assert_eq!(org.state(), before);
+
+    let run = org.tagc(&["plan", "--adopt"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(
+        run.stdout.contains(&format!(
+            "policies to adopt into this project:\n  ~ adopt `tagc-ml-scp` ({id}) into project `guardrails`"
+        )),
+        "{}",
+        run.stdout
+    );
+    let run = org.tagc(&["apply", "--yes", "--adopt"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    org.assert_applied();
+    assert_eq!(
+        org.policies()["tagc-ml-scp"].id,
+        id,
+        "adopted, not replaced"
+    );
+    assert_eq!(org.tagc(&["plan"]).code, 0);
 }

@@ -6,10 +6,10 @@
 //! for tests). The trait is synchronous: the SDK implementation blocks on its own runtime, which
 //! keeps the planner, the executor and their tests free of async.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// An Organizations policy type that tagc manages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PolicyType {
     /// `SERVICE_CONTROL_POLICY`.
@@ -38,7 +38,7 @@ impl std::fmt::Display for PolicyType {
 }
 
 /// Whether a policy type is enabled on the root.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PolicyTypeStatus {
     /// Enabled: policies of the type can be attached.
@@ -50,7 +50,7 @@ pub enum PolicyTypeStatus {
 }
 
 /// The organization's root.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RootInfo {
     /// `r-…`.
     pub id: String,
@@ -78,7 +78,7 @@ pub struct OuInfo {
 }
 
 /// A policy, as listed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PolicyInfo {
     /// `p-…`.
     pub id: String,

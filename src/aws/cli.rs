@@ -3,18 +3,22 @@
 //! Input: the compiled artifacts, the organization settings and the AWS options from the command
 //! line ([`AwsArgs`]). Output: the plan printed (human or JSON) on stdout, progress on stderr,
 //! and an outcome whose exit code the CLI returns: `plan` 0 when nothing would change and 2 when
-//! something would; `apply` 0 when done. Every error is an [`ApplyError`] (exit 1).
+//! something would; `apply` 0 when done. Every error is an [`ApplyError`] (exit 1). `plan` can
+//! save the plan to a file ([`SavedPlan`]); `apply` can run such a file, after checking that
+//! neither the sources nor the organization changed since.
 
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
 
 use crate::artifact::Artifact;
 use crate::model::Settings;
 
 use super::api::OrganizationsApi;
-use super::error::ApplyError;
+use super::error::{ApplyError, PlanError};
 use super::execute::{ApplyOptions, execute};
-use super::plan::{Plan, plan};
+use super::plan::{Plan, PlanOptions, plan};
 use super::retry::RetryPolicy;
+use super::saved::SavedPlan;
 use super::sdk::{ConnectOptions, SdkOrganizations};
 use super::snapshot::read_snapshot;
 
@@ -87,39 +91,81 @@ pub enum Confirmation<'a> {
     Ask(&'a mut dyn BufRead),
 }
 
-/// `tagc plan`: connects, reads the organization, prints the plan (JSON when `json`) on stdout.
+/// How `tagc plan` runs, besides the AWS connection.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlanRun<'a> {
+    /// Print the plan as JSON.
+    pub json: bool,
+    /// `--allow-destroy`, `--adopt`.
+    pub options: PlanOptions,
+    /// `--out FILE`: save the plan there.
+    pub out: Option<&'a Path>,
+    /// The source paths, as given (recorded in a saved plan).
+    pub paths: &'a [String],
+}
+
+/// `tagc plan`: connects, reads the organization, prints the plan (JSON when `json`) on stdout,
+/// and saves it when asked.
 pub fn run_plan(
     artifacts: &[Artifact],
     settings: &Settings,
     args: &AwsArgs,
-    json: bool,
+    run: &PlanRun<'_>,
 ) -> Result<PlanOutcome, ApplyError> {
+    // Refuse before connecting: nothing can be planned for a project without a name.
+    if settings.project.is_none() {
+        return Err(PlanError::NoProject.into());
+    }
     let mut api = SdkOrganizations::connect(&args.connect_options(), |l| l)?;
     let mut stderr = std::io::stderr();
-    let plan = plan_with(
+    let (plan, organization_digest) = read_and_plan(
         &mut api,
         artifacts,
         settings,
+        run.options,
         &RetryPolicy::default(),
         &mut stderr,
     )?;
+    if let Some(path) = run.out {
+        SavedPlan::new(
+            &plan,
+            artifacts,
+            settings,
+            run.paths,
+            organization_digest,
+            run.options.adopt,
+        )
+        .save(path)?;
+        // Progress is best effort, like the rest of stderr.
+        let _ = writeln!(stderr, "plan saved to {}", path.display());
+    }
     let mut stdout = std::io::stdout().lock();
-    print_plan(&plan, json, &mut stdout)?;
+    print_plan(&plan, run.json, &mut stdout)?;
     Ok(outcome(&plan))
 }
 
 /// `tagc apply`: connects, reads the organization, prints the plan, asks (unless `yes`), and
-/// applies it. Without `yes`, stdin must be a terminal.
+/// applies it; or, given a saved plan, checks it still holds and applies exactly its steps.
+/// Without `yes`, stdin must be a terminal.
 pub fn run_apply(
     artifacts: &[Artifact],
     settings: &Settings,
     args: &AwsArgs,
     yes: bool,
+    options: &ApplyOptions,
+    saved: Option<&SavedPlan>,
 ) -> Result<ApplyOutcome, ApplyError> {
+    if settings.project.is_none() {
+        return Err(PlanError::NoProject.into());
+    }
     // Refuse before connecting: a CI job without `--yes` should fail fast and change nothing.
     let stdin = std::io::stdin();
     if !yes && !stdin.is_terminal() {
         return Err(ApplyError::NotConfirmed);
+    }
+    if let Some(saved) = saved {
+        // The sources are checked before connecting too: a stale plan changes nothing.
+        saved.check_sources(artifacts, settings)?;
     }
     let mut api = SdkOrganizations::connect(&args.connect_options(), |l| l)?;
     let mut input = stdin.lock();
@@ -130,15 +176,27 @@ pub fn run_apply(
     };
     let mut stdout = std::io::stdout();
     let mut stderr = std::io::stderr();
-    apply_with(
-        &mut api,
-        artifacts,
-        settings,
-        &ApplyOptions::default(),
-        confirm,
-        &mut stdout,
-        &mut stderr,
-    )
+    match saved {
+        Some(saved) => apply_saved_with(
+            &mut api,
+            saved,
+            artifacts,
+            settings,
+            options,
+            confirm,
+            &mut stdout,
+            &mut stderr,
+        ),
+        None => apply_with(
+            &mut api,
+            artifacts,
+            settings,
+            options,
+            confirm,
+            &mut stdout,
+            &mut stderr,
+        ),
+    }
 }
 
 /// The plan's outcome.
@@ -155,16 +213,33 @@ pub fn plan_with(
     api: &mut dyn OrganizationsApi,
     artifacts: &[Artifact],
     settings: &Settings,
+    options: PlanOptions,
     retry: &RetryPolicy,
     progress: &mut dyn Write,
 ) -> Result<Plan, ApplyError> {
+    read_and_plan(api, artifacts, settings, options, retry, progress).map(|(plan, _)| plan)
+}
+
+/// [`plan_with`], and the digest of the organization the plan was made against.
+pub fn read_and_plan(
+    api: &mut dyn OrganizationsApi,
+    artifacts: &[Artifact],
+    settings: &Settings,
+    options: PlanOptions,
+    retry: &RetryPolicy,
+    progress: &mut dyn Write,
+) -> Result<(Plan, String), ApplyError> {
+    if settings.project.is_none() {
+        return Err(PlanError::NoProject.into());
+    }
     let mut note = |line: &str| {
         // Progress is best effort: a closed stderr must not stop a plan.
         let _ = writeln!(progress, "{line}");
     };
     note("reading the organization");
     let snapshot = read_snapshot(api, artifacts, retry, &mut note)?;
-    Ok(plan(artifacts, settings, &snapshot)?)
+    let digest = snapshot.digest();
+    Ok((plan(artifacts, settings, &snapshot, options)?, digest))
 }
 
 /// Prints a plan for humans, or as JSON.
@@ -188,8 +263,62 @@ pub fn apply_with(
     out: &mut dyn Write,
     progress: &mut dyn Write,
 ) -> Result<ApplyOutcome, ApplyError> {
-    let plan = plan_with(api, artifacts, settings, &options.retry, progress)?;
-    print_plan(&plan, false, out)?;
+    let plan = plan_with(
+        api,
+        artifacts,
+        settings,
+        options.plan,
+        &options.retry,
+        progress,
+    )?;
+    confirm_and_execute(api, &plan, options, confirm, out, progress)
+}
+
+/// `apply FILE` through any API: checks that the file's plan still holds (same sources, same
+/// organization, same steps), then prints, confirms and executes exactly those steps. The
+/// destroy guard runs again with this command's `--allow-destroy`.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "apply_with's arguments and the saved plan; a struct would only rename them"
+)]
+pub fn apply_saved_with(
+    api: &mut dyn OrganizationsApi,
+    saved: &SavedPlan,
+    artifacts: &[Artifact],
+    settings: &Settings,
+    options: &ApplyOptions,
+    confirm: Confirmation<'_>,
+    out: &mut dyn Write,
+    progress: &mut dyn Write,
+) -> Result<ApplyOutcome, ApplyError> {
+    saved.check_sources(artifacts, settings)?;
+    let plan_options = PlanOptions {
+        adopt: saved.adopt,
+        ..options.plan
+    };
+    let (plan, digest) = read_and_plan(
+        api,
+        artifacts,
+        settings,
+        plan_options,
+        &options.retry,
+        progress,
+    )?;
+    saved.check_organization(&digest)?;
+    saved.check_steps(&plan)?;
+    confirm_and_execute(api, &plan, options, confirm, out, progress)
+}
+
+/// Prints the plan, asks when asked to, and runs it.
+fn confirm_and_execute(
+    api: &mut dyn OrganizationsApi,
+    plan: &Plan,
+    options: &ApplyOptions,
+    confirm: Confirmation<'_>,
+    out: &mut dyn Write,
+    progress: &mut dyn Write,
+) -> Result<ApplyOutcome, ApplyError> {
+    print_plan(plan, false, out)?;
     if plan.is_empty() {
         return Ok(ApplyOutcome::NothingToDo);
     }
@@ -212,7 +341,7 @@ pub fn apply_with(
     let mut note = |line: &str| {
         let _ = writeln!(progress, "{line}");
     };
-    let done = execute(api, &plan, options, &mut note)?;
+    let done = execute(api, plan, options, &mut note)?;
     let n = done.len();
     writeln!(out, "applied {n} change{}", if n == 1 { "" } else { "s" })?;
     Ok(ApplyOutcome::Applied(done.len()))

@@ -30,7 +30,8 @@ pub enum PlanError {
         code("tagc::aws::not-owned"),
         help(
             "tagc changes only policies tagged `managed-by = tagc`; rename the tagc policy, or \
-             delete or tag the existing one yourself"
+             delete the existing one yourself, or tag it `managed-by = tagc` and claim it with \
+             `--adopt`"
         )
     )]
     NotOwned {
@@ -119,6 +120,56 @@ pub enum PlanError {
         /// The target.
         target: String,
     },
+    /// The project has no name, so its policies cannot be told from another project's.
+    #[error("the project has no name: plan and apply need `organization {{ project \"…\" }}`")]
+    #[diagnostic(
+        code("tagc::aws::no-project"),
+        help(
+            "add `organization {{ project \"NAME\" }}` to one `.tags` file; tagc tags every policy \
+             it creates `tagc:project = NAME` and touches only the policies with that tag"
+        )
+    )]
+    NoProject,
+    /// A declared name is taken by a tagc policy of another project, or of none.
+    #[error("policy `{name}` ({id}) exists in AWS and belongs to {owner}")]
+    #[diagnostic(code("tagc::aws::foreign"), help("{help}"))]
+    Foreign {
+        /// The policy name.
+        name: String,
+        /// Its id.
+        id: String,
+        /// Whose it is.
+        owner: String,
+        /// What to do.
+        help: String,
+    },
+    /// The plan would remove most or all of what the project owns.
+    #[error(
+        "the plan would delete {deleted} of the {policies} policies and remove {detached} of the \
+         {attachments} attachments that project `{project}` owns: {what}"
+    )]
+    #[diagnostic(
+        code("tagc::aws::destroy"),
+        help(
+            "a project that declares nothing, or a missing, empty or truncated `.tags` file, looks \
+             like this; check the sources, and if the removal is intended run again with \
+             `--allow-destroy`"
+        )
+    )]
+    Destroy {
+        /// The project.
+        project: String,
+        /// Policies the plan deletes.
+        deleted: usize,
+        /// Policies the project owns.
+        policies: usize,
+        /// Attachments the plan removes.
+        detached: usize,
+        /// Attachments the project's policies have.
+        attachments: usize,
+        /// What would be removed.
+        what: String,
+    },
     /// Several of the above.
     #[error("the plan has {} errors", errors.len())]
     #[diagnostic(code("tagc::aws::plan"))]
@@ -182,6 +233,39 @@ pub enum ApplyError {
         policy_type: String,
         /// How long tagc waited.
         seconds: u64,
+    },
+    /// A plan file cannot be written.
+    #[error("cannot write the plan to `{path}`: {message}")]
+    #[diagnostic(
+        code("tagc::aws::save-plan"),
+        help("check that the directory exists and is writable")
+    )]
+    SavePlan {
+        /// The file.
+        path: String,
+        /// Why.
+        message: String,
+    },
+    /// A file given as a saved plan is not one tagc can apply.
+    #[error("`{path}` is not a plan tagc can apply: {reason}")]
+    #[diagnostic(
+        code("tagc::aws::plan-file"),
+        help("write the plan with `tagc plan --out FILE` and apply that file unchanged")
+    )]
+    BadPlanFile {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// A saved plan no longer fits the sources or the organization; nothing was changed.
+    #[error("the saved plan is stale: {what} changed since it was made, and nothing was applied")]
+    #[diagnostic(code("tagc::aws::stale-plan"), help("{help}"))]
+    StalePlan {
+        /// What changed: the sources, the organization, the project, the steps.
+        what: String,
+        /// What changed in detail, and what to do.
+        help: String,
     },
     /// Reading stdin or writing the plan failed.
     #[error("cannot read or write the terminal: {0}")]

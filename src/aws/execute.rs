@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use super::api::{ApiError, OrganizationsApi, PolicyTypeStatus};
 use super::error::{ApplyError, Interrupted};
-use super::plan::{Plan, PolicyRef, Step};
+use super::plan::{Plan, PlanOptions, PolicyRef, Step};
 use super::retry::{RetryPolicy, with_retry};
-use super::snapshot::{HASH_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE};
+use super::snapshot::{HASH_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE, PROJECT_KEY};
 
 /// How `apply` runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +24,8 @@ pub struct ApplyOptions {
     pub enable_timeout: Duration,
     /// How often to poll `ListRoots` while waiting.
     pub poll_interval: Duration,
+    /// What the plan may do (`--allow-destroy`, `--adopt`).
+    pub plan: PlanOptions,
 }
 
 impl Default for ApplyOptions {
@@ -32,6 +34,7 @@ impl Default for ApplyOptions {
             retry: RetryPolicy::default(),
             enable_timeout: Duration::from_secs(120),
             poll_interval: Duration::from_secs(2),
+            plan: PlanOptions::default(),
         }
     }
 }
@@ -43,6 +46,7 @@ impl ApplyOptions {
             retry: RetryPolicy::immediate(6),
             enable_timeout: Duration::from_secs(10),
             poll_interval: Duration::ZERO,
+            plan: PlanOptions::default(),
         }
     }
 }
@@ -59,7 +63,7 @@ pub fn execute(
     let mut done = Vec::new();
     for (i, step) in plan.steps.iter().enumerate() {
         progress(&format!("[{}/{total}] {step}", i + 1));
-        match run_step(api, step, options, &mut created, progress) {
+        match run_step(api, step, &plan.project, options, &mut created, progress) {
             Ok(()) => done.push(step.to_string()),
             Err(StepError::Api(source)) => {
                 let not_done: Vec<String> =
@@ -135,9 +139,25 @@ fn already(result: Result<(), ApiError>, codes: &[&str]) -> Result<(), ApiError>
     }
 }
 
+/// `TagResource` of one tag, retried.
+fn tag(
+    api: &mut dyn OrganizationsApi,
+    retry: &RetryPolicy,
+    progress: &mut dyn FnMut(&str),
+    resource_id: &str,
+    key: &str,
+    value: &str,
+) -> Result<(), ApiError> {
+    let tags = [(key.to_owned(), value.to_owned())];
+    with_retry(retry, "TagResource", progress, || {
+        api.tag_resource(resource_id, &tags)
+    })
+}
+
 fn run_step(
     api: &mut dyn OrganizationsApi,
     step: &Step,
+    project: &str,
     options: &ApplyOptions,
     created: &mut BTreeMap<String, String>,
     progress: &mut dyn FnMut(&str),
@@ -183,6 +203,7 @@ fn run_step(
         } => {
             let tags = [
                 (MANAGED_BY_KEY.to_owned(), MANAGED_BY_VALUE.to_owned()),
+                (PROJECT_KEY.to_owned(), project.to_owned()),
                 (HASH_KEY.to_owned(), hash.clone()),
             ];
             // DuplicatePolicyException is not "already done": the content might differ. The
@@ -204,21 +225,14 @@ fn run_step(
                 api.update_policy(policy_id, description, content)
             })?;
             // If this fails, the next plan finds the content right and only re-records the hash.
-            let tags = [(HASH_KEY.to_owned(), new_hash.clone())];
-            with_retry(retry, "TagResource", progress, || {
-                api.tag_resource(policy_id, &tags)
-            })?;
-            Ok(())
+            Ok(tag(api, retry, progress, policy_id, HASH_KEY, new_hash)?)
         }
+        Step::AdoptPolicy {
+            policy_id, project, ..
+        } => Ok(tag(api, retry, progress, policy_id, PROJECT_KEY, project)?),
         Step::TagPolicy {
             policy_id, hash, ..
-        } => {
-            let tags = [(HASH_KEY.to_owned(), hash.clone())];
-            with_retry(retry, "TagResource", progress, || {
-                api.tag_resource(policy_id, &tags)
-            })?;
-            Ok(())
-        }
+        } => Ok(tag(api, retry, progress, policy_id, HASH_KEY, hash)?),
         Step::AttachPolicy { policy, target } => {
             let id = policy_id(policy, created)?;
             let r = with_retry(retry, "AttachPolicy", progress, || {

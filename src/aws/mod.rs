@@ -9,10 +9,14 @@
 //! execute::execute         → steps done    thin: one call per step, retried, in a safe order
 //! ```
 //!
-//! Ownership: every policy tagc creates is tagged `managed-by = tagc` and `tagc:hash = sha256:…`
-//! (the content it applied); tagc never changes a policy without the first tag, and compares the
-//! second with the live content to report drift. [`cli`] holds the entry points the command line
-//! calls; [`fake`] a strict in-memory organization for tests.
+//! Ownership: every policy tagc creates is tagged `managed-by = tagc`, `tagc:project = <name>`
+//! (the project's `organization { project "…" }`) and `tagc:hash = sha256:…` (the content it
+//! applied). A project changes only the policies with both of the first two tags and its name;
+//! other tagc policies are listed as foreign. The hash is compared with the live content to
+//! report drift. The planner refuses, unless allowed, a plan that removes most of what the
+//! project owns. [`saved`] writes a plan to a file and checks it before `apply` runs it; [`cli`]
+//! holds the entry points the command line calls; [`fake`] a strict in-memory organization for
+//! tests.
 
 pub mod api;
 pub mod cli;
@@ -21,6 +25,7 @@ pub mod execute;
 pub mod fake;
 pub mod plan;
 pub mod retry;
+pub mod saved;
 pub mod sdk;
 pub mod snapshot;
 
@@ -30,5 +35,5 @@ mod tests;
 pub use api::{ApiError, OrganizationsApi, PolicyType};
 pub use cli::{ApplyOutcome, AwsArgs, PlanOutcome, run_apply, run_plan};
 pub use error::{ApplyError, PlanError};
-pub use plan::{Plan, Step, plan};
+pub use plan::{Plan, PlanOptions, Step, plan};
 pub use snapshot::{OrgSnapshot, read_snapshot};

@@ -1,15 +1,17 @@
 //! The planner: declared artifacts and an organization snapshot in, a [`Plan`] out.
 //!
 //! Input: the compiled artifacts (SCPs and tag policies; IAM policies are skipped), the
-//! organization settings and an [`OrgSnapshot`]. Output: the [`Plan`], a list of steps in the
-//! order they are safe to run (enable types, create and update, attach, detach, delete), plus
-//! the drift found; or every [`PlanError`] found. Pure code: no I/O, so every rule here
-//! (ownership, `FullAWSAccess`, slot and size limits) is tested against snapshots offline.
+//! organization settings (with the project's name), an [`OrgSnapshot`] and the
+//! [`PlanOptions`]. Output: the [`Plan`], a list of steps in the order they are safe to run
+//! (enable types, adopt, create and update, attach, detach, delete), plus the drift found and
+//! the other projects' tagc policies; or every [`PlanError`] found. Pure code: no I/O, so every
+//! rule here (ownership by project, `FullAWSAccess`, slot and size limits, the destroy guard)
+//! is tested against snapshots offline.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
+use std::fmt::{self, Write as _};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::artifact::{Artifact, content_hash};
 use crate::model::{LimitsProfile, ScpStrategy, Settings, Target};
@@ -21,7 +23,7 @@ use super::snapshot::{
 };
 
 /// A policy a step refers to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolicyRef {
     /// Its name.
     pub name: String,
@@ -30,7 +32,7 @@ pub struct PolicyRef {
 }
 
 /// A target a step refers to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TargetRef {
     /// `r-…`, `ou-…` or an account id.
     pub id: String,
@@ -38,8 +40,10 @@ pub struct TargetRef {
     pub label: String,
 }
 
-/// One change, in the order the plan runs them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One change, in the order the plan runs them. The content of a created or updated policy is
+/// not serialized: a saved plan holds its hash, and `apply` takes the content from the sources,
+/// which must compile to that hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub enum Step {
     /// Enable a policy type on the root, and wait until it is enabled.
@@ -87,6 +91,16 @@ pub enum Step {
         /// The new content.
         #[serde(skip)]
         content: String,
+    },
+    /// Claim a policy an older tagc made (no `tagc:project` tag) for this project, with
+    /// `--adopt`: tag it `tagc:project = <project>`.
+    AdoptPolicy {
+        /// The policy.
+        policy_id: String,
+        /// Its name.
+        name: String,
+        /// The project that claims it.
+        project: String,
     },
     /// Record the applied hash on a policy whose content is already right.
     TagPolicy {
@@ -145,6 +159,11 @@ impl fmt::Display for Step {
             Self::UpdatePolicy {
                 name, policy_id, ..
             } => write!(f, "update `{name}` ({policy_id})"),
+            Self::AdoptPolicy {
+                name,
+                policy_id,
+                project,
+            } => write!(f, "adopt `{name}` ({policy_id}) into project `{project}`"),
             Self::TagPolicy {
                 name,
                 policy_id,
@@ -176,9 +195,33 @@ pub struct Drift {
     pub live_hash: String,
 }
 
+/// A tagc policy of another project (or of none: made by an older tagc), which this project
+/// never changes, detaches or deletes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Foreign {
+    /// The policy.
+    pub policy_id: String,
+    /// Its name.
+    pub name: String,
+    /// Its `tagc:project` tag; `None` when it has none.
+    pub project: Option<String>,
+}
+
+/// How the planner may treat what it finds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// `--allow-destroy`: let the plan remove most or all of what the project owns.
+    pub allow_destroy: bool,
+    /// `--adopt`: claim the tagc policies without a project tag whose names the project
+    /// declares.
+    pub adopt: bool,
+}
+
 /// What `apply` would do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Plan {
+    /// The project the plan is for (`organization { project "…" }`).
+    pub project: String,
     /// The organization's root.
     pub root_id: String,
     /// The changes, in the order they run.
@@ -187,6 +230,8 @@ pub struct Plan {
     pub drift: Vec<Drift>,
     /// Declared policies already as declared.
     pub unchanged: Vec<String>,
+    /// tagc policies of other projects, never touched.
+    pub foreign: Vec<Foreign>,
 }
 
 impl Plan {
@@ -270,7 +315,35 @@ pub fn plan(
     desired: &[Artifact],
     settings: &Settings,
     snapshot: &OrgSnapshot,
+    options: PlanOptions,
 ) -> Result<Plan, PlanError> {
+    let Some(project) = settings.project.as_deref() else {
+        return Err(PlanError::NoProject);
+    };
+    // This project's policies: its own, and with `--adopt` the unclaimed ones it declares.
+    let declared_names: BTreeSet<&str> = desired
+        .iter()
+        .filter(|a| policy_type(a.kind).is_some())
+        .map(|a| a.name.as_str())
+        .collect();
+    let adopted = |p: &super::snapshot::LivePolicy| {
+        options.adopt
+            && p.managed
+            && p.project.is_none()
+            && declared_names.contains(p.info.name.as_str())
+    };
+    let ours = |p: &super::snapshot::LivePolicy| p.owned_by(project) || adopted(p);
+    let foreign: Vec<Foreign> = snapshot
+        .policies
+        .iter()
+        .filter(|p| p.managed && !ours(p))
+        .map(|p| Foreign {
+            policy_id: p.info.id.clone(),
+            name: p.info.name.clone(),
+            project: p.project.clone(),
+        })
+        .collect();
+    let mut adopts = Vec::new();
     let mut errors = Vec::new();
     let mut creates = Vec::new();
     let mut updates = Vec::new();
@@ -339,11 +412,14 @@ pub fn plan(
             .iter()
             .find(|p| p.info.name == artifact.name);
         match live {
-            Some(p) if !p.owned => {
+            Some(p) if !p.managed => {
                 errors.push(PlanError::NotOwned {
                     name: p.info.name.clone(),
                     id: p.info.id.clone(),
                 });
+            }
+            Some(p) if !ours(p) => {
+                errors.push(foreign_error(p, project));
             }
             Some(p) if p.ty != ty => errors.push(PlanError::KindChanged {
                 name: p.info.name.clone(),
@@ -351,6 +427,13 @@ pub fn plan(
                 desired: ty.to_string(),
             }),
             Some(p) => {
+                if adopted(p) {
+                    adopts.push(Step::AdoptPolicy {
+                        policy_id: p.info.id.clone(),
+                        name: p.info.name.clone(),
+                        project: project.to_owned(),
+                    });
+                }
                 let live_content = p.content.clone().unwrap_or_default();
                 let live_hash = content_hash(&live_content);
                 if p.recorded_hash.as_deref() != Some(live_hash.as_str()) {
@@ -428,7 +511,7 @@ pub fn plan(
     for p in snapshot
         .policies
         .iter()
-        .filter(|p| p.owned && !names.contains(p.info.name.as_str()))
+        .filter(|p| ours(p) && !names.contains(p.info.name.as_str()))
     {
         let live_hash = content_hash(p.content.as_deref().unwrap_or_default());
         if p.recorded_hash.as_deref() != Some(live_hash.as_str()) {
@@ -531,6 +614,13 @@ pub fn plan(
         }
     }
     let mut errors = unique;
+    if errors.is_empty() && !options.allow_destroy {
+        let owned: Vec<&super::snapshot::LivePolicy> =
+            snapshot.policies.iter().filter(|p| ours(p)).collect();
+        if let Some(e) = destroy_guard(project, snapshot, &owned, &detaches, &deletes) {
+            errors.push(e);
+        }
+    }
     if !errors.is_empty() {
         return Err(if errors.len() == 1 {
             errors.remove(0)
@@ -548,6 +638,7 @@ pub fn plan(
             });
         }
     }
+    steps.extend(adopts);
     steps.extend(creates);
     steps.extend(updates);
     steps.extend(tags);
@@ -579,10 +670,95 @@ pub fn plan(
     );
     steps.extend(deletes);
     Ok(Plan {
+        project: project.to_owned(),
         root_id: snapshot.root.id.clone(),
         steps,
         drift,
         unchanged,
+        foreign,
+    })
+}
+
+/// Why a declared name cannot be used: a tagc policy of another project (or of none) has it.
+fn foreign_error(p: &super::snapshot::LivePolicy, project: &str) -> PlanError {
+    let (owner, help) = match &p.project {
+        Some(other) => (
+            format!("tagc project `{other}`"),
+            format!(
+                "tagc never changes another project's policies: rename the policy in `{project}`, \
+                 or remove it from `{other}` first"
+            ),
+        ),
+        None => (
+            "no project (an older tagc made it, without a `tagc:project` tag)".to_owned(),
+            format!(
+                "if this project is the one that made it, run again with `--adopt` to tag it \
+                 `tagc:project = {project}`; otherwise rename the policy"
+            ),
+        ),
+    };
+    PlanError::Foreign {
+        name: p.info.name.clone(),
+        id: p.info.id.clone(),
+        owner,
+        help,
+    }
+}
+
+/// The destroy guard. A plan that removes most of what the project owns is far more often a
+/// mistake (an empty or truncated file, a wrong path, a bad merge) than a decision, and
+/// `apply --yes` in CI would carry it out unseen. Refused, unless `--allow-destroy`, when the
+/// project owns policies in AWS and the plan would delete all of them, or remove more than half
+/// of their attachments (a detachment, or the deletion of an attached policy, counts once per
+/// target). `FullAWSAccess` detached under `allow-list` is not counted: tagc's SCPs replace it.
+fn destroy_guard(
+    project: &str,
+    snapshot: &OrgSnapshot,
+    owned: &[&super::snapshot::LivePolicy],
+    detaches: &[(PolicyType, PolicyRef, String)],
+    deletes: &[Step],
+) -> Option<PlanError> {
+    /// How many removals the message names.
+    const SHOWN: usize = 8;
+    let attachments: usize = owned.iter().map(|p| p.targets.len()).sum();
+    let owned_ids: BTreeSet<&str> = owned.iter().map(|p| p.info.id.as_str()).collect();
+    let removed: Vec<&(PolicyType, PolicyRef, String)> = detaches
+        .iter()
+        .filter(|(_, p, _)| p.id.as_deref().is_some_and(|id| owned_ids.contains(id)))
+        .collect();
+    let gone: Vec<&str> = deletes
+        .iter()
+        .filter_map(|s| match s {
+            Step::DeletePolicy { name, .. } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    let all_deleted = !owned.is_empty() && gone.len() == owned.len();
+    let most_detached = removed.len() * 2 > attachments;
+    if !all_deleted && !most_detached {
+        return None;
+    }
+    let mut what: Vec<String> = gone.iter().map(|n| format!("delete `{n}`")).collect();
+    what.extend(
+        removed
+            .iter()
+            .filter(|(_, p, _)| !gone.contains(&p.name.as_str()))
+            .map(|(_, p, t)| format!("detach `{}` from {}", p.name, snapshot.label(t))),
+    );
+    let more = what.len().saturating_sub(SHOWN);
+    what.truncate(SHOWN);
+    let mut what = what.join(", ");
+    if more > 0 {
+        // Writing to a String cannot fail.
+        let _ = write!(what, " and {more} more");
+    }
+    Some(PlanError::Destroy {
+        project: project.to_owned(),
+        deleted: gone.len(),
+        policies: owned.len(),
+        detached: removed.len(),
+        attachments,
+        what,
     })
 }
 
@@ -655,8 +831,29 @@ fn write_drift(f: &mut fmt::Formatter<'_>, drift: &[Drift]) -> fmt::Result {
     Ok(())
 }
 
+/// The foreign section of the human plan.
+fn write_foreign(f: &mut fmt::Formatter<'_>, foreign: &[Foreign]) -> fmt::Result {
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    writeln!(f, "tagc policies of other projects (never touched):")?;
+    for p in foreign {
+        let owner = p.project.as_ref().map_or_else(
+            || {
+                "no project tag (made by an older tagc; `--adopt` claims it when this project \
+                 declares it)"
+                    .to_owned()
+            },
+            |project| format!("project `{project}`"),
+        );
+        writeln!(f, "  = `{}` ({}): {owner}", p.name, p.policy_id)?;
+    }
+    writeln!(f)
+}
+
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_foreign(f, &self.foreign)?;
         write_drift(f, &self.drift)?;
         if self.steps.is_empty() {
             return writeln!(
@@ -670,9 +867,12 @@ impl fmt::Display for Plan {
                 }
             );
         }
-        let sections: [Section; 7] = [
+        let sections: [Section; 8] = [
             ("policy types to enable on the root", "+", |s| {
                 matches!(s, Step::EnablePolicyType { .. })
+            }),
+            ("policies to adopt into this project", "~", |s| {
+                matches!(s, Step::AdoptPolicy { .. })
             }),
             ("policies to create", "+", |s| {
                 matches!(s, Step::CreatePolicy { .. })

@@ -7,7 +7,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::artifact::{Artifact, ArtifactKind};
+use serde::Serialize;
+
+use crate::artifact::{Artifact, ArtifactKind, content_hash};
 use crate::model::Target;
 
 use super::api::{ApiError, OrganizationsApi, Page, PolicyInfo, PolicyType, RootInfo};
@@ -18,6 +20,8 @@ use super::retry::{RetryPolicy, with_retry};
 pub const MANAGED_BY_KEY: &str = "managed-by";
 /// The value of [`MANAGED_BY_KEY`].
 pub const MANAGED_BY_VALUE: &str = "tagc";
+/// The tag naming the project that owns a policy (`organization { project "…" }`).
+pub const PROJECT_KEY: &str = "tagc:project";
 /// The tag holding the hash of the content tagc last applied (`sha256:…`), for drift detection.
 pub const HASH_KEY: &str = "tagc:hash";
 /// The id of AWS's managed `FullAWSAccess` SCP.
@@ -26,7 +30,7 @@ pub const FULL_AWS_ACCESS_ID: &str = "p-FullAWSAccess";
 pub const FULL_AWS_ACCESS_NAME: &str = "FullAWSAccess";
 
 /// An OU and its path from the root.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OuNode {
     /// `ou-…`.
     pub id: String,
@@ -35,24 +39,33 @@ pub struct OuNode {
 }
 
 /// A policy of a type tagc manages, as found in AWS.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LivePolicy {
     /// The policy.
     pub info: PolicyInfo,
     /// Its type.
     pub ty: PolicyType,
-    /// Whether it carries `managed-by = tagc`.
-    pub owned: bool,
-    /// Its content (read for owned policies only).
+    /// Whether it carries `managed-by = tagc` (made by tagc, for this project or another).
+    pub managed: bool,
+    /// The `tagc:project` tag (tagc policies only); `None` on a policy an older tagc made.
+    pub project: Option<String>,
+    /// Its content (read for tagc policies only).
     pub content: Option<String>,
-    /// The `tagc:hash` tag (owned policies only).
+    /// The `tagc:hash` tag (tagc policies only).
     pub recorded_hash: Option<String>,
-    /// The targets it is attached to (owned policies only).
+    /// The targets it is attached to, sorted (tagc policies only).
     pub targets: Vec<String>,
 }
 
+impl LivePolicy {
+    /// Whether this project owns it: made by tagc and tagged with this project's name.
+    pub fn owned_by(&self, project: &str) -> bool {
+        self.managed && self.project.as_deref() == Some(project)
+    }
+}
+
 /// The direct attachments of one target.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Attached {
     /// SCPs.
     pub scp: Vec<PolicyInfo>,
@@ -70,8 +83,10 @@ impl Attached {
     }
 }
 
-/// What the planner knows about the organization.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the planner knows about the organization. Everything in it is in a canonical order
+/// (OUs by path, policies by type and name, targets and attachments sorted), so that
+/// [`OrgSnapshot::digest`] is the same for the same organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OrgSnapshot {
     /// The root.
     pub root: RootInfo,
@@ -118,6 +133,13 @@ impl OrgSnapshot {
             return format!("ou {id}");
         }
         format!("account {id}")
+    }
+
+    /// A digest of everything the planner reads (`sha256:…`): a saved plan is valid only
+    /// while the organization still has this digest.
+    pub fn digest(&self) -> String {
+        // Serializing plain data cannot fail; the empty text would only make every check fail.
+        content_hash(&serde_json::to_string(self).unwrap_or_default())
     }
 
     /// Whether a policy type is enabled on the root.
@@ -200,6 +222,56 @@ fn read_ous(
     Ok(ous)
 }
 
+/// Every SCP and tag policy; for tagc's (`managed-by = tagc`, of any project) also the tags,
+/// content and targets.
+fn read_policies(
+    api: &mut dyn OrganizationsApi,
+    retry: &RetryPolicy,
+    note: &mut dyn FnMut(&str),
+) -> Result<Vec<LivePolicy>, ApplyError> {
+    let mut policies = Vec::new();
+    for ty in PolicyType::ALL {
+        let listed = all_pages(retry, "ListPolicies", note, |t| api.list_policies(ty, t))
+            .map_err(api_err("ListPolicies"))?;
+        for info in listed {
+            let mut live = LivePolicy {
+                info,
+                ty,
+                managed: false,
+                project: None,
+                content: None,
+                recorded_hash: None,
+                targets: Vec::new(),
+            };
+            if !live.info.aws_managed {
+                let id = live.info.id.clone();
+                let tags = with_retry(retry, "ListTagsForResource", note, || api.list_tags(&id))
+                    .map_err(api_err("ListTagsForResource"))?;
+                live.managed = tags
+                    .iter()
+                    .any(|(k, v)| k == MANAGED_BY_KEY && v == MANAGED_BY_VALUE);
+                if live.managed {
+                    let tag =
+                        |key: &str| tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+                    live.recorded_hash = tag(HASH_KEY);
+                    live.project = tag(PROJECT_KEY);
+                    let (_, content) =
+                        with_retry(retry, "DescribePolicy", note, || api.describe_policy(&id))
+                            .map_err(api_err("DescribePolicy"))?;
+                    live.content = Some(content);
+                    live.targets = all_pages(retry, "ListTargetsForPolicy", note, |t| {
+                        api.list_targets_for_policy(&id, t)
+                    })
+                    .map_err(api_err("ListTargetsForPolicy"))?;
+                    live.targets.sort();
+                }
+            }
+            policies.push(live);
+        }
+    }
+    Ok(policies)
+}
+
 /// Reads the organization with read-only calls.
 pub fn read_snapshot(
     api: &mut dyn OrganizationsApi,
@@ -224,43 +296,11 @@ pub fn read_snapshot(
         missing: BTreeSet::new(),
     };
 
-    for ty in PolicyType::ALL {
-        let listed = all_pages(retry, "ListPolicies", note, |t| api.list_policies(ty, t))
-            .map_err(api_err("ListPolicies"))?;
-        for info in listed {
-            let mut live = LivePolicy {
-                info,
-                ty,
-                owned: false,
-                content: None,
-                recorded_hash: None,
-                targets: Vec::new(),
-            };
-            if !live.info.aws_managed {
-                let id = live.info.id.clone();
-                let tags = with_retry(retry, "ListTagsForResource", note, || api.list_tags(&id))
-                    .map_err(api_err("ListTagsForResource"))?;
-                live.owned = tags
-                    .iter()
-                    .any(|(k, v)| k == MANAGED_BY_KEY && v == MANAGED_BY_VALUE);
-                if live.owned {
-                    live.recorded_hash = tags
-                        .iter()
-                        .find(|(k, _)| k == HASH_KEY)
-                        .map(|(_, v)| v.clone());
-                    let (_, content) =
-                        with_retry(retry, "DescribePolicy", note, || api.describe_policy(&id))
-                            .map_err(api_err("DescribePolicy"))?;
-                    live.content = Some(content);
-                    live.targets = all_pages(retry, "ListTargetsForPolicy", note, |t| {
-                        api.list_targets_for_policy(&id, t)
-                    })
-                    .map_err(api_err("ListTargetsForPolicy"))?;
-                }
-            }
-            snapshot.policies.push(live);
-        }
-    }
+    snapshot.policies = read_policies(api, retry, note)?;
+    snapshot
+        .policies
+        .sort_by(|a, b| (a.ty, &a.info.name, &a.info.id).cmp(&(b.ty, &b.info.name, &b.info.id)));
+    snapshot.root.policy_types.sort();
 
     // The targets whose attachments matter: the declared ones and those of owned policies.
     let mut targets: BTreeSet<String> = BTreeSet::new();
@@ -278,7 +318,7 @@ pub fn read_snapshot(
             }
         }
     }
-    for p in snapshot.policies.iter().filter(|p| p.owned) {
+    for p in snapshot.policies.iter().filter(|p| p.managed) {
         targets.extend(p.targets.iter().cloned());
     }
     for target in targets {
@@ -307,6 +347,8 @@ pub fn read_snapshot(
         if missing {
             snapshot.missing.insert(target);
         } else {
+            attached.scp.sort_by(|a, b| a.id.cmp(&b.id));
+            attached.tag.sort_by(|a, b| a.id.cmp(&b.id));
             snapshot.attachments.insert(target, attached);
         }
     }

@@ -8,9 +8,11 @@ use super::cli::{ApplyOutcome, Confirmation, apply_with, plan_with};
 use super::error::{ApplyError, PlanError};
 use super::execute::ApplyOptions;
 use super::fake::FakeOrganizations;
-use super::plan::{Plan, Step};
+use super::plan::{Plan, PlanOptions, Step};
 use super::retry::RetryPolicy;
-use super::snapshot::{FULL_AWS_ACCESS_ID, FULL_AWS_ACCESS_NAME, HASH_KEY, MANAGED_BY_KEY};
+use super::snapshot::{
+    FULL_AWS_ACCESS_ID, FULL_AWS_ACCESS_NAME, HASH_KEY, MANAGED_BY_KEY, PROJECT_KEY,
+};
 
 const SCP: ArtifactKind = ArtifactKind::Scp;
 const TAG: ArtifactKind = ArtifactKind::TagPolicy;
@@ -40,6 +42,17 @@ fn art(name: &str, kind: ArtifactKind, content: &str, targets: &[Target]) -> Art
         hash: content_hash(content),
         minified: content.to_owned(),
         pretty: content.to_owned(),
+    }
+}
+
+/// The project every test plans for.
+const PROJECT: &str = "guardrails";
+
+/// Default settings, with the project named [`PROJECT`].
+fn settings() -> Settings {
+    Settings {
+        project: Some(PROJECT.to_owned()),
+        ..Settings::default()
     }
 }
 
@@ -96,10 +109,20 @@ fn plan_of(
     arts: &[Artifact],
     settings: &Settings,
 ) -> Result<Plan, ApplyError> {
+    plan_opts(fake, arts, settings, PlanOptions::default())
+}
+
+fn plan_opts(
+    fake: &mut FakeOrganizations,
+    arts: &[Artifact],
+    settings: &Settings,
+    options: PlanOptions,
+) -> Result<Plan, ApplyError> {
     plan_with(
         fake,
         arts,
         settings,
+        options,
         &RetryPolicy::immediate(6),
         &mut Vec::new(),
     )
@@ -110,16 +133,34 @@ fn apply(
     arts: &[Artifact],
     settings: &Settings,
 ) -> Result<ApplyOutcome, ApplyError> {
+    apply_opts(fake, arts, settings, PlanOptions::default())
+}
+
+fn apply_opts(
+    fake: &mut FakeOrganizations,
+    arts: &[Artifact],
+    settings: &Settings,
+    plan: PlanOptions,
+) -> Result<ApplyOutcome, ApplyError> {
     apply_with(
         fake,
         arts,
         settings,
-        &ApplyOptions::immediate(),
+        &ApplyOptions {
+            plan,
+            ..ApplyOptions::immediate()
+        },
         Confirmation::Yes,
         &mut Vec::new(),
         &mut Vec::new(),
     )
 }
+
+/// `--allow-destroy`.
+const ALLOW_DESTROY: PlanOptions = PlanOptions {
+    allow_destroy: true,
+    adopt: false,
+};
 
 fn count(plan: &Plan, pick: fn(&Step) -> bool) -> usize {
     plan.steps.iter().filter(|s| pick(s)).count()
@@ -128,7 +169,7 @@ fn count(plan: &Plan, pick: fn(&Step) -> bool) -> usize {
 #[test]
 fn test_first_apply_from_empty() {
     let Org { mut fake, ml, .. } = org();
-    let settings = Settings::default();
+    let settings = settings();
     let plan = plan_of(&mut fake, &declared(), &settings).unwrap();
     assert_eq!(
         count(&plan, |s| matches!(s, Step::EnablePolicyType { .. })),
@@ -156,6 +197,7 @@ fn test_first_apply_from_empty() {
         scp.tags.get(HASH_KEY),
         Some(&content_hash(&deny("sagemaker:CreateTrainingJob")))
     );
+    assert_eq!(scp.tags.get(PROJECT_KEY).map(String::as_str), Some(PROJECT));
     let mut on_ml = fake.attached_names(&ml, PolicyType::ServiceControlPolicy);
     on_ml.sort();
     assert_eq!(on_ml, [FULL_AWS_ACCESS_NAME, "tagc-ml-scp"]);
@@ -168,7 +210,7 @@ fn test_first_apply_from_empty() {
 #[test]
 fn test_second_plan_is_empty() {
     let Org { mut fake, .. } = org();
-    let settings = Settings::default();
+    let settings = settings();
     apply(&mut fake, &declared(), &settings).unwrap();
     let changes = fake.changes.len();
     let plan = plan_of(&mut fake, &declared(), &settings).unwrap();
@@ -185,7 +227,7 @@ fn test_second_plan_is_empty() {
 #[test]
 fn test_content_change_shows_diff_and_updates() {
     let Org { mut fake, .. } = org();
-    let settings = Settings::default();
+    let settings = settings();
     apply(&mut fake, &declared(), &settings).unwrap();
     let mut arts = declared();
     arts[0] = art(
@@ -220,7 +262,7 @@ fn test_target_change_attaches_new_then_detaches_old() {
     let Org {
         mut fake, ml, data, ..
     } = org();
-    let settings = Settings::default();
+    let settings = settings();
     apply(&mut fake, &declared(), &settings).unwrap();
     let mut arts = declared();
     arts[0].targets = vec![data_ou()];
@@ -255,7 +297,7 @@ fn test_target_change_attaches_new_then_detaches_old() {
 #[test]
 fn test_removed_policy_is_detached_then_deleted() {
     let Org { mut fake, ml, .. } = org();
-    let settings = Settings::default();
+    let settings = settings();
     apply(&mut fake, &declared(), &settings).unwrap();
     let arts = vec![declared().remove(1)];
     let plan = plan_of(&mut fake, &arts, &settings).unwrap();
@@ -275,7 +317,7 @@ fn test_removed_policy_is_detached_then_deleted() {
 #[test]
 fn test_drift_is_reported_and_repaired() {
     let Org { mut fake, .. } = org();
-    let settings = Settings::default();
+    let settings = settings();
     apply(&mut fake, &declared(), &settings).unwrap();
     let id = fake.policy_named("tagc-ml-scp").unwrap().info.id.clone();
     let edited = deny("s3:*");
@@ -300,7 +342,7 @@ fn test_drift_is_reported_and_repaired() {
 #[test]
 fn test_not_owned_policy_with_same_name_is_never_touched() {
     let Org { mut fake, .. } = org();
-    let settings = Settings::default();
+    let settings = settings();
     let foreign = fake.add_policy(
         "tagc-ml-scp",
         PolicyType::ServiceControlPolicy,
@@ -327,20 +369,20 @@ fn test_unowned_policies_are_not_deleted() {
         &[],
     );
     fake.attachments.insert((other.clone(), ml));
-    let settings = Settings::default();
+    let settings = settings();
     apply(&mut fake, &declared(), &settings).unwrap();
-    let plan = plan_of(&mut fake, &[], &settings).unwrap();
+    let plan = plan_opts(&mut fake, &[], &settings, ALLOW_DESTROY).unwrap();
     for s in &plan.steps {
         assert!(!s.to_string().contains("security-baseline"), "{s}");
     }
-    apply(&mut fake, &[], &settings).unwrap();
+    apply_opts(&mut fake, &[], &settings, ALLOW_DESTROY).unwrap();
     assert!(fake.policies.contains_key(&other));
 }
 
 #[test]
 fn test_full_aws_access_detached_only_under_allow_list() {
     let Org { mut fake, ml, .. } = org();
-    let deny_list = Settings::default();
+    let deny_list = settings();
     apply(&mut fake, &declared(), &deny_list).unwrap();
     assert!(
         fake.attachments
@@ -349,7 +391,7 @@ fn test_full_aws_access_detached_only_under_allow_list() {
 
     let allow_list = Settings {
         scp_strategy: ScpStrategy::AllowList,
-        ..Settings::default()
+        ..settings()
     };
     let plan = plan_of(&mut fake, &declared(), &allow_list).unwrap();
     assert!(
@@ -368,7 +410,7 @@ fn test_removing_the_last_scp_is_refused() {
     let Org { mut fake, .. } = org();
     let allow_list = Settings {
         scp_strategy: ScpStrategy::AllowList,
-        ..Settings::default()
+        ..settings()
     };
     apply(&mut fake, &declared(), &allow_list).unwrap();
     let changes = fake.changes.len();
@@ -396,7 +438,7 @@ fn test_slot_overflow_is_reported_before_any_change() {
     }
     let settings = Settings {
         limits: LimitsProfile::Legacy,
-        ..Settings::default()
+        ..settings()
     };
     let err = apply(&mut fake, &declared(), &settings).unwrap_err();
     let ApplyError::Plan(PlanError::SlotOverflow {
@@ -420,7 +462,7 @@ fn test_full_target_swaps_policies_in_place() {
     fake.limits = LimitsProfile::Legacy;
     let settings = Settings {
         limits: LimitsProfile::Legacy,
-        ..Settings::default()
+        ..settings()
     };
     apply(&mut fake, &declared(), &settings).unwrap();
     for i in 0..3 {
@@ -451,7 +493,7 @@ fn test_size_over_limit_is_reported() {
     let Org { mut fake, .. } = org();
     let settings = Settings {
         limits: LimitsProfile::Legacy,
-        ..Settings::default()
+        ..settings()
     };
     let big = deny(&"a".repeat(5_200));
     let arts = vec![art("tagc-big", SCP, &big, &[ml_ou()])];
@@ -465,7 +507,7 @@ fn test_size_over_limit_is_reported() {
     );
     assert!(fake.changes.is_empty());
     // The current profile allows 10,240 characters.
-    apply(&mut fake, &arts, &Settings::default()).unwrap();
+    apply(&mut fake, &arts, &super::tests::settings()).unwrap();
 }
 
 #[test]
@@ -477,7 +519,7 @@ fn test_unknown_ou_path_suggests_the_nearest() {
         &deny("*"),
         &[Target::OuPath("Root/Workload/ML".to_owned())],
     )];
-    let err = plan_of(&mut fake, &arts, &Settings::default()).unwrap_err();
+    let err = plan_of(&mut fake, &arts, &settings()).unwrap_err();
     let ApplyError::Plan(PlanError::UnknownTarget { target, help, .. }) = &err else {
         panic!("{err:?}")
     };
@@ -500,7 +542,7 @@ fn test_unknown_target_of_an_scp_and_its_tag_policy_is_reported_once() {
     ];
     // Both artifacts come from one tagc policy, as an SCP and its tag policy do.
     arts[1].policy = arts[0].policy.clone();
-    let err = plan_of(&mut fake, &arts, &Settings::default()).unwrap_err();
+    let err = plan_of(&mut fake, &arts, &settings()).unwrap_err();
     assert!(
         matches!(err, ApplyError::Plan(PlanError::UnknownTarget { .. })),
         "{err:?}"
@@ -521,7 +563,7 @@ fn test_targets_by_id_and_unknown_account() {
         &deny("*"),
         &[Target::OuId(ml.clone()), Target::Account(account.clone())],
     )];
-    apply(&mut fake, &arts, &Settings::default()).unwrap();
+    apply(&mut fake, &arts, &settings()).unwrap();
     assert!(
         fake.attached_names(&account, PolicyType::ServiceControlPolicy)
             .contains(&"tagc-x".to_owned())
@@ -532,7 +574,7 @@ fn test_targets_by_id_and_unknown_account() {
         &deny("*"),
         &[Target::Account("999999999999".to_owned())],
     )];
-    let err = plan_of(&mut fake, &arts, &Settings::default()).unwrap_err();
+    let err = plan_of(&mut fake, &arts, &settings()).unwrap_err();
     assert!(
         matches!(err, ApplyError::Plan(PlanError::UnknownTarget { .. })),
         "{err:?}"
@@ -544,7 +586,7 @@ fn test_listings_with_empty_pages_are_followed() {
     let Org { mut fake, .. } = org();
     fake.page_size = 1;
     fake.empty_pages = true;
-    let settings = Settings::default();
+    let settings = settings();
     apply(&mut fake, &declared(), &settings).unwrap();
     assert!(
         plan_of(&mut fake, &declared(), &settings)
@@ -557,7 +599,7 @@ fn test_listings_with_empty_pages_are_followed() {
 fn test_enable_waits_until_enabled() {
     let Org { mut fake, .. } = org();
     fake.enable_delay_polls = 3;
-    apply(&mut fake, &declared(), &Settings::default()).unwrap();
+    apply(&mut fake, &declared(), &settings()).unwrap();
     let polls = fake.calls.iter().filter(|c| *c == "ListRoots").count();
     assert!(polls >= 4, "{polls}");
 }
@@ -568,11 +610,11 @@ fn test_throttling_is_retried() {
     fake.fail_next(Some("AttachPolicy"), "TooManyRequestsException", 3);
     fake.fail_next(Some("CreatePolicy"), "ConcurrentModificationException", 1);
     fake.fail_next(Some("ListPolicies"), "TooManyRequestsException", 2);
-    apply(&mut fake, &declared(), &Settings::default()).unwrap();
+    apply(&mut fake, &declared(), &settings()).unwrap();
     let attaches = fake.calls.iter().filter(|c| *c == "AttachPolicy").count();
     assert_eq!(attaches, 3 + 3);
     assert!(
-        plan_of(&mut fake, &declared(), &Settings::default())
+        plan_of(&mut fake, &declared(), &settings())
             .unwrap()
             .is_empty()
     );
@@ -581,7 +623,7 @@ fn test_throttling_is_retried() {
 #[test]
 fn test_failure_midway_reports_and_next_apply_converges() {
     let Org { mut fake, .. } = org();
-    let settings = Settings::default();
+    let settings = settings();
     apply_partial(&mut fake, &settings);
     let plan = plan_of(&mut fake, &declared(), &settings).unwrap();
     assert!(!plan.is_empty());
@@ -616,7 +658,7 @@ fn apply_partial(fake: &mut FakeOrganizations, settings: &Settings) {
 #[test]
 fn test_update_then_failed_retag_converges() {
     let Org { mut fake, .. } = org();
-    let settings = Settings::default();
+    let settings = settings();
     apply(&mut fake, &declared(), &settings).unwrap();
     let mut arts = declared();
     arts[1] = art(
@@ -644,7 +686,7 @@ fn test_confirmation_no_cancels() {
     let err = apply_with(
         &mut fake,
         &declared(),
-        &Settings::default(),
+        &settings(),
         &ApplyOptions::immediate(),
         Confirmation::Ask(&mut input),
         &mut out,
@@ -663,7 +705,7 @@ fn test_confirmation_no_cancels() {
     let outcome = apply_with(
         &mut fake,
         &declared(),
-        &Settings::default(),
+        &settings(),
         &ApplyOptions::immediate(),
         Confirmation::Ask(&mut input),
         &mut Vec::new(),
@@ -676,7 +718,7 @@ fn test_confirmation_no_cancels() {
 #[test]
 fn test_plan_json_and_human_output() {
     let Org { mut fake, .. } = org();
-    let plan = plan_of(&mut fake, &declared(), &Settings::default()).unwrap();
+    let plan = plan_of(&mut fake, &declared(), &settings()).unwrap();
     let json = serde_json::to_value(&plan).unwrap();
     assert_eq!(json["steps"][0]["action"], "enable-policy-type");
     assert_eq!(json["steps"][0]["policy_type"], "SERVICE_CONTROL_POLICY");
@@ -697,18 +739,14 @@ fn test_plan_json_and_human_output() {
 fn test_iam_policies_are_ignored() {
     let Org { mut fake, .. } = org();
     let arts = vec![art("tagc-iam", ArtifactKind::IamPolicy, &deny("*"), &[])];
-    assert!(
-        plan_of(&mut fake, &arts, &Settings::default())
-            .unwrap()
-            .is_empty()
-    );
+    assert!(plan_of(&mut fake, &arts, &settings()).unwrap().is_empty());
 }
 
 #[test]
 fn test_long_name_is_reported() {
     let Org { mut fake, .. } = org();
     let arts = vec![art(&"n".repeat(129), SCP, &deny("*"), &[ml_ou()])];
-    let err = plan_of(&mut fake, &arts, &Settings::default()).unwrap_err();
+    let err = plan_of(&mut fake, &arts, &settings()).unwrap_err();
     assert!(
         matches!(err, ApplyError::Plan(PlanError::InvalidName { .. })),
         "{err:?}"
@@ -736,7 +774,7 @@ fn test_rendered_plan_errors() {
     assert_eq!(foreign, "p-00000006");
     let mut arts = declared();
     arts[1].targets = vec![Target::OuPath("Root/Sandbx".to_owned())];
-    let err = plan_of(&mut fake, &arts, &Settings::default()).unwrap_err();
+    let err = plan_of(&mut fake, &arts, &settings()).unwrap_err();
     insta::assert_snapshot!(render(&err), @r"
     tagc::aws::plan
 
@@ -746,7 +784,7 @@ fn test_rendered_plan_errors() {
 
       × policy `tagc-ml-scp` (p-00000006) exists in AWS but is not managed by tagc
       help: tagc changes only policies tagged `managed-by = tagc`; rename the tagc policy, or delete
-            or tag the existing one yourself
+            the existing one yourself, or tag it `managed-by = tagc` and claim it with `--adopt`
 
     Error: tagc::aws::unknown-target
 
@@ -758,7 +796,7 @@ fn test_rendered_plan_errors() {
 #[test]
 fn test_rendered_plan() {
     let Org { mut fake, .. } = org();
-    let settings = Settings::default();
+    let settings = settings();
     apply(&mut fake, &declared(), &settings).unwrap();
     let mut arts = declared();
     arts[0] = art(
@@ -768,7 +806,7 @@ fn test_rendered_plan() {
         &[data_ou()],
     );
     arts.pop();
-    let plan = plan_of(&mut fake, &arts, &settings).unwrap();
+    let plan = plan_opts(&mut fake, &arts, &settings, ALLOW_DESTROY).unwrap();
     insta::assert_snapshot!(plan.to_string(), @r#"
     policies to update:
       ~ update `tagc-ml-scp` (p-00000006)
@@ -794,4 +832,487 @@ fn test_rendered_plan() {
 
     6 changes
     "#);
+}
+
+// ---- the destroy guard ----
+
+#[test]
+fn test_empty_project_that_owns_policies_is_refused_unless_allow_destroy() {
+    let Org { mut fake, .. } = org();
+    let settings = settings();
+    apply(&mut fake, &declared(), &settings).unwrap();
+    let changes = fake.changes.len();
+
+    let err = plan_of(&mut fake, &[], &settings).unwrap_err();
+    let ApplyError::Plan(PlanError::Destroy {
+        deleted,
+        policies,
+        detached,
+        attachments,
+        what,
+        ..
+    }) = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!((*deleted, *policies), (2, 2));
+    assert_eq!((*detached, *attachments), (3, 3));
+    assert_eq!(what, "delete `tagc-ml-scp`, delete `tagc-ml-tags`");
+    let err = apply(&mut fake, &[], &settings).unwrap_err();
+    assert!(
+        matches!(err, ApplyError::Plan(PlanError::Destroy { .. })),
+        "{err:?}"
+    );
+    assert_eq!(
+        fake.changes.len(),
+        changes,
+        "a refused apply changed something"
+    );
+
+    apply_opts(&mut fake, &[], &settings, ALLOW_DESTROY).unwrap();
+    assert!(fake.policy_named("tagc-ml-scp").is_none());
+    assert!(fake.policy_named("tagc-ml-tags").is_none());
+}
+
+#[test]
+fn test_removing_more_than_half_of_the_attachments_is_refused() {
+    let Org { mut fake, .. } = org();
+    let settings = settings();
+    // Three attachments: the SCP on ML, the tag policy on ML and on the root.
+    apply(&mut fake, &declared(), &settings).unwrap();
+
+    // Two of three removed, no policy deleted: refused, and the message names them.
+    let mut arts = declared();
+    arts[1].targets = vec![data_ou()];
+    let err = plan_of(&mut fake, &arts, &settings).unwrap_err();
+    let ApplyError::Plan(PlanError::Destroy {
+        deleted,
+        detached,
+        what,
+        ..
+    }) = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!((*deleted, *detached), (0, 2));
+    assert_eq!(
+        what,
+        "detach `tagc-ml-tags` from Root/Workloads/ML, detach `tagc-ml-tags` from Root"
+    );
+    let plan = plan_opts(&mut fake, &arts, &settings, ALLOW_DESTROY).unwrap();
+    assert_eq!(count(&plan, |s| matches!(s, Step::DetachPolicy { .. })), 2);
+
+    // One of three is an ordinary change.
+    let mut arts = declared();
+    arts[1].targets = vec![ml_ou()];
+    let plan = plan_of(&mut fake, &arts, &settings).unwrap();
+    assert_eq!(count(&plan, |s| matches!(s, Step::DetachPolicy { .. })), 1);
+}
+
+#[test]
+fn test_deleting_every_owned_policy_is_refused_even_when_others_are_declared() {
+    let Org { mut fake, .. } = org();
+    let settings = settings();
+    apply(&mut fake, &declared(), &settings).unwrap();
+    // Both policies renamed: the old ones would all be deleted.
+    let mut arts = declared();
+    for a in &mut arts {
+        a.name = format!("{}-v2", a.name);
+    }
+    let err = plan_of(&mut fake, &arts, &settings).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ApplyError::Plan(PlanError::Destroy {
+                deleted: 2,
+                policies: 2,
+                ..
+            })
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn test_destroy_refusal_renders_what_and_how_to_allow() {
+    let Org { mut fake, .. } = org();
+    let settings = settings();
+    apply(&mut fake, &declared(), &settings).unwrap();
+    let err = plan_of(&mut fake, &[], &settings).unwrap_err();
+    insta::assert_snapshot!(render(&err), @r"
+    tagc::aws::destroy
+
+      × the plan would delete 2 of the 2 policies and remove 3 of the 3 attachments that project
+      │ `guardrails` owns: delete `tagc-ml-scp`, delete `tagc-ml-tags`
+      help: a project that declares nothing, or a missing, empty or truncated `.tags` file, looks like
+            this; check the sources, and if the removal is intended run again with `--allow-destroy`
+    ");
+}
+
+// ---- project identity ----
+
+#[test]
+fn test_plan_without_a_project_name_is_refused_before_reading_aws() {
+    let Org { mut fake, .. } = org();
+    let err = plan_of(&mut fake, &declared(), &Settings::default()).unwrap_err();
+    assert!(
+        matches!(err, ApplyError::Plan(PlanError::NoProject)),
+        "{err:?}"
+    );
+    assert!(fake.calls.is_empty(), "{:?}", fake.calls);
+}
+
+/// Adds a tagc policy of project `project` (`None`: made by an older tagc), attached to
+/// `target`, with its hash recorded.
+fn add_tagc_policy(
+    fake: &mut FakeOrganizations,
+    name: &str,
+    project: Option<&str>,
+    content: &str,
+    target: &str,
+) -> String {
+    let hash = content_hash(content);
+    let mut tags = vec![(MANAGED_BY_KEY, "tagc"), (HASH_KEY, hash.as_str())];
+    if let Some(p) = project {
+        tags.push((PROJECT_KEY, p));
+    }
+    let id = fake.add_policy(name, PolicyType::ServiceControlPolicy, content, &tags);
+    fake.attachments.insert((id.clone(), target.to_owned()));
+    id
+}
+
+#[test]
+fn test_policies_of_another_project_are_listed_and_never_touched() {
+    let Org { mut fake, ml, .. } = org();
+    fake.enable_now(PolicyType::ServiceControlPolicy);
+    let theirs = add_tagc_policy(
+        &mut fake,
+        "network-scp",
+        Some("network"),
+        &deny("ec2:*"),
+        &ml,
+    );
+    let settings = settings();
+
+    let plan = plan_of(&mut fake, &declared(), &settings).unwrap();
+    assert_eq!(plan.foreign.len(), 1, "{plan:?}");
+    assert_eq!(plan.foreign[0].policy_id, theirs);
+    assert_eq!(plan.foreign[0].project.as_deref(), Some("network"));
+    assert!(
+        plan.to_string().contains(&format!(
+            "tagc policies of other projects (never touched):\n  = `network-scp` ({theirs}): project `network`"
+        )),
+        "{plan}"
+    );
+    apply(&mut fake, &declared(), &settings).unwrap();
+    // Even deleting everything this project owns leaves the other project's policy alone.
+    apply_opts(&mut fake, &[], &settings, ALLOW_DESTROY).unwrap();
+    assert!(fake.policies.contains_key(&theirs));
+    assert!(fake.attachments.contains(&(theirs.clone(), ml)));
+    assert!(
+        !fake.changes.iter().any(|c| c.contains(&theirs)),
+        "{:?}",
+        fake.changes
+    );
+}
+
+#[test]
+fn test_declared_name_of_another_projects_policy_is_refused() {
+    let Org { mut fake, ml, .. } = org();
+    fake.enable_now(PolicyType::ServiceControlPolicy);
+    let theirs = add_tagc_policy(
+        &mut fake,
+        "tagc-ml-scp",
+        Some("network"),
+        &deny("ec2:*"),
+        &ml,
+    );
+    let err = apply(&mut fake, &declared(), &settings()).unwrap_err();
+    let ApplyError::Plan(PlanError::Foreign { id, owner, .. }) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(id, &theirs);
+    assert_eq!(owner, "tagc project `network`");
+    assert!(fake.changes.is_empty(), "{:?}", fake.changes);
+}
+
+#[test]
+fn test_policy_of_an_older_tagc_is_foreign_until_adopted() {
+    let Org { mut fake, ml, .. } = org();
+    fake.enable_now(PolicyType::ServiceControlPolicy);
+    let content = deny("sagemaker:CreateTrainingJob");
+    let old = add_tagc_policy(&mut fake, "tagc-ml-scp", None, &content, &ml);
+    // Not declared by this project: never adopted, never deleted.
+    let leftover = add_tagc_policy(&mut fake, "tagc-old-scp", None, &deny("s3:*"), &ml);
+    let settings = settings();
+
+    let err = plan_of(&mut fake, &declared(), &settings).unwrap_err();
+    let ApplyError::Plan(PlanError::Foreign { id, help, .. }) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(id, &old);
+    assert!(help.contains("--adopt"), "{help}");
+
+    let adopt = PlanOptions {
+        adopt: true,
+        ..PlanOptions::default()
+    };
+    let plan = plan_opts(&mut fake, &declared(), &settings, adopt).unwrap();
+    // After enabling tag policies, before anything else.
+    assert_eq!(
+        plan.steps[1].to_string(),
+        format!("adopt `tagc-ml-scp` ({old}) into project `{PROJECT}`")
+    );
+    assert_eq!(plan.foreign.len(), 1);
+    assert_eq!(plan.foreign[0].policy_id, leftover);
+    assert!(plan.to_string().contains("no project tag"), "{plan}");
+    apply_opts(&mut fake, &declared(), &settings, adopt).unwrap();
+    assert_eq!(
+        fake.policies[&old]
+            .tags
+            .get(PROJECT_KEY)
+            .map(String::as_str),
+        Some(PROJECT)
+    );
+    // Adopted, it is this project's: no `--adopt` needed any more, nothing left to do.
+    let plan = plan_of(&mut fake, &declared(), &settings).unwrap();
+    assert!(plan.is_empty(), "{plan}");
+    assert!(fake.policies.contains_key(&leftover));
+}
+
+// ---- saved plans ----
+
+mod saved {
+    use super::*;
+    use crate::aws::cli::{apply_saved_with, read_and_plan};
+    use crate::aws::saved::SavedPlan;
+
+    /// Plans, saves to a file and loads it back, as `tagc plan --out` and `tagc apply FILE` do.
+    fn save_and_load(
+        fake: &mut FakeOrganizations,
+        arts: &[Artifact],
+        dir: &std::path::Path,
+    ) -> (SavedPlan, std::path::PathBuf) {
+        let (plan, digest) = read_and_plan(
+            fake,
+            arts,
+            &settings(),
+            PlanOptions::default(),
+            &RetryPolicy::immediate(6),
+            &mut Vec::new(),
+        )
+        .unwrap();
+        let path = dir.join("plan.json");
+        SavedPlan::new(
+            &plan,
+            arts,
+            &settings(),
+            &["policies".to_owned()],
+            digest,
+            false,
+        )
+        .save(&path)
+        .unwrap();
+        (SavedPlan::load(&path).unwrap(), path)
+    }
+
+    fn apply_saved(
+        fake: &mut FakeOrganizations,
+        saved: &SavedPlan,
+        arts: &[Artifact],
+    ) -> Result<ApplyOutcome, ApplyError> {
+        apply_saved_with(
+            fake,
+            saved,
+            arts,
+            &settings(),
+            &ApplyOptions::immediate(),
+            Confirmation::Yes,
+            &mut Vec::new(),
+            &mut Vec::new(),
+        )
+    }
+
+    fn stale_what(err: &ApplyError) -> &str {
+        match err {
+            ApplyError::StalePlan { what, .. } => what,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn test_saved_plan_applies_exactly_its_steps_once() {
+        let Org { mut fake, .. } = org();
+        let dir = tempfile::tempdir().unwrap();
+        let (saved, _) = save_and_load(&mut fake, &declared(), dir.path());
+        assert_eq!(saved.steps.len(), 7);
+        assert!(fake.changes.is_empty());
+        assert_eq!(
+            apply_saved(&mut fake, &saved, &declared()).unwrap(),
+            ApplyOutcome::Applied(7)
+        );
+        assert!(
+            plan_of(&mut fake, &declared(), &settings())
+                .unwrap()
+                .is_empty()
+        );
+        // Applied, the organization is no longer what the plan was made against.
+        let changes = fake.changes.len();
+        let err = apply_saved(&mut fake, &saved, &declared()).unwrap_err();
+        assert_eq!(stale_what(&err), "the organization");
+        assert_eq!(fake.changes.len(), changes);
+    }
+
+    #[test]
+    fn test_saved_plan_is_refused_when_the_organization_changed() {
+        let Org { mut fake, ml, .. } = org();
+        let dir = tempfile::tempdir().unwrap();
+        let (saved, _) = save_and_load(&mut fake, &declared(), dir.path());
+        // Someone else attaches a policy in the meantime.
+        fake.enable_now(PolicyType::ServiceControlPolicy);
+        let other = fake.add_policy(
+            "security",
+            PolicyType::ServiceControlPolicy,
+            &deny("*"),
+            &[],
+        );
+        fake.attachments.insert((other, ml));
+        let err = apply_saved(&mut fake, &saved, &declared()).unwrap_err();
+        assert_eq!(stale_what(&err), "the organization");
+        assert!(fake.changes.is_empty(), "{:?}", fake.changes);
+    }
+
+    #[test]
+    fn test_saved_plan_is_refused_when_the_sources_changed() {
+        let Org { mut fake, .. } = org();
+        let dir = tempfile::tempdir().unwrap();
+        let (saved, _) = save_and_load(&mut fake, &declared(), dir.path());
+        let mut arts = declared();
+        arts[0] = art(
+            "tagc-ml-scp",
+            SCP,
+            &deny("sagemaker:CreateEndpoint"),
+            &[ml_ou()],
+        );
+        let err = apply_saved(&mut fake, &saved, &arts).unwrap_err();
+        assert_eq!(stale_what(&err), "the sources");
+        let ApplyError::StalePlan { help, .. } = &err else {
+            unreachable!()
+        };
+        assert_eq!(
+            help,
+            "`tagc-ml-scp` changed its content; run `tagc plan --out` again, review the new \
+             plan, and apply that one"
+        );
+        // Only the targets changed: still refused.
+        let mut arts = declared();
+        arts[0].targets = vec![data_ou()];
+        let err = apply_saved(&mut fake, &saved, &arts).unwrap_err();
+        assert_eq!(stale_what(&err), "the sources");
+        let ApplyError::StalePlan { help, .. } = &err else {
+            unreachable!()
+        };
+        assert!(
+            help.starts_with("`tagc-ml-scp` changed its targets;"),
+            "{help}"
+        );
+        // Another project name.
+        let other = Settings {
+            project: Some("other".to_owned()),
+            ..Settings::default()
+        };
+        let err = saved.check_sources(&declared(), &other).unwrap_err();
+        assert_eq!(stale_what(&err), "the project");
+        assert!(fake.changes.is_empty(), "{:?}", fake.changes);
+    }
+
+    fn load_text(dir: &std::path::Path, text: &str) -> ApplyError {
+        let path = dir.join("bad.json");
+        std::fs::write(&path, text).unwrap();
+        SavedPlan::load(&path).unwrap_err()
+    }
+
+    fn reason(err: &ApplyError) -> &str {
+        match err {
+            ApplyError::BadPlanFile { reason, .. } => reason,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn test_corrupted_edited_and_foreign_plan_files_are_refused() {
+        let Org { mut fake, .. } = org();
+        let dir = tempfile::tempdir().unwrap();
+        let (_, path) = save_and_load(&mut fake, &declared(), dir.path());
+        let text = std::fs::read_to_string(&path).unwrap();
+
+        let cut = load_text(dir.path(), &text[..text.len() / 2]);
+        assert!(reason(&cut).starts_with("it is not JSON"), "{cut:?}");
+        let other = load_text(
+            dir.path(),
+            r#"{"format_version":"1.2","planned_values":{}}"#,
+        );
+        assert!(
+            reason(&other).starts_with("it is not a tagc plan"),
+            "{other:?}"
+        );
+        let newer = load_text(
+            dir.path(),
+            &text.replace("\"version\": 1", "\"version\": 2"),
+        );
+        assert_eq!(
+            reason(&newer),
+            "it is a version 2 plan, and this tagc reads version 1"
+        );
+        // A step retargeted by hand.
+        let edited = text.replace("Root/Workloads/ML", "Root/Sandbox");
+        assert_ne!(edited, text);
+        let edited = load_text(dir.path(), &edited);
+        assert!(reason(&edited).contains("edited"), "{edited:?}");
+        let missing = SavedPlan::load(&dir.path().join("nothing.json")).unwrap_err();
+        assert!(
+            reason(&missing).starts_with("cannot read it"),
+            "{missing:?}"
+        );
+        assert!(fake.changes.is_empty());
+    }
+
+    #[test]
+    fn test_saved_destructive_plan_needs_allow_destroy_again_at_apply() {
+        let Org { mut fake, .. } = org();
+        apply(&mut fake, &declared(), &settings()).unwrap();
+        let (plan, digest) = read_and_plan(
+            &mut fake,
+            &[],
+            &settings(),
+            ALLOW_DESTROY,
+            &RetryPolicy::immediate(6),
+            &mut Vec::new(),
+        )
+        .unwrap();
+        let saved = SavedPlan::new(&plan, &[], &settings(), &[], digest, false);
+        let changes = fake.changes.len();
+        let err = apply_saved(&mut fake, &saved, &[]).unwrap_err();
+        assert!(
+            matches!(err, ApplyError::Plan(PlanError::Destroy { .. })),
+            "{err:?}"
+        );
+        assert_eq!(fake.changes.len(), changes);
+        let outcome = apply_saved_with(
+            &mut fake,
+            &saved,
+            &[],
+            &settings(),
+            &ApplyOptions {
+                plan: ALLOW_DESTROY,
+                ..ApplyOptions::immediate()
+            },
+            Confirmation::Yes,
+            &mut Vec::new(),
+            &mut Vec::new(),
+        )
+        .unwrap();
+        assert_eq!(outcome, ApplyOutcome::Applied(plan.steps.len()));
+        assert!(fake.policy_named("tagc-ml-scp").is_none());
+    }
 }

@@ -131,6 +131,14 @@ pub enum CheckErrorKind {
     /// A request's origin that is not an OU the project names.
     #[error("the project names no OU `{0}`")]
     UnknownOu(String),
+    /// A project name that cannot be a tag value in AWS.
+    #[error("invalid project name `{value}`: {reason}")]
+    InvalidProject {
+        /// The name.
+        value: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl CheckErrorKind {
@@ -169,6 +177,7 @@ impl CheckErrorKind {
             Self::DuplicateTest(_) => "tagc::check::duplicate-test",
             Self::DuringOnNonTagging(_) => "tagc::check::during-on-non-tagging",
             Self::UnknownOu(_) => "tagc::check::unknown-ou",
+            Self::InvalidProject { .. } => "tagc::check::invalid-project",
         }
     }
 
@@ -207,6 +216,7 @@ impl CheckErrorKind {
             Self::NoTaggingActions(_) => "nothing to protect".into(),
             Self::DuringOnNonTagging(_) => "not a tagging action".into(),
             Self::UnknownOu(_) => "no policy is attached here, above or below".into(),
+            Self::InvalidProject { .. } => "AWS would reject this tag value".into(),
         }
     }
 
@@ -241,6 +251,7 @@ impl CheckErrorKind {
             Self::DuplicateTest(_) => "test names are unique across the project".into(),
             Self::DuringOnNonTagging(_) => "`during CREATE` says a tagging action such as `sagemaker:AddTags` runs as part of that create".into(),
             Self::UnknownOu(_) => "tagc knows only the OUs its policies are attached to, the OUs on their paths and the OUs below them".into(),
+            Self::InvalidProject { .. } => "the project name is the `tagc:project` tag of every policy tagc creates: 1 to 256 characters of letters, digits, spaces and `_ . : / = + - @`".into(),
         })
     }
 

@@ -17,7 +17,10 @@ use std::collections::BTreeMap;
 
 pub use error::{CheckError, CheckErrorKind};
 pub use suggest::did_you_mean;
-use validate::{Field, check_principal_arn, invalid_key, invalid_value, split_action, valid_ou_id};
+use validate::{
+    Field, check_principal_arn, invalid_key, invalid_project, invalid_value, split_action,
+    valid_ou_id,
+};
 
 use crate::ast::{self, Item, PolicyStmt, Spanned, TargetRef, Text};
 use crate::catalog::{Catalog, Service, TagSupport};
@@ -957,7 +960,30 @@ impl<'c> Checker<'c> {
     }
 
     fn check_org(&mut self, o: &ast::OrgDecl) {
+        if let (Some(first), Some(second)) = (o.project.first(), o.project.get(1)) {
+            self.push(
+                CheckError::new(
+                    CheckErrorKind::DuplicateStatement("project".into()),
+                    second.loc.clone(),
+                )
+                .with_related(&first.loc, "first given here"),
+            );
+        }
+        let project = o.project.first().and_then(|p| {
+            if let Some(reason) = invalid_project(&p.value) {
+                self.err(
+                    CheckErrorKind::InvalidProject {
+                        value: p.value.clone(),
+                        reason,
+                    },
+                    &p.loc,
+                );
+                return None;
+            }
+            Some(p.value.clone())
+        });
         self.project.settings = Settings {
+            project,
             scp_strategy: self
                 .single(&o.strategy, "scp-strategy")
                 .unwrap_or(ScpStrategy::DenyList),

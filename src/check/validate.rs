@@ -128,6 +128,22 @@ pub(super) fn invalid_value(value: &str) -> Option<String> {
         .map(|c| format!("`{c}` is not allowed in tag values"))
 }
 
+/// Why a project name cannot be the value of the `tagc:project` tag: empty, over 256
+/// characters, or a character AWS does not allow in tag values.
+/// <https://docs.aws.amazon.com/organizations/latest/APIReference/API_Tag.html>
+pub(super) fn invalid_project(name: &str) -> Option<String> {
+    let n = name.chars().count();
+    if name.trim().is_empty() {
+        return Some("a project name has at least one character other than spaces".into());
+    }
+    if n > 256 {
+        return Some(format!("{n} characters, over the limit of 256"));
+    }
+    name.chars()
+        .find(|&c| !allowed_tag_char(c))
+        .map(|c| format!("`{c}` is not allowed in tag values"))
+}
+
 pub(super) fn valid_ou_id(id: &str) -> bool {
     let parts: Vec<&str> = id.split('-').collect();
     let ok = |s: &str, lo: usize, hi: usize| {

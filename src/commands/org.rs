@@ -1,8 +1,14 @@
 //! `tagc plan` and `tagc apply`: compile, then compare with or change the AWS organization.
+//! `tagc plan --out FILE` also saves the plan; `tagc apply FILE.json` applies a saved plan.
+
+use std::path::PathBuf;
 
 use super::{Outcome, compile, print_diagnostics};
-use crate::aws::cli::{ApplyOutcome, PlanOutcome, run_apply, run_plan};
-use crate::cli::{ApplyArgs, Format, PlanArgs};
+use crate::aws::cli::{ApplyOutcome, PlanOutcome, PlanRun, run_apply, run_plan};
+use crate::aws::execute::ApplyOptions;
+use crate::aws::plan::PlanOptions;
+use crate::aws::saved::SavedPlan;
+use crate::cli::{ApplyArgs, Format, InputArgs, PlanArgs};
 use crate::diagnostics::Diagnostics;
 
 /// Run `tagc plan`.
@@ -14,24 +20,84 @@ pub fn plan(args: &PlanArgs) -> Outcome {
     let Some(project) = &compiled.project else {
         return Outcome::Failure;
     };
-    let json = args.input.format == Format::Json;
-    match run_plan(&compiled.artifacts, &project.settings, &args.aws, json) {
+    let paths: Vec<String> = args
+        .input
+        .paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let run = PlanRun {
+        json: args.input.format == Format::Json,
+        options: PlanOptions {
+            allow_destroy: args.allow_destroy,
+            adopt: args.adopt,
+        },
+        out: args.out.as_deref(),
+        paths: &paths,
+    };
+    match run_plan(&compiled.artifacts, &project.settings, &args.aws, &run) {
         Ok(PlanOutcome::NoChanges) => Outcome::Success,
         Ok(PlanOutcome::Changes) => Outcome::Changes,
         Err(e) => report(e, args.input.format),
     }
 }
 
+/// Whether a PATH argument of `apply` names a saved plan rather than sources.
+fn is_plan_file(path: &std::path::Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
 /// Run `tagc apply`.
 pub fn apply(args: &ApplyArgs) -> Outcome {
-    let compiled = match compile(&args.input) {
+    let (plans, sources): (Vec<&PathBuf>, Vec<&PathBuf>) =
+        args.input.paths.iter().partition(|p| is_plan_file(p));
+    let saved = match plans.as_slice() {
+        [] => None,
+        [file] => match SavedPlan::load(file) {
+            Ok(saved) => Some(saved),
+            Err(e) => return report(e, args.input.format),
+        },
+        [_, second, ..] => {
+            let e = crate::aws::ApplyError::BadPlanFile {
+                path: second.display().to_string(),
+                reason: "apply takes one saved plan at a time".to_owned(),
+            };
+            return report(e, args.input.format);
+        }
+    };
+    // A saved plan's sources are the paths it recorded, unless others are given.
+    let paths: Vec<PathBuf> = match (&saved, sources.is_empty()) {
+        (Some(s), true) => s.paths.iter().map(PathBuf::from).collect(),
+        _ => sources.into_iter().cloned().collect(),
+    };
+    let input = InputArgs {
+        paths,
+        format: args.input.format,
+        catalog: args.input.catalog.clone(),
+    };
+    let compiled = match compile(&input) {
         Ok(c) => c,
         Err(outcome) => return outcome,
     };
     let Some(project) = &compiled.project else {
         return Outcome::Failure;
     };
-    match run_apply(&compiled.artifacts, &project.settings, &args.aws, args.yes) {
+    let options = ApplyOptions {
+        plan: PlanOptions {
+            allow_destroy: args.allow_destroy,
+            adopt: args.adopt,
+        },
+        ..ApplyOptions::default()
+    };
+    match run_apply(
+        &compiled.artifacts,
+        &project.settings,
+        &args.aws,
+        args.yes,
+        &options,
+        saved.as_ref(),
+    ) {
         Ok(ApplyOutcome::NothingToDo | ApplyOutcome::Applied(_)) => Outcome::Success,
         Err(e) => report(e, args.input.format),
     }

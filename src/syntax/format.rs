@@ -230,6 +230,7 @@ fn collect(pair: Pair<'_, Rule>, offset: usize, out: &mut Vec<(usize, usize, Tok
         | Rule::grant_stmt
         | Rule::request_stmt
         | Rule::expect_stmt
+        | Rule::project_stmt
         | Rule::strategy_stmt
         | Rule::limits_stmt => head.role = Role::Statement,
         Rule::tags_clause

@@ -379,6 +379,7 @@ impl Builder {
     fn build_org(&mut self, pair: Pair<'_, Rule>) -> OrgDecl {
         let loc = self.loc(pair.as_span());
         let mut org = OrgDecl {
+            project: Vec::new(),
             strategy: Vec::new(),
             limits: Vec::new(),
             loc,
@@ -386,6 +387,12 @@ impl Builder {
         for p in pair.into_inner() {
             let sloc = self.loc(p.as_span());
             match p.as_rule() {
+                Rule::project_stmt => {
+                    // The grammar requires the string; a missing one cannot reach here.
+                    if let Some(s) = p.clone().into_inner().find(|s| s.as_rule() == Rule::string) {
+                        org.project.push(self.build_string(&s));
+                    }
+                }
                 Rule::strategy_stmt => {
                     let value = if p.as_str().contains("allow-list") {
                         ScpStrategy::AllowList

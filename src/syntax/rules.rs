@@ -45,6 +45,7 @@ pub fn describe(rule: Rule) -> Option<&'static str> {
         Rule::kw_deny_list => "`deny-list`",
         Rule::kw_allow_list => "`allow-list`",
         Rule::kw_limits => "`limits`",
+        Rule::kw_project => "`project`",
         Rule::kw_current => "`current`",
         Rule::kw_legacy => "`legacy`",
         Rule::lbrace => "`{`",
