@@ -5,12 +5,14 @@
 //! evaluator's explanation. The same request can be given to [`crate::reference::decide`]; the
 //! two must agree.
 
+use std::collections::BTreeMap;
+
 use crate::artifact::{Artifact, ArtifactKind};
 use crate::eval::{
     EffectivePolicy, EvalError, Policy, PolicyKind, RequestContext, Verdict, effective_policy,
     evaluate_policies,
 };
-use crate::model::{Decision, Layer, Project, Request, wildcard_match};
+use crate::model::{Decision, Layer, Project, Request, Target, wildcard_match};
 use crate::reference;
 
 /// The emitted documents of a project, parsed once for many requests.
@@ -19,7 +21,10 @@ pub struct Verifier {
     iam: Vec<Policy>,
     /// Actions named by the IAM Allow statements: for these, no matching Allow means deny.
     granted: Vec<String>,
-    tag_policies: Vec<(String, EffectivePolicy)>,
+    /// The effective tag policy where the request is made, and the names of the tag policies
+    /// merged into it.
+    tag_policy: EffectivePolicy,
+    tag_policy_names: Vec<String>,
 }
 
 /// One layer's answer.
@@ -34,14 +39,28 @@ pub struct LayerDecision {
 }
 
 impl Verifier {
-    /// Parse the artifacts of a build.
+    /// Parse the artifacts of a build, for a request made under every policy: the tag policies
+    /// are merged as if every target were on one path from the root (see [`Self::at`]).
     pub fn new(artifacts: &[Artifact]) -> Result<Self, EvalError> {
+        Self::at(artifacts, None)
+    }
+
+    /// Parse the artifacts of a build, for a request made from `scope` (`None`: under every
+    /// policy). The tag policies attached on the path from the root to `scope` are merged into
+    /// its effective tag policy as AWS does: root first, then each OU down the path, then the
+    /// account, each level's documents in artifact order
+    /// (<https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_inheritance_mgmt.html>).
+    /// An OU given by id and an account sit below every OU path, as their place in the tree is
+    /// not known offline.
+    pub fn at(artifacts: &[Artifact], scope: Option<&Target>) -> Result<Self, EvalError> {
         let mut v = Self {
             scp: Vec::new(),
             iam: Vec::new(),
             granted: Vec::new(),
-            tag_policies: Vec::new(),
+            tag_policy: EffectivePolicy::default(),
+            tag_policy_names: Vec::new(),
         };
+        let mut levels: BTreeMap<usize, Vec<serde_json::Value>> = BTreeMap::new();
         for a in artifacts {
             let doc = a.document();
             match a.kind {
@@ -51,11 +70,21 @@ impl Verifier {
                     v.iam.push(Policy::parse(&doc)?.with_name(&a.name));
                 }
                 ArtifactKind::TagPolicy => {
-                    v.tag_policies
-                        .push((a.name.clone(), effective_policy(&[vec![doc]])?));
+                    let mut attached = false;
+                    for t in &a.targets {
+                        if scope.is_none_or(|s| t.applies_to(s)) {
+                            levels.entry(depth(t)).or_default().push(doc.clone());
+                            attached = true;
+                        }
+                    }
+                    if attached {
+                        v.tag_policy_names.push(a.name.clone());
+                    }
                 }
             }
         }
+        let levels: Vec<Vec<serde_json::Value>> = levels.into_values().collect();
+        v.tag_policy = effective_policy(&levels)?;
         Ok(v)
     }
 
@@ -112,15 +141,16 @@ impl Verifier {
                             .into(),
                     };
                 };
-                for (name, policy) in &self.tag_policies {
-                    let report = policy.check(&resource_type, &request.tags);
-                    if report.blocked() {
-                        return LayerDecision {
-                            layer,
-                            decision: Decision::Deny,
-                            explanation: format!("blocked by {name}: {report}"),
-                        };
-                    }
+                let report = self.tag_policy.check(&resource_type, &request.tags);
+                if report.blocked() {
+                    return LayerDecision {
+                        layer,
+                        decision: Decision::Deny,
+                        explanation: format!(
+                            "blocked by the effective tag policy of {}: {report}",
+                            self.tag_policy_names.join(", ")
+                        ),
+                    };
                 }
                 LayerDecision {
                     layer,
@@ -131,6 +161,17 @@ impl Verifier {
                 }
             }
         }
+    }
+}
+
+/// How deep in the organization tree a target sits: the root 0, an OU path its number of
+/// levels below the root, then OUs by id, then accounts.
+fn depth(target: &Target) -> usize {
+    match target {
+        Target::Root => 0,
+        Target::OuPath(p) => p.split('/').count().saturating_sub(1).max(1),
+        Target::OuId(_) => usize::MAX - 1,
+        Target::Account(_) => usize::MAX,
     }
 }
 

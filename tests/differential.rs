@@ -1075,3 +1075,174 @@ proptest! {
         }
     }
 }
+
+// ---- tag-policy inheritance ----
+
+/// The inheritance fixture: `a` enforces `env` on training jobs at the root, `b` on processing
+/// jobs in `Root/ML`.
+fn inheritance_fixture() -> Fixture {
+    let path = root().join("tests/fixtures/valid/tag_policy_inheritance.tags");
+    let text = std::fs::read_to_string(&path).unwrap();
+    Fixture::compile(&relative(&path), &[(relative(&path), text)]).unwrap()
+}
+
+/// The emitted tag policies attached at `target`.
+fn tag_policies_at(f: &Fixture, target: &tagc::model::Target) -> Vec<serde_json::Value> {
+    f.artifacts
+        .iter()
+        .filter(|a| a.kind == ArtifactKind::TagPolicy && a.targets.contains(target))
+        .map(Artifact::document)
+        .collect()
+}
+
+/// AWS merges the root's tag policy and `Root/ML`'s into the effective policy of an account in
+/// `Root/ML`: a child statement on the same key must not erase what the root enforces or
+/// reports.
+#[test]
+fn test_child_tag_policy_keeps_the_roots_enforcement() {
+    use tagc::model::Target;
+    let f = inheritance_fixture();
+    let levels = [
+        tag_policies_at(&f, &Target::Root),
+        tag_policies_at(&f, &Target::OuPath("Root/ML".to_owned())),
+    ];
+    assert!(levels.iter().all(|l| l.len() == 1), "{levels:?}");
+    let effective = tagc::eval::effective_policy(&levels).unwrap();
+    let env = effective.statement("env").unwrap();
+    assert_eq!(
+        env.enforced_for.as_deref(),
+        Some(
+            &[
+                "sagemaker:training-job".to_owned(),
+                "sagemaker:processing-job".to_owned()
+            ][..]
+        )
+    );
+    assert_eq!(
+        env.report_required_tag_for.as_deref(),
+        Some(
+            &[
+                "sagemaker:endpoint".to_owned(),
+                "sagemaker:notebook-instance".to_owned()
+            ][..]
+        )
+    );
+    let qa = [("env".to_owned(), "qa".to_owned())];
+    assert!(effective.check("sagemaker:training-job", &qa).blocked());
+    assert!(effective.check("sagemaker:processing-job", &qa).blocked());
+}
+
+static INHERITANCE: LazyLock<Fixture> = LazyLock::new(inheritance_fixture);
+
+/// The places a request can be made from, for a project: each target, an OU below each OU
+/// path, an OU elsewhere, and an account.
+fn scopes_of(project: &Project) -> Vec<tagc::model::Target> {
+    use tagc::model::Target;
+    let mut scopes = vec![
+        Target::OuPath("Root/Elsewhere".to_owned()),
+        Target::Account(ACCOUNT.to_owned()),
+    ];
+    for t in project.policies.iter().flat_map(|p| &p.targets) {
+        if let Target::OuPath(p) = t {
+            scopes.push(Target::OuPath(format!("{p}/Below")));
+        }
+        scopes.push(t.clone());
+    }
+    scopes.sort();
+    scopes.dedup();
+    scopes
+}
+
+/// The property for a request made from `scope`: the evaluator on the documents that apply
+/// there, tag policies merged along the path, decides as the rules attached at or above it.
+fn agree_from(
+    f: &Fixture,
+    scope: &tagc::model::Target,
+    layer: Layer,
+    request: &Request,
+) -> Result<(), TestCaseError> {
+    let project = f.project.scoped(scope);
+    let selected: Vec<Artifact> = f
+        .artifacts
+        .iter()
+        .filter(|a| project.policies.iter().any(|p| p.name == a.policy))
+        .cloned()
+        .collect();
+    let verifier = Verifier::at(&selected, Some(scope))
+        .map_err(|e| TestCaseError::fail(format!("{}: {e}", f.name)))?;
+    let got = verifier.decide(layer, request);
+    let want = reference::decide(&project, layer, request);
+    prop_assert_eq!(
+        got.decision,
+        want.decision,
+        "{} from {}: the {} layer disagrees on\n{:#?}\nevaluator on the emitted JSON: {}\n  {}\nreference semantics: {}\n  {}",
+        f.name,
+        scope,
+        layer,
+        request,
+        got.decision,
+        got.explanation,
+        want.decision,
+        want.reason
+    );
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(300))]
+
+    #[test]
+    fn test_tag_policy_agrees_with_reference_from_every_scope_of_inheritance_fixture(
+        seed in seed(),
+    ) {
+        let f = &*INHERITANCE;
+        for scope in scopes_of(&f.project) {
+            agree_from(f, &scope, Layer::TagPolicy, &f.universe.request(&seed))?;
+        }
+    }
+
+    #[test]
+    fn test_tag_policy_agrees_with_reference_from_every_scope_of_policies(
+        scope in any::<Index>(),
+        seed in seed(),
+    ) {
+        let f = &*POLICIES;
+        let scope = scope.get(&scopes_of(&f.project)).clone();
+        agree_from(f, &scope, Layer::TagPolicy, &f.universe.request(&seed))?;
+    }
+
+    #[test]
+    fn test_every_layer_agrees_with_reference_from_every_scope_of_examples(
+        file in any::<Index>(),
+        scope in any::<Index>(),
+        layer in any::<Index>(),
+        seed in seed(),
+    ) {
+        let f = file.get(&EXAMPLES);
+        let scope = scope.get(&scopes_of(&f.project)).clone();
+        agree_from(f, &scope, *layer.get(&LAYERS), &f.universe.request(&seed))?;
+    }
+}
+
+/// The inheritance fixture's requests reach both decisions from `Root/ML`, so its agreement
+/// test cannot pass on requests every scope allows.
+#[test]
+fn test_inheritance_requests_reach_both_decisions_in_root_ml() {
+    use proptest::strategy::ValueTree as _;
+    let f = &*INHERITANCE;
+    let project = f
+        .project
+        .scoped(&tagc::model::Target::OuPath("Root/ML".to_owned()));
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let mut seen = BTreeSet::new();
+    for _ in 0..3000 {
+        let s = seed().new_tree(&mut runner).unwrap().current();
+        let request = f.universe.request(&s);
+        seen.insert(
+            reference::decide(&project, Layer::TagPolicy, &request)
+                .decision
+                .to_string(),
+        );
+    }
+    assert_eq!(seen.len(), 2, "only ever {seen:?}");
+}

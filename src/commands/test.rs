@@ -45,7 +45,7 @@ pub fn run(args: &TestArgs) -> Outcome {
         // or above that place.
         let scoped = test.from.as_ref().map(|scope| project.scoped(scope));
         let scoped_verifier = match &scoped {
-            Some(p) => match scoped_verifier(p, &compiled.artifacts) {
+            Some(p) => match scoped_verifier(p, &compiled.artifacts, test.from.as_ref()) {
                 Ok(v) => Some(v),
                 Err(e) => {
                     eprintln!("error: an emitted document could not be evaluated: {e}");
@@ -131,17 +131,18 @@ pub fn run(args: &TestArgs) -> Outcome {
     }
 }
 
-/// A verifier over the artifacts of the policies in `project`.
+/// A verifier over the artifacts of the policies in `project`, for a request made from `scope`.
 pub fn scoped_verifier(
     project: &crate::model::Project,
     artifacts: &[crate::artifact::Artifact],
+    scope: Option<&crate::model::Target>,
 ) -> Result<Verifier, crate::eval::EvalError> {
     let selected: Vec<_> = artifacts
         .iter()
         .filter(|a| project.policies.iter().any(|p| p.name == a.policy))
         .cloned()
         .collect();
-    Verifier::new(&selected)
+    Verifier::at(&selected, scope)
 }
 
 fn human(results: &[TestResult<'_>], passed: usize, failed: usize) -> String {
