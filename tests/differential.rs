@@ -30,13 +30,12 @@ use proptest::sample::{Index, subsequence};
 use proptest::test_runner::{Config, TestCaseError};
 use tagc::artifact::{Artifact, ArtifactKind};
 use tagc::catalog::Catalog;
-use tagc::eval::context::is_tag_removing_action;
-use tagc::eval::{Policy as EvalPolicy, PolicyKind, RequestContext, Verdict, evaluate_policies};
 use tagc::ir::{Condition, Effect, PolicyDocument, Statement};
-use tagc::model::{DEFAULT_PRINCIPAL, Decision, Layer, Project, Request, TagDef};
+use tagc::model::{DEFAULT_PRINCIPAL, Decision, Layer, Project, Request, TagDef, removes_tags};
 use tagc::reference;
 use tagc::source::SourceFile;
 use tagc::verify::Verifier;
+use tagc_eval::{Policy as EvalPolicy, PolicyKind, RequestContext, Verdict, evaluate_policies};
 
 use crate::common::root;
 
@@ -63,7 +62,7 @@ struct Fixture {
     name: String,
     project: Project,
     artifacts: Vec<Artifact>,
-    verifier: Verifier,
+    verifier: Verifier<'static>,
     universe: Universe,
 }
 
@@ -85,7 +84,7 @@ impl Fixture {
                 compiled.diagnostics.render_human(false)
             ));
         };
-        let verifier = Verifier::new(&compiled.artifacts)
+        let verifier = Verifier::new(&compiled.artifacts, Catalog::builtin())
             .map_err(|e| format!("{name}: an emitted document does not parse: {e}"))?;
         let universe = Universe::of(&project);
         Ok(Self {
@@ -277,7 +276,7 @@ impl Universe {
             };
             for t in &svc.tagging_actions {
                 let full = format!("{}:{t}", svc.prefix);
-                if !is_tag_removing_action(&full) {
+                if !removes_tags(&full) {
                     tagging.insert(full.clone());
                 }
                 push_new(&mut actions, full);
@@ -328,7 +327,7 @@ impl Universe {
         let action = seed.action.get(&self.actions).clone();
         let service = service_of(&action).to_owned();
         // A removing action names the keys it removes; their values are empty.
-        let removing = is_tag_removing_action(&action);
+        let removing = removes_tags(&action);
         let mut tags: Vec<(String, String)> = Vec::new();
         for (k, casing, v) in &seed.tags {
             let i = k.index(self.keys.len());
@@ -1034,7 +1033,7 @@ proptest! {
         let merged = PolicyDocument { statements: tagc::lower::merge(statements) };
         for seed in &seeds {
             let request = POLICIES.universe.request(seed);
-            let ctx = RequestContext::from_request(&request);
+            let ctx = tagc::verify::context(&request, Catalog::builtin());
             for kind in [PolicyKind::Scp, PolicyKind::Identity] {
                 prop_assert_eq!(
                     verdict(std::slice::from_ref(&unmerged), kind, &ctx),
@@ -1059,7 +1058,7 @@ proptest! {
         let parts = tagc::emit::split_to_fit(&whole, limit);
         for seed in &seeds {
             let request = POLICIES.universe.request(seed);
-            let ctx = RequestContext::from_request(&request);
+            let ctx = tagc::verify::context(&request, Catalog::builtin());
             for kind in [PolicyKind::Scp, PolicyKind::Identity] {
                 prop_assert_eq!(
                     verdict(std::slice::from_ref(&whole), kind, &ctx),
@@ -1107,7 +1106,7 @@ fn test_child_tag_policy_keeps_the_roots_enforcement() {
         tag_policies_at(&f, &Target::OuPath("Root/ML".to_owned())),
     ];
     assert!(levels.iter().all(|l| l.len() == 1), "{levels:?}");
-    let effective = tagc::eval::effective_policy(&levels).unwrap();
+    let effective = tagc_eval::effective_policy(&levels).unwrap();
     let env = effective.statement("env").unwrap();
     assert_eq!(
         env.enforced_for.as_deref(),
@@ -1168,7 +1167,7 @@ fn agree_from(
         .filter(|a| project.policies.iter().any(|p| p.name == a.policy))
         .cloned()
         .collect();
-    let verifier = Verifier::at(&selected, Some(scope))
+    let verifier = Verifier::at(&selected, Catalog::builtin(), Some(scope))
         .map_err(|e| TestCaseError::fail(format!("{}: {e}", f.name)))?;
     let got = verifier.decide(layer, request);
     let want = reference::decide(&project, layer, request);

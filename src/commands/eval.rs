@@ -1,6 +1,6 @@
 //! `tagc eval`: one request, each layer's decision and why, without writing a test.
 
-use super::{Outcome, compile};
+use super::{Outcome, compile_with_catalog};
 use crate::cli::{EvalArgs, Format};
 use crate::model::{Layer, Request};
 use crate::reference;
@@ -15,7 +15,7 @@ pub fn run(args: &EvalArgs) -> Outcome {
         };
         tags.push((k.to_owned(), v.to_owned()));
     }
-    let compiled = match compile(&args.input) {
+    let (compiled, catalog) = match compile_with_catalog(&args.input) {
         Ok(c) => c,
         Err(outcome) => return outcome,
     };
@@ -29,8 +29,12 @@ pub fn run(args: &EvalArgs) -> Outcome {
     };
     let scoped = scope.as_ref().map(|s| project.scoped(s));
     let project = scoped.as_ref().unwrap_or(project);
-    let verifier = match super::test::scoped_verifier(project, &compiled.artifacts, scope.as_ref())
-    {
+    let verifier = match super::test::scoped_verifier(
+        project,
+        &compiled.artifacts,
+        &catalog,
+        scope.as_ref(),
+    ) {
         Ok(v) => v,
         Err(e) => {
             eprintln!("error: an emitted document could not be evaluated: {e}");

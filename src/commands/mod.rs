@@ -82,13 +82,21 @@ fn load_catalog(args: &InputArgs) -> Result<std::borrow::Cow<'static, Catalog>, 
 
 /// Compile the input, printing its diagnostics.
 fn compile(args: &InputArgs) -> Result<Compiled, Outcome> {
+    compile_with_catalog(args).map(|(compiled, _)| compiled)
+}
+
+/// Compile the input, printing its diagnostics; also return the catalog it was compiled
+/// against, for the commands that evaluate requests.
+fn compile_with_catalog(
+    args: &InputArgs,
+) -> Result<(Compiled, std::borrow::Cow<'static, Catalog>), Outcome> {
     let catalog = load_catalog(args)?;
     let compiled = crate::compile_paths(&args.paths, &catalog);
     if args.format == Format::Human || compiled.diagnostics.has_errors() {
         print_diagnostics(&compiled.diagnostics, args.format);
     }
     if compiled.ok() {
-        Ok(compiled)
+        Ok((compiled, catalog))
     } else {
         Err(Outcome::Failure)
     }
