@@ -369,6 +369,25 @@ mod tests {
     }
 
     #[test]
+    fn test_a_service_wildcard_the_service_lacks_is_refused_before_any_layer() {
+        // SageMaker has no `ALL_SUPPORTED` row, so `sagemaker:*` would enforce nothing in AWS.
+        let compiled = crate::compile_sources(
+            &[SourceFile::new(
+                "t.tags".to_owned(),
+                "tag env { values \"dev\" }\npolicy p {\n  enforce env for sagemaker:*\n  attach to root\n}\n"
+                    .to_owned(),
+            )],
+            Catalog::builtin(),
+        );
+        assert!(compiled.diagnostics.has_errors());
+        assert_eq!(
+            compiled.diagnostics.codes(),
+            ["tagc::check::unsupported-resource-type"]
+        );
+        assert!(compiled.artifacts.is_empty());
+    }
+
+    #[test]
     fn test_default_layers_include_the_tag_policy_under_a_service_wildcard() {
         for list in ["s3:*", "s3:ALL_SUPPORTED"] {
             let p = project(&format!(

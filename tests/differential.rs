@@ -776,11 +776,13 @@ impl GenProject {
                 s.push_str("  grant\n");
             }
             // Distinct targets: two policies setting `enforced_for` of one key at one target
-            // would be a (deliberate) conflict error.
+            // would be a (deliberate) conflict error. Each is one level below the one before,
+            // so that tag policies inherit from each other.
             if n == 0 {
                 s.push_str("  attach to root\n");
             } else {
-                let _ = writeln!(s, "  attach to ou \"Root/Workloads/P{n}\"");
+                let path: String = (1..=n).map(|i| format!("/P{i}")).collect();
+                let _ = writeln!(s, "  attach to ou \"Root/Workloads{path}\"");
             }
             s.push_str("}\n");
         }
@@ -864,6 +866,26 @@ proptest! {
             let request = f.universe.request(seed);
             for layer in LAYERS {
                 agree(&f, layer, &request)?;
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(40))]
+
+    #[test]
+    fn test_every_layer_agrees_with_reference_from_every_scope_of_generated_policies(
+        project in gen_project(),
+        seeds in prop::collection::vec(seed(), 1..12),
+    ) {
+        let f = compile_generated(&project, false)?;
+        for scope in scopes_of(&f.project) {
+            for seed in &seeds {
+                let request = f.universe.request(seed);
+                for layer in LAYERS {
+                    agree_from(&f, &scope, layer, &request)?;
+                }
             }
         }
     }
