@@ -781,8 +781,8 @@ impl GenProject {
             if n == 0 {
                 s.push_str("  attach to root\n");
             } else {
-                let path: String = (1..=n).map(|i| format!("/P{i}")).collect();
-                let _ = writeln!(s, "  attach to ou \"Root/Workloads{path}\"");
+                let path: Vec<String> = (1..=n).map(|i| format!("P{i}")).collect();
+                let _ = writeln!(s, "  attach to ou \"Root/Workloads/{}\"", path.join("/"));
             }
             s.push_str("}\n");
         }
