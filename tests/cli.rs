@@ -320,6 +320,25 @@ fn test_eval_rejects_a_malformed_tag() {
     );
 }
 
+/// The condition keys of a request come from the catalog, so an action it does not know is
+/// refused rather than guessed at.
+#[test]
+fn test_eval_refuses_an_action_the_catalog_does_not_know() {
+    let run = tagc(
+        &root(),
+        &["eval", "--action", "sqs:CreateQueu", "--tag", "owner=me"],
+    );
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(
+        run.stderr.contains(
+            "error: `sqs:CreateQueu` is not an action in the AWS catalog (did you mean `sqs:CreateQueue`?)"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
 /// A tag policy attached lower in the tree adds to what the root's enforces: from `Root/ML`
 /// both are in force, so `tagc test` and `tagc eval --ou` deny a training job's wrong value
 /// there, and agree with the rules.

@@ -22,6 +22,20 @@ pub fn run(args: &EvalArgs) -> Outcome {
     let Some(project) = &compiled.project else {
         return Outcome::Failure;
     };
+    // Which condition keys a request carries comes from the catalog: an action it does not
+    // know cannot be evaluated, only guessed at.
+    let (service, name) = args.action.split_once(':').unwrap_or((&args.action, ""));
+    if catalog.action(service, name).is_none() {
+        let hint = catalog
+            .suggest_action(service, name)
+            .map(|s| format!(" (did you mean `{service}:{s}`?)"))
+            .unwrap_or_default();
+        eprintln!(
+            "error: `{}` is not an action in the AWS catalog{hint}",
+            args.action
+        );
+        return Outcome::Failure;
+    }
     let scope = match (&args.ou, &args.account) {
         (Some(ou), _) => Some(crate::model::Target::OuPath(ou.clone())),
         (None, Some(id)) => Some(crate::model::Target::Account(id.clone())),
