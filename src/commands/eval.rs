@@ -1,6 +1,7 @@
 //! `tagc eval`: one request, each layer's decision and why, without writing a test.
 
 use super::{Outcome, compile_with_catalog};
+use crate::catalog::Catalog;
 use crate::cli::{EvalArgs, Format};
 use crate::model::{Layer, Request};
 use crate::reference;
@@ -22,18 +23,8 @@ pub fn run(args: &EvalArgs) -> Outcome {
     let Some(project) = &compiled.project else {
         return Outcome::Failure;
     };
-    // Which condition keys a request carries comes from the catalog: an action it does not
-    // know cannot be evaluated, only guessed at.
-    let (service, name) = args.action.split_once(':').unwrap_or((&args.action, ""));
-    if catalog.action(service, name).is_none() {
-        let hint = catalog
-            .suggest_action(service, name)
-            .map(|s| format!(" (did you mean `{service}:{s}`?)"))
-            .unwrap_or_default();
-        eprintln!(
-            "error: `{}` is not an action in the AWS catalog{hint}",
-            args.action
-        );
+    if let Err(message) = known_action(&catalog, &args.action) {
+        eprintln!("error: {message}");
         return Outcome::Failure;
     }
     let scope = match (&args.ou, &args.account) {
@@ -113,4 +104,20 @@ pub fn run(args: &EvalArgs) -> Outcome {
     } else {
         Outcome::Success
     }
+}
+
+/// Which condition keys a request carries comes from the catalog: an action it does not know
+/// cannot be evaluated, only guessed at.
+fn known_action(catalog: &Catalog, action: &str) -> Result<(), String> {
+    let (service, name) = action.split_once(':').unwrap_or((action, ""));
+    if catalog.action(service, name).is_some() {
+        return Ok(());
+    }
+    let hint = catalog
+        .suggest_action(service, name)
+        .map(|s| format!(" (did you mean `{service}:{s}`?)"))
+        .unwrap_or_default();
+    Err(format!(
+        "`{action}` is not an action in the AWS catalog{hint}"
+    ))
 }
