@@ -1,7 +1,10 @@
 //! Differential tests: the reference semantics (`tagc::reference`, computed straight from the
 //! checked rules) and the evaluator run on the emitted JSON (`tagc::verify`) decide the same on
 //! random requests, for every layer, for every file in `examples/`, for `policies/` as one
-//! project, and for randomly generated policies. Also: compiling under the legacy limits (which
+//! project, and for randomly generated policies; under every policy, and from each place in the
+//! organization the policies attach to, where the tag policies on the path from the root are
+//! merged into the effective one (`tests/fixtures/valid/tag_policy_inheritance.tags` is the
+//! case of a lower tag policy that must not erase a higher one's enforcement). Also: compiling under the legacy limits (which
 //! splits documents) and merging statements (`lower::merge`) or splitting documents
 //! (`emit::split_to_fit`) never change a decision.
 //!
