@@ -48,7 +48,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(tagc::compile_sources(&sources, catalog)));
     });
     let compiled = tagc::compile_sources(&sources, catalog);
-    let Ok(verifier) = Verifier::new(&compiled.artifacts) else {
+    let Ok(verifier) = Verifier::new(&compiled.artifacts, catalog) else {
         return;
     };
     let request = Request {

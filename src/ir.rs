@@ -144,23 +144,46 @@ pub struct TagPolicyDocument {
 }
 
 impl TagPolicyDocument {
-    /// The document as AWS JSON, with `@@assign` on every setting.
+    /// The document as AWS JSON, with the inheritance operators that keep each rule's meaning
+    /// wherever the document sits in the organization tree:
+    ///
+    /// - `tag_key` and `tag_value`: `@@assign`, locked for children (`@@none`). Every tagc
+    ///   policy naming a key assigns the same casing and values (they come from the one `tag`
+    ///   declaration), so a lower tagc policy changes nothing, and no lower policy can widen the
+    ///   values or change the casing the rules declare.
+    /// - `enforced_for` and `report_required_tag_for`: `@@append`, with only `@@append` allowed
+    ///   to children. `@@assign` in a child would replace the inherited list, so a policy lower
+    ///   in the tree would erase what a higher one enforces; appending makes the effective list
+    ///   the union of every policy on the path, which is what the rules say.
+    ///
+    /// Operators: <https://docs.aws.amazon.com/organizations/latest/userguide/policy-operators.html>;
+    /// merge examples:
+    /// <https://docs.aws.amazon.com/organizations/latest/userguide/inheritance-examples.html>.
     pub fn to_json(&self) -> Value {
+        const CHILD_OPS: &str = "@@operators_allowed_for_child_policies";
         let mut tags = Map::new();
         for k in &self.keys {
             let mut m = Map::new();
-            m.insert("tag_key".into(), json!({ "@@assign": k.key }));
+            m.insert(
+                "tag_key".into(),
+                json!({ CHILD_OPS: ["@@none"], "@@assign": k.key }),
+            );
             if let Some(values) = &k.values {
-                m.insert("tag_value".into(), json!({ "@@assign": values }));
-            }
-            if !k.enforced_for.is_empty() {
-                m.insert("enforced_for".into(), json!({ "@@assign": k.enforced_for }));
-            }
-            if !k.report_required_for.is_empty() {
                 m.insert(
-                    "report_required_tag_for".into(),
-                    json!({ "@@assign": k.report_required_for }),
+                    "tag_value".into(),
+                    json!({ CHILD_OPS: ["@@none"], "@@assign": values }),
                 );
+            }
+            for (setting, types) in [
+                ("enforced_for", &k.enforced_for),
+                ("report_required_tag_for", &k.report_required_for),
+            ] {
+                if !types.is_empty() {
+                    m.insert(
+                        setting.into(),
+                        json!({ CHILD_OPS: ["@@append"], "@@append": types }),
+                    );
+                }
             }
             tags.insert(k.key.clone(), Value::Object(m));
         }

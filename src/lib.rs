@@ -11,8 +11,9 @@
 //! emit::emit     → artifact   JSON documents, sized against limits, hashed, with a manifest
 //! ```
 //!
-//! Around it: [`catalog`] (AWS's action catalog), [`eval`] (an IAM and tag-policy evaluator that
-//! proves the emitted documents mean what the rules say) and `aws` (plan and apply to AWS
+//! Around it: [`catalog`] (AWS's action catalog), [`reference`] (what the rules decide, from the
+//! model alone), [`verify`] (the emitted documents run through the independent `tagc_eval`
+//! crate, which must agree with the reference) and `aws` (plan and apply to AWS
 //! Organizations). [`compile`] runs the whole pipeline; [`output`] writes a build.
 
 pub mod artifact;
@@ -25,7 +26,6 @@ pub mod cli;
 pub mod commands;
 pub mod diagnostics;
 pub mod emit;
-pub mod eval;
 pub mod ir;
 pub mod limits;
 pub mod load;

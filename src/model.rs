@@ -301,6 +301,64 @@ pub struct Request {
     pub resource: Option<String>,
 }
 
+impl Request {
+    /// Whether the action removes tags: its request names the keys removed and sets no value.
+    pub fn removes_tags(&self) -> bool {
+        removes_tags(&self.action)
+    }
+
+    /// `service:type` of the request's resource ARN, as tag policies name resource types
+    /// (`arn:aws:sagemaker:…:training-job/x` → `sagemaker:training-job`); `None` without a
+    /// resource or for a string that is not an ARN.
+    pub fn resource_type(&self) -> Option<String> {
+        let parts: Vec<&str> = self.resource.as_ref()?.splitn(6, ':').collect();
+        let service = *parts.get(2)?;
+        let resource = *parts.get(5)?;
+        // A few services name the resource with no type segment: the ARN *is* the bucket,
+        // queue or topic
+        // (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html>).
+        let untyped = match service {
+            "s3" if !resource.contains('/') => Some("bucket"),
+            "sqs" => Some("queue"),
+            "sns" if !resource.contains(':') => Some("topic"),
+            _ => None,
+        };
+        if let Some(ty) = untyped {
+            return Some(format!("{service}:{ty}"));
+        }
+        let ty = resource.split(['/', ':']).next()?;
+        (!ty.is_empty()).then(|| format!("{service}:{ty}"))
+    }
+}
+
+/// Whether `service:Action` removes tags (`DeleteTags`, `UntagResource`,
+/// `RemoveTagsFromResource`, …): AWS names its tag-removing actions so, and their requests
+/// carry `aws:TagKeys` but set no tag value, so tag policies do not check them.
+pub fn removes_tags(action: &str) -> bool {
+    let name = action
+        .split_once(':')
+        .map_or(action, |(_, name)| name)
+        .to_ascii_lowercase();
+    name.starts_with("untag")
+        || ((name.starts_with("delete") || name.starts_with("remove")) && name.contains("tag"))
+}
+
+/// Whether a tag-policy resource-type list (`enforced_for`, `report_required_tag_for`, or the
+/// `for` list of an `enforce` or `report` rule) covers `resource_type` (`service:type`): listed
+/// exactly, or through `service:ALL_SUPPORTED` or its older spelling `service:*`
+/// (<https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_example-tag-policies.html>).
+///
+/// The compiler's one answer to the question; the evaluator crate has its own, independent one.
+pub fn type_covered(list: &[String], resource_type: &str) -> bool {
+    let service = resource_type
+        .split_once(':')
+        .map_or(resource_type, |(s, _)| s);
+    list.iter().any(|entry| match entry.split_once(':') {
+        Some((s, "*" | "ALL_SUPPORTED")) => s == service,
+        _ => entry == resource_type,
+    })
+}
+
 /// The principal tests use when they name none.
 pub const DEFAULT_PRINCIPAL: &str = "arn:aws:iam::111122223333:role/developer";
 
@@ -385,7 +443,71 @@ pub fn wildcard_match(pattern: &str, text: &str, ignore_case: bool) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::wildcard_match;
+    use super::{Request, removes_tags, type_covered, wildcard_match};
+
+    #[test]
+    fn test_type_covered_by_exact_types_and_service_wildcards() {
+        let list = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let sagemaker = list(&["sagemaker:training-job"]);
+        assert!(type_covered(&sagemaker, "sagemaker:training-job"));
+        assert!(!type_covered(&sagemaker, "sagemaker:processing-job"));
+        for wildcard in ["s3:ALL_SUPPORTED", "s3:*"] {
+            let s3 = list(&[wildcard]);
+            assert!(type_covered(&s3, "s3:bucket"), "{wildcard}");
+            assert!(!type_covered(&s3, "sqs:queue"), "{wildcard}");
+        }
+        // The check stage refuses `sagemaker:*` (SageMaker has no `ALL_SUPPORTED`); were it
+        // listed, it would cover the service's types like any other service wildcard.
+        assert!(type_covered(
+            &list(&["sagemaker:*"]),
+            "sagemaker:training-job"
+        ));
+        assert!(!type_covered(&list(&["sagemaker:*"]), "s3:bucket"));
+        assert!(!type_covered(&[], "s3:bucket"));
+    }
+
+    fn resource_type(arn: &str) -> Option<String> {
+        Request {
+            principal: String::new(),
+            action: String::new(),
+            tags: Vec::new(),
+            on_create: None,
+            resource: Some(arn.to_owned()),
+        }
+        .resource_type()
+    }
+
+    #[test]
+    fn test_resource_type_from_arns_with_and_without_type_segments() {
+        for (arn, ty) in [
+            (
+                "arn:aws:sagemaker:us-east-1:1:training-job/x",
+                "sagemaker:training-job",
+            ),
+            ("arn:aws:ec2:us-east-1:1:instance/i-1", "ec2:instance"),
+            ("arn:aws:lambda:us-east-1:1:function:f", "lambda:function"),
+            ("arn:aws:s3:::my-bucket", "s3:bucket"),
+            ("arn:aws:sqs:us-east-1:1:my-queue", "sqs:queue"),
+            ("arn:aws:sns:us-east-1:1:my-topic", "sns:topic"),
+        ] {
+            assert_eq!(resource_type(arn).as_deref(), Some(ty), "{arn}");
+        }
+        assert_eq!(resource_type("not an arn"), None);
+    }
+
+    #[test]
+    fn test_removes_tags_by_action_name() {
+        for action in [
+            "sagemaker:DeleteTags",
+            "lambda:UntagResource",
+            "rds:RemoveTagsFromResource",
+        ] {
+            assert!(removes_tags(action), "{action}");
+        }
+        for action in ["sagemaker:AddTags", "lambda:TagResource", "s3:DeleteBucket"] {
+            assert!(!removes_tags(action), "{action}");
+        }
+    }
 
     #[test]
     fn test_wildcard_match() {

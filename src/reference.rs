@@ -6,7 +6,11 @@
 //! for every request — which is what `tagc test` shows for the project's own test blocks and
 //! what the differential tests check on random requests.
 
-use crate::model::{Action, Decision, Layer, Policy, Project, Request, wildcard_match};
+use crate::model::{
+    Action, Decision, Layer, Policy, Project, Request, type_covered, wildcard_match,
+};
+// Kept here for the check stage, which asks the same question of catalog actions.
+pub use crate::model::removes_tags;
 
 /// The reference decision of one layer for a request, with the rule that decided it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,19 +191,15 @@ fn grant_allows(project: &Project, keys: &[String], request: &Request) -> bool {
 /// a tag's value is not allowed or its key is not in the declared casing. Tag policies never
 /// require a tag, so a request without the key is never blocked.
 fn tag_policy(project: &Project, request: &Request) -> Reference {
-    if removes_tags(&request.action) {
+    if request.removes_tags() {
         return Reference::allow("tag policies do not check the removal of tags");
     }
-    let Some(resource_type) = request_resource_type(request) else {
+    let Some(resource_type) = request.resource_type() else {
         return Reference::allow("the request names no resource type a tag policy applies to");
     };
     for p in &project.policies {
         for rule in &p.enforce {
-            if !rule
-                .resource_types
-                .iter()
-                .any(|t| type_covers(t, &resource_type))
-            {
+            if !type_covered(&rule.resource_types, &resource_type) {
                 continue;
             }
             let Some(tag) = project.tag(&rule.key) else {
@@ -225,41 +225,6 @@ fn tag_policy(project: &Project, request: &Request) -> Reference {
         }
     }
     Reference::allow("no enforced tag policy rule is broken")
-}
-
-/// `service:type` of the request's resource ARN (`arn:aws:sagemaker:…:training-job/x` →
-/// `sagemaker:training-job`).
-pub fn request_resource_type(request: &Request) -> Option<String> {
-    let arn = request.resource.as_ref()?;
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let service = *parts.get(2)?;
-    let resource = *parts.get(5)?;
-    // A few services name the resource with no type segment: the ARN *is* the bucket, queue
-    // or topic.
-    let untyped = match service {
-        "s3" if !resource.contains('/') => Some("bucket"),
-        "sqs" => Some("queue"),
-        "sns" if !resource.contains(':') => Some("topic"),
-        _ => None,
-    };
-    if let Some(ty) = untyped {
-        return Some(format!("{service}:{ty}"));
-    }
-    let ty = resource.split(['/', ':']).next()?;
-    (!ty.is_empty()).then(|| format!("{service}:{ty}"))
-}
-
-/// Whether the action removes tags: tag policies check the tags a request sets, and removing
-/// one sets none.
-pub fn removes_tags(action: &str) -> bool {
-    crate::eval::context::is_tag_removing_action(action)
-}
-
-fn type_covers(listed: &str, resource_type: &str) -> bool {
-    match listed.split_once(':') {
-        Some((service, "ALL_SUPPORTED" | "*")) => resource_type.split(':').next() == Some(service),
-        _ => listed == resource_type,
-    }
 }
 
 /// The request's tag for `key`, found as IAM finds `aws:RequestTag/key`: ignoring case.
@@ -293,46 +258,4 @@ fn covers(actions: &[Action], request: &Request) -> bool {
 fn same_action(a: &Action, full: &str) -> bool {
     full.split_once(':')
         .is_some_and(|(s, n)| s.eq_ignore_ascii_case(&a.service) && n.eq_ignore_ascii_case(&a.name))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::request_resource_type;
-    use crate::model::Request;
-
-    fn rt(arn: &str) -> Option<String> {
-        request_resource_type(&Request {
-            principal: String::new(),
-            action: String::new(),
-            tags: Vec::new(),
-            on_create: None,
-            resource: Some(arn.to_owned()),
-        })
-    }
-
-    #[test]
-    fn test_resource_type_from_arns_with_and_without_type_segments() {
-        assert_eq!(
-            rt("arn:aws:sagemaker:us-east-1:1:training-job/x").as_deref(),
-            Some("sagemaker:training-job")
-        );
-        assert_eq!(
-            rt("arn:aws:ec2:us-east-1:1:instance/i-1").as_deref(),
-            Some("ec2:instance")
-        );
-        assert_eq!(
-            rt("arn:aws:lambda:us-east-1:1:function:f").as_deref(),
-            Some("lambda:function")
-        );
-        assert_eq!(rt("arn:aws:s3:::my-bucket").as_deref(), Some("s3:bucket"));
-        assert_eq!(
-            rt("arn:aws:sqs:us-east-1:1:my-queue").as_deref(),
-            Some("sqs:queue")
-        );
-        assert_eq!(
-            rt("arn:aws:sns:us-east-1:1:my-topic").as_deref(),
-            Some("sns:topic")
-        );
-        assert_eq!(rt("not an arn"), None);
-    }
 }

@@ -1,25 +1,37 @@
 //! Running requests against the emitted artifacts, per layer: the engine behind `tagc test`,
 //! `tagc eval` and the differential tests.
 //!
-//! Input: the artifacts of a build and a [`Request`]. Output: each layer's decision with the
-//! evaluator's explanation. The same request can be given to [`crate::reference::decide`]; the
-//! two must agree.
+//! Input: the artifacts of a build, the catalog and a [`Request`]. Output: each layer's
+//! decision with the evaluator's explanation. The same request can be given to
+//! [`crate::reference::decide`]; the two must agree.
+//!
+//! The evaluator is the separate `tagc_eval` crate, which shares no code with the compiler.
+//! This module translates a tagc request into the evaluator's terms using the catalog's facts
+//! (which tag condition keys the action's request carries, the service's create-context key)
+//! and the place in the organization the request is made from.
 
-use crate::artifact::{Artifact, ArtifactKind};
-use crate::eval::{
+use std::collections::BTreeMap;
+
+use tagc_eval::{
     EffectivePolicy, EvalError, Policy, PolicyKind, RequestContext, Verdict, effective_policy,
     evaluate_policies,
 };
-use crate::model::{Decision, Layer, Project, Request, wildcard_match};
-use crate::reference;
+
+use crate::artifact::{Artifact, ArtifactKind};
+use crate::catalog::Catalog;
+use crate::model::{Decision, Layer, Project, Request, Target, type_covered, wildcard_match};
 
 /// The emitted documents of a project, parsed once for many requests.
-pub struct Verifier {
+pub struct Verifier<'c> {
+    catalog: &'c Catalog,
     scp: Vec<Policy>,
     iam: Vec<Policy>,
     /// Actions named by the IAM Allow statements: for these, no matching Allow means deny.
     granted: Vec<String>,
-    tag_policies: Vec<(String, EffectivePolicy)>,
+    /// The effective tag policy where the request is made, and the names of the tag policies
+    /// merged into it.
+    tag_policy: EffectivePolicy,
+    tag_policy_names: Vec<String>,
 }
 
 /// One layer's answer.
@@ -33,15 +45,34 @@ pub struct LayerDecision {
     pub explanation: String,
 }
 
-impl Verifier {
-    /// Parse the artifacts of a build.
-    pub fn new(artifacts: &[Artifact]) -> Result<Self, EvalError> {
+impl<'c> Verifier<'c> {
+    /// Parse the artifacts of a build, for a request made under every policy: the tag policies
+    /// are merged as if every target were on one path from the root (see [`Self::at`]).
+    pub fn new(artifacts: &[Artifact], catalog: &'c Catalog) -> Result<Self, EvalError> {
+        Self::at(artifacts, catalog, None)
+    }
+
+    /// Parse the artifacts of a build, for a request made from `scope` (`None`: under every
+    /// policy). The tag policies attached on the path from the root to `scope` are merged into
+    /// its effective tag policy as AWS does: root first, then each OU down the path, then the
+    /// account, each level's documents in artifact order
+    /// (<https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_inheritance_mgmt.html>).
+    /// An OU given by id and an account sit below every OU path, as their place in the tree is
+    /// not known offline.
+    pub fn at(
+        artifacts: &[Artifact],
+        catalog: &'c Catalog,
+        scope: Option<&Target>,
+    ) -> Result<Self, EvalError> {
         let mut v = Self {
+            catalog,
             scp: Vec::new(),
             iam: Vec::new(),
             granted: Vec::new(),
-            tag_policies: Vec::new(),
+            tag_policy: EffectivePolicy::default(),
+            tag_policy_names: Vec::new(),
         };
+        let mut levels: BTreeMap<usize, Vec<serde_json::Value>> = BTreeMap::new();
         for a in artifacts {
             let doc = a.document();
             match a.kind {
@@ -51,23 +82,37 @@ impl Verifier {
                     v.iam.push(Policy::parse(&doc)?.with_name(&a.name));
                 }
                 ArtifactKind::TagPolicy => {
-                    v.tag_policies
-                        .push((a.name.clone(), effective_policy(&[vec![doc]])?));
+                    let mut attached = false;
+                    for t in &a.targets {
+                        if scope.is_none_or(|s| t.applies_to(s)) {
+                            levels.entry(depth(t)).or_default().push(doc.clone());
+                            attached = true;
+                        }
+                    }
+                    if attached {
+                        v.tag_policy_names.push(a.name.clone());
+                    }
                 }
             }
         }
+        let levels: Vec<Vec<serde_json::Value>> = levels.into_values().collect();
+        v.tag_policy = effective_policy(&levels)?;
         Ok(v)
     }
 
     /// The decision of `layer` for `request`.
     pub fn decide(&self, layer: Layer, request: &Request) -> LayerDecision {
-        let ctx = RequestContext::from_request(request);
+        let ctx = context(request, self.catalog);
         match layer {
             Layer::Scp => {
                 let e = evaluate_policies(&self.scp, PolicyKind::Scp, &ctx);
                 LayerDecision {
                     layer,
-                    decision: e.decision(),
+                    decision: if e.is_allowed() {
+                        Decision::Allow
+                    } else {
+                        Decision::Deny
+                    },
                     explanation: e.to_string(),
                 }
             }
@@ -110,14 +155,14 @@ impl Verifier {
                 }
             }
             Layer::TagPolicy => {
-                if reference::removes_tags(&request.action) {
+                if request.removes_tags() {
                     return LayerDecision {
                         layer,
                         decision: Decision::Allow,
                         explanation: "tag policies do not check the removal of tags".into(),
                     };
                 }
-                let Some(resource_type) = reference::request_resource_type(request) else {
+                let Some(resource_type) = request.resource_type() else {
                     return LayerDecision {
                         layer,
                         decision: Decision::Allow,
@@ -125,15 +170,16 @@ impl Verifier {
                             .into(),
                     };
                 };
-                for (name, policy) in &self.tag_policies {
-                    let report = policy.check(&resource_type, &request.tags);
-                    if report.blocked() {
-                        return LayerDecision {
-                            layer,
-                            decision: Decision::Deny,
-                            explanation: format!("blocked by {name}: {report}"),
-                        };
-                    }
+                let report = self.tag_policy.check(&resource_type, &request.tags);
+                if report.blocked() {
+                    return LayerDecision {
+                        layer,
+                        decision: Decision::Deny,
+                        explanation: format!(
+                            "blocked by the effective tag policy of {}: {report}",
+                            self.tag_policy_names.join(", ")
+                        ),
+                    };
                 }
                 LayerDecision {
                     layer,
@@ -144,6 +190,59 @@ impl Verifier {
                 }
             }
         }
+    }
+}
+
+/// The request as the evaluator sees it: the condition keys AWS puts in the request context
+/// of its action, according to the catalog
+/// (<https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html>).
+///
+/// `aws:PrincipalArn` always; `aws:RequestTag/…` for each tag when the action supports that key,
+/// and `aws:TagKeys` with every key when it supports that one (a tag-removing action names its
+/// keys and sets no value); for tagging run as part of a create, the service's create-context
+/// key from the catalog set to the create's name. An action the catalog does not know carries
+/// every tag key the request has. A missing resource becomes `*`.
+pub fn context(request: &Request, catalog: &Catalog) -> RequestContext {
+    let resource = request.resource.clone().unwrap_or_else(|| "*".to_owned());
+    let mut ctx = RequestContext::new(request.action.clone(), resource)
+        .with_principal_arn(&request.principal);
+    let (service, name) = request
+        .action
+        .split_once(':')
+        .unwrap_or((request.action.as_str(), ""));
+    let info = catalog.action(service, name);
+    let carries_request_tags = info.is_none_or(|a| a.request_tag.any());
+    let carries_tag_keys = info.is_none_or(|a| a.tag_keys.any());
+    if carries_request_tags && !request.removes_tags() {
+        for (k, v) in &request.tags {
+            ctx = ctx.with_key(format!("aws:RequestTag/{k}"), v.clone());
+        }
+    }
+    if carries_tag_keys {
+        ctx = ctx.with_tag_keys(request.tags.iter().map(|(k, _)| k.clone()));
+    }
+    if let Some(create) = &request.on_create {
+        if let Some(key) = catalog
+            .service(service)
+            .and_then(|s| s.create_context_key.as_ref())
+        {
+            // AWS puts the bare operation name in the key (`CreateTrainingJob`); accept
+            // `sagemaker:CreateTrainingJob` too.
+            let name = create.split_once(':').map_or(create.as_str(), |(_, n)| n);
+            ctx = ctx.with_key(key.clone(), name);
+        }
+    }
+    ctx
+}
+
+/// How deep in the organization tree a target sits: the root 0, an OU path its number of
+/// levels below the root, then OUs by id, then accounts.
+fn depth(target: &Target) -> usize {
+    match target {
+        Target::Root => 0,
+        Target::OuPath(p) => p.split('/').count().saturating_sub(1).max(1),
+        Target::OuId(_) => usize::MAX - 1,
+        Target::Account(_) => usize::MAX,
     }
 }
 
@@ -170,13 +269,12 @@ fn allowed_actions(doc: &serde_json::Value) -> Vec<String> {
 /// tag policy when the request tags a resource type some policy enforces.
 pub fn default_layers(project: &Project, request: &Request) -> Vec<Layer> {
     let mut layers = vec![Layer::Scp, Layer::Iam];
-    if let Some(rt) = reference::request_resource_type(request) {
-        let service = rt.split(':').next().unwrap_or("");
-        let enforced = project.policies.iter().flat_map(|p| &p.enforce).any(|r| {
-            r.resource_types
-                .iter()
-                .any(|t| *t == rt || *t == format!("{service}:ALL_SUPPORTED"))
-        });
+    if let Some(rt) = request.resource_type() {
+        let enforced = project
+            .policies
+            .iter()
+            .flat_map(|p| &p.enforce)
+            .any(|r| type_covered(&r.resource_types, &rt));
         if enforced {
             layers.push(Layer::TagPolicy);
         }
@@ -203,4 +301,117 @@ pub fn could_affect(project: &Project, request: &Request) -> bool {
                 .any(|a| same(&a.full_name()))
             || (p.grant && p.tagging_on_create.iter().any(|t| same(&t.tagging_action)))
     }) || default_layers(project, request).contains(&Layer::TagPolicy)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::source::SourceFile;
+
+    fn project(text: &str) -> Project {
+        let compiled = crate::compile_sources(
+            &[SourceFile::new("t.tags".to_owned(), text.to_owned())],
+            Catalog::builtin(),
+        );
+        compiled.project.expect("test project compiles")
+    }
+
+    #[test]
+    fn test_context_reads_keys_and_create_context_key_from_the_catalog() {
+        let catalog = Catalog::builtin();
+        let add = Request {
+            principal: "arn:aws:iam::1:role/dev".to_owned(),
+            action: "sagemaker:AddTags".to_owned(),
+            tags: vec![("env".to_owned(), "dev".to_owned())],
+            on_create: Some("CreateTrainingJob".to_owned()),
+            resource: None,
+        };
+        let ctx = context(&add, catalog);
+        assert_eq!(ctx.resource, "*");
+        assert_eq!(
+            ctx.get("sagemaker:TaggingAction")
+                .map(|v| v.values().to_vec()),
+            Some(vec!["CreateTrainingJob".to_owned()])
+        );
+        assert!(ctx.get("aws:RequestTag/env").is_some());
+        assert!(ctx.get("aws:TagKeys").is_some());
+        assert!(ctx.get("aws:PrincipalArn").is_some());
+
+        // EC2's create-context key is `ec2:CreateAction`, read from the catalog.
+        let ec2 = Request {
+            action: "ec2:CreateTags".to_owned(),
+            on_create: Some("RunInstances".to_owned()),
+            ..add.clone()
+        };
+        assert!(context(&ec2, catalog).get("ec2:CreateAction").is_some());
+
+        // A service without a create-context key gets none, rather than a guessed one.
+        let lambda = Request {
+            action: "lambda:TagResource".to_owned(),
+            on_create: Some("CreateFunction".to_owned()),
+            ..add.clone()
+        };
+        let ctx = context(&lambda, catalog);
+        assert!(ctx.get("lambda:CreateAction").is_none());
+        assert_eq!(
+            ctx.keys.keys().filter(|k| !k.starts_with("aws:")).count(),
+            0,
+            "{ctx:?}"
+        );
+
+        // Removing tags: the keys, no values.
+        let del = Request {
+            action: "sagemaker:DeleteTags".to_owned(),
+            on_create: None,
+            ..add
+        };
+        let ctx = context(&del, catalog);
+        assert!(ctx.get("aws:RequestTag/env").is_none());
+        assert!(ctx.get("aws:TagKeys").is_some());
+    }
+
+    fn tagging(action: &str, arn: &str) -> Request {
+        Request {
+            principal: crate::model::DEFAULT_PRINCIPAL.to_owned(),
+            action: action.to_owned(),
+            tags: vec![("env".to_owned(), "qa".to_owned())],
+            on_create: None,
+            resource: Some(arn.to_owned()),
+        }
+    }
+
+    #[test]
+    fn test_a_service_wildcard_the_service_lacks_is_refused_before_any_layer() {
+        // SageMaker has no `ALL_SUPPORTED` row, so `sagemaker:*` would enforce nothing in AWS.
+        let compiled = crate::compile_sources(
+            &[SourceFile::new(
+                "t.tags".to_owned(),
+                "tag env { values \"dev\" }\npolicy p {\n  enforce env for sagemaker:*\n  attach to root\n}\n"
+                    .to_owned(),
+            )],
+            Catalog::builtin(),
+        );
+        assert!(compiled.diagnostics.has_errors());
+        assert_eq!(
+            compiled.diagnostics.codes(),
+            ["tagc::check::unsupported-resource-type"]
+        );
+        assert!(compiled.artifacts.is_empty());
+    }
+
+    #[test]
+    fn test_default_layers_include_the_tag_policy_under_a_service_wildcard() {
+        for list in ["s3:*", "s3:ALL_SUPPORTED"] {
+            let p = project(&format!(
+                "tag env {{ values \"dev\" }}\npolicy p {{\n  enforce env for {list}\n  attach to root\n}}\n"
+            ));
+            let request = tagging("s3:PutBucketTagging", "arn:aws:s3:::bucket");
+            assert!(
+                default_layers(&p, &request).contains(&Layer::TagPolicy),
+                "{list}"
+            );
+            assert!(could_affect(&p, &request), "{list}");
+        }
+    }
 }

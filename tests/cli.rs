@@ -465,6 +465,56 @@ fn test_eval_answers_for_an_ou_the_project_names_above_at_or_below_a_target() {
         assert!(
             run.stdout.contains(&format!("scp:        {decision}")),
             "{ou}: {}",
+/// A tag policy attached lower in the tree adds to what the root's enforces: from `Root/ML`
+/// both are in force, so `tagc test` and `tagc eval --ou` deny a training job's wrong value
+/// there, and agree with the rules.
+#[test]
+fn test_test_and_eval_merge_tag_policies_along_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("policies")).unwrap();
+    std::fs::copy(
+        root().join("tests/fixtures/valid/tag_policy_inheritance.tags"),
+        dir.path().join("policies/inheritance.tags"),
+    )
+    .unwrap();
+    let run = tagc(dir.path(), &["test"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(
+        run.stdout.ends_with("3 passed, 0 failed\n"),
+        "{}",
+        run.stdout
+    );
+
+    let eval = |ou: &str, arn: &str| {
+        tagc(
+            dir.path(),
+            &[
+                "eval",
+                "--ou",
+                ou,
+                "--action",
+                "sagemaker:AddTags",
+                "--tag",
+                "env=qa",
+                "--resource",
+                arn,
+            ],
+        )
+    };
+    let training = "arn:aws:sagemaker:us-east-1:111122223333:training-job/train";
+    let processing = "arn:aws:sagemaker:us-east-1:111122223333:processing-job/prep";
+    for (ou, arn, decision) in [
+        ("Root/ML", training, "deny"),
+        ("Root/ML", processing, "deny"),
+        ("Root/ML/Deep", training, "deny"),
+        ("Root/Other", training, "deny"),
+        ("Root/Other", processing, "allow"),
+    ] {
+        let run = eval(ou, arn);
+        assert_eq!(run.code, 0, "{ou} {arn}: {}", run.transcript());
+        assert!(
+            run.stdout.contains(&format!("tag-policy: {decision}\n")),
+            "{ou} {arn}: {}",
             run.stdout
         );
     }

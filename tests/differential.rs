@@ -1,7 +1,10 @@
 //! Differential tests: the reference semantics (`tagc::reference`, computed straight from the
 //! checked rules) and the evaluator run on the emitted JSON (`tagc::verify`) decide the same on
 //! random requests, for every layer, for every file in `examples/`, for `policies/` as one
-//! project, and for randomly generated policies. Also: compiling under the legacy limits (which
+//! project, and for randomly generated policies; under every policy, and from each place in the
+//! organization the policies attach to, where the tag policies on the path from the root are
+//! merged into the effective one (`tests/fixtures/valid/tag_policy_inheritance.tags` is the
+//! case of a lower tag policy that must not erase a higher one's enforcement). Also: compiling under the legacy limits (which
 //! splits documents) and merging statements (`lower::merge`) or splitting documents
 //! (`emit::split_to_fit`) never change a decision.
 //!
@@ -30,13 +33,12 @@ use proptest::sample::{Index, subsequence};
 use proptest::test_runner::{Config, TestCaseError};
 use tagc::artifact::{Artifact, ArtifactKind};
 use tagc::catalog::Catalog;
-use tagc::eval::context::is_tag_removing_action;
-use tagc::eval::{Policy as EvalPolicy, PolicyKind, RequestContext, Verdict, evaluate_policies};
 use tagc::ir::{Condition, Effect, PolicyDocument, Statement};
-use tagc::model::{DEFAULT_PRINCIPAL, Decision, Layer, Project, Request, TagDef};
+use tagc::model::{DEFAULT_PRINCIPAL, Decision, Layer, Project, Request, TagDef, removes_tags};
 use tagc::reference;
 use tagc::source::SourceFile;
 use tagc::verify::Verifier;
+use tagc_eval::{Policy as EvalPolicy, PolicyKind, RequestContext, Verdict, evaluate_policies};
 
 use crate::common::root;
 
@@ -63,7 +65,7 @@ struct Fixture {
     name: String,
     project: Project,
     artifacts: Vec<Artifact>,
-    verifier: Verifier,
+    verifier: Verifier<'static>,
     universe: Universe,
 }
 
@@ -85,7 +87,7 @@ impl Fixture {
                 compiled.diagnostics.render_human(false)
             ));
         };
-        let verifier = Verifier::new(&compiled.artifacts)
+        let verifier = Verifier::new(&compiled.artifacts, Catalog::builtin())
             .map_err(|e| format!("{name}: an emitted document does not parse: {e}"))?;
         let universe = Universe::of(&project);
         Ok(Self {
@@ -277,7 +279,7 @@ impl Universe {
             };
             for t in &svc.tagging_actions {
                 let full = format!("{}:{t}", svc.prefix);
-                if !is_tag_removing_action(&full) {
+                if !removes_tags(&full) {
                     tagging.insert(full.clone());
                 }
                 push_new(&mut actions, full);
@@ -328,7 +330,7 @@ impl Universe {
         let action = seed.action.get(&self.actions).clone();
         let service = service_of(&action).to_owned();
         // A removing action names the keys it removes; their values are empty.
-        let removing = is_tag_removing_action(&action);
+        let removing = removes_tags(&action);
         let mut tags: Vec<(String, String)> = Vec::new();
         for (k, casing, v) in &seed.tags {
             let i = k.index(self.keys.len());
@@ -777,11 +779,13 @@ impl GenProject {
                 s.push_str("  grant\n");
             }
             // Distinct targets: two policies setting `enforced_for` of one key at one target
-            // would be a (deliberate) conflict error.
+            // would be a (deliberate) conflict error. Each is one level below the one before,
+            // so that tag policies inherit from each other.
             if n == 0 {
                 s.push_str("  attach to root\n");
             } else {
-                let _ = writeln!(s, "  attach to ou \"Root/Workloads/P{n}\"");
+                let path: Vec<String> = (1..=n).map(|i| format!("P{i}")).collect();
+                let _ = writeln!(s, "  attach to ou \"Root/Workloads/{}\"", path.join("/"));
             }
             s.push_str("}\n");
         }
@@ -865,6 +869,26 @@ proptest! {
             let request = f.universe.request(seed);
             for layer in LAYERS {
                 agree(&f, layer, &request)?;
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(40))]
+
+    #[test]
+    fn test_every_layer_agrees_with_reference_from_every_scope_of_generated_policies(
+        project in gen_project(),
+        seeds in prop::collection::vec(seed(), 1..12),
+    ) {
+        let f = compile_generated(&project, false)?;
+        for scope in scopes_of(&f.project) {
+            for seed in &seeds {
+                let request = f.universe.request(seed);
+                for layer in LAYERS {
+                    agree_from(&f, &scope, layer, &request)?;
+                }
             }
         }
     }
@@ -1034,7 +1058,7 @@ proptest! {
         let merged = PolicyDocument { statements: tagc::lower::merge(statements) };
         for seed in &seeds {
             let request = POLICIES.universe.request(seed);
-            let ctx = RequestContext::from_request(&request);
+            let ctx = tagc::verify::context(&request, Catalog::builtin());
             for kind in [PolicyKind::Scp, PolicyKind::Identity] {
                 prop_assert_eq!(
                     verdict(std::slice::from_ref(&unmerged), kind, &ctx),
@@ -1059,7 +1083,7 @@ proptest! {
         let parts = tagc::emit::split_to_fit(&whole, limit);
         for seed in &seeds {
             let request = POLICIES.universe.request(seed);
-            let ctx = RequestContext::from_request(&request);
+            let ctx = tagc::verify::context(&request, Catalog::builtin());
             for kind in [PolicyKind::Scp, PolicyKind::Identity] {
                 prop_assert_eq!(
                     verdict(std::slice::from_ref(&whole), kind, &ctx),
@@ -1074,4 +1098,175 @@ proptest! {
             }
         }
     }
+}
+
+// ---- tag-policy inheritance ----
+
+/// The inheritance fixture: `a` enforces `env` on training jobs at the root, `b` on processing
+/// jobs in `Root/ML`.
+fn inheritance_fixture() -> Fixture {
+    let path = root().join("tests/fixtures/valid/tag_policy_inheritance.tags");
+    let text = std::fs::read_to_string(&path).unwrap();
+    Fixture::compile(&relative(&path), &[(relative(&path), text)]).unwrap()
+}
+
+/// The emitted tag policies attached at `target`.
+fn tag_policies_at(f: &Fixture, target: &tagc::model::Target) -> Vec<serde_json::Value> {
+    f.artifacts
+        .iter()
+        .filter(|a| a.kind == ArtifactKind::TagPolicy && a.targets.contains(target))
+        .map(Artifact::document)
+        .collect()
+}
+
+/// AWS merges the root's tag policy and `Root/ML`'s into the effective policy of an account in
+/// `Root/ML`: a child statement on the same key must not erase what the root enforces or
+/// reports.
+#[test]
+fn test_child_tag_policy_keeps_the_roots_enforcement() {
+    use tagc::model::Target;
+    let f = inheritance_fixture();
+    let levels = [
+        tag_policies_at(&f, &Target::Root),
+        tag_policies_at(&f, &Target::OuPath("Root/ML".to_owned())),
+    ];
+    assert!(levels.iter().all(|l| l.len() == 1), "{levels:?}");
+    let effective = tagc_eval::effective_policy(&levels).unwrap();
+    let env = effective.statement("env").unwrap();
+    assert_eq!(
+        env.enforced_for.as_deref(),
+        Some(
+            &[
+                "sagemaker:training-job".to_owned(),
+                "sagemaker:processing-job".to_owned()
+            ][..]
+        )
+    );
+    assert_eq!(
+        env.report_required_tag_for.as_deref(),
+        Some(
+            &[
+                "sagemaker:endpoint".to_owned(),
+                "sagemaker:notebook-instance".to_owned()
+            ][..]
+        )
+    );
+    let qa = [("env".to_owned(), "qa".to_owned())];
+    assert!(effective.check("sagemaker:training-job", &qa).blocked());
+    assert!(effective.check("sagemaker:processing-job", &qa).blocked());
+}
+
+static INHERITANCE: LazyLock<Fixture> = LazyLock::new(inheritance_fixture);
+
+/// The places a request can be made from, for a project: each target, an OU below each OU
+/// path, an OU elsewhere, and an account.
+fn scopes_of(project: &Project) -> Vec<tagc::model::Target> {
+    use tagc::model::Target;
+    let mut scopes = vec![
+        Target::OuPath("Root/Elsewhere".to_owned()),
+        Target::Account(ACCOUNT.to_owned()),
+    ];
+    for t in project.policies.iter().flat_map(|p| &p.targets) {
+        if let Target::OuPath(p) = t {
+            scopes.push(Target::OuPath(format!("{p}/Below")));
+        }
+        scopes.push(t.clone());
+    }
+    scopes.sort();
+    scopes.dedup();
+    scopes
+}
+
+/// The property for a request made from `scope`: the evaluator on the documents that apply
+/// there, tag policies merged along the path, decides as the rules attached at or above it.
+fn agree_from(
+    f: &Fixture,
+    scope: &tagc::model::Target,
+    layer: Layer,
+    request: &Request,
+) -> Result<(), TestCaseError> {
+    let project = f.project.scoped(scope);
+    let selected: Vec<Artifact> = f
+        .artifacts
+        .iter()
+        .filter(|a| project.policies.iter().any(|p| p.name == a.policy))
+        .cloned()
+        .collect();
+    let verifier = Verifier::at(&selected, Catalog::builtin(), Some(scope))
+        .map_err(|e| TestCaseError::fail(format!("{}: {e}", f.name)))?;
+    let got = verifier.decide(layer, request);
+    let want = reference::decide(&project, layer, request);
+    prop_assert_eq!(
+        got.decision,
+        want.decision,
+        "{} from {}: the {} layer disagrees on\n{:#?}\nevaluator on the emitted JSON: {}\n  {}\nreference semantics: {}\n  {}",
+        f.name,
+        scope,
+        layer,
+        request,
+        got.decision,
+        got.explanation,
+        want.decision,
+        want.reason
+    );
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(300))]
+
+    #[test]
+    fn test_tag_policy_agrees_with_reference_from_every_scope_of_inheritance_fixture(
+        seed in seed(),
+    ) {
+        let f = &*INHERITANCE;
+        for scope in scopes_of(&f.project) {
+            agree_from(f, &scope, Layer::TagPolicy, &f.universe.request(&seed))?;
+        }
+    }
+
+    #[test]
+    fn test_tag_policy_agrees_with_reference_from_every_scope_of_policies(
+        scope in any::<Index>(),
+        seed in seed(),
+    ) {
+        let f = &*POLICIES;
+        let scope = scope.get(&scopes_of(&f.project)).clone();
+        agree_from(f, &scope, Layer::TagPolicy, &f.universe.request(&seed))?;
+    }
+
+    #[test]
+    fn test_every_layer_agrees_with_reference_from_every_scope_of_examples(
+        file in any::<Index>(),
+        scope in any::<Index>(),
+        layer in any::<Index>(),
+        seed in seed(),
+    ) {
+        let f = file.get(&EXAMPLES);
+        let scope = scope.get(&scopes_of(&f.project)).clone();
+        agree_from(f, &scope, *layer.get(&LAYERS), &f.universe.request(&seed))?;
+    }
+}
+
+/// The inheritance fixture's requests reach both decisions from `Root/ML`, so its agreement
+/// test cannot pass on requests every scope allows.
+#[test]
+fn test_inheritance_requests_reach_both_decisions_in_root_ml() {
+    use proptest::strategy::ValueTree as _;
+    let f = &*INHERITANCE;
+    let project = f
+        .project
+        .scoped(&tagc::model::Target::OuPath("Root/ML".to_owned()));
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let mut seen = BTreeSet::new();
+    for _ in 0..3000 {
+        let s = seed().new_tree(&mut runner).unwrap().current();
+        let request = f.universe.request(&s);
+        seen.insert(
+            reference::decide(&project, Layer::TagPolicy, &request)
+                .decision
+                .to_string(),
+        );
+    }
+    assert_eq!(seen.len(), 2, "only ever {seen:?}");
 }

@@ -29,7 +29,12 @@ pub fn run(args: &EvalArgs) -> Outcome {
     };
     let scoped = scope.as_ref().map(|s| project.scoped(s));
     let project = scoped.as_ref().unwrap_or(project);
-    let verifier = match super::test::scoped_verifier(project, &compiled.artifacts) {
+    let verifier = match super::test::scoped_verifier(
+        project,
+        &compiled.artifacts,
+        &catalog,
+        scope.as_ref(),
+    ) {
         Ok(v) => v,
         Err(e) => {
             eprintln!("error: an emitted document could not be evaluated: {e}");

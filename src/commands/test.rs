@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
-use super::{Outcome, compile};
+use super::{Outcome, compile_with_catalog};
 use crate::cli::{Format, TestArgs};
 use crate::model::{Decision, TestCase};
 use crate::reference;
@@ -25,14 +25,14 @@ struct TestResult<'t> {
 
 /// Run `tagc test`.
 pub fn run(args: &TestArgs) -> Outcome {
-    let compiled = match compile(&args.input) {
+    let (compiled, catalog) = match compile_with_catalog(&args.input) {
         Ok(c) => c,
         Err(outcome) => return outcome,
     };
     let Some(project) = &compiled.project else {
         return Outcome::Failure;
     };
-    let verifier = match Verifier::new(&compiled.artifacts) {
+    let verifier = match Verifier::new(&compiled.artifacts, &catalog) {
         Ok(v) => v,
         Err(e) => {
             eprintln!("error: an emitted document could not be evaluated: {e}");
@@ -45,13 +45,15 @@ pub fn run(args: &TestArgs) -> Outcome {
         // or above that place.
         let scoped = test.from.as_ref().map(|scope| project.scoped(scope));
         let scoped_verifier = match &scoped {
-            Some(p) => match scoped_verifier(p, &compiled.artifacts) {
-                Ok(v) => Some(v),
-                Err(e) => {
-                    eprintln!("error: an emitted document could not be evaluated: {e}");
-                    return Outcome::Failure;
+            Some(p) => {
+                match scoped_verifier(p, &compiled.artifacts, &catalog, test.from.as_ref()) {
+                    Ok(v) => Some(v),
+                    Err(e) => {
+                        eprintln!("error: an emitted document could not be evaluated: {e}");
+                        return Outcome::Failure;
+                    }
                 }
-            },
+            }
             None => None,
         };
         let project = scoped.as_ref().unwrap_or(project);
@@ -131,17 +133,19 @@ pub fn run(args: &TestArgs) -> Outcome {
     }
 }
 
-/// A verifier over the artifacts of the policies in `project`.
-pub fn scoped_verifier(
+/// A verifier over the artifacts of the policies in `project`, for a request made from `scope`.
+pub fn scoped_verifier<'c>(
     project: &crate::model::Project,
     artifacts: &[crate::artifact::Artifact],
-) -> Result<Verifier, crate::eval::EvalError> {
+    catalog: &'c crate::catalog::Catalog,
+    scope: Option<&crate::model::Target>,
+) -> Result<Verifier<'c>, tagc_eval::EvalError> {
     let selected: Vec<_> = artifacts
         .iter()
         .filter(|a| project.policies.iter().any(|p| p.name == a.policy))
         .cloned()
         .collect();
-    Verifier::new(&selected)
+    Verifier::at(&selected, catalog, scope)
 }
 
 fn human(results: &[TestResult<'_>], passed: usize, failed: usize) -> String {

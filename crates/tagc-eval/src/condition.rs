@@ -11,9 +11,9 @@ use std::fmt;
 
 use serde_json::Value;
 
-use super::context::{ContextValue, RequestContext};
-use super::error::{EvalError, did_you_mean};
-use crate::model::wildcard_match;
+use crate::context::{ContextValue, RequestContext};
+use crate::error::{EvalError, did_you_mean};
+use crate::wildcard::wildcard_match;
 
 /// The comparison an operator makes, without set qualifier or `IfExists`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -548,7 +548,8 @@ mod tests {
 
     #[test]
     fn test_for_all_values_string_equals_is_case_sensitive_on_tag_keys() {
-        // aws-facts §4.2: `ForAllValues:StringEquals {"aws:TagKeys":["environment"]}` rejects
+        // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html:
+        // `ForAllValues:StringEquals {"aws:TagKeys":["environment"]}` rejects
         // `Environment`.
         let c = json!({"ForAllValues:StringEquals": {"aws:TagKeys": ["environment"]}});
         assert!(!eval(&c, &ctx().with_request_tag("Environment", "dev")));
@@ -654,7 +655,7 @@ mod tests {
 
     #[test]
     fn test_policy_variable_resolves_from_request_context() {
-        // ABAC as in aws-facts §4.4 pattern 3: the request tag must equal the principal's tag.
+        // ABAC (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_tags.html): the request tag must equal the principal's tag.
         let c = json!({"StringEquals": {"aws:RequestTag/project": "${aws:PrincipalTag/project}"}});
         let with_principal_tag = ctx().with_key("aws:PrincipalTag/project", "blue");
         assert!(eval(

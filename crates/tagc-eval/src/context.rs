@@ -1,12 +1,11 @@
 //! The request context an IAM policy is evaluated against.
 //!
-//! Input: what a caller knows about a request (action, resource, principal, request tags and any
-//! other condition keys). Output: a [`RequestContext`] whose keys are looked up the way IAM looks
+//! Input: what a caller knows about a request (action, resource ARN, principal, request tags,
+//! resource tags and any other condition keys). Which keys a request carries is the caller's
+//! knowledge (AWS's service reference says it per action); this module only stores them. Output: a [`RequestContext`] whose keys are looked up the way IAM looks
 //! them up: key names, including the tag-key part of `aws:RequestTag/…`, without regard to case.
 
 use std::collections::BTreeMap;
-
-use crate::model::Request;
 
 /// A condition key's value in a request: one string, or a set of strings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,29 +39,6 @@ pub struct RequestContext {
     pub keys: BTreeMap<String, ContextValue>,
 }
 
-/// The key that names the create operation when a tagging action runs as part of a create.
-///
-/// `SageMaker` calls it `sagemaker:TaggingAction`; EC2, ECS and Elastic Load Balancing call it
-/// `<service>:CreateAction`, which is also the guess for other services.
-pub fn create_context_key(service: &str) -> String {
-    if service.eq_ignore_ascii_case("sagemaker") {
-        "sagemaker:TaggingAction".to_owned()
-    } else {
-        format!("{}:CreateAction", service.to_ascii_lowercase())
-    }
-}
-
-/// Whether an action removes tags (its request carries `aws:TagKeys` but no
-/// `aws:RequestTag/…`): `DeleteTags`, `UntagResource`, `RemoveTagsFromResource` and the like.
-pub fn is_tag_removing_action(action: &str) -> bool {
-    let name = action
-        .split_once(':')
-        .map_or(action, |(_, name)| name)
-        .to_ascii_lowercase();
-    name.starts_with("untag")
-        || ((name.starts_with("delete") || name.starts_with("remove")) && name.contains("tag"))
-}
-
 impl RequestContext {
     /// A request for `action` on `resource` with no condition keys.
     pub fn new(action: impl Into<String>, resource: impl Into<String>) -> Self {
@@ -71,31 +47,6 @@ impl RequestContext {
             resource: resource.into(),
             keys: BTreeMap::new(),
         }
-    }
-
-    /// The context of a tagc `test` request: `aws:PrincipalArn`, the request tags, and for a
-    /// tagging action run as part of a create, the create-context key (see
-    /// [`create_context_key`]) set to the create's name. For a tag-removing action only
-    /// `aws:TagKeys` is set, as AWS does; a missing resource becomes `*`.
-    pub fn from_request(request: &Request) -> Self {
-        let resource = request.resource.clone().unwrap_or_else(|| "*".to_owned());
-        let mut ctx =
-            Self::new(request.action.clone(), resource).with_principal_arn(&request.principal);
-        if is_tag_removing_action(&request.action) {
-            ctx = ctx.with_tag_keys(request.tags.iter().map(|(k, _)| k.clone()));
-        } else {
-            for (k, v) in &request.tags {
-                ctx = ctx.with_request_tag(k, v);
-            }
-        }
-        if let Some(create) = &request.on_create {
-            let service = request.action.split_once(':').map_or("", |(s, _)| s);
-            // AWS puts the bare operation name in the key (`CreateTrainingJob`); accept
-            // `sagemaker:CreateTrainingJob` too.
-            let name = create.split_once(':').map_or(create.as_str(), |(_, n)| n);
-            ctx = ctx.with_key(create_context_key(service), name);
-        }
-        ctx
     }
 
     /// Sets `aws:PrincipalArn`.
@@ -219,32 +170,5 @@ mod tests {
     fn test_empty_multivalued_key_counts_as_absent() {
         let ctx = RequestContext::new("s:A", "*").with_tag_keys(Vec::<String>::new());
         assert_eq!(ctx.get("aws:TagKeys"), None);
-    }
-
-    #[test]
-    fn test_from_request_maps_create_context_and_removing_actions() {
-        let req = Request {
-            principal: "arn:aws:iam::1:role/dev".to_owned(),
-            action: "sagemaker:AddTags".to_owned(),
-            tags: vec![("env".to_owned(), "dev".to_owned())],
-            on_create: Some("CreateTrainingJob".to_owned()),
-            resource: None,
-        };
-        let ctx = RequestContext::from_request(&req);
-        assert_eq!(ctx.resource, "*");
-        assert!(ctx.get("sagemaker:taggingaction").is_some());
-        assert!(ctx.get("aws:RequestTag/env").is_some());
-        assert!(ctx.get("aws:principalarn").is_some());
-
-        let del = Request {
-            action: "sagemaker:DeleteTags".to_owned(),
-            tags: vec![("env".to_owned(), String::new())],
-            on_create: None,
-            ..req
-        };
-        let ctx = RequestContext::from_request(&del);
-        assert!(ctx.get("aws:RequestTag/env").is_none());
-        assert!(ctx.get("aws:TagKeys").is_some());
-        assert!(ctx.get("sagemaker:TaggingAction").is_none());
     }
 }

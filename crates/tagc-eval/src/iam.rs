@@ -12,10 +12,10 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use super::condition::{Condition, ConditionOutcome, parse_conditions};
-use super::context::RequestContext;
-use super::error::{EvalError, did_you_mean};
-use crate::model::{Decision, wildcard_match};
+use crate::condition::{Condition, ConditionOutcome, parse_conditions};
+use crate::context::RequestContext;
+use crate::error::{EvalError, did_you_mean};
+use crate::wildcard::wildcard_match;
 
 /// How a document is deployed, which decides what "no matching statement" means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,16 +254,6 @@ pub enum Verdict {
     ImplicitDeny,
 }
 
-impl Verdict {
-    /// Allow or deny, without the reason.
-    pub fn decision(self) -> Decision {
-        match self {
-            Self::Allow => Decision::Allow,
-            Self::ExplicitDeny | Self::ImplicitDeny => Decision::Deny,
-        }
-    }
-}
-
 /// A statement whose `Action` and `Resource` cover the request, with its conditions evaluated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatementOutcome {
@@ -311,11 +301,6 @@ pub struct Evaluation {
 }
 
 impl Evaluation {
-    /// Allow or deny.
-    pub fn decision(&self) -> Decision {
-        self.verdict.decision()
-    }
-
     /// Whether the request is allowed.
     pub fn is_allowed(&self) -> bool {
         self.verdict == Verdict::Allow
@@ -438,7 +423,8 @@ mod tests {
     use serde_json::json;
 
     fn seed_policy() -> Value {
-        // aws-facts §5.4, `SageMakerEnforceEnvtOnCreate`.
+        // https://docs.aws.amazon.com/sagemaker/latest/dg/security_iam_id-based-policy-examples.html,
+        // `SageMakerEnforceEnvtOnCreate`.
         json!({"Version": "2012-10-17", "Statement": {
             "Sid": "SageMakerEnforceEnvtOnCreate", "Effect": "Allow",
             "Action": ["sagemaker:CreateDomain", "sagemaker:CreateEndpoint",
@@ -472,7 +458,7 @@ mod tests {
             json!({"Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}});
         let e = run(&doc, PolicyKind::Identity, &create_job());
         assert_eq!(e.verdict, Verdict::ImplicitDeny);
-        assert_eq!(e.decision(), Decision::Deny);
+        assert!(!e.is_allowed());
     }
 
     #[test]
@@ -494,7 +480,7 @@ mod tests {
 
     #[test]
     fn test_scp_deny_run_instances_without_project_tag() {
-        // aws-facts §4.4 pattern 1, AWS's own example.
+        // AWS's own example: https://docs.aws.amazon.com/IAM/latest/UserGuide/access_tags.html
         let doc = json!({"Version": "2012-10-17", "Statement": [{
             "Sid": "DenyRunInstanceWithNoProjectTag", "Effect": "Deny", "Action": "ec2:RunInstances",
             "Resource": ["arn:aws:ec2:*:*:instance/*", "arn:aws:ec2:*:*:volume/*"],
@@ -517,7 +503,7 @@ mod tests {
 
     #[test]
     fn test_scp_string_not_equals_denies_missing_and_wrong_values() {
-        // aws-facts §4.4 pattern 2.
+        // https://docs.aws.amazon.com/IAM/latest/UserGuide/access_tags.html
         let doc = json!({"Statement": {"Effect": "Deny", "Action": "sagemaker:CreateTrainingJob", "Resource": "*",
             "Condition": {"StringNotEquals": {"aws:RequestTag/environment": ["dev", "staging", "production"]}}}});
         let deny =
@@ -533,7 +519,7 @@ mod tests {
 
     #[test]
     fn test_conditions_under_one_operator_and_across_operators_are_anded() {
-        // aws-facts §4.4 pattern 3 + 4: protect a tag key except for the admin role.
+        // https://docs.aws.amazon.com/IAM/latest/UserGuide/access_tags.html: protect a tag key except for the admin role.
         let doc = json!({"Statement": {"Sid": "ProtectAccessProject", "Effect": "Deny",
             "Action": ["ec2:CreateTags", "ec2:DeleteTags"], "Resource": "*",
             "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": ["access-project"]},
@@ -562,7 +548,7 @@ mod tests {
 
     #[test]
     fn test_seed_policy_allows_only_lowercase_environment_alone() {
-        // aws-facts §5.4 assessment.
+        // https://docs.aws.amazon.com/sagemaker/latest/dg/security_iam_id-based-policy-examples.html
         let doc = seed_policy();
         let allowed = |ctx: &RequestContext| run(&doc, PolicyKind::Identity, ctx).is_allowed();
         assert!(allowed(
@@ -687,34 +673,28 @@ mod tests {
 
     #[test]
     fn test_protect_deny_scoped_to_standalone_tagging_spares_tag_on_create() {
-        // aws-facts §8 pitfall 8: `Null: {"sagemaker:TaggingAction": "true"}` hits only a
+        // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html
+        // (`sagemaker:TaggingAction`): `Null: {"sagemaker:TaggingAction": "true"}` hits only a
         // standalone AddTags, so creating with the tag keeps working.
-        use crate::model::Request;
         let doc = json!({"Statement": {"Sid": "ProtectEnvironment", "Effect": "Deny",
             "Action": ["sagemaker:AddTags", "sagemaker:DeleteTags"], "Resource": "*",
             "Condition": {"ForAnyValue:StringEqualsIgnoreCase": {"aws:TagKeys": ["environment"]},
                           "Null": {"sagemaker:TaggingAction": "true"}}}});
-        let request = |action: &str, on_create: Option<&str>| Request {
-            principal: crate::model::DEFAULT_PRINCIPAL.to_owned(),
-            action: action.to_owned(),
-            tags: vec![("Environment".to_owned(), "dev".to_owned())],
-            on_create: on_create.map(str::to_owned),
-            resource: None,
-        };
-        let verdict =
-            |r: &Request| run(&doc, PolicyKind::Scp, &RequestContext::from_request(r)).verdict;
+        let standalone =
+            |action: &str| RequestContext::new(action, "*").with_tag_keys(["Environment"]);
+        let verdict = |ctx: &RequestContext| run(&doc, PolicyKind::Scp, ctx).verdict;
         assert_eq!(
-            verdict(&request("sagemaker:AddTags", None)),
+            verdict(&standalone("sagemaker:AddTags").with_request_tag("Environment", "dev")),
             Verdict::ExplicitDeny
         );
         assert_eq!(
-            verdict(&request("sagemaker:DeleteTags", None)),
+            verdict(&standalone("sagemaker:DeleteTags")),
             Verdict::ExplicitDeny
         );
-        assert_eq!(
-            verdict(&request("sagemaker:AddTags", Some("CreateTrainingJob"))),
-            Verdict::Allow
-        );
+        let in_create = RequestContext::new("sagemaker:AddTags", "*")
+            .with_request_tag("Environment", "dev")
+            .with_key("sagemaker:TaggingAction", "CreateTrainingJob");
+        assert_eq!(verdict(&in_create), Verdict::Allow);
     }
 
     #[test]
