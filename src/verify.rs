@@ -4,8 +4,15 @@
 //! Input: the artifacts of a build and a [`Request`]. Output: each layer's decision with the
 //! evaluator's explanation. The same request can be given to [`crate::reference::decide`]; the
 //! two must agree.
+//!
+//! The request side follows AWS: a create that carries tags is also authorized as the tagging
+//! actions its API operation lists in the catalog (`lambda:CreateFunction` as
+//! `lambda:TagResource`, with the create-context key set), and is allowed only when those are.
+
+use std::borrow::Cow;
 
 use crate::artifact::{Artifact, ArtifactKind};
+use crate::catalog::Catalog;
 use crate::eval::{
     EffectivePolicy, EvalError, Policy, PolicyKind, RequestContext, Verdict, effective_policy,
     evaluate_policies,
@@ -20,6 +27,8 @@ pub struct Verifier {
     /// Actions named by the IAM Allow statements: for these, no matching Allow means deny.
     granted: Vec<String>,
     tag_policies: Vec<(String, EffectivePolicy)>,
+    /// Which tagging actions each API operation also authorizes.
+    catalog: Cow<'static, Catalog>,
 }
 
 /// One layer's answer.
@@ -34,13 +43,23 @@ pub struct LayerDecision {
 }
 
 impl Verifier {
-    /// Parse the artifacts of a build.
+    /// Parse the artifacts of a build; the built-in catalog says what each operation
+    /// authorizes.
     pub fn new(artifacts: &[Artifact]) -> Result<Self, EvalError> {
+        Self::with_catalog(artifacts, Cow::Borrowed(Catalog::builtin()))
+    }
+
+    /// Parse the artifacts of a build, with `catalog` saying what each operation authorizes.
+    pub fn with_catalog(
+        artifacts: &[Artifact],
+        catalog: Cow<'static, Catalog>,
+    ) -> Result<Self, EvalError> {
         let mut v = Self {
             scp: Vec::new(),
             iam: Vec::new(),
             granted: Vec::new(),
             tag_policies: Vec::new(),
+            catalog,
         };
         for a in artifacts {
             let doc = a.document();
@@ -59,12 +78,48 @@ impl Verifier {
         Ok(v)
     }
 
+    /// The tagging requests AWS also authorizes for `request`: for a call that carries tags
+    /// (and is not itself tagging during a create), the tagging actions of its API operation,
+    /// with the same tags, in the context of the create.
+    fn implied_tagging(&self, request: &Request) -> Vec<Request> {
+        if request.tags.is_empty() || request.on_create.is_some() {
+            return Vec::new();
+        }
+        let Some((service, name)) = request.action.split_once(':') else {
+            return Vec::new();
+        };
+        self.catalog
+            .tagging_authorized_by(service, name)
+            .into_iter()
+            .map(|action| Request {
+                principal: request.principal.clone(),
+                action,
+                tags: request.tags.clone(),
+                on_create: Some(name.to_owned()),
+                resource: None,
+            })
+            .collect()
+    }
+
     /// The decision of `layer` for `request`.
     pub fn decide(&self, layer: Layer, request: &Request) -> LayerDecision {
         let ctx = RequestContext::from_request(request);
+        let implied = match layer {
+            Layer::TagPolicy => Vec::new(),
+            Layer::Scp | Layer::Iam => self.implied_tagging(request),
+        };
         match layer {
             Layer::Scp => {
                 let e = evaluate_policies(&self.scp, PolicyKind::Scp, &ctx);
+                if e.decision() == Decision::Allow {
+                    for t in &implied {
+                        let ctx = RequestContext::from_request(t);
+                        let te = evaluate_policies(&self.scp, PolicyKind::Scp, &ctx);
+                        if te.decision() == Decision::Deny {
+                            return implied_denial(layer, t, &te.to_string());
+                        }
+                    }
+                }
                 LayerDecision {
                     layer,
                     decision: e.decision(),
@@ -73,23 +128,19 @@ impl Verifier {
             }
             Layer::Iam => {
                 let e = evaluate_policies(&self.iam, PolicyKind::Identity, &ctx);
-                // An identity policy that does not allow an action leaves it to the account's
-                // other policies — unless it is the grant form's own action, which it decides.
-                let decision = match e.verdict {
-                    Verdict::ExplicitDeny => Decision::Deny,
-                    Verdict::Allow => Decision::Allow,
-                    Verdict::ImplicitDeny => {
-                        if self
-                            .granted
-                            .iter()
-                            .any(|p| wildcard_match(p, &request.action, true))
+                let decision = self.identity_decision(e.verdict, &request.action, false);
+                if decision == Decision::Allow {
+                    for t in &implied {
+                        let ctx = RequestContext::from_request(t);
+                        let te = evaluate_policies(&self.iam, PolicyKind::Identity, &ctx);
+                        // A create this policy allows must have its tagging allowed here too.
+                        let granted = e.verdict == Verdict::Allow;
+                        if self.identity_decision(te.verdict, &t.action, granted) == Decision::Deny
                         {
-                            Decision::Deny
-                        } else {
-                            Decision::Allow
+                            return implied_denial(layer, t, &te.to_string());
                         }
                     }
-                };
+                }
                 LayerDecision {
                     layer,
                     decision,
@@ -131,6 +182,38 @@ impl Verifier {
                 }
             }
         }
+    }
+}
+
+impl Verifier {
+    /// An identity-policy verdict as a decision. A policy that does not allow an action leaves
+    /// it to the account's other policies — unless it is the grant form's own action, which it
+    /// decides, or `granted` says the policy is what allows the call it is part of.
+    fn identity_decision(&self, verdict: Verdict, action: &str, granted: bool) -> Decision {
+        match verdict {
+            Verdict::ExplicitDeny => Decision::Deny,
+            Verdict::Allow => Decision::Allow,
+            Verdict::ImplicitDeny => {
+                if granted || self.granted.iter().any(|p| wildcard_match(p, action, true)) {
+                    Decision::Deny
+                } else {
+                    Decision::Allow
+                }
+            }
+        }
+    }
+}
+
+/// A denial because of the tagging action a tagged create also needs.
+fn implied_denial(layer: Layer, tagging: &Request, explanation: &str) -> LayerDecision {
+    LayerDecision {
+        layer,
+        decision: Decision::Deny,
+        explanation: format!(
+            "with tags, the call is also authorized as `{}` (during `{}`), which is denied: {explanation}",
+            tagging.action,
+            tagging.on_create.as_deref().unwrap_or_default()
+        ),
     }
 }
 

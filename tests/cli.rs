@@ -300,7 +300,7 @@ fn test_eval_prints_each_layer_and_why() {
           policy "tagc-sagemaker-cost-allocation-scp" statement 3 (Sid "RequireCostCenter") not applied: Null aws:RequestTag/CostCenter = true failed (key present)
           policy "tagc-sagemaker-cost-allocation-scp" statement 4 (Sid "RequireCostCenterValue") not applied: StringNotLike aws:RequestTag/CostCenter = CC-* failed (request value "CC-1")
       iam:        allow
-          allowed by policy "tagc-sagemaker-cost-allocation-iam-policy" statement 6 (Sid "AllowCreateWithTags"): StringEquals aws:RequestTag/environment = [dev, staging, production] matched (request value "dev") and StringLike aws:RequestTag/CostCenter = CC-* matched (request value "CC-1") and Null aws:TagKeys = false matched (key present) and ForAllValues:StringEqualsIgnoreCase aws:TagKeys = [environment, CostCenter] matched (request values ["environment", "CostCenter"])
+          allowed by policy "tagc-sagemaker-cost-allocation-iam-policy" statement 7 (Sid "AllowCreateWithTags"): StringEquals aws:RequestTag/environment = [dev, staging, production] matched (request value "dev") and StringLike aws:RequestTag/CostCenter = CC-* matched (request value "CC-1") and Null aws:TagKeys = false matched (key present) and ForAllValues:StringEqualsIgnoreCase aws:TagKeys = [environment, CostCenter] matched (request values ["environment", "CostCenter"]) and ForAnyValue:StringEquals aws:TagKeys = environment matched (request values ["environment", "CostCenter"])
       tag-policy: allow
           the request names no resource, so no tag policy applies
     "#);

@@ -128,6 +128,15 @@ pub enum CheckErrorKind {
     /// `during` on a request that is not a tagging action.
     #[error("`during` applies to tagging actions, and `{0}` is not one")]
     DuringOnNonTagging(String),
+    /// A grant whose Allow would have to test more exact-case keys than IAM can in one
+    /// statement.
+    #[error("the grant form cannot require the exact casing of {keys} together on `{action}`")]
+    GrantExactCaseLimit {
+        /// The action.
+        action: String,
+        /// The exact-case keys its rules require, quoted and joined.
+        keys: String,
+    },
 }
 
 impl CheckErrorKind {
@@ -165,6 +174,7 @@ impl CheckErrorKind {
             Self::NoTaggingActions(_) => "tagc::check::no-tagging-actions",
             Self::DuplicateTest(_) => "tagc::check::duplicate-test",
             Self::DuringOnNonTagging(_) => "tagc::check::during-on-non-tagging",
+            Self::GrantExactCaseLimit { .. } => "tagc::check::grant-exact-case-limit",
         }
     }
 
@@ -202,6 +212,7 @@ impl CheckErrorKind {
             Self::TaggingActionWithoutKeys(_) => "not guarded".into(),
             Self::NoTaggingActions(_) => "nothing to protect".into(),
             Self::DuringOnNonTagging(_) => "not a tagging action".into(),
+            Self::GrantExactCaseLimit { .. } => "the Allow cannot express this".into(),
         }
     }
 
@@ -235,6 +246,7 @@ impl CheckErrorKind {
             Self::NoTaggingActions(_) => "protect tags only in services that have tagging actions".into(),
             Self::DuplicateTest(_) => "test names are unique across the project".into(),
             Self::DuringOnNonTagging(_) => "`during CREATE` says a tagging action such as `sagemaker:AddTags` runs as part of that create".into(),
+            Self::GrantExactCaseLimit { .. } => "an Allow tests each exact-case key on `aws:TagKeys` with its own case-sensitive operator, and IAM has four; require at most four `exact-case` keys on one action, or drop `grant`".into(),
         })
     }
 

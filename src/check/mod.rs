@@ -65,6 +65,7 @@ pub fn check(files: &[ast::File], catalog: &Catalog) -> (Project, Vec<CheckError
         }
     }
     cx.check_conflicts();
+    cx.project.tagging_authorized_by = cx.tagging_authorized_by();
     (cx.project, cx.errors)
 }
 
@@ -510,6 +511,9 @@ impl<'c> Checker<'c> {
             }
         }
         policy.tagging_on_create = self.tagging_on_create(&policy);
+        if let Some(loc) = &grant_loc {
+            self.check_grant_exact_case(&policy, loc);
+        }
         policy.targets = target_locs.into_iter().map(|(t, _)| t).collect();
         let has_rules = !p.stmts.iter().all(|s| {
             matches!(
@@ -619,13 +623,42 @@ impl<'c> Checker<'c> {
         })
     }
 
+    /// The grant form's Allow tests each exact-case key an action requires with its own
+    /// case-sensitive operator on `aws:TagKeys` (a condition block names a key once per
+    /// operator), so it can express only as many as there are such operators.
+    fn check_grant_exact_case(&mut self, policy: &Policy, loc: &Loc) {
+        let mut reported: Vec<Vec<String>> = Vec::new();
+        for action in policy.requires.iter().flat_map(|r| &r.actions) {
+            let exact: Vec<String> = policy
+                .required_keys(action)
+                .into_iter()
+                .filter(|k| self.project.tag(k).is_some_and(|t| t.exact_case))
+                .collect();
+            if exact.len() <= crate::lower::EXACT_KEY_OPERATORS.len() || reported.contains(&exact) {
+                continue;
+            }
+            let keys: Vec<String> = exact.iter().map(|k| format!("`{k}`")).collect();
+            self.err(
+                CheckErrorKind::GrantExactCaseLimit {
+                    action: action.full_name(),
+                    keys: keys.join(", "),
+                },
+                loc,
+            );
+            reported.push(exact);
+        }
+    }
+
+    /// The tagging actions the required creates also authorize when they carry tags, from
+    /// each operation's authorized actions in the catalog (only those whose requests carry
+    /// tags: a create adds tags, it does not remove them).
     fn tagging_on_create(&self, policy: &Policy) -> Vec<TaggingOnCreate> {
         let mut out: Vec<TaggingOnCreate> = Vec::new();
         for a in policy.requires.iter().flat_map(|r| &r.actions) {
             let Some(svc) = self.catalog.service(&a.service) else {
                 continue;
             };
-            for ta in &svc.tagging_actions {
+            for ta in svc.tagging_authorized_by(&a.name) {
                 let Some(info) = svc.action(ta) else { continue };
                 if !info.request_tag.any() {
                     continue;
@@ -643,6 +676,38 @@ impl<'c> Checker<'c> {
                         creates: vec![a.name.clone()],
                     }),
                 }
+            }
+        }
+        out
+    }
+
+    /// For every action of the services the rules name, the tagging actions AWS also
+    /// authorizes when it runs with tags: a tagged create is decided by their rules too.
+    fn tagging_authorized_by(&self) -> BTreeMap<String, Vec<String>> {
+        let mut services: Vec<&str> = Vec::new();
+        for p in &self.project.policies {
+            let actions = p
+                .requires
+                .iter()
+                .flat_map(|r| &r.actions)
+                .chain(p.only_declared.iter().flat_map(|o| &o.actions))
+                .chain(p.protects.iter().flat_map(|r| &r.actions));
+            for a in actions {
+                if !services.contains(&a.service.as_str()) {
+                    services.push(&a.service);
+                }
+            }
+        }
+        let mut out = BTreeMap::new();
+        for svc in services.iter().filter_map(|s| self.catalog.service(s)) {
+            for (action, tagging) in &svc.create_tagging {
+                out.insert(
+                    format!("{}:{action}", svc.prefix).to_ascii_lowercase(),
+                    tagging
+                        .iter()
+                        .map(|t| format!("{}:{t}", svc.prefix))
+                        .collect(),
+                );
             }
         }
         out
