@@ -309,7 +309,7 @@ fn grant_conditions(project: &Project, keys: &[String], declared: &[String]) -> 
             // The key part of `aws:RequestTag/K` ignores case; `aws:TagKeys` does not. The
             // check stage refused more exact-case keys than there are operators.
             if let Some(op) = EXACT_KEY_OPERATORS.get(exact.len()) {
-                exact.push(Condition::new(*op, "aws:TagKeys", vec![key.clone()]));
+                exact.push(Condition::new(op, "aws:TagKeys", vec![key.clone()]));
             }
         }
     }
