@@ -1254,3 +1254,65 @@ fn test_grant_needs_every_overlapping_require_for_exempt_principals() {
     );
     assert_both_decide(&f, Layer::Iam, &model, Decision::Allow);
 }
+
+#[test]
+fn test_tagc_test_and_eval_agree_with_the_rules_on_these_scenarios() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = r#"tag CostCenter {
+  values "CC-*"
+}
+
+tag project
+
+policy cost-center {
+  require CostCenter on ec2:RunInstances
+  protect CostCenter on ec2
+  exempt "arn:aws:iam::*:role/TagAdmin"
+  attach to root
+}
+
+policy functions {
+  require project on lambda:CreateFunction
+  grant
+  attach to root
+}
+
+test "removing every tag removes the cost center" {
+  request ec2:DeleteTags
+  expect deny
+}
+
+test "removing another tag is allowed" {
+  request ec2:DeleteTags tags owner=""
+  expect allow
+}
+
+test "the tag admin may remove every tag" {
+  request ec2:DeleteTags by "arn:aws:iam::111122223333:role/TagAdmin"
+  expect allow
+}
+
+test "a function with its project tag can be created" {
+  request lambda:CreateFunction tags project="churn"
+  expect allow in iam
+}
+"#;
+    std::fs::write(dir.path().join("p.tags"), source).unwrap();
+    let run = crate::common::tagc(dir.path(), &["test", "p.tags"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(run.stdout.contains("4 passed, 0 failed"), "{}", run.stdout);
+    let run = crate::common::tagc(
+        dir.path(),
+        &[
+            "eval",
+            "--action",
+            "lambda:CreateFunction",
+            "--tag",
+            "project=churn",
+            "p.tags",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(run.stdout.contains("iam:        allow"), "{}", run.stdout);
+    assert!(!run.stdout.contains("bug in tagc"), "{}", run.stdout);
+}
