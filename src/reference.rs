@@ -57,7 +57,7 @@ pub fn decide(project: &Project, layer: Layer, request: &Request) -> Reference {
 
 /// The tagging requests AWS also authorizes for `request`: none unless it carries tags and is
 /// not itself tagging during a create.
-pub fn implied_tagging(project: &Project, request: &Request) -> Vec<Request> {
+fn implied_tagging(project: &Project, request: &Request) -> Vec<Request> {
     if request.tags.is_empty() || request.on_create.is_some() {
         return Vec::new();
     }
@@ -175,7 +175,7 @@ fn policy_denies(project: &Project, p: &Policy, request: &Request) -> Option<Ref
         // required, the service refuses it anyway.
         if request.tags.is_empty() {
             return Some(Reference::deny(format!(
-                "policy `{}` protects `{}`, and `{}` naming no key removes every tag",
+                "policy `{}` protects `{}`, and a `{}` call that names no key may remove every tag",
                 p.name,
                 pr.keys.join("`, `"),
                 request.action
