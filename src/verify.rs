@@ -88,9 +88,12 @@ impl Verifier {
         let Some((service, name)) = request.action.split_once(':') else {
             return Vec::new();
         };
+        // A create's tags flow into the tagging actions that set tags, not into the removals
+        // an update may also authorize.
         self.catalog
             .tagging_authorized_by(service, name)
             .into_iter()
+            .filter(|action| !reference::removes_tags(action))
             .map(|action| Request {
                 principal: request.principal.clone(),
                 action,

@@ -137,6 +137,17 @@ pub enum CheckErrorKind {
         /// The exact-case keys its rules require, quoted and joined.
         keys: String,
     },
+    /// A grant on a create whose tagged calls also need a tagging action that no tag
+    /// condition can guard.
+    #[error(
+        "`{create}` with tags also needs `{tagging}`, whose requests carry no `aws:RequestTag`: the grant form cannot allow it with the rules' conditions"
+    )]
+    GrantTaggingActionWithoutTags {
+        /// The required create.
+        create: String,
+        /// The tagging action its operation also authorizes.
+        tagging: String,
+    },
 }
 
 impl CheckErrorKind {
@@ -175,6 +186,9 @@ impl CheckErrorKind {
             Self::DuplicateTest(_) => "tagc::check::duplicate-test",
             Self::DuringOnNonTagging(_) => "tagc::check::during-on-non-tagging",
             Self::GrantExactCaseLimit { .. } => "tagc::check::grant-exact-case-limit",
+            Self::GrantTaggingActionWithoutTags { .. } => {
+                "tagc::check::grant-tagging-action-without-tags"
+            }
         }
     }
 
@@ -212,7 +226,9 @@ impl CheckErrorKind {
             Self::TaggingActionWithoutKeys(_) => "not guarded".into(),
             Self::NoTaggingActions(_) => "nothing to protect".into(),
             Self::DuringOnNonTagging(_) => "not a tagging action".into(),
-            Self::GrantExactCaseLimit { .. } => "the Allow cannot express this".into(),
+            Self::GrantExactCaseLimit { .. } | Self::GrantTaggingActionWithoutTags { .. } => {
+                "the Allow cannot express this".into()
+            }
         }
     }
 
@@ -246,6 +262,7 @@ impl CheckErrorKind {
             Self::NoTaggingActions(_) => "protect tags only in services that have tagging actions".into(),
             Self::DuplicateTest(_) => "test names are unique across the project".into(),
             Self::DuringOnNonTagging(_) => "`during CREATE` says a tagging action such as `sagemaker:AddTags` runs as part of that create".into(),
+            Self::GrantTaggingActionWithoutTags { create, tagging } => format!("an Allow on `{tagging}` could not check the tags, so it would allow any tagging; drop `grant`, or leave `{create}` out of this policy's `require` rules and allow it and `{tagging}` yourself"),
             Self::GrantExactCaseLimit { .. } => "an Allow tests each exact-case key on `aws:TagKeys` with its own case-sensitive operator, and IAM has four; require at most four `exact-case` keys on one action, or drop `grant`".into(),
         })
     }

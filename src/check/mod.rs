@@ -510,7 +510,7 @@ impl<'c> Checker<'c> {
                 policy.protects.push(protect);
             }
         }
-        policy.tagging_on_create = self.tagging_on_create(&policy);
+        policy.tagging_on_create = self.tagging_on_create(&policy, grant_loc.as_ref());
         if let Some(loc) = &grant_loc {
             self.check_grant_exact_case(&policy, loc);
         }
@@ -650,20 +650,34 @@ impl<'c> Checker<'c> {
     }
 
     /// The tagging actions the required creates also authorize when they carry tags, from
-    /// each operation's authorized actions in the catalog (only those whose requests carry
-    /// tags: a create adds tags, it does not remove them).
-    fn tagging_on_create(&self, policy: &Policy) -> Vec<TaggingOnCreate> {
+    /// each operation's authorized actions in the catalog (those that set tags: a create's
+    /// tags do not flow into a removal). With `grant`, one whose requests carry no
+    /// `aws:RequestTag` is an error: no Allow could check the tags on it.
+    fn tagging_on_create(&mut self, policy: &Policy, grant: Option<&Loc>) -> Vec<TaggingOnCreate> {
+        let catalog = self.catalog;
         let mut out: Vec<TaggingOnCreate> = Vec::new();
         for a in policy.requires.iter().flat_map(|r| &r.actions) {
-            let Some(svc) = self.catalog.service(&a.service) else {
+            let Some(svc) = catalog.service(&a.service) else {
                 continue;
             };
             for ta in svc.tagging_authorized_by(&a.name) {
                 let Some(info) = svc.action(ta) else { continue };
-                if !info.request_tag.any() {
+                let full = format!("{}:{}", svc.prefix, info.name);
+                if crate::reference::removes_tags(&full) {
                     continue;
                 }
-                let full = format!("{}:{}", svc.prefix, info.name);
+                if !info.request_tag.any() {
+                    if let Some(loc) = grant {
+                        self.err(
+                            CheckErrorKind::GrantTaggingActionWithoutTags {
+                                create: a.full_name(),
+                                tagging: full,
+                            },
+                            loc,
+                        );
+                    }
+                    continue;
+                }
                 match out.iter_mut().find(|t| t.tagging_action == full) {
                     Some(t) => {
                         if !t.creates.contains(&a.name) {
@@ -701,13 +715,19 @@ impl<'c> Checker<'c> {
         let mut out = BTreeMap::new();
         for svc in services.iter().filter_map(|s| self.catalog.service(s)) {
             for (action, tagging) in &svc.create_tagging {
-                out.insert(
-                    format!("{}:{action}", svc.prefix).to_ascii_lowercase(),
-                    tagging
-                        .iter()
-                        .map(|t| format!("{}:{t}", svc.prefix))
-                        .collect(),
-                );
+                // A create's tags flow into the tagging actions that set tags, not into the
+                // removals an update may also authorize.
+                let setting: Vec<String> = tagging
+                    .iter()
+                    .map(|t| format!("{}:{t}", svc.prefix))
+                    .filter(|t| !crate::reference::removes_tags(t))
+                    .collect();
+                if !setting.is_empty() {
+                    out.insert(
+                        format!("{}:{action}", svc.prefix).to_ascii_lowercase(),
+                        setting,
+                    );
+                }
             }
         }
         out
