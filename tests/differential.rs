@@ -1316,3 +1316,25 @@ test "a function with its project tag can be created" {
     assert!(run.stdout.contains("iam:        allow"), "{}", run.stdout);
     assert!(!run.stdout.contains("bug in tagc"), "{}", run.stdout);
 }
+
+#[test]
+fn test_a_tagged_update_is_not_judged_as_the_removal_it_may_authorize() {
+    // `cognito-idp:UpdateUserPool` authorizes both `TagResource` and `UntagResource`; its tags
+    // are the ones it sets, so a rule on removals says nothing about it.
+    let source = "tag project\n\npolicy p {\n  only-declared-keys on cognito-idp:UntagResource\n  attach to root\n}\n";
+    let f = Fixture::compile("update", &[("update.tags".into(), source.into())]).unwrap();
+    let update = scenario_request(
+        DEFAULT_PRINCIPAL,
+        "cognito-idp:UpdateUserPool",
+        &[("ticket", "x1")],
+    );
+    for layer in [Layer::Scp, Layer::Iam] {
+        assert_both_decide(&f, layer, &update, Decision::Allow);
+    }
+    let removal = scenario_request(
+        DEFAULT_PRINCIPAL,
+        "cognito-idp:UntagResource",
+        &[("ticket", "")],
+    );
+    assert_both_decide(&f, Layer::Scp, &removal, Decision::Deny);
+}
