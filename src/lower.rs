@@ -12,8 +12,12 @@
 //! - exact key casing through `aws:TagKeys`, because the tag-key part of `aws:RequestTag/K` is
 //!   matched case-insensitively;
 //! - `protect` scoped with `Null` on the service's create-context key, so that the tagging
-//!   action that a create also authorizes is not denied;
-//! - in the Allow form, `ForAllValues` never alone: an empty `aws:TagKeys` would make it true.
+//!   action that a create also authorizes is not denied, and a second deny for calls that
+//!   name no key at all (removing every tag), which `ForAnyValue` over `aws:TagKeys` misses;
+//! - in the Allow form, `ForAllValues` never alone: an empty `aws:TagKeys` would make it true;
+//!   one Allow per action with every key its rules require; exact-case keys tested on
+//!   `aws:TagKeys` case-sensitively; and an Allow on the tagging actions a tagged create also
+//!   authorizes.
 //!
 //! Lowering cannot fail: everything that could be wrong was reported by the check stage.
 
@@ -129,6 +133,8 @@ fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
         for key in &protect.create_context_keys {
             conditions.push(Condition::new("Null", key, vec!["true".into()]));
         }
+        let mut keyless = vec![Condition::new("Null", "aws:TagKeys", vec!["true".into()])];
+        keyless.extend(conditions.iter().skip(1).cloned());
         out.push(deny(
             "ProtectTags".into(),
             &actions,
@@ -136,18 +142,37 @@ fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
             conditions,
             exempt.as_ref(),
         ));
+        // A call that names no key carries no `aws:TagKeys`, so the statement above never
+        // matches it; yet `ec2:DeleteTags` without `Tag` deletes every user tag
+        // (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteTags.html). The
+        // service reference does not say which tagging APIs make the key list optional, so
+        // every protected action is denied that shape: where the list is required, the
+        // service refuses such a call anyway.
+        out.push(deny(
+            "ProtectTagsNoKeys".into(),
+            &actions,
+            &[],
+            keyless,
+            exempt.as_ref(),
+        ));
     }
     out
 }
 
 /// The Allow ("grant") form: creates are allowed only with every required key present and
-/// valid, no undeclared keys, and the tagging action that tag-on-create authorizes.
+/// valid, no undeclared keys, and the tagging actions a tagged create also authorizes.
+///
+/// An Allow cannot be narrowed by another Allow, so each action gets exactly one Allow
+/// carrying every key the policy's `require` rules ask of it: actions are grouped by their
+/// whole required-key set. (One Allow per rule would let a create through that satisfies only
+/// one of two rules on it.)
 fn grant_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
     let declared: Vec<String> = project.tags.iter().map(|t| t.key.clone()).collect();
+    let groups = grant_groups(policy);
     let mut out = Vec::new();
-    for require in &policy.requires {
-        let conditions = grant_conditions(project, &require.keys, &declared);
-        for (resources, actions) in by_resources(&require.actions) {
+    for group in &groups {
+        let conditions = grant_conditions(project, &group.keys, &declared);
+        for (resources, actions) in by_resources(&group.actions) {
             if !resources.is_empty() {
                 // AWS authorizes such a create once per resource it touches: `RunInstances`
                 // also touches an image, a subnet, a security group. Those carry no request
@@ -171,24 +196,35 @@ fn grant_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
                 conditions: conditions.clone(),
             });
         }
-        for t in &policy.tagging_on_create {
-            let service = t.tagging_action.split(':').next().unwrap_or("");
-            let creates: Vec<String> = require
+    }
+    // A create that carries tags is also authorized as the tagging actions its API operation
+    // lists (the service reference's `Operations[].AuthorizedActions`): without an Allow on
+    // them, no create with tags could succeed.
+    for t in &policy.tagging_on_create {
+        let service = t.tagging_action.split(':').next().unwrap_or("");
+        for group in &groups {
+            let creates: Vec<String> = group
                 .actions
                 .iter()
                 .filter(|a| a.service == service && t.creates.contains(&a.name))
                 .map(|a| a.name.clone())
                 .collect();
-            let Some(context_key) = &t.context_key else {
-                continue;
-            };
             if creates.is_empty() {
                 continue;
             }
-            let mut conditions = conditions.clone();
-            conditions.push(Condition::new("StringEquals", context_key, creates));
+            let mut conditions = grant_conditions(project, &group.keys, &declared);
+            let sid = match &t.context_key {
+                // Limited to tagging during the listed creates.
+                Some(context_key) => {
+                    conditions.push(Condition::new("StringEquals", context_key, creates));
+                    "AllowTaggingOnCreate"
+                }
+                // The service does not say when tagging runs as part of a create, so this
+                // also allows standalone tagging with the same tags.
+                None => "AllowTaggingWithTags",
+            };
             out.push(Statement {
-                sid: "AllowTaggingOnCreate".into(),
+                sid: sid.into(),
                 effect: Effect::Allow,
                 actions: vec![t.tagging_action.clone()],
                 resources: Vec::new(),
@@ -202,14 +238,63 @@ fn grant_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
     out
 }
 
+/// Actions that the grant form allows with the same required keys.
+struct GrantGroup {
+    /// Every key some `require` of the policy asks of these actions, in first-seen order.
+    keys: Vec<String>,
+    /// The actions.
+    actions: Vec<Action>,
+}
+
+/// The policy's required actions grouped by their whole required-key set, in first-seen order.
+fn grant_groups(policy: &Policy) -> Vec<GrantGroup> {
+    let mut groups: Vec<GrantGroup> = Vec::new();
+    let mut seen: Vec<&Action> = Vec::new();
+    for action in policy.requires.iter().flat_map(|r| &r.actions) {
+        if seen.contains(&action) {
+            continue;
+        }
+        seen.push(action);
+        let keys = policy.required_keys(action);
+        let mut sorted = keys.clone();
+        sorted.sort();
+        let found = groups.iter_mut().find(|g| {
+            let mut k = g.keys.clone();
+            k.sort();
+            k == sorted
+        });
+        match found {
+            Some(g) => g.actions.push(action.clone()),
+            None => groups.push(GrantGroup {
+                keys,
+                actions: vec![action.clone()],
+            }),
+        }
+    }
+    groups
+}
+
+/// The case-sensitive operators that can each test that `aws:TagKeys` holds one exact key:
+/// an Allow needs one test per exact-case key, and a condition block names a key once per
+/// operator. Tag keys cannot contain `*` or `?`, so `StringLike` compares them exactly, and
+/// the Allow's `Null` test makes `aws:TagKeys` present, so `IfExists` changes nothing.
+pub const EXACT_KEY_OPERATORS: [&str; 4] = [
+    "ForAnyValue:StringEquals",
+    "ForAnyValue:StringLike",
+    "ForAnyValue:StringEqualsIfExists",
+    "ForAnyValue:StringLikeIfExists",
+];
+
 fn grant_conditions(project: &Project, keys: &[String], declared: &[String]) -> Vec<Condition> {
     let mut conditions = Vec::new();
     let mut equals: Vec<Condition> = Vec::new();
     let mut like: Vec<Condition> = Vec::new();
     let mut present: Vec<Condition> = Vec::new();
+    let mut exact: Vec<Condition> = Vec::new();
     for key in keys {
         let request_tag = format!("aws:RequestTag/{key}");
-        match project.tag(key).and_then(|t| t.values.as_ref()) {
+        let tag = project.tag(key);
+        match tag.and_then(|t| t.values.as_ref()) {
             Some(values) => {
                 let c = Condition::new(value_operator(values, false), request_tag, values.clone());
                 if c.operator == "StringLike" {
@@ -219,6 +304,13 @@ fn grant_conditions(project: &Project, keys: &[String], declared: &[String]) -> 
                 }
             }
             None => present.push(Condition::new("Null", request_tag, vec!["false".into()])),
+        }
+        if tag.is_some_and(|t| t.exact_case) {
+            // The key part of `aws:RequestTag/K` ignores case; `aws:TagKeys` does not. The
+            // check stage refused more exact-case keys than there are operators.
+            if let Some(op) = EXACT_KEY_OPERATORS.get(exact.len()) {
+                exact.push(Condition::new(op, "aws:TagKeys", vec![key.clone()]));
+            }
         }
     }
     conditions.extend(equals);
@@ -231,6 +323,7 @@ fn grant_conditions(project: &Project, keys: &[String], declared: &[String]) -> 
         "aws:TagKeys",
         declared.to_vec(),
     ));
+    conditions.extend(exact);
     conditions
 }
 

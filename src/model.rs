@@ -6,6 +6,8 @@
 //! (see [`crate::reference`]): every field here says what a rule *means*, not how a layer
 //! expresses it.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::source::Loc;
@@ -21,6 +23,11 @@ pub struct Project {
     pub tests: Vec<TestCase>,
     /// Organization-wide settings.
     pub settings: Settings,
+    /// For the actions of the services the rules name: the tagging actions (`service:Name`)
+    /// AWS also authorizes when the action runs with tags, keyed by the action's lowercased
+    /// `service:name` (`lambda:createfunction` → `lambda:TagResource`). A tagged create is
+    /// decided by its own rules and by those of these tagging actions.
+    pub tagging_authorized_by: BTreeMap<String, Vec<String>>,
 }
 
 impl Project {
@@ -33,6 +40,13 @@ impl Project {
     /// `aws:RequestTag/…` without regard to case, so this is how a request's key finds its rule.
     pub fn tag_ignore_case(&self, key: &str) -> Option<&TagDef> {
         self.tags.iter().find(|t| t.key.eq_ignore_ascii_case(key))
+    }
+
+    /// The tagging actions AWS also authorizes when `action` (`service:Name`) runs with tags.
+    pub fn tagging_authorized_by(&self, action: &str) -> &[String] {
+        self.tagging_authorized_by
+            .get(&action.to_ascii_lowercase())
+            .map_or(&[], Vec::as_slice)
     }
 }
 
@@ -136,8 +150,8 @@ pub struct Policy {
     pub targets: Vec<Target>,
     /// Whether `iam-policy.json` also carries the Allow ("grant") form.
     pub grant: bool,
-    /// Per service of the required actions: the tagging action that tag-on-create also
-    /// authorizes, which the Allow form must grant too.
+    /// Per tagging action that the required creates' API operations also authorize when they
+    /// carry tags (from the catalog): the Allow form must grant it too.
     pub tagging_on_create: Vec<TaggingOnCreate>,
     /// How every action pattern was expanded, for `--explain` and the manifest.
     pub expansions: Vec<Expansion>,
@@ -175,6 +189,20 @@ impl Project {
 }
 
 impl Policy {
+    /// Every key this policy's `require` rules ask of `action`, in first-seen order: the
+    /// grant form allows the action only when all of them are satisfied.
+    pub fn required_keys(&self, action: &Action) -> Vec<String> {
+        let mut keys: Vec<String> = Vec::new();
+        for r in self.requires.iter().filter(|r| r.actions.contains(action)) {
+            for k in &r.keys {
+                if !keys.contains(k) {
+                    keys.push(k.clone());
+                }
+            }
+        }
+        keys
+    }
+
     /// Where the policy's name is, for diagnostics about the whole policy.
     pub fn name_loc(&self) -> Loc {
         self.name_loc.clone().unwrap_or_else(|| self.loc.clone())
@@ -210,15 +238,18 @@ pub struct Protect {
     pub create_context_keys: Vec<String>,
 }
 
-/// A service's tagging action as used by tag-on-create (`sagemaker:AddTags` during
-/// `sagemaker:CreateTrainingJob`).
+/// A tagging action as a tagged create also authorizes it (`sagemaker:AddTags` during
+/// `sagemaker:CreateTrainingJob`, `lambda:TagResource` during `lambda:CreateFunction`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaggingOnCreate {
     /// `service:TaggingAction`.
     pub tagging_action: String,
-    /// The key naming the create in whose context tagging runs (`sagemaker:TaggingAction`).
+    /// The key naming the create in whose context tagging runs (`sagemaker:TaggingAction`);
+    /// `None` where the service has none (`lambda`), so that tagging during a create cannot be
+    /// told from a standalone call.
     pub context_key: Option<String>,
-    /// The create actions' names (without prefix), as the context key's values.
+    /// The required creates (names, without prefix) whose operation authorizes the tagging
+    /// action, as the context key's values.
     pub creates: Vec<String>,
 }
 

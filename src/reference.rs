@@ -38,7 +38,51 @@ impl Reference {
 }
 
 /// What the rules decide for `request` in `layer`.
+///
+/// A create that carries tags is also authorized as the tagging actions its API operation
+/// lists (`lambda:CreateFunction` as `lambda:TagResource`, in the context of the create): it
+/// is allowed only when the rules allow those too.
 pub fn decide(project: &Project, layer: Layer, request: &Request) -> Reference {
+    let own = decide_one(project, layer, request);
+    if own.decision == Decision::Deny || layer == Layer::TagPolicy {
+        return own;
+    }
+    for implied in implied_tagging(project, request) {
+        let r = decide_one(project, layer, &implied);
+        if r.decision == Decision::Deny {
+            return Reference::deny(format!(
+                "a tagged `{}` is also authorized as `{}`, and {}",
+                request.action, implied.action, r.reason
+            ));
+        }
+    }
+    own
+}
+
+/// The tagging requests AWS also authorizes for `request`: none unless it carries tags and is
+/// not itself tagging during a create.
+fn implied_tagging(project: &Project, request: &Request) -> Vec<Request> {
+    if request.tags.is_empty() || request.on_create.is_some() {
+        return Vec::new();
+    }
+    let create = request
+        .action
+        .split_once(':')
+        .map_or(request.action.as_str(), |(_, n)| n);
+    project
+        .tagging_authorized_by(&request.action)
+        .iter()
+        .map(|t| Request {
+            principal: request.principal.clone(),
+            action: t.clone(),
+            tags: request.tags.clone(),
+            on_create: Some(create.to_owned()),
+            resource: None,
+        })
+        .collect()
+}
+
+fn decide_one(project: &Project, layer: Layer, request: &Request) -> Reference {
     match layer {
         Layer::Scp => {
             guardrails(project, request).unwrap_or_else(|| Reference::allow("no rule denies it"))
@@ -130,13 +174,26 @@ fn policy_denies(project: &Project, p: &Policy, request: &Request) -> Option<Ref
                 p.name
             )));
         }
+        // A call that names no key removes every tag where the key list is optional
+        // (`ec2:DeleteTags` without `Tag`), the protected ones included; where the list is
+        // required, the service refuses it anyway.
+        if request.tags.is_empty() {
+            return Some(Reference::deny(format!(
+                "policy `{}` protects `{}`, and a `{}` call that names no key may remove every tag",
+                p.name,
+                pr.keys.join("`, `"),
+                request.action
+            )));
+        }
     }
     None
 }
 
 /// The IAM layer: the guardrails, and for policies with `grant`, the Allow form: a covered
-/// action is allowed only when every required key is present with an allowed value and every
-/// key is declared.
+/// action is allowed only when every key the policy requires of it is present (in its declared
+/// casing if `exact-case`) with an allowed value, and every key is declared. The tagging
+/// actions a required create also authorizes are allowed with the same tags: during that
+/// create where the service names the create in a context key, and otherwise also standalone.
 fn iam(project: &Project, request: &Request) -> Reference {
     if let Some(denied) = guardrails(project, request) {
         return denied;
@@ -144,27 +201,34 @@ fn iam(project: &Project, request: &Request) -> Reference {
     let granting: Vec<&Policy> = project.policies.iter().filter(|p| p.grant).collect();
     let mut covered = false;
     for p in &granting {
-        for r in &p.requires {
-            let direct = covers(&r.actions, request);
-            let tagging = request.on_create.as_ref().is_some_and(|create| {
-                p.tagging_on_create.iter().any(|t| {
-                    t.context_key.is_some()
-                        && t.tagging_action.eq_ignore_ascii_case(&request.action)
-                        && r.actions.iter().any(|a| {
-                            a.name == *create
-                                && t.tagging_action.split(':').next() == Some(&a.service)
-                        })
-                })
-            });
-            let standalone_tagging = p.tagging_on_create.iter().any(|t| {
-                t.context_key.is_some() && t.tagging_action.eq_ignore_ascii_case(&request.action)
-            });
-            if !(direct || tagging || standalone_tagging) {
+        let direct = required_keys(p, |a| covers(std::slice::from_ref(a), request));
+        if !direct.is_empty() {
+            covered = true;
+            if grant_allows(project, &direct, request) {
+                return Reference::allow(format!("policy `{}` grants it", p.name));
+            }
+        }
+        for t in &p.tagging_on_create {
+            if !t.tagging_action.eq_ignore_ascii_case(&request.action) {
                 continue;
             }
             covered = true;
-            if (direct || tagging) && grant_allows(project, &r.keys, request) {
-                return Reference::allow(format!("policy `{}` grants it", p.name));
+            let service = t.tagging_action.split(':').next().unwrap_or("");
+            // The creates whose tags this tagging request may carry: with a context key, only
+            // the one it runs for.
+            let creates: Vec<&String> = match (&t.context_key, &request.on_create) {
+                (Some(_), Some(create)) => t.creates.iter().filter(|c| *c == create).collect(),
+                (Some(_), None) => Vec::new(),
+                (None, _) => t.creates.iter().collect(),
+            };
+            for create in creates {
+                let keys = required_keys(p, |a| a.service == service && a.name == *create);
+                if !keys.is_empty() && grant_allows(project, &keys, request) {
+                    return Reference::allow(format!(
+                        "policy `{}` grants it with the tags of `{service}:{create}`",
+                        p.name
+                    ));
+                }
             }
         }
     }
@@ -175,11 +239,24 @@ fn iam(project: &Project, request: &Request) -> Reference {
     }
 }
 
+/// Every key policy `p` requires of the first of its required actions that `pick` selects.
+fn required_keys(p: &Policy, pick: impl Fn(&Action) -> bool) -> Vec<String> {
+    p.requires
+        .iter()
+        .flat_map(|r| &r.actions)
+        .find(|a| pick(a))
+        .map(|a| p.required_keys(a))
+        .unwrap_or_default()
+}
+
 fn grant_allows(project: &Project, keys: &[String], request: &Request) -> bool {
     !request.tags.is_empty()
         && keys.iter().all(|k| {
-            request_tag(request, k)
-                .is_some_and(|(_, v)| project.tag(k).is_some_and(|t| t.allows(v)))
+            request_tag(request, k).is_some_and(|(rk, v)| {
+                project
+                    .tag(k)
+                    .is_some_and(|t| t.allows(v) && (!t.exact_case || rk == k))
+            })
         })
         && request
             .tags

@@ -9,6 +9,10 @@
 //! This module translates a tagc request into the evaluator's terms using the catalog's facts
 //! (which tag condition keys the action's request carries, the service's create-context key)
 //! and the place in the organization the request is made from.
+//!
+//! The request side follows AWS: a create that carries tags is also authorized as the tagging
+//! actions its API operation lists in the catalog (`lambda:CreateFunction` as
+//! `lambda:TagResource`, with the create-context key set), and is allowed only when those are.
 
 use std::collections::BTreeMap;
 
@@ -19,7 +23,9 @@ use tagc_eval::{
 
 use crate::artifact::{Artifact, ArtifactKind};
 use crate::catalog::Catalog;
-use crate::model::{Decision, Layer, Project, Request, Target, type_covered, wildcard_match};
+use crate::model::{
+    Decision, Layer, Project, Request, Target, removes_tags, type_covered, wildcard_match,
+};
 
 /// The emitted documents of a project, parsed once for many requests.
 pub struct Verifier<'c> {
@@ -100,12 +106,54 @@ impl<'c> Verifier<'c> {
         Ok(v)
     }
 
+    /// The tagging requests AWS also authorizes for `request`: for a call that carries tags
+    /// (and is not itself tagging during a create), the tagging actions of its API operation,
+    /// with the same tags, in the context of the create.
+    fn implied_tagging(&self, request: &Request) -> Vec<Request> {
+        if request.tags.is_empty() || request.on_create.is_some() {
+            return Vec::new();
+        }
+        let Some((service, name)) = request.action.split_once(':') else {
+            return Vec::new();
+        };
+        // A create's tags flow into the tagging actions that set tags, not into the removals
+        // an update may also authorize.
+        self.catalog
+            .tagging_authorized_by(service, name)
+            .into_iter()
+            .filter(|action| !removes_tags(action))
+            .map(|action| Request {
+                principal: request.principal.clone(),
+                action,
+                tags: request.tags.clone(),
+                on_create: Some(name.to_owned()),
+                resource: None,
+            })
+            .collect()
+    }
+
     /// The decision of `layer` for `request`.
     pub fn decide(&self, layer: Layer, request: &Request) -> LayerDecision {
         let ctx = context(request, self.catalog);
+        let implied = match layer {
+            Layer::TagPolicy => Vec::new(),
+            Layer::Scp | Layer::Iam => self.implied_tagging(request),
+        };
         match layer {
             Layer::Scp => {
                 let e = evaluate_policies(&self.scp, PolicyKind::Scp, &ctx);
+                if e.is_allowed() {
+                    for t in &implied {
+                        let te = evaluate_policies(
+                            &self.scp,
+                            PolicyKind::Scp,
+                            &context(t, self.catalog),
+                        );
+                        if !te.is_allowed() {
+                            return implied_denial(layer, t, &te.to_string());
+                        }
+                    }
+                }
                 LayerDecision {
                     layer,
                     decision: if e.is_allowed() {
@@ -121,33 +169,36 @@ impl<'c> Verifier<'c> {
                 // An identity policy that does not allow an action leaves it to the account's
                 // other policies — unless it is the grant form's own action, which it decides.
                 let mut explanation = e.to_string();
-                let decision = match e.verdict {
-                    Verdict::ExplicitDeny => Decision::Deny,
-                    Verdict::Allow => Decision::Allow,
-                    Verdict::ImplicitDeny => {
-                        if self
-                            .granted
-                            .iter()
-                            .any(|p| wildcard_match(p, &request.action, true))
+                let decision = self.identity_decision(e.verdict, &request.action, false);
+                if e.verdict == Verdict::ImplicitDeny && decision == Decision::Allow {
+                    // Not "implicitly denied": that would contradict the decision. Only the
+                    // first line says so; the lines after it say why each statement did not
+                    // apply.
+                    let mut text = format!(
+                        "not denied: no statement of tagc's IAM policies decides `{}`, so the principal's other IAM policies do",
+                        request.action
+                    );
+                    if let Some((_, why)) = explanation.split_once('\n') {
+                        text.push('\n');
+                        text.push_str(why);
+                    }
+                    explanation = text;
+                }
+                if decision == Decision::Allow {
+                    for t in &implied {
+                        let te = evaluate_policies(
+                            &self.iam,
+                            PolicyKind::Identity,
+                            &context(t, self.catalog),
+                        );
+                        // A create this policy allows must have its tagging allowed here too.
+                        let granted = e.verdict == Verdict::Allow;
+                        if self.identity_decision(te.verdict, &t.action, granted) == Decision::Deny
                         {
-                            Decision::Deny
-                        } else {
-                            // Not "implicitly denied": that would contradict the decision.
-                            // Only the first line says so; the lines after it say why each
-                            // statement did not apply.
-                            let mut text = format!(
-                                "not denied: no statement of tagc's IAM policies decides `{}`, so the principal's other IAM policies do",
-                                request.action
-                            );
-                            if let Some((_, why)) = explanation.split_once('\n') {
-                                text.push('\n');
-                                text.push_str(why);
-                            }
-                            explanation = text;
-                            Decision::Allow
+                            return implied_denial(layer, t, &te.to_string());
                         }
                     }
-                };
+                }
                 LayerDecision {
                     layer,
                     decision,
@@ -190,6 +241,38 @@ impl<'c> Verifier<'c> {
                 }
             }
         }
+    }
+}
+
+impl Verifier<'_> {
+    /// An identity-policy verdict as a decision. A policy that does not allow an action leaves
+    /// it to the account's other policies — unless it is the grant form's own action, which it
+    /// decides, or `granted` says the policy is what allows the call it is part of.
+    fn identity_decision(&self, verdict: Verdict, action: &str, granted: bool) -> Decision {
+        match verdict {
+            Verdict::ExplicitDeny => Decision::Deny,
+            Verdict::Allow => Decision::Allow,
+            Verdict::ImplicitDeny => {
+                if granted || self.granted.iter().any(|p| wildcard_match(p, action, true)) {
+                    Decision::Deny
+                } else {
+                    Decision::Allow
+                }
+            }
+        }
+    }
+}
+
+/// A denial because of the tagging action a tagged create also needs.
+fn implied_denial(layer: Layer, tagging: &Request, explanation: &str) -> LayerDecision {
+    LayerDecision {
+        layer,
+        decision: Decision::Deny,
+        explanation: format!(
+            "with tags, the call is also authorized as `{}` (during `{}`), which is denied: {explanation}",
+            tagging.action,
+            tagging.on_create.as_deref().unwrap_or_default()
+        ),
     }
 }
 

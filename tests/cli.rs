@@ -300,7 +300,7 @@ fn test_eval_prints_each_layer_and_why() {
           policy "tagc-sagemaker-cost-allocation-scp" statement 3 (Sid "RequireCostCenter") not applied: Null aws:RequestTag/CostCenter = true failed (key present)
           policy "tagc-sagemaker-cost-allocation-scp" statement 4 (Sid "RequireCostCenterValue") not applied: StringNotLike aws:RequestTag/CostCenter = CC-* failed (request value "CC-1")
       iam:        allow
-          allowed by policy "tagc-sagemaker-cost-allocation-iam-policy" statement 6 (Sid "AllowCreateWithTags"): StringEquals aws:RequestTag/environment = [dev, staging, production] matched (request value "dev") and StringLike aws:RequestTag/CostCenter = CC-* matched (request value "CC-1") and Null aws:TagKeys = false matched (key present) and ForAllValues:StringEqualsIgnoreCase aws:TagKeys = [environment, CostCenter] matched (request values ["environment", "CostCenter"])
+          allowed by policy "tagc-sagemaker-cost-allocation-iam-policy" statement 7 (Sid "AllowCreateWithTags"): StringEquals aws:RequestTag/environment = [dev, staging, production] matched (request value "dev") and StringLike aws:RequestTag/CostCenter = CC-* matched (request value "CC-1") and Null aws:TagKeys = false matched (key present) and ForAllValues:StringEqualsIgnoreCase aws:TagKeys = [environment, CostCenter] matched (request values ["environment", "CostCenter"]) and ForAnyValue:StringEquals aws:TagKeys = environment matched (request values ["environment", "CostCenter"])
       tag-policy: allow
           the request names no resource, so no tag policy applies
     "#);
@@ -465,6 +465,26 @@ fn test_eval_answers_for_an_ou_the_project_names_above_at_or_below_a_target() {
         assert!(
             run.stdout.contains(&format!("scp:        {decision}")),
             "{ou}: {}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn test_eval_iam_line_never_says_allow_next_to_implicitly_denied() {
+    let dir = prod_dir();
+    let run = tagc(dir.path(), &["eval", "--action", "sns:CreateTopic"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(!run.stdout.contains("implicitly denied"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "  iam:        allow\n      not denied: no statement of tagc's IAM policies decides `sns:CreateTopic`"
+        ),
+        "{}",
+        run.stdout
+    );
+}
+
 /// A tag policy attached lower in the tree adds to what the root's enforces: from `Root/ML`
 /// both are in force, so `tagc test` and `tagc eval --ou` deny a training job's wrong value
 /// there, and agree with the rules.
@@ -518,19 +538,4 @@ fn test_test_and_eval_merge_tag_policies_along_the_path() {
             run.stdout
         );
     }
-}
-
-#[test]
-fn test_eval_iam_line_never_says_allow_next_to_implicitly_denied() {
-    let dir = prod_dir();
-    let run = tagc(dir.path(), &["eval", "--action", "sns:CreateTopic"]);
-    assert_eq!(run.code, 0, "{}", run.transcript());
-    assert!(!run.stdout.contains("implicitly denied"), "{}", run.stdout);
-    assert!(
-        run.stdout.contains(
-            "  iam:        allow\n      not denied: no statement of tagc's IAM policies decides `sns:CreateTopic`"
-        ),
-        "{}",
-        run.stdout
-    );
 }

@@ -8,6 +8,7 @@
 //!     "tagging":["AddTags",…],                // only when non-empty
 //!     "create_key":"sagemaker:TaggingAction", // only when present
 //!     "resources":{"<type>":["arn:*:…"]},     // only when non-empty
+//!     "create_tagging":{"CreateFunction":["TagResource"]}, // only when non-empty
 //!     "actions":["Name", ["Name",rq,tk,rt,t], …]}}}
 //! ```
 //!
@@ -42,6 +43,9 @@ pub(crate) fn to_compact_json(catalog: &Catalog) -> String {
         }
         if !service.resources.is_empty() {
             s.insert("resources".into(), json!(service.resources));
+        }
+        if !service.create_tagging.is_empty() {
+            s.insert("create_tagging".into(), json!(service.create_tagging));
         }
         let actions: Vec<Value> = service.actions.iter().map(action_value).collect();
         s.insert("actions".into(), Value::Array(actions));
@@ -132,6 +136,13 @@ fn parse_service(prefix: &str, s: &Value) -> Result<Service, String> {
             resources.insert(name.clone(), strings(arns, "resources")?);
         }
     }
+    let mut create_tagging = BTreeMap::new();
+    if let Some(v) = s.get("create_tagging") {
+        let map = v.as_object().ok_or("`create_tagging` is not an object")?;
+        for (name, tagging) in map {
+            create_tagging.insert(name.clone(), strings(tagging, "create_tagging")?);
+        }
+    }
     let actions = s
         .get("actions")
         .and_then(Value::as_array)
@@ -146,6 +157,7 @@ fn parse_service(prefix: &str, s: &Value) -> Result<Service, String> {
         tagging_actions,
         create_context_key,
         resources,
+        create_tagging,
     })
 }
 

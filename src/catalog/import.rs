@@ -4,7 +4,8 @@
 //! `https://servicereference.us-east-1.amazonaws.com/v1/<prefix>/<prefix>.json`.
 //! Output: a [`Catalog`] holding only what the compiler uses: per action its tag condition keys
 //! and the tagging-only flag, per service the tagging actions, the create-context key and ARN
-//! patterns of the resource types that some action's tag keys are scoped to.
+//! patterns of the resource types that some action's tag keys are scoped to, and per API
+//! operation the tagging actions AWS also authorizes when the operation runs.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -34,6 +35,25 @@ struct RawService {
     actions: Vec<RawAction>,
     #[serde(default)]
     resources: Vec<RawResource>,
+    #[serde(default)]
+    operations: Vec<RawOperation>,
+}
+
+/// One API operation and the IAM actions AWS authorizes when it runs (`lambda:CreateFunction`
+/// also authorizes `lambda:TagResource` when the call carries tags).
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawOperation {
+    name: String,
+    #[serde(default)]
+    authorized_actions: Vec<RawAuthorizedAction>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawAuthorizedAction {
+    name: String,
+    service: String,
 }
 
 #[derive(Deserialize)]
@@ -199,6 +219,8 @@ pub(crate) fn parse_service(path: &Path, text: &str) -> Result<Service, CatalogE
         })
         .collect();
 
+    let create_tagging = create_tagging(&raw, &actions);
+
     Ok(Service {
         prefix: raw.name.clone(),
         deprecated: raw.version.as_deref() != Some(CURRENT_VERSION),
@@ -206,7 +228,40 @@ pub(crate) fn parse_service(path: &Path, text: &str) -> Result<Service, CatalogE
         tagging_actions,
         create_context_key,
         resources,
+        create_tagging,
     })
+}
+
+/// Per action, the service's tagging-only actions that AWS also authorizes when the API
+/// operation of the same name runs (`Operations[].AuthorizedActions`): a tagged
+/// `lambda:CreateFunction` is also authorized as `lambda:TagResource`. Operations named unlike
+/// any action, and tagging actions of other services, are left out: tagc relates an action to
+/// its own service's tagging actions only.
+fn create_tagging(raw: &RawService, actions: &[ActionInfo]) -> BTreeMap<String, Vec<String>> {
+    let find = |name: &str| actions.iter().find(|a| a.name.eq_ignore_ascii_case(name));
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for op in &raw.operations {
+        let Some(action) = find(&op.name).filter(|a| !a.tagging_only) else {
+            continue;
+        };
+        let mut tagging: Vec<String> = op
+            .authorized_actions
+            .iter()
+            .filter(|x| x.service.eq_ignore_ascii_case(&raw.name))
+            .filter_map(|x| find(&x.name))
+            .filter(|t| t.tagging_only)
+            .map(|t| t.name.clone())
+            .collect();
+        tagging.sort();
+        tagging.dedup();
+        if !tagging.is_empty() {
+            let entry = out.entry(action.name.clone()).or_default();
+            entry.extend(tagging);
+            entry.sort();
+            entry.dedup();
+        }
+    }
+    out
 }
 
 /// The tag support of one action; `resource_tagged` lists the service's resource types whose

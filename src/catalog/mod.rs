@@ -59,6 +59,10 @@ pub struct Service {
     /// Resource type to ARN patterns (placeholders replaced by `*`), kept only for resource
     /// types that some action's tag keys are scoped to
     pub resources: BTreeMap<String, Vec<String>>,
+    /// Per action, the tagging-only actions of this service that AWS also authorizes when the
+    /// action's API operation runs (`Operations[].AuthorizedActions`), e.g. `CreateFunction` →
+    /// `["TagResource"]`: a create that carries tags needs them allowed too
+    pub create_tagging: BTreeMap<String, Vec<String>>,
 }
 
 /// One IAM action and its tag condition keys
@@ -118,6 +122,14 @@ impl Service {
         self.actions
             .iter()
             .find(|a| a.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The tagging actions (names, in AWS's casing) that AWS also authorizes when action
+    /// `name` runs; empty when it authorizes none
+    pub fn tagging_authorized_by(&self, name: &str) -> &[String] {
+        self.action(name)
+            .and_then(|a| self.create_tagging.get(&a.name))
+            .map_or(&[], Vec::as_slice)
     }
 }
 
@@ -210,6 +222,17 @@ impl Catalog {
     pub fn can_carry_tags_at_create(&self, service: &str, name: &str) -> bool {
         self.action(service, name)
             .is_some_and(ActionInfo::can_carry_tags)
+    }
+
+    /// The tagging actions, as `service:Name`, that AWS also authorizes when `service:name`
+    /// runs with tags (`lambda:CreateFunction` → `lambda:TagResource`)
+    pub fn tagging_authorized_by(&self, service: &str, name: &str) -> Vec<String> {
+        self.service(service).map_or_else(Vec::new, |s| {
+            s.tagging_authorized_by(name)
+                .iter()
+                .map(|t| format!("{}:{t}", s.prefix))
+                .collect()
+        })
     }
 
     /// Up to `n` actions of `service` that can carry tags, most similar to `name` first: for

@@ -393,3 +393,40 @@ mod online {
         assert!(!cache.exists());
     }
 }
+
+#[test]
+fn test_operations_authorize_tagging_actions() {
+    let c = fresh();
+    // From each operation's `AuthorizedActions` in the service reference.
+    assert_eq!(
+        c.tagging_authorized_by("lambda", "CreateFunction"),
+        ["lambda:TagResource"]
+    );
+    assert_eq!(
+        c.tagging_authorized_by("secretsmanager", "createsecret"),
+        ["secretsmanager:TagResource"]
+    );
+    assert_eq!(
+        c.tagging_authorized_by("dynamodb", "CreateTable"),
+        ["dynamodb:TagResource"]
+    );
+    assert_eq!(
+        c.tagging_authorized_by("rds", "CreateDBInstance"),
+        ["rds:AddTagsToResource"]
+    );
+    assert_eq!(
+        c.tagging_authorized_by("sagemaker", "CreateTrainingJob"),
+        ["sagemaker:AddTags"]
+    );
+    assert_eq!(
+        c.tagging_authorized_by("ec2", "RunInstances"),
+        ["ec2:CreateTags"]
+    );
+    // A read authorizes no tagging; a tagging action is not related to itself.
+    assert!(c.tagging_authorized_by("lambda", "GetFunction").is_empty());
+    assert!(c.tagging_authorized_by("lambda", "TagResource").is_empty());
+    assert!(
+        c.tagging_authorized_by("nosuch", "CreateFunction")
+            .is_empty()
+    );
+}

@@ -139,6 +139,26 @@ pub enum CheckErrorKind {
         /// Why.
         reason: String,
     },
+    /// A grant whose Allow would have to test more exact-case keys than IAM can in one
+    /// statement.
+    #[error("the grant form cannot require the exact casing of {keys} together on `{action}`")]
+    GrantExactCaseLimit {
+        /// The action.
+        action: String,
+        /// The exact-case keys its rules require, quoted and joined.
+        keys: String,
+    },
+    /// A grant on a create whose tagged calls also need a tagging action that no tag
+    /// condition can guard.
+    #[error(
+        "`{create}` with tags also needs `{tagging}`, whose requests carry no `aws:RequestTag`: the grant form cannot allow it with the rules' conditions"
+    )]
+    GrantTaggingActionWithoutTags {
+        /// The required create.
+        create: String,
+        /// The tagging action its operation also authorizes.
+        tagging: String,
+    },
 }
 
 impl CheckErrorKind {
@@ -178,6 +198,10 @@ impl CheckErrorKind {
             Self::DuringOnNonTagging(_) => "tagc::check::during-on-non-tagging",
             Self::UnknownOu(_) => "tagc::check::unknown-ou",
             Self::InvalidProject { .. } => "tagc::check::invalid-project",
+            Self::GrantExactCaseLimit { .. } => "tagc::check::grant-exact-case-limit",
+            Self::GrantTaggingActionWithoutTags { .. } => {
+                "tagc::check::grant-tagging-action-without-tags"
+            }
         }
     }
 
@@ -217,6 +241,9 @@ impl CheckErrorKind {
             Self::DuringOnNonTagging(_) => "not a tagging action".into(),
             Self::UnknownOu(_) => "no policy is attached here, above or below".into(),
             Self::InvalidProject { .. } => "AWS would reject this tag value".into(),
+            Self::GrantExactCaseLimit { .. } | Self::GrantTaggingActionWithoutTags { .. } => {
+                "the Allow cannot express this".into()
+            }
         }
     }
 
@@ -252,6 +279,8 @@ impl CheckErrorKind {
             Self::DuringOnNonTagging(_) => "`during CREATE` says a tagging action such as `sagemaker:AddTags` runs as part of that create".into(),
             Self::UnknownOu(_) => "tagc knows only the OUs its policies are attached to, the OUs on their paths and the OUs below them".into(),
             Self::InvalidProject { .. } => "the project name is the `tagc:project` tag of every policy tagc creates: 1 to 256 characters of letters, digits, spaces and `_ . : / = + - @`".into(),
+            Self::GrantTaggingActionWithoutTags { create, tagging } => format!("an Allow on `{tagging}` could not check the tags, so it would allow any tagging; drop `grant`, or leave `{create}` out of this policy's `require` rules and allow it and `{tagging}` yourself"),
+            Self::GrantExactCaseLimit { .. } => "an Allow tests each exact-case key on `aws:TagKeys` with its own case-sensitive operator, and IAM has four; require at most four `exact-case` keys on one action, or drop `grant`".into(),
         })
     }
 

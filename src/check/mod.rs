@@ -68,6 +68,7 @@ pub fn check(files: &[ast::File], catalog: &Catalog) -> (Project, Vec<CheckError
         }
     }
     cx.check_conflicts();
+    cx.project.tagging_authorized_by = cx.tagging_authorized_by();
     (cx.project, cx.errors)
 }
 
@@ -592,7 +593,10 @@ impl<'c> Checker<'c> {
                 policy.protects.push(protect);
             }
         }
-        policy.tagging_on_create = self.tagging_on_create(&policy);
+        policy.tagging_on_create = self.tagging_on_create(&policy, grant_loc.as_ref());
+        if let Some(loc) = &grant_loc {
+            self.check_grant_exact_case(&policy, loc);
+        }
         policy.targets = target_locs.into_iter().map(|(t, _)| t).collect();
         let has_rules = !p.stmts.iter().all(|s| {
             matches!(
@@ -702,18 +706,61 @@ impl<'c> Checker<'c> {
         })
     }
 
-    fn tagging_on_create(&self, policy: &Policy) -> Vec<TaggingOnCreate> {
+    /// The grant form's Allow tests each exact-case key an action requires with its own
+    /// case-sensitive operator on `aws:TagKeys` (a condition block names a key once per
+    /// operator), so it can express only as many as there are such operators.
+    fn check_grant_exact_case(&mut self, policy: &Policy, loc: &Loc) {
+        let mut reported: Vec<Vec<String>> = Vec::new();
+        for action in policy.requires.iter().flat_map(|r| &r.actions) {
+            let exact: Vec<String> = policy
+                .required_keys(action)
+                .into_iter()
+                .filter(|k| self.project.tag(k).is_some_and(|t| t.exact_case))
+                .collect();
+            if exact.len() <= crate::lower::EXACT_KEY_OPERATORS.len() || reported.contains(&exact) {
+                continue;
+            }
+            let keys: Vec<String> = exact.iter().map(|k| format!("`{k}`")).collect();
+            self.err(
+                CheckErrorKind::GrantExactCaseLimit {
+                    action: action.full_name(),
+                    keys: keys.join(", "),
+                },
+                loc,
+            );
+            reported.push(exact);
+        }
+    }
+
+    /// The tagging actions the required creates also authorize when they carry tags, from
+    /// each operation's authorized actions in the catalog (those that set tags: a create's
+    /// tags do not flow into a removal). With `grant`, one whose requests carry no
+    /// `aws:RequestTag` is an error: no Allow could check the tags on it.
+    fn tagging_on_create(&mut self, policy: &Policy, grant: Option<&Loc>) -> Vec<TaggingOnCreate> {
+        let catalog = self.catalog;
         let mut out: Vec<TaggingOnCreate> = Vec::new();
         for a in policy.requires.iter().flat_map(|r| &r.actions) {
-            let Some(svc) = self.catalog.service(&a.service) else {
+            let Some(svc) = catalog.service(&a.service) else {
                 continue;
             };
-            for ta in &svc.tagging_actions {
+            for ta in svc.tagging_authorized_by(&a.name) {
                 let Some(info) = svc.action(ta) else { continue };
-                if !info.request_tag.any() {
+                let full = format!("{}:{}", svc.prefix, info.name);
+                if crate::reference::removes_tags(&full) {
                     continue;
                 }
-                let full = format!("{}:{}", svc.prefix, info.name);
+                if !info.request_tag.any() {
+                    if let Some(loc) = grant {
+                        self.err(
+                            CheckErrorKind::GrantTaggingActionWithoutTags {
+                                create: a.full_name(),
+                                tagging: full,
+                            },
+                            loc,
+                        );
+                    }
+                    continue;
+                }
                 match out.iter_mut().find(|t| t.tagging_action == full) {
                     Some(t) => {
                         if !t.creates.contains(&a.name) {
@@ -725,6 +772,44 @@ impl<'c> Checker<'c> {
                         context_key: svc.create_context_key.clone(),
                         creates: vec![a.name.clone()],
                     }),
+                }
+            }
+        }
+        out
+    }
+
+    /// For every action of the services the rules name, the tagging actions AWS also
+    /// authorizes when it runs with tags: a tagged create is decided by their rules too.
+    fn tagging_authorized_by(&self) -> BTreeMap<String, Vec<String>> {
+        let mut services: Vec<&str> = Vec::new();
+        for p in &self.project.policies {
+            let actions = p
+                .requires
+                .iter()
+                .flat_map(|r| &r.actions)
+                .chain(p.only_declared.iter().flat_map(|o| &o.actions))
+                .chain(p.protects.iter().flat_map(|r| &r.actions));
+            for a in actions {
+                if !services.contains(&a.service.as_str()) {
+                    services.push(&a.service);
+                }
+            }
+        }
+        let mut out = BTreeMap::new();
+        for svc in services.iter().filter_map(|s| self.catalog.service(s)) {
+            for (action, tagging) in &svc.create_tagging {
+                // A create's tags flow into the tagging actions that set tags, not into the
+                // removals an update may also authorize.
+                let setting: Vec<String> = tagging
+                    .iter()
+                    .map(|t| format!("{}:{t}", svc.prefix))
+                    .filter(|t| !crate::reference::removes_tags(t))
+                    .collect();
+                if !setting.is_empty() {
+                    out.insert(
+                        format!("{}:{action}", svc.prefix).to_ascii_lowercase(),
+                        setting,
+                    );
                 }
             }
         }
