@@ -424,7 +424,7 @@ fn test_eval_refuses_an_ou_the_project_does_not_name() {
        ╭─[command line:1:6]
      1 │ --ou Root/Workloads/Prd
        ·      ─────────┬────────
-       ·               ╰── no policy is attached here, above or below
+       ·               ╰── no policy or test names this OU, one above it or one below it
        ╰────
       help: did you mean `Root/Workloads/Prod`?
     1 error, 0 warnings

@@ -6,8 +6,7 @@ use std::path::Path;
 
 use crate::common::{Run, root, tagc, tagc_env};
 
-const RULES: &str =
-    "tag owner\n\npolicy p {\n  require owner on sqs:CreateQueue\n  attach to root\n}\n";
+const RULES: &str = "organization {\n  project \"exit-codes\"\n}\n\ntag owner\n\npolicy p {\n  require owner on sqs:CreateQueue\n  attach to root\n}\n";
 
 /// The `(command, code)` pairs of the per-command table in `docs/cli.md` whose cell is not `—`.
 fn documented() -> BTreeSet<(String, i32)> {

@@ -239,7 +239,9 @@ impl CheckErrorKind {
             Self::TaggingActionWithoutKeys(_) => "not guarded".into(),
             Self::NoTaggingActions(_) => "nothing to protect".into(),
             Self::DuringOnNonTagging(_) => "not a tagging action".into(),
-            Self::UnknownOu(_) => "no policy is attached here, above or below".into(),
+            Self::UnknownOu(_) => {
+                "no policy or test names this OU, one above it or one below it".into()
+            }
             Self::InvalidProject { .. } => "AWS would reject this tag value".into(),
             Self::GrantExactCaseLimit { .. } | Self::GrantTaggingActionWithoutTags { .. } => {
                 "the Allow cannot express this".into()
@@ -277,7 +279,7 @@ impl CheckErrorKind {
             Self::NoTaggingActions(_) => "protect tags only in services that have tagging actions".into(),
             Self::DuplicateTest(_) => "test names are unique across the project".into(),
             Self::DuringOnNonTagging(_) => "`during CREATE` says a tagging action such as `sagemaker:AddTags` runs as part of that create".into(),
-            Self::UnknownOu(_) => "tagc knows only the OUs its policies are attached to, the OUs on their paths and the OUs below them".into(),
+            Self::UnknownOu(_) => "tagc knows only the OUs its policies are attached to or its tests make requests from, the OUs on their paths and the OUs below them".into(),
             Self::InvalidProject { .. } => "the project name is the `tagc:project` tag of every policy tagc creates: 1 to 256 characters of letters, digits, spaces and `_ . : / = + - @`".into(),
             Self::GrantTaggingActionWithoutTags { create, tagging } => format!("an Allow on `{tagging}` could not check the tags, so it would allow any tagging; drop `grant`, or leave `{create}` out of this policy's `require` rules and allow it and `{tagging}` yourself"),
             Self::GrantExactCaseLimit { .. } => "an Allow tests each exact-case key on `aws:TagKeys` with its own case-sensitive operator, and IAM has four; require at most four `exact-case` keys on one action, or drop `grant`".into(),

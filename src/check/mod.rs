@@ -106,7 +106,14 @@ pub fn check_request(
 
 /// An `unknown-ou` error when no target of the project is `origin`, above it or below it.
 fn unknown_ou(project: &Project, origin: &Target, text: &Text) -> Option<CheckError> {
-    let targets: Vec<&Target> = project.policies.iter().flat_map(|p| &p.targets).collect();
+    // The project names an OU by attaching a policy there or by making a test's request from
+    // it: a test block states that the OU exists.
+    let targets: Vec<&Target> = project
+        .policies
+        .iter()
+        .flat_map(|p| &p.targets)
+        .chain(project.tests.iter().filter_map(|t| t.from.as_ref()))
+        .collect();
     let named = targets.iter().any(|t| match (t, origin) {
         (Target::OuPath(t), Target::OuPath(o)) => {
             let below = |a: &str, b: &str| a.strip_prefix(b).is_some_and(|r| r.starts_with('/'));
