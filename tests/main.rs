@@ -20,6 +20,7 @@ mod diagnostics;
 mod differential;
 mod docs;
 mod fmt;
+mod fuzz;
 mod robustness;
 
 /// Every `.rs` file in `tests/` must be a module of this binary: a file that is not would
