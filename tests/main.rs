@@ -22,6 +22,7 @@ mod docs;
 mod fmt;
 mod fuzz;
 mod robustness;
+mod selfcontained;
 
 /// Every `.rs` file in `tests/` must be a module of this binary: a file that is not would
 /// silently never run.

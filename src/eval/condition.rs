@@ -548,8 +548,9 @@ mod tests {
 
     #[test]
     fn test_for_all_values_string_equals_is_case_sensitive_on_tag_keys() {
-        // aws-facts §4.2: `ForAllValues:StringEquals {"aws:TagKeys":["environment"]}` rejects
-        // `Environment`.
+        // `aws:TagKeys` values are compared as strings, case-sensitively under `StringEquals`, so
+        // `ForAllValues:StringEquals {"aws:TagKeys":["environment"]}` rejects `Environment`
+        // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
         let c = json!({"ForAllValues:StringEquals": {"aws:TagKeys": ["environment"]}});
         assert!(!eval(&c, &ctx().with_request_tag("Environment", "dev")));
         assert!(eval(&c, &ctx().with_request_tag("environment", "dev")));
@@ -575,7 +576,8 @@ mod tests {
 
     #[test]
     fn test_request_tag_key_name_case_insensitive() {
-        // §4.2: the tag-key part of `aws:RequestTag/…` ignores case; values do not.
+        // The tag-key part of `aws:RequestTag/…` ignores case; values do not
+        // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition.html).
         let c = json!({"StringEquals": {"AWS:requesttag/environment": ["dev"]}});
         assert!(eval(&c, &ctx().with_request_tag("Environment", "dev")));
         assert!(!eval(&c, &ctx().with_request_tag("Environment", "Dev")));
@@ -654,7 +656,8 @@ mod tests {
 
     #[test]
     fn test_policy_variable_resolves_from_request_context() {
-        // ABAC as in aws-facts §4.4 pattern 3: the request tag must equal the principal's tag.
+        // ABAC as in AWS's tagging SCP examples: the request tag must equal the principal's tag
+        // (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_examples_tagging.html).
         let c = json!({"StringEquals": {"aws:RequestTag/project": "${aws:PrincipalTag/project}"}});
         let with_principal_tag = ctx().with_key("aws:PrincipalTag/project", "blue");
         assert!(eval(

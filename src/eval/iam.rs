@@ -438,7 +438,8 @@ mod tests {
     use serde_json::json;
 
     fn seed_policy() -> Value {
-        // aws-facts §5.4, `SageMakerEnforceEnvtOnCreate`.
+        // An identity policy that allows SageMaker creates only with an `environment` tag of
+        // one of three values and no other tag key.
         json!({"Version": "2012-10-17", "Statement": {
             "Sid": "SageMakerEnforceEnvtOnCreate", "Effect": "Allow",
             "Action": ["sagemaker:CreateDomain", "sagemaker:CreateEndpoint",
@@ -494,7 +495,8 @@ mod tests {
 
     #[test]
     fn test_scp_deny_run_instances_without_project_tag() {
-        // aws-facts §4.4 pattern 1, AWS's own example.
+        // AWS's own example
+        // (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_examples_tagging.html).
         let doc = json!({"Version": "2012-10-17", "Statement": [{
             "Sid": "DenyRunInstanceWithNoProjectTag", "Effect": "Deny", "Action": "ec2:RunInstances",
             "Resource": ["arn:aws:ec2:*:*:instance/*", "arn:aws:ec2:*:*:volume/*"],
@@ -517,7 +519,9 @@ mod tests {
 
     #[test]
     fn test_scp_string_not_equals_denies_missing_and_wrong_values() {
-        // aws-facts §4.4 pattern 2.
+        // A negated operator is true on a missing key, so one statement denies both a missing
+        // and a wrong value
+        // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
         let doc = json!({"Statement": {"Effect": "Deny", "Action": "sagemaker:CreateTrainingJob", "Resource": "*",
             "Condition": {"StringNotEquals": {"aws:RequestTag/environment": ["dev", "staging", "production"]}}}});
         let deny =
@@ -533,7 +537,9 @@ mod tests {
 
     #[test]
     fn test_conditions_under_one_operator_and_across_operators_are_anded() {
-        // aws-facts §4.4 pattern 3 + 4: protect a tag key except for the admin role.
+        // Protect a tag key except for the admin role, as in AWS's SCP examples
+        // (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_examples_tagging.html,
+        // https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_examples_general.html).
         let doc = json!({"Statement": {"Sid": "ProtectAccessProject", "Effect": "Deny",
             "Action": ["ec2:CreateTags", "ec2:DeleteTags"], "Resource": "*",
             "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": ["access-project"]},
@@ -562,7 +568,10 @@ mod tests {
 
     #[test]
     fn test_seed_policy_allows_only_lowercase_environment_alone() {
-        // aws-facts §5.4 assessment.
+        // `StringEquals` on `aws:RequestTag/environment` ignores the key's case, while
+        // `ForAllValues:StringEquals` on `aws:TagKeys` does not: only a lowercase `environment`,
+        // alone, passes both
+        // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition_examples-multi-valued-context-keys.html).
         let doc = seed_policy();
         let allowed = |ctx: &RequestContext| run(&doc, PolicyKind::Identity, ctx).is_allowed();
         assert!(allowed(
@@ -687,7 +696,9 @@ mod tests {
 
     #[test]
     fn test_protect_deny_scoped_to_standalone_tagging_spares_tag_on_create() {
-        // aws-facts §8 pitfall 8: `Null: {"sagemaker:TaggingAction": "true"}` hits only a
+        // Creating with tags also authorizes `sagemaker:AddTags`, with `sagemaker:TaggingAction`
+        // set (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html):
+        // `Null: {"sagemaker:TaggingAction": "true"}` hits only a
         // standalone AddTags, so creating with the tag keeps working.
         use crate::model::Request;
         let doc = json!({"Statement": {"Sid": "ProtectEnvironment", "Effect": "Deny",

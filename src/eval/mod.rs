@@ -39,8 +39,8 @@
 //! - Tag policies: several documents on one node are combined before they apply (first
 //!   `@@assign` wins, appends and removes accumulate, child controls intersect); the combined
 //!   operations apply in the order assign, append, remove. `?` in a tag value is literal.
-//!   `report_required_tag_for` without `tag_key` accepts any key casing (aws-facts marks this
-//!   unconfirmed). `service:*` is accepted like `service:ALL_SUPPORTED`.
+//!   `report_required_tag_for` without `tag_key` accepts any key casing (AWS's documentation
+//!   does not say). `service:*` is accepted like `service:ALL_SUPPORTED`.
 
 pub mod condition;
 pub mod context;

@@ -7,8 +7,11 @@
 //! a set of tags, a [`ComplianceReport`] saying which statements the tags violate and whether a
 //! tagging operation with them would be blocked.
 //!
-//! Merge rules (AWS's, aws-facts §1.2–1.3): a child may use only the operators every ancestor
-//! allows; `@@assign` replaces, `@@append` adds, `@@remove` drops. Several documents on one node
+//! Merge rules (AWS's, from
+//! <https://docs.aws.amazon.com/organizations/latest/userguide/policy-operators.html> and
+//! <https://docs.aws.amazon.com/organizations/latest/userguide/inheritance-examples.html>): a
+//! child may use only the operators every ancestor allows; `@@assign` replaces, `@@append`
+//! adds, `@@remove` drops. Several documents on one node
 //! are combined first: their child-control operators are intersected and, for conflicting
 //! `@@assign`s, the first attached wins; appends and removes are all kept. The node's combined
 //! operations then apply in the order assign, append, remove.
