@@ -499,8 +499,14 @@ fn test_fuzz_pipeline_never_panics() {
         ..Config::default()
     };
     let mut runner = TestRunner::new(config);
+    // Progress on stderr for long runs (`--nocapture`), which can be stopped at any time.
+    let done = std::sync::atomic::AtomicU64::new(0);
     let result = runner.run(&project(), |texts| {
         run_pipeline(&texts);
+        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if n % 1000 == 0 {
+            eprintln!("fuzz: {n} cases without a panic (seed {seed})");
+        }
         Ok(())
     });
     if let Err(e) = result {
