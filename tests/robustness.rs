@@ -114,3 +114,102 @@ fn test_empty_file_is_an_empty_project() {
     assert!(c.ok());
     assert!(c.artifacts.is_empty());
 }
+
+/// A project with thousands of errors: its diagnostics are far larger than a pipe's buffer.
+fn write_many_errors(dir: &std::path::Path) -> std::path::PathBuf {
+    let mut text = String::from("policy p {\n");
+    for i in 0..400 {
+        let _ = writeln!(
+            text,
+            "  require undeclared{i} on sagemaker:CreateTrainingJob"
+        );
+    }
+    text.push_str("  attach to root\n}\n");
+    let path = dir.join("big.tags");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Runs `tagc args` with `stream` (stdout or stderr) piped, reads one line of it, closes the
+/// pipe, and returns the exit status and everything written on the other stream.
+fn run_and_close_after_one_line(
+    args: &[&str],
+    close_stderr: bool,
+) -> (std::process::ExitStatus, String) {
+    use std::io::{BufRead as _, Read as _};
+    use std::process::{Command, Stdio};
+
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tagc"));
+    command.args(args).env("NO_COLOR", "1").stdin(Stdio::null());
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let (closed, mut other): (Box<dyn std::io::Read + Send>, Box<dyn std::io::Read + Send>) =
+        if close_stderr {
+            (
+                Box::new(child.stderr.take().unwrap()),
+                Box::new(child.stdout.take().unwrap()),
+            )
+        } else {
+            (
+                Box::new(child.stdout.take().unwrap()),
+                Box::new(child.stderr.take().unwrap()),
+            )
+        };
+    // The other stream is drained on a thread, so the child never blocks on it.
+    let drain = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = other.read_to_string(&mut text);
+        text
+    });
+    let mut reader = std::io::BufReader::new(closed);
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    assert!(!first.is_empty(), "no output at all");
+    drop(reader);
+    let status = child.wait().unwrap();
+    (status, drain.join().unwrap())
+}
+
+#[test]
+fn test_closed_stdout_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = write_many_errors(dir.path());
+    let (status, stderr) =
+        run_and_close_after_one_line(&["check", "--format", "json", big.to_str().unwrap()], false);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+    // The run ends normally, with the exit code of what it found (errors: 1), not a panic's 101.
+    assert_eq!(status.code(), Some(1), "{status:?}");
+}
+
+#[test]
+fn test_closed_stderr_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = write_many_errors(dir.path());
+    let (status, stdout) = run_and_close_after_one_line(&["check", big.to_str().unwrap()], true);
+    assert!(stdout.is_empty(), "{stdout}");
+    assert_eq!(status.code(), Some(1), "{status:?}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn test_full_disk_on_stdout_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = write_many_errors(dir.path());
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tagc"))
+        .args(["check", "--format", "json", big.to_str().unwrap()])
+        .stdout(full)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stderr.contains("error: cannot write to standard output: No space left on device"),
+        "{stderr}"
+    );
+    assert_eq!(output.status.code(), Some(1));
+}
