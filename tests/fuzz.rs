@@ -375,10 +375,12 @@ fn edit() -> impl Strategy<Value = Edit> {
         (
             0.0..1.0f64,
             prop_oneof![
-                pick(&[
+                20 => pick(&[
                     "{", "}", "\"", ",", "=", "\n", "#", "\\", "tag", "on", "*", "é", "\u{0}"
                 ]),
-                any::<char>().prop_map(String::from),
+                20 => any::<char>().prop_map(String::from),
+                // A line wider than 65,535 columns, more than a formatting width can pad.
+                1 => Just(" ".repeat(66_000)),
             ]
         )
             .prop_map(|(at, s)| Edit::Insert(at, s)),

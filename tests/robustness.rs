@@ -213,3 +213,39 @@ fn test_full_disk_on_stdout_is_an_error() {
     );
     assert_eq!(output.status.code(), Some(1));
 }
+
+#[test]
+fn test_error_past_column_65535_is_rendered() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("{}tag x {{ bogus }}\n", " ".repeat(70_000));
+    std::fs::write(dir.path().join("wide.tags"), text).unwrap();
+    let run = crate::common::tagc(dir.path(), &["check", "wide.tags"]);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("[wide.tags:1:70009]"), "{}", run.stderr);
+    assert!(run.stderr.contains("tag x { bogus }"), "{}", run.stderr);
+    assert!(run.stderr.contains("╰── expected"), "{}", run.stderr);
+    // The snippet is clipped to the neighbourhood of the error.
+    assert!(run.stderr.len() < 2_000, "{}", run.stderr.len());
+}
+
+#[test]
+fn test_spans_on_very_long_lines_render() {
+    let cases = [
+        // A span 70,000 characters long.
+        format!("tag x {{ values \"{}\" }}\n", "a".repeat(70_000)),
+        // Two labels on one line, 70,000 columns apart.
+        format!("tag x {{ values \"a\" {}\"a\" }}\n", " ".repeat(70_000)),
+        // A long line before the error's line.
+        format!("# {}\ntag x {{ bogus }}\n", "c".repeat(70_000)),
+        // Multibyte characters: clipping keeps to character boundaries.
+        format!("{} tag x {{ bogus }}\n", "é".repeat(40_000)),
+        format!("tag x {{ bogus {}}}\n", "é ".repeat(40_000)),
+    ];
+    for text in &cases {
+        let c = compile_text("long.tags", text);
+        assert!(!c.diagnostics.is_empty());
+        let human = c.diagnostics.render_human(false);
+        assert!(human.contains("[long.tags:"), "{human}");
+    }
+}
