@@ -249,3 +249,67 @@ fn test_spans_on_very_long_lines_render() {
         assert!(human.contains("[long.tags:"), "{human}");
     }
 }
+
+/// A directory `p` holding a valid project of two files, one in `p/sub`.
+#[cfg(unix)]
+fn project_dir(root: &std::path::Path) -> std::path::PathBuf {
+    let p = root.join("p");
+    std::fs::create_dir_all(p.join("sub")).unwrap();
+    std::fs::write(
+        p.join("a.tags"),
+        "tag env\npolicy guard {\n  require env on sagemaker:CreateTrainingJob\n  attach to root\n}\n",
+    )
+    .unwrap();
+    std::fs::write(p.join("sub/b.tags"), "tag owner\n").unwrap();
+    p
+}
+
+#[cfg(unix)]
+#[test]
+fn test_symlink_loop_is_one_diagnostic() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = project_dir(dir.path());
+    std::os::unix::fs::symlink("..", p.join("sub/up")).unwrap();
+    let run = crate::common::tagc(dir.path(), &["check", "p"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert_eq!(
+        run.stderr.matches("tagc::").count(),
+        1,
+        "{}",
+        run.transcript()
+    );
+    assert!(
+        run.stderr
+            .contains("symbolic link loop: `p/sub/up` leads back to `p`"),
+        "{}",
+        run.transcript()
+    );
+    assert!(
+        run.stderr.contains("tagc::load::symlink-loop"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("1 error, 0 warnings"), "{}", run.stderr);
+}
+
+#[cfg(unix)]
+#[test]
+fn test_file_reached_through_a_link_is_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = project_dir(dir.path());
+    // The same files through a link beside `p`, and one of them named again.
+    std::os::unix::fs::symlink("p", dir.path().join("alias")).unwrap();
+    let first = p.join("a.tags");
+    let run = crate::common::tagc(
+        dir.path(),
+        &[
+            "check",
+            "alias",
+            "p",
+            first.to_str().unwrap(),
+            "./p/sub/b.tags",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(!run.stderr.contains("twice"), "{}", run.transcript());
+}
