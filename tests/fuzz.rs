@@ -18,6 +18,8 @@
 //!
 //! A failure is shrunk by proptest to a small input, which is printed.
 
+use std::fmt::Write as _;
+
 use proptest::prelude::*;
 use proptest::strategy::ValueTree as _;
 use proptest::test_runner::{Config, RngSeed, TestRunner};
@@ -232,14 +234,15 @@ tag project
 tag owner
 ";
 
-/// A file that mostly makes sense: declared tags, create actions that carry tags, resource
-/// types that tag policies enforce, distinct policy and test names. These reach lowering,
-/// emitting, the evaluator and the reference semantics, which the wilder files seldom do.
-fn coherent_file() -> impl Strategy<Value = String> {
-    let tags = || {
-        prop::sample::subsequence(&["environment", "CostCenter", "project", "owner"][..], 1..4)
-            .prop_map(|t| t.join(", "))
-    };
+/// One to three of the declared tags, as a list.
+fn declared_tags() -> impl Strategy<Value = String> {
+    prop::sample::subsequence(&["environment", "CostCenter", "project", "owner"][..], 1..4)
+        .prop_map(|t| t.join(", "))
+}
+
+/// The statements of a policy that mostly makes sense.
+fn coherent_policy() -> impl Strategy<Value = String> {
+    let tags = declared_tags;
     let creates = || {
         prop::sample::subsequence(
             &[
@@ -255,7 +258,7 @@ fn coherent_file() -> impl Strategy<Value = String> {
         )
         .prop_map(|a| a.join(", "))
     };
-    let policy = (
+    (
         tags(),
         creates(),
         prop::option::of((
@@ -301,8 +304,12 @@ fn coherent_file() -> impl Strategy<Value = String> {
                 s.push(format!("attach to {}", targets.join(", ")));
                 s.join("\n  ")
             },
-        );
-    let test = (
+        )
+}
+
+/// The body of a test that mostly makes sense.
+fn coherent_test() -> impl Strategy<Value = String> {
+    (
         pick(&[
             "sagemaker:CreateTrainingJob",
             "sagemaker:CreateModel",
@@ -339,19 +346,25 @@ fn coherent_file() -> impl Strategy<Value = String> {
             let extra = extra.map(|e| format!(" {e}")).unwrap_or_default();
             let layer = layer.map(|l| format!(" in {l}")).unwrap_or_default();
             format!("request {action}{tags}{extra}\n  expect {decision}{layer}")
-        });
+        })
+}
+
+/// A file that mostly makes sense: declared tags, create actions that carry tags, resource
+/// types that tag policies enforce, distinct policy and test names. These reach lowering,
+/// emitting, the evaluator and the reference semantics, which the wilder files seldom do.
+fn coherent_file() -> impl Strategy<Value = String> {
     (
-        prop::collection::vec(policy, 1..3),
-        prop::collection::vec(test, 0..4),
+        prop::collection::vec(coherent_policy(), 1..3),
+        prop::collection::vec(coherent_test(), 0..4),
         prop::option::of(org_decl()),
     )
         .prop_map(|(policies, tests, org)| {
             let mut out = DECLARED.to_owned();
             for (i, p) in policies.iter().enumerate() {
-                out.push_str(&format!("\npolicy p{i} {{\n  {p}\n}}\n"));
+                let _ = write!(out, "\npolicy p{i} {{\n  {p}\n}}\n");
             }
             for (i, t) in tests.iter().enumerate() {
-                out.push_str(&format!("\ntest \"t{i}\" {{\n  {t}\n}}\n"));
+                let _ = write!(out, "\ntest \"t{i}\" {{\n  {t}\n}}\n");
             }
             if let Some(o) = org {
                 out.push_str(&o);

@@ -107,7 +107,7 @@ pub(crate) fn import_dir(dir: &Path) -> Result<Catalog, CatalogError> {
         Ok(text) => Some(text.trim().to_owned()),
         Err(_) => newest.map(system_time_date),
     };
-    import_documents(dir, documents, date)
+    import_documents(dir, &documents, date)
 }
 
 /// The most a single member of an archive may hold once uncompressed: far above AWS's largest
@@ -169,13 +169,13 @@ pub(crate) fn import_archive(path: &Path) -> Result<Catalog, CatalogError> {
     }
     documents.sort_by(|a, b| a.0.cmp(&b.0));
     let date = date.or_else(|| newest.map(|secs| civil_date(secs / 86_400)));
-    import_documents(path, documents, date)
+    import_documents(path, &documents, date)
 }
 
 /// Parses the service documents (each with the path it is reported under) into a catalog.
 fn import_documents(
     origin: &Path,
-    documents: Vec<(PathBuf, String)>,
+    documents: &[(PathBuf, String)],
     date: Option<String>,
 ) -> Result<Catalog, CatalogError> {
     if documents.is_empty() {
@@ -184,7 +184,7 @@ fn import_documents(
         });
     }
     let mut services = BTreeMap::new();
-    for (path, text) in &documents {
+    for (path, text) in documents {
         let service = parse_service(path, text)?;
         services.insert(service.prefix.clone(), service);
     }
