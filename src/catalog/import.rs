@@ -111,8 +111,8 @@ pub(crate) fn import_dir(dir: &Path) -> Result<Catalog, CatalogError> {
 }
 
 /// The most a single member of an archive may hold once uncompressed: far above AWS's largest
-/// document (EC2's, about 1 MB), low enough that a corrupt or hostile archive cannot exhaust
-/// memory.
+/// document (EC2's, about 1 MB), low enough that one corrupt member cannot ask for an
+/// unbounded allocation.
 const MAX_ARCHIVE_MEMBER: u64 = 64 * 1024 * 1024;
 
 /// Whether `bytes` start like a gzip stream (RFC 1952 magic number).
