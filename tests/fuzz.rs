@@ -9,14 +9,17 @@
 //! text) then turn many of them into invalid input, so that the error paths are exercised as
 //! much as the valid ones. Every diagnostic is rendered, for people and as JSON.
 //!
-//! `cargo test` runs a short, deterministic run. A long run is the same test with more cases
-//! and another seed, for example:
+//! `cargo test` runs a short, deterministic run (400 cases, fixed seed). A long run is the same
+//! test with more cases and another seed, at low priority, outside CI (see
+//! `docs/architecture.md`):
 //!
 //! ```sh
-//! TAGC_FUZZ_CASES=1000000 TAGC_FUZZ_SEED=$RANDOM cargo test --release --test integration fuzz
+//! TAGC_FUZZ_CASES=20000 TAGC_FUZZ_SEED=7 nice -n 19 \
+//!   cargo test --test integration fuzz::test_fuzz_pipeline_never_panics -- --nocapture
 //! ```
 //!
-//! A failure is shrunk by proptest to a small input, which is printed.
+//! A failure is shrunk by proptest to a small input, which is printed with the seed that
+//! reproduces it.
 
 use std::fmt::Write as _;
 
