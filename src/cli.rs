@@ -198,9 +198,11 @@ pub enum CatalogCommand {
         #[arg(long, value_name = "DIR")]
         catalog: Option<PathBuf>,
     },
-    /// Regenerate a compact catalog from a directory of AWS service-reference JSON files
+    /// Regenerate a compact catalog from AWS service-reference JSON files (a directory, or a
+    /// `.tar.gz` of one)
     Import {
-        /// The directory of `<service>.json` files
+        /// The directory of `<service>.json` files, or a gzip-compressed tar archive of them
+        #[arg(value_name = "DIR|ARCHIVE")]
         dir: PathBuf,
         /// Where to write the compact catalog
         #[arg(long, default_value = "src/catalog/data/catalog.json")]

@@ -27,6 +27,13 @@ impl SourceFile {
     }
 }
 
+/// Lines longer than this many bytes are not shown whole in a diagnostic's snippet: the
+/// renderer pads with Rust's formatting width, which cannot exceed 65,535 columns, and a line
+/// that long is unreadable anyway.
+const MAX_SNIPPET_LINE: usize = 1_000;
+/// Bytes shown before a span when its line is clipped.
+const CLIP_MARGIN: usize = 80;
+
 impl SourceCode for SourceFile {
     fn read_span<'a>(
         &'a self,
@@ -37,6 +44,13 @@ impl SourceCode for SourceFile {
         let inner = self
             .text
             .read_span(span, context_lines_before, context_lines_after)?;
+        if inner
+            .data()
+            .split(|&b| b == b'\n')
+            .any(|line| line.len() > MAX_SNIPPET_LINE)
+        {
+            return Ok(Box::new(self.clipped(span, context_lines_before > 0)));
+        }
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.clone(),
             inner.data(),
@@ -45,6 +59,49 @@ impl SourceCode for SourceFile {
             inner.column(),
             inner.line_count(),
         )))
+    }
+}
+
+impl SourceFile {
+    /// The snippet for `span` when its context holds a very long line: only the span's own line,
+    /// from a little before the span (from the span itself when `margin` is false, which is
+    /// how the renderer asks for the line and column of the header) to at most
+    /// [`MAX_SNIPPET_LINE`] bytes further. Offsets stay those of the file, so labels inside the
+    /// window are drawn where they belong; the header's line and column stay exact.
+    fn clipped(&self, span: &SourceSpan, margin: bool) -> MietteSpanContents<'_> {
+        let text = self.text.as_str();
+        let floor = |mut i: usize| {
+            i = i.min(text.len());
+            while !text.is_char_boundary(i) {
+                i -= 1;
+            }
+            i
+        };
+        let start = floor(span.offset());
+        let end = floor(span.offset().saturating_add(span.len())).max(start);
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let from = if margin {
+            floor(start.saturating_sub(CLIP_MARGIN).max(line_start))
+        } else {
+            start
+        };
+        let to = floor(
+            end.saturating_add(CLIP_MARGIN)
+                .min(line_end)
+                .min(from + MAX_SNIPPET_LINE),
+        )
+        .max(from);
+        let line = text[..start].matches('\n').count();
+        MietteSpanContents::new_named(
+            self.name.clone(),
+            &text.as_bytes()[from..to],
+            (from, to - from).into(),
+            line,
+            // The renderer counts columns in bytes from the start of the data it is given.
+            from - line_start,
+            1,
+        )
     }
 }
 

@@ -22,7 +22,9 @@ mod differential;
 mod docs;
 mod exit_codes;
 mod fmt;
+mod fuzz;
 mod robustness;
+mod selfcontained;
 
 /// Every `.rs` file in `tests/` must be a module of this binary: a file that is not would
 /// silently never run.

@@ -114,3 +114,202 @@ fn test_empty_file_is_an_empty_project() {
     assert!(c.ok());
     assert!(c.artifacts.is_empty());
 }
+
+/// A project with thousands of errors: its diagnostics are far larger than a pipe's buffer.
+fn write_many_errors(dir: &std::path::Path) -> std::path::PathBuf {
+    let mut text = String::from("policy p {\n");
+    for i in 0..400 {
+        let _ = writeln!(
+            text,
+            "  require undeclared{i} on sagemaker:CreateTrainingJob"
+        );
+    }
+    text.push_str("  attach to root\n}\n");
+    let path = dir.join("big.tags");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Runs `tagc args` with `stream` (stdout or stderr) piped, reads one line of it, closes the
+/// pipe, and returns the exit status and everything written on the other stream.
+fn run_and_close_after_one_line(
+    args: &[&str],
+    close_stderr: bool,
+) -> (std::process::ExitStatus, String) {
+    use std::io::{BufRead as _, Read as _};
+    use std::process::{Command, Stdio};
+
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tagc"));
+    command.args(args).env("NO_COLOR", "1").stdin(Stdio::null());
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let (closed, mut other): (Box<dyn std::io::Read + Send>, Box<dyn std::io::Read + Send>) =
+        if close_stderr {
+            (
+                Box::new(child.stderr.take().unwrap()),
+                Box::new(child.stdout.take().unwrap()),
+            )
+        } else {
+            (
+                Box::new(child.stdout.take().unwrap()),
+                Box::new(child.stderr.take().unwrap()),
+            )
+        };
+    // The other stream is drained on a thread, so the child never blocks on it.
+    let drain = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = other.read_to_string(&mut text);
+        text
+    });
+    let mut reader = std::io::BufReader::new(closed);
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    assert!(!first.is_empty(), "no output at all");
+    drop(reader);
+    let status = child.wait().unwrap();
+    (status, drain.join().unwrap())
+}
+
+#[test]
+fn test_closed_stdout_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = write_many_errors(dir.path());
+    let (status, stderr) =
+        run_and_close_after_one_line(&["check", "--format", "json", big.to_str().unwrap()], false);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+    // The run ends normally, with the exit code of what it found (errors: 1), not a panic's 101.
+    assert_eq!(status.code(), Some(1), "{status:?}");
+}
+
+#[test]
+fn test_closed_stderr_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = write_many_errors(dir.path());
+    let (status, stdout) = run_and_close_after_one_line(&["check", big.to_str().unwrap()], true);
+    assert!(stdout.is_empty(), "{stdout}");
+    assert_eq!(status.code(), Some(1), "{status:?}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn test_full_disk_on_stdout_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = write_many_errors(dir.path());
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tagc"))
+        .args(["check", "--format", "json", big.to_str().unwrap()])
+        .stdout(full)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stderr.contains("error: cannot write to standard output: No space left on device"),
+        "{stderr}"
+    );
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn test_error_past_column_65535_is_rendered() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("{}tag x {{ bogus }}\n", " ".repeat(70_000));
+    std::fs::write(dir.path().join("wide.tags"), text).unwrap();
+    let run = crate::common::tagc(dir.path(), &["check", "wide.tags"]);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("[wide.tags:1:70009]"), "{}", run.stderr);
+    assert!(run.stderr.contains("tag x { bogus }"), "{}", run.stderr);
+    assert!(run.stderr.contains("╰── expected"), "{}", run.stderr);
+    // The snippet is clipped to the neighbourhood of the error.
+    assert!(run.stderr.len() < 2_000, "{}", run.stderr.len());
+}
+
+#[test]
+fn test_spans_on_very_long_lines_render() {
+    let cases = [
+        // A span 70,000 characters long.
+        format!("tag x {{ values \"{}\" }}\n", "a".repeat(70_000)),
+        // Two labels on one line, 70,000 columns apart.
+        format!("tag x {{ values \"a\" {}\"a\" }}\n", " ".repeat(70_000)),
+        // A long line before the error's line.
+        format!("# {}\ntag x {{ bogus }}\n", "c".repeat(70_000)),
+        // Multibyte characters: clipping keeps to character boundaries.
+        format!("{} tag x {{ bogus }}\n", "é".repeat(40_000)),
+        format!("tag x {{ bogus {}}}\n", "é ".repeat(40_000)),
+    ];
+    for text in &cases {
+        let c = compile_text("long.tags", text);
+        assert!(!c.diagnostics.is_empty());
+        let human = c.diagnostics.render_human(false);
+        assert!(human.contains("[long.tags:"), "{human}");
+    }
+}
+
+/// A directory `p` holding a valid project of two files, one in `p/sub`.
+#[cfg(unix)]
+fn project_dir(root: &std::path::Path) -> std::path::PathBuf {
+    let p = root.join("p");
+    std::fs::create_dir_all(p.join("sub")).unwrap();
+    std::fs::write(
+        p.join("a.tags"),
+        "tag env\npolicy guard {\n  require env on sagemaker:CreateTrainingJob\n  attach to root\n}\n",
+    )
+    .unwrap();
+    std::fs::write(p.join("sub/b.tags"), "tag owner\n").unwrap();
+    p
+}
+
+#[cfg(unix)]
+#[test]
+fn test_symlink_loop_is_one_diagnostic() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = project_dir(dir.path());
+    std::os::unix::fs::symlink("..", p.join("sub/up")).unwrap();
+    let run = crate::common::tagc(dir.path(), &["check", "p"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert_eq!(
+        run.stderr.matches("tagc::").count(),
+        1,
+        "{}",
+        run.transcript()
+    );
+    assert!(
+        run.stderr
+            .contains("symbolic link loop: `p/sub/up` leads back to `p`"),
+        "{}",
+        run.transcript()
+    );
+    assert!(
+        run.stderr.contains("tagc::load::symlink-loop"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("1 error, 0 warnings"), "{}", run.stderr);
+}
+
+#[cfg(unix)]
+#[test]
+fn test_file_reached_through_a_link_is_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = project_dir(dir.path());
+    // The same files through a link beside `p`, and one of them named again.
+    std::os::unix::fs::symlink("p", dir.path().join("alias")).unwrap();
+    let first = p.join("a.tags");
+    let run = crate::common::tagc(
+        dir.path(),
+        &[
+            "check",
+            "alias",
+            "p",
+            first.to_str().unwrap(),
+            "./p/sub/b.tags",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(!run.stderr.contains("twice"), "{}", run.transcript());
+}

@@ -1,6 +1,6 @@
 //! The `tagc catalog …` commands as library functions; `main` only parses arguments.
 //!
-//! Input: a directory of AWS service-reference files (`import`), a loaded [`Catalog`] (`info`),
+//! Input: AWS service-reference files, in a directory or a `.tar.gz` archive (`import`), a loaded [`Catalog`] (`info`),
 //! or AWS's service-reference endpoint (`update`, with the `online` feature).
 //! Output: a compact catalog file, a text summary, or a refreshed copy of AWS's files in the
 //! user's cache directory.
@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 
 use super::{Catalog, CatalogError};
 
-/// Imports a directory of AWS service-reference JSON files and writes the compact catalog to
-/// `out_file`; returns the imported catalog
-pub fn import(dir: &Path, out_file: &Path) -> Result<Catalog, CatalogError> {
-    let catalog = Catalog::import_dir(dir)?;
+/// Imports AWS service-reference JSON files (a directory, or a gzip-compressed tar archive of
+/// one) and writes the compact catalog to `out_file`; returns the imported catalog
+pub fn import(source: &Path, out_file: &Path) -> Result<Catalog, CatalogError> {
+    let catalog = Catalog::import(source)?;
     // Written beside the target and renamed over it, so a failed import never leaves a
     // half-written catalog where tagc would load it.
     let parent = match out_file.parent() {

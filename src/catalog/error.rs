@@ -57,7 +57,23 @@ pub enum CatalogError {
         message: String,
     },
 
-    /// A directory holds no service-reference files
+    /// A compressed archive of service-reference files could not be read
+    #[error("cannot read the archive `{}`", path.display())]
+    #[diagnostic(
+        code(tagc::catalog::archive),
+        help(
+            "give a gzip-compressed tar archive of AWS service-reference JSON files (`<prefix>.json`, with an optional `DATE` file), or a directory of them"
+        )
+    )]
+    Archive {
+        /// The archive
+        path: PathBuf,
+        /// What went wrong while decompressing or reading it
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A directory or archive holds no service-reference files
     #[error("`{}` contains no AWS service-reference JSON files", path.display())]
     #[diagnostic(
         code(tagc::catalog::empty),

@@ -1,7 +1,8 @@
 //! Importer for AWS's service-reference JSON (one document per service prefix).
 //!
-//! Input: a directory of `<prefix>.json` files in the format served by
-//! `https://servicereference.us-east-1.amazonaws.com/v1/<prefix>/<prefix>.json`.
+//! Input: `<prefix>.json` documents in the format served by
+//! `https://servicereference.us-east-1.amazonaws.com/v1/<prefix>/<prefix>.json`, from a directory
+//! or from a gzip-compressed tar archive of one (such as the snapshot in the repository's `data/`).
 //! Output: a [`Catalog`] holding only what the compiler uses: per action its tag condition keys
 //! and the tagging-only flag, per service the tagging actions, the create-context key and ARN
 //! patterns of the resource types that some action's tag keys are scoped to, and per API
@@ -113,25 +114,101 @@ pub(crate) fn import_dir(dir: &Path) -> Result<Catalog, CatalogError> {
             files.push(path);
         }
     }
-    if files.is_empty() {
-        return Err(CatalogError::Empty {
-            path: dir.to_path_buf(),
-        });
-    }
     files.sort();
-    let mut services = BTreeMap::new();
+    let mut documents = Vec::new();
     let mut newest = None;
-    for path in &files {
-        let text = std::fs::read_to_string(path).map_err(|e| CatalogError::io(path, e))?;
-        let service = parse_service(path, &text)?;
-        services.insert(service.prefix.clone(), service);
-        let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    for path in files {
+        let text = std::fs::read_to_string(&path).map_err(|e| CatalogError::io(&path, e))?;
+        let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
         newest = newest.max(modified);
+        documents.push((path, text));
     }
     let date = match std::fs::read_to_string(dir.join(DATE_FILE)) {
-        Ok(text) => text.trim().to_owned(),
-        Err(_) => newest.map_or_else(|| "unknown".to_owned(), system_time_date),
+        Ok(text) => Some(text.trim().to_owned()),
+        Err(_) => newest.map(system_time_date),
     };
+    import_documents(dir, &documents, date)
+}
+
+/// The most a single member of an archive may hold once uncompressed: far above AWS's largest
+/// document (EC2's, about 1 MB), low enough that one corrupt member cannot ask for an
+/// unbounded allocation.
+const MAX_ARCHIVE_MEMBER: u64 = 64 * 1024 * 1024;
+
+/// Whether `bytes` start like a gzip stream (RFC 1952 magic number).
+pub(crate) fn is_gzip(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0x1f, 0x8b])
+}
+
+/// Reads a gzip-compressed tar archive of service documents: every regular `*.json` member,
+/// at any depth, is one document, and a member named `DATE` gives the data date (else the
+/// newest member's modification time does).
+///
+/// Members are read in name order, so the result does not depend on the order of the archive.
+pub(crate) fn import_archive(path: &Path) -> Result<Catalog, CatalogError> {
+    use std::io::Read as _;
+
+    let file = std::fs::File::open(path).map_err(|e| CatalogError::io(path, e))?;
+    let archive_error = |source: std::io::Error| CatalogError::Archive {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let mut documents = Vec::new();
+    let mut date = None;
+    let mut newest: Option<u64> = None;
+    for entry in archive.entries().map_err(archive_error)? {
+        let entry = entry.map_err(archive_error)?;
+        if entry.header().entry_type() != tar::EntryType::Regular {
+            continue;
+        }
+        let member = entry.path().map_err(archive_error)?.into_owned();
+        let is_json = member.extension().is_some_and(|x| x == "json");
+        let is_date = member.file_name().is_some_and(|n| n == DATE_FILE);
+        if !is_json && !is_date {
+            continue;
+        }
+        if entry.size() > MAX_ARCHIVE_MEMBER {
+            return Err(archive_error(std::io::Error::other(format!(
+                "member `{}` is larger than {MAX_ARCHIVE_MEMBER} bytes",
+                member.display()
+            ))));
+        }
+        let mtime = entry.header().mtime().ok();
+        let mut text = String::new();
+        entry
+            .take(MAX_ARCHIVE_MEMBER)
+            .read_to_string(&mut text)
+            .map_err(archive_error)?;
+        if is_date {
+            date = Some(text.trim().to_owned());
+        } else {
+            newest = newest.max(mtime);
+            documents.push((path.join(member), text));
+        }
+    }
+    documents.sort_by(|a, b| a.0.cmp(&b.0));
+    let date = date.or_else(|| newest.map(|secs| civil_date(secs / 86_400)));
+    import_documents(path, &documents, date)
+}
+
+/// Parses the service documents (each with the path it is reported under) into a catalog.
+fn import_documents(
+    origin: &Path,
+    documents: &[(PathBuf, String)],
+    date: Option<String>,
+) -> Result<Catalog, CatalogError> {
+    if documents.is_empty() {
+        return Err(CatalogError::Empty {
+            path: origin.to_path_buf(),
+        });
+    }
+    let mut services = BTreeMap::new();
+    for (path, text) in documents {
+        let service = parse_service(path, text)?;
+        services.insert(service.prefix.clone(), service);
+    }
+    let date = date.unwrap_or_else(|| "unknown".to_owned());
     Ok(Catalog { date, services })
 }
 

@@ -1,17 +1,23 @@
 //! AWS's action catalog: which IAM actions exist and which of them can carry tags.
 //!
-//! Input: AWS's service-reference JSON (one document per service prefix, imported by
-//! [`Catalog::import_dir`]) or the compact file committed in `data/catalog.json` (parsed once by
-//! [`Catalog::builtin`]).
+//! Input: AWS's service-reference JSON (one document per service prefix, imported from a
+//! directory or a `.tar.gz` of one by [`Catalog::import`]) or the compact file committed in
+//! `data/catalog.json` (parsed once by [`Catalog::builtin`]).
 //! Output: a [`Catalog`] the check stage queries: does `service:Action` exist, what does
 //! `service:Create*` expand to, can this action carry `aws:RequestTag` at creation, and "did you
 //! mean" suggestions.
 //!
-//! The rule for tag support follows `shared/catalog-notes.md` §3: a key counts when it is in the
-//! action's `ActionConditionKeys` ([`TagSupport::Action`]) or, failing that, in the
-//! `ConditionKeys` of some of the action's resource entries ([`TagSupport::Resources`]; all of
-//! EC2 works this way). For `aws:ResourceTag` the resource-type definitions count too, because
-//! most services declare that key only there.
+//! The rule for tag support follows how AWS documents condition keys: in the Actions table of the
+//! Service Authorization Reference, a key listed on the action's own row applies to the action,
+//! and a key listed on one of its resource-type rows applies only when that resource type is in
+//! the request
+//! (<https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html>;
+//! the JSON form is described at
+//! <https://docs.aws.amazon.com/service-authorization/latest/reference/service-reference.html>).
+//! So a key counts when it is in the action's `ActionConditionKeys` ([`TagSupport::Action`]) or,
+//! failing that, in the `ConditionKeys` of some of the action's resource entries
+//! ([`TagSupport::Resources`]; all of EC2 works this way). For `aws:ResourceTag` the
+//! resource-type definitions count too, because most services declare that key only there.
 
 pub mod commands;
 mod compact;
@@ -161,14 +167,42 @@ impl Catalog {
         import::import_dir(dir)
     }
 
-    /// Loads `--catalog PATH`: a directory of AWS JSON files, or a compact catalog file
-    pub fn load(path_or_dir: &Path) -> Result<Catalog, CatalogError> {
-        if path_or_dir.is_dir() {
-            return Self::import_dir(path_or_dir);
+    /// Reads a gzip-compressed tar archive of AWS service-reference JSON files, such as the
+    /// snapshot in the repository's `data/` directory
+    ///
+    /// The data date is read from a member named `DATE` when there is one, else it is the
+    /// newest member's modification date.
+    pub fn import_archive(archive: &Path) -> Result<Catalog, CatalogError> {
+        import::import_archive(archive)
+    }
+
+    /// Reads AWS service-reference JSON files from a directory or from a gzip-compressed tar
+    /// archive of them
+    pub fn import(dir_or_archive: &Path) -> Result<Catalog, CatalogError> {
+        if dir_or_archive.is_dir() {
+            Self::import_dir(dir_or_archive)
+        } else {
+            Self::import_archive(dir_or_archive)
         }
-        let text =
-            std::fs::read_to_string(path_or_dir).map_err(|e| CatalogError::io(path_or_dir, e))?;
-        compact::from_compact_json(path_or_dir, &text)
+    }
+
+    /// Loads `--catalog PATH`: a directory of AWS JSON files, a gzip-compressed tar archive of
+    /// them, or a compact catalog file
+    pub fn load(path: &Path) -> Result<Catalog, CatalogError> {
+        if path.is_dir() {
+            return Self::import_dir(path);
+        }
+        let bytes = std::fs::read(path).map_err(|e| CatalogError::io(path, e))?;
+        if import::is_gzip(&bytes) {
+            return Self::import_archive(path);
+        }
+        let text = String::from_utf8(bytes).map_err(|e| {
+            CatalogError::io(
+                path,
+                std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()),
+            )
+        })?;
+        compact::from_compact_json(path, &text)
     }
 
     /// Parses a catalog in the compact format; `origin` only names the source in errors

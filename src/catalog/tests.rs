@@ -1,48 +1,116 @@
-//! Unit tests of the catalog against the full AWS data in `../shared/data`.
+//! Unit tests of the catalog against the full AWS data vendored in `data/`.
 
+use std::io::Read as _;
 use std::path::Path;
 use std::sync::OnceLock;
 
 use super::*;
 
-/// The AWS service-reference files (CI checks out `shared` beside the repository).
-const AWS_DIR: &str = concat!(
+/// The snapshot of AWS's service reference that the built-in catalog is generated from.
+const ARCHIVE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/data/aws-service-reference"
+    "/data/aws-service-reference.tar.gz"
 );
 
-/// The data date of the shared snapshot (the mirror commit date), which the files do not carry.
+/// The data date of the snapshot, recorded in its `DATE` member.
 const DATA_DATE: &str = "2026-08-22";
 
-/// A fresh import of the shared data, done once per test binary.
+/// The built-in catalog as committed.
+const BUILTIN_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/catalog/data/catalog.json");
+
+/// A fresh import of the vendored snapshot, done once per test binary.
 fn fresh() -> &'static Catalog {
     static FRESH: OnceLock<Catalog> = OnceLock::new();
-    FRESH.get_or_init(|| {
-        let dir = Path::new(AWS_DIR);
-        assert!(
-            dir.is_dir(),
-            "the AWS data is missing: expected `{AWS_DIR}` (check out `shared` beside the repository)"
-        );
-        let mut catalog = Catalog::import_dir(dir).expect("import of the shared AWS data");
-        catalog.date = DATA_DATE.to_owned();
-        catalog
-    })
+    FRESH.get_or_init(|| Catalog::import_archive(Path::new(ARCHIVE)).expect("import of data/"))
+}
+
+/// One service document of the snapshot, as AWS serves it (`sqs.json`, …).
+fn aws_document(name: &str) -> String {
+    let file = std::fs::File::open(ARCHIVE).unwrap();
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        if entry.path().unwrap().file_name().is_some_and(|n| n == name) {
+            let mut text = String::new();
+            entry.read_to_string(&mut text).unwrap();
+            return text;
+        }
+    }
+    panic!("{name} is not in {ARCHIVE}");
 }
 
 #[test]
 fn test_builtin_matches_fresh_import() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/catalog/data/catalog.json");
     // `TAGC_UPDATE_CATALOG=1 cargo test` regenerates the committed file.
     if std::env::var_os("TAGC_UPDATE_CATALOG").is_some() {
-        std::fs::write(path, fresh().to_compact_json()).unwrap();
+        std::fs::write(BUILTIN_PATH, fresh().to_compact_json()).unwrap();
     }
     let builtin = Catalog::try_builtin().expect("the embedded catalog parses");
     assert_eq!(builtin.date, DATA_DATE);
+    assert_eq!(fresh().date, DATA_DATE);
     assert!(
         builtin == *fresh(),
         "src/catalog/data/catalog.json is out of date: run `TAGC_UPDATE_CATALOG=1 cargo test --no-default-features --lib catalog`"
     );
     assert_eq!(Catalog::builtin(), fresh());
+}
+
+#[test]
+fn test_import_of_the_snapshot_reproduces_the_builtin_catalog_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("catalog.json");
+    commands::import(Path::new(ARCHIVE), &out).unwrap();
+    let written = std::fs::read(&out).unwrap();
+    let committed = std::fs::read(BUILTIN_PATH).unwrap();
+    assert!(
+        written == committed,
+        "importing data/aws-service-reference.tar.gz does not give src/catalog/data/catalog.json"
+    );
+    assert_eq!(written, BUILTIN_JSON.as_bytes());
+}
+
+#[test]
+fn test_archive_and_its_unpacked_directory_import_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = std::fs::File::open(ARCHIVE).unwrap();
+    tar::Archive::new(flate2::read::GzDecoder::new(file))
+        .unpack(dir.path())
+        .unwrap();
+    let unpacked = dir.path().join("aws-service-reference");
+    let from_dir = Catalog::import(&unpacked).unwrap();
+    assert_eq!(&from_dir, fresh());
+    assert_eq!(Catalog::load(&unpacked).unwrap(), from_dir);
+    assert_eq!(&Catalog::load(Path::new(ARCHIVE)).unwrap(), fresh());
+}
+
+#[test]
+fn test_archive_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    // Gzip's magic number followed by garbage: not a readable archive.
+    let broken = dir.path().join("broken.tar.gz");
+    std::fs::write(&broken, [0x1f, 0x8b, 0x08, 0x00, 0xff, 0xff]).unwrap();
+    let err = Catalog::load(&broken).unwrap_err();
+    assert!(matches!(err, CatalogError::Archive { .. }), "{err:?}");
+    assert_eq!(
+        miette::Diagnostic::code(&err).unwrap().to_string(),
+        "tagc::catalog::archive"
+    );
+    // A valid archive with no service documents.
+    let empty = dir.path().join("empty.tar.gz");
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        std::fs::File::create(&empty).unwrap(),
+        flate2::Compression::default(),
+    ));
+    let mut header = tar::Header::new_gnu();
+    header.set_size(5);
+    header.set_mode(0o644);
+    header.set_cksum();
+    builder
+        .append_data(&mut header, "x/README", &b"hello"[..])
+        .unwrap();
+    builder.into_inner().unwrap().finish().unwrap();
+    let err = Catalog::import(&empty).unwrap_err();
+    assert!(matches!(err, CatalogError::Empty { .. }), "{err:?}");
 }
 
 #[test]
@@ -59,7 +127,7 @@ fn test_compact_round_trip_is_identical() {
 }
 
 #[test]
-fn test_counts_from_catalog_notes() {
+fn test_counts_of_the_snapshot() {
     let c = fresh();
     assert_eq!(c.services.len(), 466);
     assert_eq!(c.action_count(), 21_983);
@@ -245,11 +313,7 @@ fn test_load_errors() {
 #[test]
 fn test_import_reads_date_file() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        Path::new(AWS_DIR).join("sqs.json"),
-        dir.path().join("sqs.json"),
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("sqs.json"), aws_document("sqs.json")).unwrap();
     std::fs::write(dir.path().join(DATE_FILE), "2030-01-02\n").unwrap();
     let c = Catalog::load(dir.path()).unwrap();
     assert_eq!(c.date, "2030-01-02");
@@ -260,7 +324,7 @@ fn test_import_reads_date_file() {
 fn test_import_command_writes_loadable_file_and_info() {
     let dir = tempfile::tempdir().unwrap();
     for name in ["sqs.json", "sagemaker.json", "deeplens.json"] {
-        std::fs::copy(Path::new(AWS_DIR).join(name), dir.path().join(name)).unwrap();
+        std::fs::write(dir.path().join(name), aws_document(name)).unwrap();
     }
     std::fs::write(dir.path().join(DATE_FILE), "2026-08-22").unwrap();
     let out = dir.path().join("out").with_extension("catalog");
@@ -287,7 +351,7 @@ mod online {
     const SERVED: [&str; 3] = ["sqs", "sns", "sagemaker"];
 
     /// A tiny HTTP/1.1 server on 127.0.0.1 serving an index of `SERVED` plus their documents
-    /// from the shared data; `broken` makes the `sns` document a 404. Returns the base URL.
+    /// from the vendored snapshot; `broken` makes the `sns` document a 404. Returns the base URL.
     fn serve(broken: bool) -> String {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}/", listener.local_addr().unwrap());
@@ -315,10 +379,7 @@ mod online {
                         .iter()
                         .find(|s| path == format!("/v1/{s}/{s}.json"))
                         .filter(|s| !(broken && **s == "sns"))
-                        .map(|s| {
-                            std::fs::read_to_string(Path::new(AWS_DIR).join(format!("{s}.json")))
-                                .unwrap()
-                        })
+                        .map(|s| aws_document(&format!("{s}.json")))
                 };
                 let (status, body) = match body {
                     Some(b) => ("200 OK", b),

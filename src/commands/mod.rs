@@ -1,5 +1,45 @@
 //! The commands behind the CLI: each takes its parsed arguments, does its I/O, prints, and
 //! returns an [`Outcome`] that becomes the exit code.
+//!
+//! Printing goes through [`stdio`]. The standard `print!` family panics when a write fails,
+//! which is what happens when the reader of a pipe goes away (`tagc check --format json | head
+//! -1`). The macros below take those names for every command module, so each `println!` in
+//! them writes through [`stdio`], which stops writing quietly once the reader has gone and
+//! remembers any other failure for [`run`] to report.
+
+/// `print!` for the command modules: see the module documentation.
+macro_rules! print {
+    ($($arg:tt)*) => {
+        $crate::commands::stdio::stdout(format_args!($($arg)*))
+    };
+}
+
+/// `println!` for the command modules: see the module documentation.
+macro_rules! println {
+    () => {
+        $crate::commands::stdio::stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::commands::stdio::stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `eprint!` for the command modules: see the module documentation.
+macro_rules! eprint {
+    ($($arg:tt)*) => {
+        $crate::commands::stdio::stderr(format_args!($($arg)*))
+    };
+}
+
+/// `eprintln!` for the command modules: see the module documentation.
+macro_rules! eprintln {
+    () => {
+        $crate::commands::stdio::stderr(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::commands::stdio::stderr(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
 
 mod build;
 mod catalog;
@@ -8,6 +48,7 @@ mod eval;
 mod fmt;
 #[cfg(feature = "aws")]
 mod org;
+pub mod stdio;
 pub mod test;
 
 use std::io::IsTerminal as _;
@@ -58,7 +99,22 @@ pub fn usage_error(e: &clap::Error) -> Outcome {
 }
 
 /// Run a parsed command line.
+///
+/// A closed pipe on stdout or stderr is not an error: the output nobody reads is dropped and
+/// the command ends as it would have. Any other failure to write stdout (a full disk, say) makes
+/// the run fail, because its output is incomplete.
 pub fn run(cli: Cli) -> Outcome {
+    let outcome = run_command(cli);
+    match stdio::stdout_failure() {
+        Some(e) => {
+            eprintln!("error: cannot write to standard output: {e}");
+            Outcome::Failure
+        }
+        None => outcome,
+    }
+}
+
+fn run_command(cli: Cli) -> Outcome {
     match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Build(args) => build::run(&args),

@@ -576,7 +576,8 @@ mod tests {
 
     #[test]
     fn test_request_tag_key_name_case_insensitive() {
-        // §4.2: the tag-key part of `aws:RequestTag/…` ignores case; values do not.
+        // The tag-key part of `aws:RequestTag/…` ignores case; values do not
+        // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition.html).
         let c = json!({"StringEquals": {"AWS:requesttag/environment": ["dev"]}});
         assert!(eval(&c, &ctx().with_request_tag("Environment", "dev")));
         assert!(!eval(&c, &ctx().with_request_tag("Environment", "Dev")));
