@@ -1075,3 +1075,165 @@ proptest! {
         }
     }
 }
+
+// ---- EC2 launch shapes ----
+//
+// AWS authorizes `ec2:RunInstances` once per resource the call touches, each time with the
+// request tags given for that resource type only (`TagSpecifications`): a launch is allowed
+// when every one of those requests is. These are the common launches, as such requests, checked
+// against rules with the default scope and with `for`, on the emitted JSON and the reference.
+
+const INSTANCE: &str = "arn:aws:ec2:us-east-1:111122223333:instance/i-0abc";
+const VOLUME: &str = "arn:aws:ec2:us-east-1:111122223333:volume/vol-0abc";
+const ENI: &str = "arn:aws:ec2:us-east-1:111122223333:network-interface/eni-0abc";
+const SPOT: &str = "arn:aws:ec2:us-east-1:111122223333:spot-instances-request/sir-0abc";
+const IMAGE: &str = "arn:aws:ec2:us-east-1::image/ami-0abc";
+const SUBNET: &str = "arn:aws:ec2:us-east-1:111122223333:subnet/subnet-0abc";
+
+/// One launch: the resources it touches, each with the tags the call gives it.
+struct Launch {
+    name: &'static str,
+    resources: Vec<(&'static str, bool)>,
+}
+
+impl Launch {
+    fn requests(&self) -> Vec<Request> {
+        self.resources
+            .iter()
+            .map(|(arn, tagged)| Request {
+                principal: DEFAULT_PRINCIPAL.into(),
+                action: "ec2:RunInstances".into(),
+                tags: if *tagged {
+                    vec![("CostCenter".into(), "CC-1".into())]
+                } else {
+                    Vec::new()
+                },
+                on_create: None,
+                resource: Some((*arn).into()),
+            })
+            .collect()
+    }
+}
+
+/// The launch shapes: the console's default and most launch templates tag only the instance;
+/// a template may tag instances and volumes; a spot launch also makes a spot request, untagged;
+/// a launch into an existing network interface creates none and tags none.
+fn launches() -> Vec<Launch> {
+    vec![
+        Launch {
+            name: "console default (instance tagged)",
+            resources: vec![
+                (INSTANCE, true),
+                (VOLUME, false),
+                (ENI, false),
+                (IMAGE, false),
+                (SUBNET, false),
+            ],
+        },
+        Launch {
+            name: "template tagging instance and volumes",
+            resources: vec![
+                (INSTANCE, true),
+                (VOLUME, true),
+                (ENI, false),
+                (IMAGE, false),
+                (SUBNET, false),
+            ],
+        },
+        Launch {
+            name: "spot launch (spot request untagged)",
+            resources: vec![
+                (INSTANCE, true),
+                (VOLUME, true),
+                (ENI, false),
+                (SPOT, false),
+                (IMAGE, false),
+            ],
+        },
+        Launch {
+            name: "existing network interface",
+            resources: vec![
+                (INSTANCE, true),
+                (VOLUME, true),
+                (ENI, false),
+                (IMAGE, false),
+            ],
+        },
+        Launch {
+            name: "untagged launch",
+            resources: vec![
+                (INSTANCE, false),
+                (VOLUME, false),
+                (ENI, false),
+                (IMAGE, false),
+            ],
+        },
+    ]
+}
+
+/// The decision on a launch in `layer`: denied when any of its requests is. Each request's
+/// evaluator answer must agree with the reference.
+fn launch_decision(f: &Fixture, layer: Layer, launch: &Launch) -> Decision {
+    let mut out = Decision::Allow;
+    for request in launch.requests() {
+        let got = f.verifier.decide(layer, &request);
+        let want = reference::decide(&f.project, layer, &request);
+        assert_eq!(
+            got.decision, want.decision,
+            "{}: {layer} on {}: evaluator {} ({}), reference {} ({})",
+            f.name, launch.name, got.decision, got.explanation, want.decision, want.reason
+        );
+        if got.decision == Decision::Deny {
+            out = Decision::Deny;
+        }
+    }
+    out
+}
+
+/// Expect per launch (in [`launches`] order) the decision of the SCP and of the IAM policy.
+fn check_launches(rule: &str, expected: [Decision; 5]) {
+    for grant in ["", "  grant\n"] {
+        let source = format!(
+            "tag CostCenter {{\n  values \"CC-*\"\n}}\n\npolicy launch {{\n  {rule}\n{grant}  attach to root\n}}\n"
+        );
+        let f = Fixture::compile(rule, &[("launch.tags".into(), source)]).unwrap();
+        for (launch, want) in launches().iter().zip(expected) {
+            for layer in [Layer::Scp, Layer::Iam] {
+                assert_eq!(
+                    launch_decision(&f, layer, launch),
+                    want,
+                    "`{rule}`{}: {layer} on the {}",
+                    if grant.is_empty() { "" } else { " with grant" },
+                    launch.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn test_run_instances_requires_tags_on_the_instance_by_default() {
+    use Decision::{Allow, Deny};
+    check_launches(
+        "require CostCenter on ec2:RunInstances",
+        [Allow, Allow, Allow, Allow, Deny],
+    );
+}
+
+#[test]
+fn test_run_instances_for_instance_and_volume_follows_aws_example() {
+    use Decision::{Allow, Deny};
+    check_launches(
+        "require CostCenter on ec2:RunInstances for ec2:instance, ec2:volume",
+        [Deny, Allow, Allow, Allow, Deny],
+    );
+}
+
+#[test]
+fn test_run_instances_for_spot_requests_denies_an_untagged_spot_request() {
+    use Decision::{Allow, Deny};
+    check_launches(
+        "require CostCenter on ec2:RunInstances for ec2:instance, ec2:spot-instances-request",
+        [Allow, Allow, Deny, Allow, Deny],
+    );
+}

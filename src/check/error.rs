@@ -128,6 +128,12 @@ pub enum CheckErrorKind {
     /// `during` on a request that is not a tagging action.
     #[error("`during` applies to tagging actions, and `{0}` is not one")]
     DuringOnNonTagging(String),
+    /// `require … for T` with a type whose requests carry no tags in the rule's actions.
+    #[error("no action of this rule carries request tags for `{0}`")]
+    UntaggedResourceType(String),
+    /// `require … for TYPES` naming none of the types an action of the rule tags.
+    #[error("`for` names no resource type that `{0}` carries request tags for")]
+    NoTypeForAction(String),
 }
 
 impl CheckErrorKind {
@@ -165,6 +171,8 @@ impl CheckErrorKind {
             Self::NoTaggingActions(_) => "tagc::check::no-tagging-actions",
             Self::DuplicateTest(_) => "tagc::check::duplicate-test",
             Self::DuringOnNonTagging(_) => "tagc::check::during-on-non-tagging",
+            Self::UntaggedResourceType(_) => "tagc::check::untagged-resource-type",
+            Self::NoTypeForAction(_) => "tagc::check::no-type-for-action",
         }
     }
 
@@ -202,6 +210,8 @@ impl CheckErrorKind {
             Self::TaggingActionWithoutKeys(_) => "not guarded".into(),
             Self::NoTaggingActions(_) => "nothing to protect".into(),
             Self::DuringOnNonTagging(_) => "not a tagging action".into(),
+            Self::UntaggedResourceType(_) => "no request tags for this type".into(),
+            Self::NoTypeForAction(_) => "none of its tagged types".into(),
         }
     }
 
@@ -235,6 +245,8 @@ impl CheckErrorKind {
             Self::NoTaggingActions(_) => "protect tags only in services that have tagging actions".into(),
             Self::DuplicateTest(_) => "test names are unique across the project".into(),
             Self::DuringOnNonTagging(_) => "`during CREATE` says a tagging action such as `sagemaker:AddTags` runs as part of that create".into(),
+            Self::UntaggedResourceType(_) => "name resource types whose tags the rule's actions carry, such as `ec2:instance` for `ec2:RunInstances`".into(),
+            Self::NoTypeForAction(_) => "its requests would not be checked: add one of its resource types, or require its tags in a rule of its own".into(),
         })
     }
 

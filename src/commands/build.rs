@@ -104,6 +104,13 @@ pub fn explain(project: &Project) -> String {
             for a in &e.actions {
                 let _ = writeln!(s, "      {a}");
             }
+            if !e.left_out.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "    left out, tagging-only (name them to require the tags on later tagging): {}",
+                    e.left_out.join(", ")
+                );
+            }
         }
         for r in &p.requires {
             for key in &r.keys {

@@ -168,10 +168,13 @@ impl Builder {
                 Rule::ident => name = Some(self.text(&p)),
                 Rule::description => stmts.push(PolicyStmt::Description(self.build_description(p))),
                 Rule::require_stmt => {
+                    // `kw_for` has no items: this reads the optional type list alone.
+                    let (_, types) = self.lists(p.clone(), Rule::kw_for, Rule::resource_type_list);
                     let (keys, actions) = self.lists(p, Rule::tag_list, Rule::action_list);
                     stmts.push(PolicyStmt::Require {
                         keys,
                         actions,
+                        types,
                         loc: sloc,
                     });
                 }
