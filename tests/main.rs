@@ -19,6 +19,7 @@ mod corpus;
 mod diagnostics;
 mod differential;
 mod docs;
+mod exhaustive;
 mod fmt;
 mod robustness;
 
