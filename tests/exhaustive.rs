@@ -181,12 +181,15 @@ impl<'p> Partition<'p> {
                             KeyClass::Allowed => {
                                 request_tags.push((tag.key.clone(), value(allowed_value(tag))));
                             }
-                            KeyClass::Disallowed => request_tags.push((
-                                tag.key.clone(),
-                                value(disallowed_value(tag).unwrap_or_default()),
-                            )),
+                            KeyClass::Disallowed => {
+                                request_tags.push((
+                                    tag.key.clone(),
+                                    value(disallowed_value(tag).unwrap_or_default()),
+                                ));
+                            }
                             KeyClass::WrongCase => {
-                                request_tags.push((wrong_case(&tag.key), value(allowed_value(tag))))
+                                request_tags
+                                    .push((wrong_case(&tag.key), value(allowed_value(tag))));
                             }
                         }
                     }
