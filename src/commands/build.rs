@@ -159,3 +159,22 @@ pub fn explain(project: &Project) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::catalog::Catalog;
+    use crate::source::SourceFile;
+
+    #[test]
+    fn test_explain_lists_the_tagging_actions_a_pattern_left_out() {
+        let text = "tag owner\npolicy p {\n  require owner on sns:*\n  attach to root\n}\n";
+        let compiled =
+            crate::compile_sources(&[SourceFile::new("t.tags", text)], Catalog::builtin());
+        let project = compiled.project.expect("the project compiles");
+        let explained = super::explain(&project);
+        assert!(
+            explained.contains("left out, tagging-only") && explained.contains("sns:TagResource"),
+            "{explained}"
+        );
+    }
+}
