@@ -72,12 +72,15 @@ pub struct PolicyDecl {
 pub enum PolicyStmt {
     /// `description "…"`
     Description(Text),
-    /// `require KEYS on ACTIONS`
+    /// `require KEYS on ACTIONS [for TYPES]`
     Require {
         /// Tag references.
         keys: Vec<Text>,
         /// Action patterns.
         actions: Vec<Text>,
+        /// `for`: the resource types (`ec2:instance`) that must carry the tags; empty when
+        /// not given.
+        types: Vec<Text>,
         /// The statement.
         loc: Loc,
     },

@@ -118,6 +118,8 @@ pub struct Action {
     /// Resource ARN patterns the rule is scoped to; empty means `*`. Filled where the catalog
     /// says the action carries request tags only for some resource types (EC2 `RunInstances`).
     pub resources: Vec<String>,
+    /// The resource types (`instance`) whose ARNs `resources` holds; empty with `resources`.
+    pub resource_types: Vec<String>,
 }
 
 impl Action {
@@ -271,6 +273,10 @@ pub struct Expansion {
     pub pattern: String,
     /// The actions it became.
     pub actions: Vec<String>,
+    /// Tagging-only actions the pattern matched and left out (`require` only): named
+    /// exactly, they would be kept.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<String>,
 }
 
 /// Where a policy is attached in the organization.

@@ -25,8 +25,7 @@
 )]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use proptest::prelude::*;
 use proptest::sample::{Index, subsequence};
@@ -36,14 +35,16 @@ use tagc::catalog::Catalog;
 use tagc::ir::{Condition, Effect, PolicyDocument, Statement};
 use tagc::model::{DEFAULT_PRINCIPAL, Decision, Layer, Project, Request, TagDef, removes_tags};
 use tagc::reference;
-use tagc::source::SourceFile;
 use tagc::verify::Verifier;
 use tagc_eval::{Policy as EvalPolicy, PolicyKind, RequestContext, Verdict, evaluate_policies};
 
+use crate::common::requests::{
+    ACCOUNT, arn, compile_project, push_new, relative, resources_of, scoped_and_enforced,
+    sources_in,
+};
 use crate::common::root;
 
 const LAYERS: [Layer; 3] = [Layer::Scp, Layer::Iam, Layer::TagPolicy];
-const ACCOUNT: &str = "111122223333";
 
 /// An explicit configuration: the same number of cases whatever `PROPTEST_CASES` says.
 fn config(cases: u32) -> Config {
@@ -73,52 +74,16 @@ impl Fixture {
     /// Compile `sources` (name, text) as one project. Every fixture here is valid, so a
     /// compile error is a failure that shows the diagnostics.
     fn compile(name: &str, sources: &[(String, String)]) -> Result<Self, String> {
-        let files: Vec<Arc<SourceFile>> = sources
-            .iter()
-            .map(|(n, t)| SourceFile::new(n.clone(), t.clone()))
-            .collect();
-        let compiled = tagc::compile_sources(&files, Catalog::builtin());
-        let Some(project) = compiled
-            .project
-            .filter(|_| !compiled.diagnostics.has_errors())
-        else {
-            return Err(format!(
-                "{name} does not compile:\n{}",
-                compiled.diagnostics.render_human(false)
-            ));
-        };
-        let verifier = Verifier::new(&compiled.artifacts, Catalog::builtin())
-            .map_err(|e| format!("{name}: an emitted document does not parse: {e}"))?;
-        let universe = Universe::of(&project);
+        let compiled = compile_project(name, sources)?;
+        let universe = Universe::of(&compiled.project);
         Ok(Self {
             name: name.to_owned(),
-            project,
+            project: compiled.project,
             artifacts: compiled.artifacts,
-            verifier,
+            verifier: compiled.verifier,
             universe,
         })
     }
-}
-
-/// The `.tags` files under `dir`, as (name relative to the repository, text).
-fn sources_in(dir: &str) -> Vec<(String, String)> {
-    let mut paths: Vec<_> = std::fs::read_dir(root().join(dir))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "tags"))
-        .collect();
-    paths.sort();
-    paths
-        .iter()
-        .map(|p| (relative(p), std::fs::read_to_string(p).unwrap()))
-        .collect()
-}
-
-fn relative(path: &Path) -> String {
-    path.strip_prefix(root())
-        .unwrap_or(path)
-        .display()
-        .to_string()
 }
 
 /// Each file of `examples/` on its own.
@@ -210,12 +175,6 @@ struct Universe {
     resources: BTreeMap<String, Vec<String>>,
 }
 
-fn push_new(list: &mut Vec<String>, item: String) {
-    if !list.contains(&item) {
-        list.push(item);
-    }
-}
-
 fn service_of(name: &str) -> &str {
     name.split(':').next().unwrap_or(name)
 }
@@ -227,8 +186,7 @@ impl Universe {
         let mut creates: BTreeMap<String, Vec<String>> = BTreeMap::new();
         // Per service: ARNs the rules are scoped to, and ARNs of the types a tag policy
         // enforces.
-        let mut scoped: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        let mut enforced: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let (scoped, enforced) = scoped_and_enforced(project);
         let mut services = BTreeSet::new();
         for p in &project.policies {
             let rule_actions = p
@@ -243,9 +201,6 @@ impl Universe {
                     a.name.clone(),
                 );
                 services.insert(a.service.clone());
-                for r in &a.resources {
-                    push_new(scoped.entry(a.service.clone()).or_default(), arn(r));
-                }
             }
             for a in p.protects.iter().flat_map(|r| &r.actions) {
                 push_new(&mut actions, a.full_name());
@@ -255,21 +210,8 @@ impl Universe {
                 push_new(&mut actions, t.tagging_action.clone());
             }
             for t in p.enforce.iter().flat_map(|r| &r.resource_types) {
-                let (service, ty) = t.split_once(':').unwrap_or((t, ""));
+                let (service, _) = t.split_once(':').unwrap_or((t, ""));
                 services.insert(service.to_owned());
-                let list = enforced.entry(service.to_owned()).or_default();
-                if ty != "ALL_SUPPORTED" && ty != "*" {
-                    // The ARN shape both sides read `service:type` from.
-                    push_new(
-                        list,
-                        format!("arn:aws:{service}:us-east-1:{ACCOUNT}:{ty}/x1"),
-                    );
-                }
-                if let Some(patterns) = catalog.service(service).and_then(|s| s.resources.get(ty)) {
-                    for pattern in patterns {
-                        push_new(list, arn(pattern));
-                    }
-                }
             }
         }
         let mut tagging = BTreeSet::new();
@@ -391,65 +333,6 @@ fn principals_of(project: &Project) -> Vec<String> {
         push_new(&mut principals, exact.replace(":role/", ":user/"));
     }
     principals
-}
-
-/// The resources a request for `action` can name: for a create, ARNs of every type the action
-/// touches, whether a rule is scoped to it or not (EC2 `RunInstances`: instances and volumes,
-/// but also images, subnets and security groups); for a tagging action, the types a rule is
-/// scoped to or a tag policy enforces, and two others.
-fn resources_of(
-    action: &str,
-    scoped: &BTreeMap<String, Vec<String>>,
-    enforced: &BTreeMap<String, Vec<String>>,
-) -> Vec<String> {
-    let (service, name) = action.split_once(':').unwrap_or((action, ""));
-    let Some(svc) = Catalog::builtin().service(service) else {
-        return Vec::new();
-    };
-    let Some(info) = svc.action(name) else {
-        return Vec::new();
-    };
-    let mut types: Vec<&String> = Vec::new();
-    for support in [&info.request_tag, &info.tag_keys, &info.resource_tag] {
-        for t in support.resource_types().unwrap_or_default() {
-            if !types.contains(&t) {
-                types.push(t);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    if info.tagging_only {
-        for list in [scoped.get(service), enforced.get(service)]
-            .into_iter()
-            .flatten()
-        {
-            for a in list {
-                push_new(&mut out, a.clone());
-            }
-        }
-        types.truncate(2);
-    }
-    for t in types {
-        for pattern in svc.resources.get(t).into_iter().flatten() {
-            push_new(&mut out, arn(pattern));
-        }
-    }
-    out
-}
-
-/// An ARN matching `pattern`: each `*` filled in as its position in the ARN asks.
-fn arn(pattern: &str) -> String {
-    pattern
-        .splitn(6, ':')
-        .enumerate()
-        .map(|(i, part)| match i {
-            1 => part.replace('*', "aws"),
-            3 => part.replace('*', "us-east-1"),
-            4 => part.replace('*', ACCOUNT),
-            _ => part.replace('*', "x1"),
-        })
-        .collect::<Vec<_>>()
-        .join(":")
 }
 
 /// The key in one of several casings; most seeds (and the shrunk ones) keep it as declared.
@@ -1532,4 +1415,166 @@ fn test_a_tagged_update_is_not_judged_as_the_removal_it_may_authorize() {
         &[("ticket", "")],
     );
     assert_both_decide(&f, Layer::Scp, &removal, Decision::Deny);
+}
+
+// ---- EC2 launch shapes ----
+//
+// AWS authorizes `ec2:RunInstances` once per resource the call touches, each time with the
+// request tags given for that resource type only (`TagSpecifications`): a launch is allowed
+// when every one of those requests is. These are the common launches, as such requests, checked
+// against rules with the default scope and with `for`, on the emitted JSON and the reference.
+
+const INSTANCE: &str = "arn:aws:ec2:us-east-1:111122223333:instance/i-0abc";
+const VOLUME: &str = "arn:aws:ec2:us-east-1:111122223333:volume/vol-0abc";
+const ENI: &str = "arn:aws:ec2:us-east-1:111122223333:network-interface/eni-0abc";
+const SPOT: &str = "arn:aws:ec2:us-east-1:111122223333:spot-instances-request/sir-0abc";
+const IMAGE: &str = "arn:aws:ec2:us-east-1::image/ami-0abc";
+const SUBNET: &str = "arn:aws:ec2:us-east-1:111122223333:subnet/subnet-0abc";
+
+/// One launch: the resources it touches, each with the tags the call gives it.
+struct Launch {
+    name: &'static str,
+    resources: Vec<(&'static str, bool)>,
+}
+
+impl Launch {
+    fn requests(&self) -> Vec<Request> {
+        self.resources
+            .iter()
+            .map(|(arn, tagged)| Request {
+                principal: DEFAULT_PRINCIPAL.into(),
+                action: "ec2:RunInstances".into(),
+                tags: if *tagged {
+                    vec![("CostCenter".into(), "CC-1".into())]
+                } else {
+                    Vec::new()
+                },
+                on_create: None,
+                resource: Some((*arn).into()),
+            })
+            .collect()
+    }
+}
+
+/// The launch shapes: the console's default and most launch templates tag only the instance;
+/// a template may tag instances and volumes; a spot launch also makes a spot request, untagged;
+/// a launch into an existing network interface creates none and tags none.
+fn launches() -> Vec<Launch> {
+    vec![
+        Launch {
+            name: "console default (instance tagged)",
+            resources: vec![
+                (INSTANCE, true),
+                (VOLUME, false),
+                (ENI, false),
+                (IMAGE, false),
+                (SUBNET, false),
+            ],
+        },
+        Launch {
+            name: "template tagging instance and volumes",
+            resources: vec![
+                (INSTANCE, true),
+                (VOLUME, true),
+                (ENI, false),
+                (IMAGE, false),
+                (SUBNET, false),
+            ],
+        },
+        Launch {
+            name: "spot launch (spot request untagged)",
+            resources: vec![
+                (INSTANCE, true),
+                (VOLUME, true),
+                (ENI, false),
+                (SPOT, false),
+                (IMAGE, false),
+            ],
+        },
+        Launch {
+            name: "existing network interface",
+            resources: vec![
+                (INSTANCE, true),
+                (VOLUME, true),
+                (ENI, false),
+                (IMAGE, false),
+            ],
+        },
+        Launch {
+            name: "untagged launch",
+            resources: vec![
+                (INSTANCE, false),
+                (VOLUME, false),
+                (ENI, false),
+                (IMAGE, false),
+            ],
+        },
+    ]
+}
+
+/// The decision on a launch in `layer`: denied when any of its requests is. Each request's
+/// evaluator answer must agree with the reference.
+fn launch_decision(f: &Fixture, layer: Layer, launch: &Launch) -> Decision {
+    let mut out = Decision::Allow;
+    for request in launch.requests() {
+        let got = f.verifier.decide(layer, &request);
+        let want = reference::decide(&f.project, layer, &request);
+        assert_eq!(
+            got.decision, want.decision,
+            "{}: {layer} on {}: evaluator {} ({}), reference {} ({})",
+            f.name, launch.name, got.decision, got.explanation, want.decision, want.reason
+        );
+        if got.decision == Decision::Deny {
+            out = Decision::Deny;
+        }
+    }
+    out
+}
+
+/// Expect per launch (in [`launches`] order) the decision of the SCP and of the IAM policy.
+fn check_launches(rule: &str, expected: [Decision; 5]) {
+    for grant in ["", "  grant\n"] {
+        let source = format!(
+            "tag CostCenter {{\n  values \"CC-*\"\n}}\n\npolicy launch {{\n  {rule}\n{grant}  attach to root\n}}\n"
+        );
+        let f = Fixture::compile(rule, &[("launch.tags".into(), source)]).unwrap();
+        for (launch, want) in launches().iter().zip(expected) {
+            for layer in [Layer::Scp, Layer::Iam] {
+                assert_eq!(
+                    launch_decision(&f, layer, launch),
+                    want,
+                    "`{rule}`{}: {layer} on the {}",
+                    if grant.is_empty() { "" } else { " with grant" },
+                    launch.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn test_run_instances_requires_tags_on_the_instance_by_default() {
+    use Decision::{Allow, Deny};
+    check_launches(
+        "require CostCenter on ec2:RunInstances",
+        [Allow, Allow, Allow, Allow, Deny],
+    );
+}
+
+#[test]
+fn test_run_instances_for_instance_and_volume_follows_aws_example() {
+    use Decision::{Allow, Deny};
+    check_launches(
+        "require CostCenter on ec2:RunInstances for ec2:instance, ec2:volume",
+        [Deny, Allow, Allow, Allow, Deny],
+    );
+}
+
+#[test]
+fn test_run_instances_for_spot_requests_denies_an_untagged_spot_request() {
+    use Decision::{Allow, Deny};
+    check_launches(
+        "require CostCenter on ec2:RunInstances for ec2:instance, ec2:spot-instances-request",
+        [Allow, Allow, Deny, Allow, Deny],
+    );
 }

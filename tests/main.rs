@@ -20,6 +20,7 @@ mod corpus;
 mod diagnostics;
 mod differential;
 mod docs;
+mod exhaustive;
 mod exit_codes;
 mod fmt;
 mod fuzz;

@@ -159,6 +159,12 @@ pub enum CheckErrorKind {
         /// The tagging action its operation also authorizes.
         tagging: String,
     },
+    /// `require … for T` with a type whose requests carry no tags in the rule's actions.
+    #[error("no action of this rule carries request tags for `{0}`")]
+    UntaggedResourceType(String),
+    /// `require … for TYPES` naming none of the types an action of the rule tags.
+    #[error("`for` names no resource type that `{0}` carries request tags for")]
+    NoTypeForAction(String),
 }
 
 impl CheckErrorKind {
@@ -202,6 +208,8 @@ impl CheckErrorKind {
             Self::GrantTaggingActionWithoutTags { .. } => {
                 "tagc::check::grant-tagging-action-without-tags"
             }
+            Self::UntaggedResourceType(_) => "tagc::check::untagged-resource-type",
+            Self::NoTypeForAction(_) => "tagc::check::no-type-for-action",
         }
     }
 
@@ -246,6 +254,8 @@ impl CheckErrorKind {
             Self::GrantExactCaseLimit { .. } | Self::GrantTaggingActionWithoutTags { .. } => {
                 "the Allow cannot express this".into()
             }
+            Self::UntaggedResourceType(_) => "no request tags for this type".into(),
+            Self::NoTypeForAction(_) => "none of its tagged types".into(),
         }
     }
 
@@ -283,6 +293,8 @@ impl CheckErrorKind {
             Self::InvalidProject { .. } => "the project name is the `tagc:project` tag of every policy tagc creates: 1 to 256 characters of letters, digits, spaces and `_ . : / = + - @`".into(),
             Self::GrantTaggingActionWithoutTags { create, tagging } => format!("an Allow on `{tagging}` could not check the tags, so it would allow any tagging; drop `grant`, or leave `{create}` out of this policy's `require` rules and allow it and `{tagging}` yourself"),
             Self::GrantExactCaseLimit { .. } => "an Allow tests each exact-case key on `aws:TagKeys` with its own case-sensitive operator, and IAM has four; require at most four `exact-case` keys on one action, or drop `grant`".into(),
+            Self::UntaggedResourceType(_) => "name resource types whose tags the rule's actions carry, such as `ec2:instance` for `ec2:RunInstances`".into(),
+            Self::NoTypeForAction(_) => "its requests would not be checked: add one of its resource types, or require its tags in a rule of its own".into(),
         })
     }
 

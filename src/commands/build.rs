@@ -107,6 +107,13 @@ pub fn explain(project: &Project) -> String {
             for a in &e.actions {
                 let _ = writeln!(s, "      {a}");
             }
+            if !e.left_out.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "    left out, tagging-only (name them to require the tags on later tagging): {}",
+                    e.left_out.join(", ")
+                );
+            }
         }
         for r in &p.requires {
             for key in &r.keys {
@@ -154,4 +161,23 @@ pub fn explain(project: &Project) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::catalog::Catalog;
+    use crate::source::SourceFile;
+
+    #[test]
+    fn test_explain_lists_the_tagging_actions_a_pattern_left_out() {
+        let text = "tag owner\npolicy p {\n  require owner on sns:*\n  attach to root\n}\n";
+        let compiled =
+            crate::compile_sources(&[SourceFile::new("t.tags", text)], Catalog::builtin());
+        let project = compiled.project.expect("the project compiles");
+        let explained = super::explain(&project);
+        assert!(
+            explained.contains("left out, tagging-only") && explained.contains("sns:TagResource"),
+            "{explained}"
+        );
+    }
 }

@@ -168,10 +168,13 @@ impl Builder {
                 Rule::ident => name = Some(self.text(&p)),
                 Rule::description => stmts.push(PolicyStmt::Description(self.build_description(p))),
                 Rule::require_stmt => {
+                    // `kw_for` has no items: this reads the optional type list alone.
+                    let (_, types) = self.lists(p.clone(), Rule::kw_for, Rule::resource_type_list);
                     let (keys, actions) = self.lists(p, Rule::tag_list, Rule::action_list);
                     stmts.push(PolicyStmt::Require {
                         keys,
                         actions,
+                        types,
                         loc: sloc,
                     });
                 }
@@ -393,8 +396,10 @@ impl Builder {
                         org.project.push(self.build_string(&s));
                     }
                 }
+                // Decided by the keyword pair, not the statement's text, which includes any
+                // comment between the tokens (`scp-strategy # not allow-list` …).
                 Rule::strategy_stmt => {
-                    let value = if p.as_str().contains("allow-list") {
+                    let value = if has_inner(&p, Rule::kw_allow_list) {
                         ScpStrategy::AllowList
                     } else {
                         ScpStrategy::DenyList
@@ -402,7 +407,7 @@ impl Builder {
                     org.strategy.push(Spanned { value, loc: sloc });
                 }
                 Rule::limits_stmt => {
-                    let value = if p.as_str().contains("legacy") {
+                    let value = if has_inner(&p, Rule::kw_legacy) {
                         LimitsProfile::Legacy
                     } else {
                         LimitsProfile::Current
@@ -490,5 +495,40 @@ fn join_or(names: &[&str]) -> String {
         [] => "something else".into(),
         [one] => (*one).to_owned(),
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// Whether `pair` holds a `rule` pair directly (comments are not pairs).
+fn has_inner(pair: &Pair<'_, Rule>, rule: Rule) -> bool {
+    pair.clone().into_inner().any(|p| p.as_rule() == rule)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ast::{Item, OrgDecl};
+    use crate::model::{LimitsProfile, ScpStrategy};
+    use crate::source::SourceFile;
+
+    fn org(text: &str) -> OrgDecl {
+        let (file, errors) = super::super::parse(&SourceFile::new("org.tags", text));
+        assert!(errors.is_empty(), "{errors:?}");
+        match file.items.into_iter().next() {
+            Some(Item::Organization(o)) => o,
+            other => panic!("not an organization: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn test_settings_come_from_the_keyword_not_from_a_comment() {
+        let o = org(
+            "organization {\n  scp-strategy # not allow-list\n    deny-list\n  limits # not legacy\n    current\n}\n",
+        );
+        assert_eq!(o.strategy[0].value, ScpStrategy::DenyList);
+        assert_eq!(o.limits[0].value, LimitsProfile::Current);
+        let o = org(
+            "organization {\n  scp-strategy // was deny-list\n    allow-list\n  limits # current is too big\n    legacy\n}\n",
+        );
+        assert_eq!(o.strategy[0].value, ScpStrategy::AllowList);
+        assert_eq!(o.limits[0].value, LimitsProfile::Legacy);
     }
 }

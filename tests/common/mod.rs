@@ -2,6 +2,8 @@
 
 #![allow(dead_code, reason = "each test module uses a different subset")]
 
+pub mod requests;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
