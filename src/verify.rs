@@ -134,112 +134,112 @@ impl<'c> Verifier<'c> {
 
     /// The decision of `layer` for `request`.
     pub fn decide(&self, layer: Layer, request: &Request) -> LayerDecision {
-        let ctx = context(request, self.catalog);
-        let implied = match layer {
-            Layer::TagPolicy => Vec::new(),
-            Layer::Scp | Layer::Iam => self.implied_tagging(request),
-        };
         match layer {
-            Layer::Scp => {
-                let e = evaluate_policies(&self.scp, PolicyKind::Scp, &ctx);
-                if e.is_allowed() {
-                    for t in &implied {
-                        let te = evaluate_policies(
-                            &self.scp,
-                            PolicyKind::Scp,
-                            &context(t, self.catalog),
-                        );
-                        if !te.is_allowed() {
-                            return implied_denial(layer, t, &te.to_string());
-                        }
-                    }
-                }
-                LayerDecision {
-                    layer,
-                    decision: if e.is_allowed() {
-                        Decision::Allow
-                    } else {
-                        Decision::Deny
-                    },
-                    explanation: e.to_string(),
+            Layer::Scp => self.decide_scp(request),
+            Layer::Iam => self.decide_iam(request),
+            Layer::TagPolicy => self.decide_tag_policy(request),
+        }
+    }
+
+    /// The SCP layer: the request, and the tagging a tagged create also needs.
+    fn decide_scp(&self, request: &Request) -> LayerDecision {
+        let layer = Layer::Scp;
+        let e = evaluate_policies(&self.scp, PolicyKind::Scp, &context(request, self.catalog));
+        if e.is_allowed() {
+            for t in &self.implied_tagging(request) {
+                let te = evaluate_policies(&self.scp, PolicyKind::Scp, &context(t, self.catalog));
+                if !te.is_allowed() {
+                    return implied_denial(layer, t, &te.to_string());
                 }
             }
-            Layer::Iam => {
-                let e = evaluate_policies(&self.iam, PolicyKind::Identity, &ctx);
-                // An identity policy that does not allow an action leaves it to the account's
-                // other policies — unless it is the grant form's own action, which it decides.
-                let mut explanation = e.to_string();
-                let decision = self.identity_decision(e.verdict, &request.action, false);
-                if e.verdict == Verdict::ImplicitDeny && decision == Decision::Allow {
-                    // Not "implicitly denied": that would contradict the decision. Only the
-                    // first line says so; the lines after it say why each statement did not
-                    // apply.
-                    let mut text = format!(
-                        "not denied: no statement of tagc's IAM policies decides `{}`, so the principal's other IAM policies do",
-                        request.action
-                    );
-                    if let Some((_, why)) = explanation.split_once('\n') {
-                        text.push('\n');
-                        text.push_str(why);
-                    }
-                    explanation = text;
-                }
-                if decision == Decision::Allow {
-                    for t in &implied {
-                        let te = evaluate_policies(
-                            &self.iam,
-                            PolicyKind::Identity,
-                            &context(t, self.catalog),
-                        );
-                        // A create this policy allows must have its tagging allowed here too.
-                        let granted = e.verdict == Verdict::Allow;
-                        if self.identity_decision(te.verdict, &t.action, granted) == Decision::Deny
-                        {
-                            return implied_denial(layer, t, &te.to_string());
-                        }
-                    }
-                }
-                LayerDecision {
-                    layer,
-                    decision,
-                    explanation,
+        }
+        LayerDecision {
+            layer,
+            decision: if e.is_allowed() {
+                Decision::Allow
+            } else {
+                Decision::Deny
+            },
+            explanation: e.to_string(),
+        }
+    }
+
+    /// The IAM layer: tagc's identity policies, for the request and the tagging a tagged
+    /// create also needs.
+    fn decide_iam(&self, request: &Request) -> LayerDecision {
+        let layer = Layer::Iam;
+        let e = evaluate_policies(
+            &self.iam,
+            PolicyKind::Identity,
+            &context(request, self.catalog),
+        );
+        // An identity policy that does not allow an action leaves it to the account's other
+        // policies — unless it is the grant form's own action, which it decides.
+        let mut explanation = e.to_string();
+        let decision = self.identity_decision(e.verdict, &request.action, false);
+        if e.verdict == Verdict::ImplicitDeny && decision == Decision::Allow {
+            // Not "implicitly denied": that would contradict the decision. Only the first line
+            // says so; the lines after it say why each statement did not apply.
+            let mut text = format!(
+                "not denied: no statement of tagc's IAM policies decides `{}`, so the principal's other IAM policies do",
+                request.action
+            );
+            if let Some((_, why)) = explanation.split_once('\n') {
+                text.push('\n');
+                text.push_str(why);
+            }
+            explanation = text;
+        }
+        if decision == Decision::Allow {
+            for t in &self.implied_tagging(request) {
+                let te =
+                    evaluate_policies(&self.iam, PolicyKind::Identity, &context(t, self.catalog));
+                // A create this policy allows must have its tagging allowed here too.
+                let granted = e.verdict == Verdict::Allow;
+                if self.identity_decision(te.verdict, &t.action, granted) == Decision::Deny {
+                    return implied_denial(layer, t, &te.to_string());
                 }
             }
-            Layer::TagPolicy => {
-                if request.removes_tags() {
-                    return LayerDecision {
-                        layer,
-                        decision: Decision::Allow,
-                        explanation: "tag policies do not check the removal of tags".into(),
-                    };
-                }
-                let Some(resource_type) = request.resource_type() else {
-                    return LayerDecision {
-                        layer,
-                        decision: Decision::Allow,
-                        explanation: "the request names no resource, so no tag policy applies"
-                            .into(),
-                    };
-                };
-                let report = self.tag_policy.check(&resource_type, &request.tags);
-                if report.blocked() {
-                    return LayerDecision {
-                        layer,
-                        decision: Decision::Deny,
-                        explanation: format!(
-                            "blocked by the effective tag policy of {}: {report}",
-                            self.tag_policy_names.join(", ")
-                        ),
-                    };
-                }
-                LayerDecision {
-                    layer,
-                    decision: Decision::Allow,
-                    explanation: format!(
-                        "no tag policy blocks tagging {resource_type} with these tags"
-                    ),
-                }
-            }
+        }
+        LayerDecision {
+            layer,
+            decision,
+            explanation,
+        }
+    }
+
+    /// The tag-policy layer: the effective tag policy where the request is made.
+    fn decide_tag_policy(&self, request: &Request) -> LayerDecision {
+        let layer = Layer::TagPolicy;
+        if request.removes_tags() {
+            return LayerDecision {
+                layer,
+                decision: Decision::Allow,
+                explanation: "tag policies do not check the removal of tags".into(),
+            };
+        }
+        let Some(resource_type) = request.resource_type() else {
+            return LayerDecision {
+                layer,
+                decision: Decision::Allow,
+                explanation: "the request names no resource, so no tag policy applies".into(),
+            };
+        };
+        let report = self.tag_policy.check(&resource_type, &request.tags);
+        if report.blocked() {
+            return LayerDecision {
+                layer,
+                decision: Decision::Deny,
+                explanation: format!(
+                    "blocked by the effective tag policy of {}: {report}",
+                    self.tag_policy_names.join(", ")
+                ),
+            };
+        }
+        LayerDecision {
+            layer,
+            decision: Decision::Allow,
+            explanation: format!("no tag policy blocks tagging {resource_type} with these tags"),
         }
     }
 }
