@@ -375,6 +375,37 @@ fn test_eval_refuses_an_unknown_during_action() {
     );
 }
 
+/// A resource that is not an ARN names no resource type, so no tag policy could be evaluated
+/// for it: `eval` refuses it rather than answer that no tag policy applies.
+#[test]
+fn test_eval_refuses_a_resource_that_is_not_an_arn() {
+    let dir = prod_dir();
+    let run = tagc(
+        dir.path(),
+        &[
+            "eval",
+            "--action",
+            "sqs:TagQueue",
+            "--tag",
+            "owner=a",
+            "--resource",
+            "queue/orders",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("tagc::check::invalid-resource"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("--resource queue/orders"),
+        "{}",
+        run.stderr
+    );
+}
+
 #[test]
 fn test_eval_refuses_an_ou_that_is_not_a_path_from_the_root() {
     let dir = prod_dir();

@@ -18,8 +18,8 @@ use std::collections::BTreeMap;
 pub use error::{CheckError, CheckErrorKind};
 pub use suggest::did_you_mean;
 use validate::{
-    Field, check_principal_arn, invalid_key, invalid_project, invalid_value, split_action,
-    valid_ou_id,
+    Field, check_principal_arn, check_resource_arn, invalid_key, invalid_project, invalid_value,
+    split_action, valid_ou_id,
 };
 
 use crate::ast::{self, Item, PolicyStmt, Spanned, TargetRef, Text};
@@ -76,14 +76,15 @@ pub fn check(files: &[ast::File], catalog: &Catalog) -> (Project, Vec<CheckError
 /// block's request is checked (see `check_test`), and also that its origin is an OU the
 /// project names: its policies' targets, the OUs on their paths, and the OUs below a target
 /// (which only the policies above them reach). tagc knows no other OU, so it cannot tell a typo
-/// from an OU it has never heard of. Returns the request (without tags or resource) and its
-/// origin when no error was found, and every diagnostic.
+/// from an OU it has never heard of. Returns the request (without tags) and its origin when no
+/// error was found, and every diagnostic.
 pub fn check_request(
     project: &Project,
     catalog: &Catalog,
     action: &Text,
     during: Option<&Text>,
     principal: Option<&Text>,
+    resource: Option<&Text>,
     from: Option<&TargetRef>,
 ) -> (Option<(Request, Option<Target>)>, Vec<CheckError>) {
     let mut cx = Checker {
@@ -91,7 +92,7 @@ pub fn check_request(
         errors: Vec::new(),
         project: Project::default(),
     };
-    let checked = cx.check_request(action, during, principal, from);
+    let checked = cx.check_request(action, during, principal, resource, from);
     if let (Some((_, Some(origin))), Some(TargetRef::Ou(text))) = (&checked, from)
         && let Some(e) = unknown_ou(project, origin, text)
     {
@@ -961,6 +962,7 @@ impl<'c> Checker<'c> {
             &t.action,
             t.during.as_ref(),
             t.principal.as_ref(),
+            t.resource.as_ref(),
             t.from.as_ref(),
         ) else {
             return;
@@ -973,7 +975,6 @@ impl<'c> Checker<'c> {
                     .iter()
                     .map(|(k, v)| (k.value.clone(), v.value.clone()))
                     .collect(),
-                resource: t.resource.as_ref().map(|r| r.value.clone()),
                 ..request
             },
             expect: t.expect.value,
@@ -984,14 +985,15 @@ impl<'c> Checker<'c> {
     }
 
     /// The parts of a request that name things, in a `test` block or on `tagc eval`'s command
-    /// line: the action and `during` are exact actions of the catalog, the principal an ARN,
-    /// the origin a target. Every problem is reported; `None` when the action is unusable. The
-    /// request returned has no tags and no resource.
+    /// line: the action and `during` are exact actions of the catalog, the principal and the
+    /// resource ARNs, the origin a target. Every problem is reported; `None` when the action is
+    /// unusable. The request returned has no tags.
     fn check_request(
         &mut self,
         action: &Text,
         during: Option<&Text>,
         principal: Option<&Text>,
+        resource: Option<&Text>,
         from: Option<&TargetRef>,
     ) -> Option<(Request, Option<Target>)> {
         let action_name = self.known_action(action);
@@ -1013,13 +1015,16 @@ impl<'c> Checker<'c> {
             }
             None => DEFAULT_PRINCIPAL.to_owned(),
         };
+        if let Some(e) = resource.and_then(check_resource_arn) {
+            self.push(e);
+        }
         let from = from.and_then(|f| self.check_target(f)).map(|(t, _)| t);
         let request = Request {
             principal,
             action: action_name?,
             tags: Vec::new(),
             on_create: during.and_then(|d| d.split_once(':').map(|(_, n)| n.to_owned())),
-            resource: None,
+            resource: resource.map(|r| r.value.clone()),
         };
         Some((request, from))
     }

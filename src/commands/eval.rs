@@ -1,8 +1,9 @@
 //! `tagc eval`: one request, each layer's decision and why, without writing a test.
 //!
 //! Input: the project and the request given as flags. Output: each layer's decision with its
-//! explanation, or the diagnostics of a request tagc cannot evaluate (an unknown action, an
-//! origin that is not an OU the project names), checked as a `test` block's request is.
+//! explanation, or the diagnostics of a request tagc cannot evaluate (an unknown action, a
+//! resource that is not an ARN, an origin that is not an OU the project names), checked as a
+//! `test` block's request is.
 
 use std::sync::Arc;
 
@@ -109,6 +110,7 @@ fn checked_request(
         &flag("action", &args.action),
         args.during.as_ref().map(|d| flag("during", d)).as_ref(),
         Some(&flag("principal", &args.principal)),
+        args.resource.as_ref().map(|r| flag("resource", r)).as_ref(),
         from.as_ref(),
     );
     let mut diagnostics = Diagnostics::new();
@@ -122,7 +124,6 @@ fn checked_request(
     Some((
         Request {
             tags: args.tags.clone(),
-            resource: args.resource.clone(),
             ..request
         },
         scope,
