@@ -406,6 +406,33 @@ fn test_eval_refuses_a_resource_that_is_not_an_arn() {
     );
 }
 
+/// A request that sets one tag key twice (in any casing) has no single value for
+/// `aws:RequestTag/KEY`: `eval` refuses it rather than report a disagreement as a bug in tagc.
+#[test]
+fn test_eval_refuses_a_tag_key_given_twice() {
+    let dir = prod_dir();
+    let run = tagc(
+        dir.path(),
+        &[
+            "eval",
+            "--action",
+            "sqs:CreateQueue",
+            "--tag",
+            "owner=a",
+            "--tag",
+            "Owner=b",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("tagc::check::duplicate-request-tag"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--tag Owner=b"), "{}", run.stderr);
+}
+
 #[test]
 fn test_eval_refuses_an_ou_that_is_not_a_path_from_the_root() {
     let dir = prod_dir();

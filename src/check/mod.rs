@@ -84,6 +84,7 @@ pub fn check_request(
     action: &Text,
     during: Option<&Text>,
     principal: Option<&Text>,
+    tags: &[(Text, Text)],
     resource: Option<&Text>,
     from: Option<&TargetRef>,
 ) -> (Option<(Request, Option<Target>)>, Vec<CheckError>) {
@@ -92,7 +93,7 @@ pub fn check_request(
         errors: Vec::new(),
         project: Project::default(),
     };
-    let checked = cx.check_request(action, during, principal, resource, from);
+    let checked = cx.check_request(action, during, principal, tags, resource, from);
     if let (Some((_, Some(origin))), Some(TargetRef::Ou(text))) = (&checked, from)
         && let Some(e) = unknown_ou(project, origin, text)
     {
@@ -962,6 +963,7 @@ impl<'c> Checker<'c> {
             &t.action,
             t.during.as_ref(),
             t.principal.as_ref(),
+            &t.tags,
             t.resource.as_ref(),
             t.from.as_ref(),
         ) else {
@@ -985,14 +987,15 @@ impl<'c> Checker<'c> {
     }
 
     /// The parts of a request that name things, in a `test` block or on `tagc eval`'s command
-    /// line: the action and `during` are exact actions of the catalog, the principal and the
-    /// resource ARNs, the origin a target. Every problem is reported; `None` when the action is
-    /// unusable. The request returned has no tags.
+    /// line: the action and `during` are exact actions of the catalog, each tag key set once,
+    /// the principal and the resource ARNs, the origin a target. Every problem is reported;
+    /// `None` when the action is unusable. The request returned has no tags.
     fn check_request(
         &mut self,
         action: &Text,
         during: Option<&Text>,
         principal: Option<&Text>,
+        tags: &[(Text, Text)],
         resource: Option<&Text>,
         from: Option<&TargetRef>,
     ) -> Option<(Request, Option<Target>)> {
@@ -1015,6 +1018,22 @@ impl<'c> Checker<'c> {
             }
             None => DEFAULT_PRINCIPAL.to_owned(),
         };
+        // One key twice has no single value for `aws:RequestTag/KEY`, whose key part IAM
+        // compares case-insensitively
+        // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-requesttag).
+        for (i, (key, _)) in tags.iter().enumerate() {
+            if let Some((first, _)) = tags[..i]
+                .iter()
+                .find(|(k, _)| k.value.eq_ignore_ascii_case(&key.value))
+            {
+                let e = CheckError::new(
+                    CheckErrorKind::DuplicateRequestTag(first.value.clone()),
+                    key.loc.clone(),
+                )
+                .with_related(&first.loc, "first set here");
+                self.push(e);
+            }
+        }
         if let Some(e) = resource.and_then(check_resource_arn) {
             self.push(e);
         }

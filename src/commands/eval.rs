@@ -2,7 +2,7 @@
 //!
 //! Input: the project and the request given as flags. Output: each layer's decision with its
 //! explanation, or the diagnostics of a request tagc cannot evaluate (an unknown action, a
-//! resource that is not an ARN, an origin that is not an OU the project names), checked as a
+//! tag key set twice, a resource that is not an ARN, an origin that is not an OU the project names), checked as a
 //! `test` block's request is.
 
 use std::sync::Arc;
@@ -104,12 +104,30 @@ fn checked_request(
         (None, Some(id)) => Some(TargetRef::Account(flag("account", id))),
         (None, None) => None,
     };
+    // Each tag as the flag that set it, for a diagnostic to point at; the key is the text
+    // before `=`.
+    let tags: Vec<(Text, Text)> = args
+        .tags
+        .iter()
+        .map(|(k, v)| {
+            let whole = flag("tag", &format!("{k}={v}"));
+            let key = Text {
+                value: k.clone(),
+                loc: Loc::new(
+                    whole.loc.file.clone(),
+                    Span::new(whole.loc.span.start, whole.loc.span.start + k.len()),
+                ),
+            };
+            (key, whole)
+        })
+        .collect();
     let (checked, errors) = crate::check::check_request(
         project,
         catalog,
         &flag("action", &args.action),
         args.during.as_ref().map(|d| flag("during", d)).as_ref(),
         Some(&flag("principal", &args.principal)),
+        &tags,
         args.resource.as_ref().map(|r| flag("resource", r)).as_ref(),
         from.as_ref(),
     );
