@@ -205,46 +205,48 @@ impl<'c> Verifier<'c> {
                     explanation,
                 }
             }
-            Layer::TagPolicy => {
-                if request.removes_tags() {
-                    return LayerDecision {
-                        layer,
-                        decision: Decision::Allow,
-                        explanation: "tag policies do not check the removal of tags".into(),
-                    };
-                }
-                let Some(resource_type) = request.resource_type() else {
-                    return LayerDecision {
-                        layer,
-                        decision: Decision::Allow,
-                        explanation: "the request names no resource, so no tag policy applies"
-                            .into(),
-                    };
-                };
-                let report = self.tag_policy.check(&resource_type, &request.tags);
-                if report.blocked() {
-                    return LayerDecision {
-                        layer,
-                        decision: Decision::Deny,
-                        explanation: format!(
-                            "blocked by the effective tag policy of {}: {report}",
-                            self.tag_policy_names.join(", ")
-                        ),
-                    };
-                }
-                LayerDecision {
-                    layer,
-                    decision: Decision::Allow,
-                    explanation: format!(
-                        "no tag policy blocks tagging {resource_type} with these tags"
-                    ),
-                }
-            }
+            Layer::TagPolicy => self.decide_tag_policy(request),
         }
     }
 }
 
 impl Verifier<'_> {
+    /// The tag-policy layer's decision: the effective tag policy checked on the resource type
+    /// the request names.
+    fn decide_tag_policy(&self, request: &Request) -> LayerDecision {
+        let layer = Layer::TagPolicy;
+        if request.removes_tags() {
+            return LayerDecision {
+                layer,
+                decision: Decision::Allow,
+                explanation: "tag policies do not check the removal of tags".into(),
+            };
+        }
+        let Some(resource_type) = request.resource_type() else {
+            return LayerDecision {
+                layer,
+                decision: Decision::Allow,
+                explanation: "the request names no resource, so no tag policy applies".into(),
+            };
+        };
+        let report = self.tag_policy.check(&resource_type, &request.tags);
+        if report.blocked() {
+            return LayerDecision {
+                layer,
+                decision: Decision::Deny,
+                explanation: format!(
+                    "blocked by the effective tag policy of {}: {report}",
+                    self.tag_policy_names.join(", ")
+                ),
+            };
+        }
+        LayerDecision {
+            layer,
+            decision: Decision::Allow,
+            explanation: format!("no tag policy blocks tagging {resource_type} with these tags"),
+        }
+    }
+
     /// An identity-policy verdict as a decision. A policy that does not allow an action leaves
     /// it to the account's other policies — unless it is the grant form's own action, which it
     /// decides, or `granted` says the policy is what allows the call it is part of.

@@ -72,6 +72,24 @@ pub fn check(files: &[ast::File], catalog: &Catalog) -> (Project, Vec<CheckError
     (cx.project, cx.errors)
 }
 
+/// A request as written, each part with its place for diagnostics: a `test` block's, or
+/// `tagc eval`'s flags.
+#[derive(Clone, Copy)]
+pub struct RequestText<'a> {
+    /// The action.
+    pub action: &'a Text,
+    /// The create a tagging action runs as part of.
+    pub during: Option<&'a Text>,
+    /// The caller's ARN.
+    pub principal: Option<&'a Text>,
+    /// The tags set, key and value.
+    pub tags: &'a [(Text, Text)],
+    /// The resource's ARN.
+    pub resource: Option<&'a Text>,
+    /// Where in the organization the request comes from.
+    pub from: Option<&'a TargetRef>,
+}
+
 /// Check a request given outside a `test` block, such as `tagc eval`'s flags, the way a test
 /// block's request is checked (see `check_test`), and also that its origin is an OU the
 /// project names: its policies' targets, the OUs on their paths, and the OUs below a target
@@ -81,18 +99,21 @@ pub fn check(files: &[ast::File], catalog: &Catalog) -> (Project, Vec<CheckError
 pub fn check_request(
     project: &Project,
     catalog: &Catalog,
-    action: &Text,
-    during: Option<&Text>,
-    principal: Option<&Text>,
-    tags: &[(Text, Text)],
-    resource: Option<&Text>,
-    from: Option<&TargetRef>,
+    request: &RequestText<'_>,
 ) -> (Option<(Request, Option<Target>)>, Vec<CheckError>) {
     let mut cx = Checker {
         catalog,
         errors: Vec::new(),
         project: Project::default(),
     };
+    let RequestText {
+        action,
+        during,
+        principal,
+        tags,
+        resource,
+        from,
+    } = *request;
     let checked = cx.check_request(action, during, principal, tags, resource, from);
     if let (Some((_, Some(origin))), Some(TargetRef::Ou(text))) = (&checked, from)
         && let Some(e) = unknown_ou(project, origin, text)

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use super::{Outcome, compile_with_catalog, print_diagnostics};
 use crate::ast::{TargetRef, Text};
 use crate::catalog::Catalog;
+use crate::check::RequestText;
 use crate::cli::{EvalArgs, Format};
 use crate::diagnostics::Diagnostics;
 use crate::model::{Layer, Project, Request, Target};
@@ -121,15 +122,21 @@ fn checked_request(
             (key, whole)
         })
         .collect();
+    let action = flag("action", &args.action);
+    let during = args.during.as_ref().map(|d| flag("during", d));
+    let principal = flag("principal", &args.principal);
+    let resource = args.resource.as_ref().map(|r| flag("resource", r));
     let (checked, errors) = crate::check::check_request(
         project,
         catalog,
-        &flag("action", &args.action),
-        args.during.as_ref().map(|d| flag("during", d)).as_ref(),
-        Some(&flag("principal", &args.principal)),
-        &tags,
-        args.resource.as_ref().map(|r| flag("resource", r)).as_ref(),
-        from.as_ref(),
+        &RequestText {
+            action: &action,
+            during: during.as_ref(),
+            principal: Some(&principal),
+            tags: &tags,
+            resource: resource.as_ref(),
+            from: from.as_ref(),
+        },
     );
     let mut diagnostics = Diagnostics::new();
     for e in errors {
