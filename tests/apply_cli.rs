@@ -911,6 +911,50 @@ fn test_saved_plan_is_applied_exactly_and_only_once() {
     assert_eq!(org.state(), applied);
 }
 
+/// `plan --out FILE` replaces only a plan tagc saved: a source file, another file of the user's
+/// or a directory is refused before the organization is read, and left as it was.
+#[test]
+fn test_plan_out_replaces_only_a_saved_plan() {
+    let org = Org::new();
+    std::fs::write(org.dir.path().join("notes.txt"), "mine\n").unwrap();
+    std::fs::create_dir(org.dir.path().join("plans")).unwrap();
+    let source = std::fs::read_to_string(org.dir.path().join("policies/tags.tags")).unwrap();
+    for out in ["policies/tags.tags", "notes.txt", "plans"] {
+        let run = org.tagc(&["plan", "--out", out]);
+        assert_eq!(run.code, 1, "{}", run.transcript());
+        assert!(
+            run.stderr.contains("tagc::aws::out-not-plan"),
+            "{}",
+            run.stderr
+        );
+        assert!(
+            !run.stderr.contains("reading the organization"),
+            "{}",
+            run.stderr
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(org.dir.path().join("policies/tags.tags")).unwrap(),
+        source
+    );
+    assert_eq!(
+        std::fs::read_to_string(org.dir.path().join("notes.txt")).unwrap(),
+        "mine\n"
+    );
+    assert!(org.dir.path().join("plans").is_dir());
+
+    // A plan tagc saved is replaced by the next one.
+    let run = org.tagc(&["plan", "--out", "plan.json"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    let run = org.tagc(&["plan", "--out", "plan.json"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("plan saved to plan.json"),
+        "{}",
+        run.stderr
+    );
+}
+
 #[test]
 fn test_saved_plan_is_refused_when_the_organization_changed() {
     let _r = redactions();

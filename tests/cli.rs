@@ -375,6 +375,64 @@ fn test_eval_refuses_an_unknown_during_action() {
     );
 }
 
+/// A resource that is not an ARN names no resource type, so no tag policy could be evaluated
+/// for it: `eval` refuses it rather than answer that no tag policy applies.
+#[test]
+fn test_eval_refuses_a_resource_that_is_not_an_arn() {
+    let dir = prod_dir();
+    let run = tagc(
+        dir.path(),
+        &[
+            "eval",
+            "--action",
+            "sqs:TagQueue",
+            "--tag",
+            "owner=a",
+            "--resource",
+            "queue/orders",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("tagc::check::invalid-resource"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("--resource queue/orders"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A request that sets one tag key twice (in any casing) has no single value for
+/// `aws:RequestTag/KEY`: `eval` refuses it rather than report a disagreement as a bug in tagc.
+#[test]
+fn test_eval_refuses_a_tag_key_given_twice() {
+    let dir = prod_dir();
+    let run = tagc(
+        dir.path(),
+        &[
+            "eval",
+            "--action",
+            "sqs:CreateQueue",
+            "--tag",
+            "owner=a",
+            "--tag",
+            "Owner=b",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("tagc::check::duplicate-request-tag"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--tag Owner=b"), "{}", run.stderr);
+}
+
 #[test]
 fn test_eval_refuses_an_ou_that_is_not_a_path_from_the_root() {
     let dir = prod_dir();

@@ -116,6 +116,9 @@ pub fn run_plan(
     if settings.project.is_none() {
         return Err(PlanError::NoProject.into());
     }
+    if let Some(path) = run.out {
+        SavedPlan::check_out(path)?;
+    }
     let mut api = SdkOrganizations::connect(&args.connect_options(), |l| l)?;
     let mut stderr = std::io::stderr();
     let (plan, organization_digest) = read_and_plan(

@@ -246,6 +246,18 @@ pub enum ApplyError {
         /// Why.
         message: String,
     },
+    /// `plan --out` names something that is not a plan tagc saved: replacing it would lose it.
+    #[error(
+        "`{path}` exists and is not a plan tagc saved: `plan --out` replaces only its own plans"
+    )]
+    #[diagnostic(
+        code("tagc::aws::out-not-plan"),
+        help("choose a new file, such as `--out plan.json`, or move this one away")
+    )]
+    OutNotPlan {
+        /// The file.
+        path: String,
+    },
     /// A file given as a saved plan is not one tagc can apply.
     #[error("`{path}` is not a plan tagc can apply: {reason}")]
     #[diagnostic(

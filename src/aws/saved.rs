@@ -169,6 +169,26 @@ impl SavedPlan {
         Ok(())
     }
 
+    /// Refuses an output path that holds anything but a plan tagc saved (of any version): a
+    /// source file, another file of the user's or a directory would be lost or fail late.
+    /// Nothing there (or only a dangling name) is fine.
+    pub fn check_out(path: &Path) -> Result<(), ApplyError> {
+        if std::fs::symlink_metadata(path).is_err() {
+            return Ok(());
+        }
+        let is_plan = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+            .is_some_and(|v| v.get("format").and_then(serde_json::Value::as_str) == Some(FORMAT));
+        if is_plan {
+            Ok(())
+        } else {
+            Err(ApplyError::OutNotPlan {
+                path: path.display().to_string(),
+            })
+        }
+    }
+
     /// Reads a plan file, refusing anything that is not an unedited tagc plan of this version.
     pub fn load(path: &Path) -> Result<Self, ApplyError> {
         let bad = |reason: String| ApplyError::BadPlanFile {

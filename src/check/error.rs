@@ -79,6 +79,17 @@ pub enum CheckErrorKind {
         /// Why.
         reason: String,
     },
+    /// A request that sets one tag key twice, in the same or another casing.
+    #[error("the request sets tag `{0}` twice")]
+    DuplicateRequestTag(String),
+    /// A request's resource that is not an ARN tagc can read a resource type from.
+    #[error("invalid resource ARN `{arn}`: {reason}")]
+    InvalidResource {
+        /// The text.
+        arn: String,
+        /// Why.
+        reason: String,
+    },
     /// A session ARN where the role ARN is what `aws:PrincipalArn` holds.
     #[error("`{0}` is an assumed-role session ARN")]
     SessionArn(String),
@@ -189,6 +200,8 @@ impl CheckErrorKind {
             Self::CannotCarryTags(_) => "tagc::check::cannot-carry-tags",
             Self::PatternCannotCarryTags(_) => "tagc::check::pattern-cannot-carry-tags",
             Self::InvalidArn { .. } => "tagc::check::invalid-arn",
+            Self::InvalidResource { .. } => "tagc::check::invalid-resource",
+            Self::DuplicateRequestTag(_) => "tagc::check::duplicate-request-tag",
             Self::SessionArn(_) => "tagc::check::session-arn",
             Self::InvalidTarget { .. } => "tagc::check::invalid-target",
             Self::DuplicateTarget(_) => "tagc::check::duplicate-target",
@@ -237,6 +250,8 @@ impl CheckErrorKind {
             Self::CannotCarryTags(_) => "requests for this action never carry tags".into(),
             Self::PatternCannotCarryTags(_) => "none of these actions carry tags".into(),
             Self::InvalidArn { .. } => "not an ARN".into(),
+            Self::InvalidResource { .. } => "no resource type to evaluate tag policies for".into(),
+            Self::DuplicateRequestTag(_) => "set again here".into(),
             Self::SessionArn(_) => "never equals `aws:PrincipalArn`".into(),
             Self::InvalidTarget { .. } => "not a valid target".into(),
             Self::MalformedResourceType(_) => "not `service:type`".into(),
@@ -278,6 +293,8 @@ impl CheckErrorKind {
             Self::NoMatchingAction(_) => "check the spelling; `*` matches any run of characters".into(),
             Self::CannotCarryTags(_) | Self::PatternCannotCarryTags(_) => "a tag requirement here would deny every call".into(),
             Self::InvalidArn { .. } => "write `arn:aws:iam::ACCOUNT:role/NAME`; `*` and `?` may stand for parts".into(),
+            Self::DuplicateRequestTag(_) => "a request carries each tag key once; with two keys that differ only in case, AWS does not document which value `aws:RequestTag/KEY` holds, so tagc cannot evaluate it: keep one".into(),
+            Self::InvalidResource { .. } => "tag policies apply per resource type, read from the ARN: write the resource's full ARN, such as `arn:aws:sagemaker:us-east-1:111122223333:training-job/NAME`, or leave the resource out".into(),
             Self::SessionArn(_) => "`aws:PrincipalArn` holds the role's ARN: write `arn:aws:iam::ACCOUNT:role/NAME`".into(),
             Self::InvalidTarget { .. } => "targets are `root`, `ou \"Root/Path/To/OU\"`, `ou \"ou-abcd-12345678\"` or `account \"123456789012\"`".into(),
             Self::DuplicateTarget(_) => "attach once".into(),

@@ -18,8 +18,8 @@ use std::collections::BTreeMap;
 pub use error::{CheckError, CheckErrorKind};
 pub use suggest::did_you_mean;
 use validate::{
-    Field, check_principal_arn, invalid_key, invalid_project, invalid_value, split_action,
-    valid_ou_id,
+    Field, check_principal_arn, check_resource_arn, invalid_key, invalid_project, invalid_value,
+    split_action, valid_ou_id,
 };
 
 use crate::ast::{self, Item, PolicyStmt, Spanned, TargetRef, Text};
@@ -72,26 +72,49 @@ pub fn check(files: &[ast::File], catalog: &Catalog) -> (Project, Vec<CheckError
     (cx.project, cx.errors)
 }
 
+/// A request as written, each part with its place for diagnostics: a `test` block's, or
+/// `tagc eval`'s flags.
+#[derive(Clone, Copy)]
+pub struct RequestText<'a> {
+    /// The action.
+    pub action: &'a Text,
+    /// The create a tagging action runs as part of.
+    pub during: Option<&'a Text>,
+    /// The caller's ARN.
+    pub principal: Option<&'a Text>,
+    /// The tags set, key and value.
+    pub tags: &'a [(Text, Text)],
+    /// The resource's ARN.
+    pub resource: Option<&'a Text>,
+    /// Where in the organization the request comes from.
+    pub from: Option<&'a TargetRef>,
+}
+
 /// Check a request given outside a `test` block, such as `tagc eval`'s flags, the way a test
 /// block's request is checked (see `check_test`), and also that its origin is an OU the
 /// project names: its policies' targets, the OUs on their paths, and the OUs below a target
 /// (which only the policies above them reach). tagc knows no other OU, so it cannot tell a typo
-/// from an OU it has never heard of. Returns the request (without tags or resource) and its
-/// origin when no error was found, and every diagnostic.
+/// from an OU it has never heard of. Returns the request (without tags) and its origin when no
+/// error was found, and every diagnostic.
 pub fn check_request(
     project: &Project,
     catalog: &Catalog,
-    action: &Text,
-    during: Option<&Text>,
-    principal: Option<&Text>,
-    from: Option<&TargetRef>,
+    request: &RequestText<'_>,
 ) -> (Option<(Request, Option<Target>)>, Vec<CheckError>) {
     let mut cx = Checker {
         catalog,
         errors: Vec::new(),
         project: Project::default(),
     };
-    let checked = cx.check_request(action, during, principal, from);
+    let RequestText {
+        action,
+        during,
+        principal,
+        tags,
+        resource,
+        from,
+    } = *request;
+    let checked = cx.check_request(action, during, principal, tags, resource, from);
     if let (Some((_, Some(origin))), Some(TargetRef::Ou(text))) = (&checked, from)
         && let Some(e) = unknown_ou(project, origin, text)
     {
@@ -1091,6 +1114,8 @@ impl<'c> Checker<'c> {
             &t.action,
             t.during.as_ref(),
             t.principal.as_ref(),
+            &t.tags,
+            t.resource.as_ref(),
             t.from.as_ref(),
         ) else {
             return;
@@ -1103,7 +1128,6 @@ impl<'c> Checker<'c> {
                     .iter()
                     .map(|(k, v)| (k.value.clone(), v.value.clone()))
                     .collect(),
-                resource: t.resource.as_ref().map(|r| r.value.clone()),
                 ..request
             },
             expect: t.expect.value,
@@ -1114,14 +1138,16 @@ impl<'c> Checker<'c> {
     }
 
     /// The parts of a request that name things, in a `test` block or on `tagc eval`'s command
-    /// line: the action and `during` are exact actions of the catalog, the principal an ARN,
-    /// the origin a target. Every problem is reported; `None` when the action is unusable. The
-    /// request returned has no tags and no resource.
+    /// line: the action and `during` are exact actions of the catalog, each tag key set once,
+    /// the principal and the resource ARNs, the origin a target. Every problem is reported;
+    /// `None` when the action is unusable. The request returned has no tags.
     fn check_request(
         &mut self,
         action: &Text,
         during: Option<&Text>,
         principal: Option<&Text>,
+        tags: &[(Text, Text)],
+        resource: Option<&Text>,
         from: Option<&TargetRef>,
     ) -> Option<(Request, Option<Target>)> {
         let action_name = self.known_action(action);
@@ -1143,13 +1169,32 @@ impl<'c> Checker<'c> {
             }
             None => DEFAULT_PRINCIPAL.to_owned(),
         };
+        // One key twice has no single value for `aws:RequestTag/KEY`, whose key part IAM
+        // compares case-insensitively
+        // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-requesttag).
+        for (i, (key, _)) in tags.iter().enumerate() {
+            if let Some((first, _)) = tags[..i]
+                .iter()
+                .find(|(k, _)| k.value.eq_ignore_ascii_case(&key.value))
+            {
+                let e = CheckError::new(
+                    CheckErrorKind::DuplicateRequestTag(first.value.clone()),
+                    key.loc.clone(),
+                )
+                .with_related(&first.loc, "first set here");
+                self.push(e);
+            }
+        }
+        if let Some(e) = resource.and_then(check_resource_arn) {
+            self.push(e);
+        }
         let from = from.and_then(|f| self.check_target(f)).map(|(t, _)| t);
         let request = Request {
             principal,
             action: action_name?,
             tags: Vec::new(),
             on_create: during.and_then(|d| d.split_once(':').map(|(_, n)| n.to_owned())),
-            resource: None,
+            resource: resource.map(|r| r.value.clone()),
         };
         Some((request, from))
     }

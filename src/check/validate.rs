@@ -154,6 +154,40 @@ pub(super) fn valid_ou_id(id: &str) -> bool {
     matches!(parts.as_slice(), ["ou", a, b] if ok(a, 4, 32) && ok(b, 8, 32))
 }
 
+/// Check the ARN of a request's resource (a `test` block's `resource`, `tagc eval --resource`).
+/// Tag policies apply per resource type, which the evaluators read from the ARN
+/// (`arn:aws:sagemaker:…:training-job/x` → `sagemaker:training-job`); a resource whose type
+/// cannot be read would silently escape every tag policy, so it is refused. ARN formats:
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html>.
+pub(super) fn check_resource_arn(arn: &Text) -> Option<CheckError> {
+    let v = &arn.value;
+    let parts: Vec<&str> = v.splitn(6, ':').collect();
+    let reason = match parts.as_slice() {
+        [a, ..] if *a != "arn" => Some("an ARN starts with `arn:`"),
+        [_, partition, service, _region, _account, resource] => {
+            if !["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b"].contains(partition) {
+                Some("unknown partition (expected `aws`, `aws-cn` or `aws-us-gov`)")
+            } else if service.is_empty() || service.contains(['*', '?']) {
+                Some("a request's resource names its service")
+            } else if resource.is_empty() {
+                Some("the resource part is empty")
+            } else {
+                None
+            }
+        }
+        _ => Some("an ARN has six parts separated by `:`"),
+    };
+    reason.map(|reason| {
+        CheckError::new(
+            CheckErrorKind::InvalidResource {
+                arn: v.clone(),
+                reason: reason.into(),
+            },
+            arn.loc.clone(),
+        )
+    })
+}
+
 /// Check an ARN pattern that `aws:PrincipalArn` will be compared with.
 pub(super) fn check_principal_arn(arn: &Text) -> Option<CheckError> {
     let v = &arn.value;

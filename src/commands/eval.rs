@@ -1,14 +1,16 @@
 //! `tagc eval`: one request, each layer's decision and why, without writing a test.
 //!
 //! Input: the project and the request given as flags. Output: each layer's decision with its
-//! explanation, or the diagnostics of a request tagc cannot evaluate (an unknown action, an
-//! origin that is not an OU the project names), checked as a `test` block's request is.
+//! explanation, or the diagnostics of a request tagc cannot evaluate (an unknown action, a
+//! tag key set twice, a resource that is not an ARN, an origin that is not an OU the project names), checked as a
+//! `test` block's request is.
 
 use std::sync::Arc;
 
 use super::{Outcome, compile_with_catalog, print_diagnostics};
 use crate::ast::{TargetRef, Text};
 use crate::catalog::Catalog;
+use crate::check::RequestText;
 use crate::cli::{EvalArgs, Format};
 use crate::diagnostics::Diagnostics;
 use crate::model::{Layer, Project, Request, Target};
@@ -103,13 +105,38 @@ fn checked_request(
         (None, Some(id)) => Some(TargetRef::Account(flag("account", id))),
         (None, None) => None,
     };
+    // Each tag as the flag that set it, for a diagnostic to point at; the key is the text
+    // before `=`.
+    let tags: Vec<(Text, Text)> = args
+        .tags
+        .iter()
+        .map(|(k, v)| {
+            let whole = flag("tag", &format!("{k}={v}"));
+            let key = Text {
+                value: k.clone(),
+                loc: Loc::new(
+                    whole.loc.file.clone(),
+                    Span::new(whole.loc.span.start, whole.loc.span.start + k.len()),
+                ),
+            };
+            (key, whole)
+        })
+        .collect();
+    let action = flag("action", &args.action);
+    let during = args.during.as_ref().map(|d| flag("during", d));
+    let principal = flag("principal", &args.principal);
+    let resource = args.resource.as_ref().map(|r| flag("resource", r));
     let (checked, errors) = crate::check::check_request(
         project,
         catalog,
-        &flag("action", &args.action),
-        args.during.as_ref().map(|d| flag("during", d)).as_ref(),
-        Some(&flag("principal", &args.principal)),
-        from.as_ref(),
+        &RequestText {
+            action: &action,
+            during: during.as_ref(),
+            principal: Some(&principal),
+            tags: &tags,
+            resource: resource.as_ref(),
+            from: from.as_ref(),
+        },
     );
     let mut diagnostics = Diagnostics::new();
     for e in errors {
@@ -122,7 +149,6 @@ fn checked_request(
     Some((
         Request {
             tags: args.tags.clone(),
-            resource: args.resource.clone(),
             ..request
         },
         scope,
