@@ -13,7 +13,9 @@
 //!   matched case-insensitively;
 //! - `protect` scoped with `Null` on the service's create-context key, so that the tagging
 //!   action that a create also authorizes is not denied, and a second deny for calls that
-//!   name no key at all (removing every tag), which `ForAnyValue` over `aws:TagKeys` misses;
+//!   name no key at all (removing every tag), which `ForAnyValue` over `aws:TagKeys` misses,
+//!   and a third for `Put…Tagging` calls whose new tag set leaves a protected key out (they
+//!   replace the whole set, so that removes it);
 //! - in the Allow form, `ForAllValues` never alone: an empty `aws:TagKeys` would make it true;
 //!   one Allow per action with every key its rules require; exact-case keys tested on
 //!   `aws:TagKeys` case-sensitively; and an Allow on the tagging actions a tagged create also
@@ -24,7 +26,7 @@
 use crate::ir::{
     Condition, Effect, LoweredPolicy, PolicyDocument, Statement, TagPolicyDocument, TagPolicyKey,
 };
-use crate::model::{Action, Policy, Project, TagDef};
+use crate::model::{Action, Policy, Project, TagDef, replaces_tags};
 
 /// Lower every policy of the project.
 pub fn lower(project: &Project) -> Vec<LoweredPolicy> {
@@ -152,9 +154,34 @@ fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
             "ProtectTagsNoKeys".into(),
             &actions,
             &[],
-            keyless,
+            keyless.clone(),
             exempt.as_ref(),
         ));
+        // A `Put…Tagging` call replaces the whole tag set, so one whose new set lacks a
+        // protected key removes it without naming it. `ForAllValues` is true when no request
+        // key is a protected one (and on an empty or missing set); a set that names one is a
+        // change the first statement denies. Keys compare ignoring case as there, so the two
+        // together deny every standalone call of these actions.
+        let replacing: Vec<String> = actions
+            .iter()
+            .filter(|a| replaces_tags(a))
+            .cloned()
+            .collect();
+        if !replacing.is_empty() {
+            let mut replaced = vec![Condition::new(
+                "ForAllValues:StringNotEqualsIgnoreCase",
+                "aws:TagKeys",
+                protect.keys.clone(),
+            )];
+            replaced.extend(keyless.iter().skip(1).cloned());
+            out.push(deny(
+                "ProtectTagsReplaceAll".into(),
+                &replacing,
+                &[],
+                replaced,
+                exempt.as_ref(),
+            ));
+        }
     }
     out
 }

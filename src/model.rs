@@ -380,6 +380,21 @@ pub fn removes_tags(action: &str) -> bool {
         || ((name.starts_with("delete") || name.starts_with("remove")) && name.contains("tag"))
 }
 
+/// Whether `service:Action` replaces the resource's whole tag set: AWS names its
+/// replace-semantics tagging APIs `Put…Tagging` — `PutJobTagging` "replaces the tag set"
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_PutJobTagging.html>), as do
+/// `PutStorageLensConfigurationTagging`
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_PutStorageLensConfigurationTagging.html>),
+/// `PutBucketTagging` and `PutObjectTagging`. Such a call removes every key its new set does
+/// not contain.
+pub fn replaces_tags(action: &str) -> bool {
+    let name = action
+        .split_once(':')
+        .map_or(action, |(_, name)| name)
+        .to_ascii_lowercase();
+    name.starts_with("put") && name.ends_with("tagging")
+}
+
 /// Whether a tag-policy resource-type list (`enforced_for`, `report_required_tag_for`, or the
 /// `for` list of an `enforce` or `report` rule) covers `resource_type` (`service:type`): listed
 /// exactly, or through `service:ALL_SUPPORTED` or its older spelling `service:*`
@@ -480,7 +495,7 @@ pub fn wildcard_match(pattern: &str, text: &str, ignore_case: bool) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{Request, removes_tags, type_covered, wildcard_match};
+    use super::{Request, removes_tags, replaces_tags, type_covered, wildcard_match};
 
     #[test]
     fn test_type_covered_by_exact_types_and_service_wildcards() {
@@ -544,6 +559,47 @@ mod tests {
         for action in ["sagemaker:AddTags", "lambda:TagResource", "s3:DeleteBucket"] {
             assert!(!removes_tags(action), "{action}");
         }
+    }
+
+    #[test]
+    fn test_replaces_tags_by_action_name() {
+        for action in [
+            "s3:PutJobTagging",
+            "s3:PutBucketTagging",
+            "s3:putobjecttagging",
+        ] {
+            assert!(replaces_tags(action), "{action}");
+        }
+        for action in [
+            "s3:TagResource",
+            "s3:DeleteJobTagging",
+            "s3:GetJobTagging",
+            "s3:PutBucketPolicy",
+        ] {
+            assert!(!replaces_tags(action), "{action}");
+        }
+    }
+
+    /// What the rule selects among the built-in catalog's tagging actions that `protect` can
+    /// guard (their requests carry `aws:TagKeys`): a catalog update that adds one is noticed.
+    #[test]
+    fn test_replace_all_actions_protect_can_guard_in_the_builtin_catalog() {
+        let catalog = crate::catalog::Catalog::builtin();
+        let mut selected = Vec::new();
+        for svc in catalog.services.values() {
+            for name in &svc.tagging_actions {
+                let full = format!("{}:{name}", svc.prefix);
+                let guarded = svc.action(name).is_some_and(|i| i.tag_keys.any());
+                if guarded && replaces_tags(&full) {
+                    selected.push(full);
+                }
+            }
+        }
+        selected.sort();
+        assert_eq!(
+            selected,
+            ["s3:PutJobTagging", "s3:PutStorageLensConfigurationTagging"]
+        );
     }
 
     #[test]

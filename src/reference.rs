@@ -7,7 +7,7 @@
 //! what the differential tests check on random requests.
 
 use crate::model::{
-    Action, Decision, Layer, Policy, Project, Request, type_covered, wildcard_match,
+    Action, Decision, Layer, Policy, Project, Request, replaces_tags, type_covered, wildcard_match,
 };
 // Kept here for the check stage, which asks the same question of catalog actions.
 pub use crate::model::removes_tags;
@@ -184,6 +184,20 @@ fn policy_denies(project: &Project, p: &Policy, request: &Request) -> Option<Ref
                 pr.keys.join("`, `"),
                 request.action
             )));
+        }
+        // A `Put…Tagging` call replaces the whole tag set: a protected key it leaves out is
+        // removed (https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_PutJobTagging.html).
+        if replaces_tags(&request.action) {
+            if let Some(missing) = pr
+                .keys
+                .iter()
+                .find(|p| !request.tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(p)))
+            {
+                return Some(Reference::deny(format!(
+                    "policy `{}` protects `{missing}`, and `{}` replaces the whole tag set with one that lacks it",
+                    p.name, request.action
+                )));
+            }
         }
     }
     None

@@ -1578,3 +1578,54 @@ fn test_run_instances_for_spot_requests_denies_an_untagged_spot_request() {
         [Allow, Allow, Deny, Allow, Deny],
     );
 }
+
+// ---- replace-all tagging ----
+
+/// `s3:PutJobTagging` "replaces the tag set"
+/// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_PutJobTagging.html): a call whose
+/// new set lacks the protected key removes it, though `aws:TagKeys` never names it.
+#[test]
+fn test_protect_denies_a_replace_all_that_leaves_out_the_protected_key() {
+    let source = "tag CostCenter {\n  values \"CC-*\"\n}\n\npolicy p {\n  protect CostCenter on s3\n  exempt \"arn:aws:iam::*:role/TagAdmin\"\n  attach to root\n}\n";
+    let f = Fixture::compile("replace-all", &[("replace.tags".into(), source.into())]).unwrap();
+    for action in ["s3:PutJobTagging", "s3:PutStorageLensConfigurationTagging"] {
+        let without = scenario_request(DEFAULT_PRINCIPAL, action, &[("owner", "data")]);
+        let with = scenario_request(
+            DEFAULT_PRINCIPAL,
+            action,
+            &[("CostCenter", "CC-1"), ("owner", "data")],
+        );
+        let other_case = scenario_request(DEFAULT_PRINCIPAL, action, &[("costcenter", "CC-1")]);
+        let admin = scenario_request(TAG_ADMIN, action, &[("owner", "data")]);
+        for layer in [Layer::Scp, Layer::Iam] {
+            assert_both_decide(&f, layer, &without, Decision::Deny);
+            // Naming the key is a change to it: the existing statement denies that.
+            assert_both_decide(&f, layer, &with, Decision::Deny);
+            assert_both_decide(&f, layer, &other_case, Decision::Deny);
+            assert_both_decide(&f, layer, &admin, Decision::Allow);
+        }
+    }
+    // `s3:TagResource` adds to the set: a call naming another key leaves CostCenter alone.
+    let add_other = scenario_request(DEFAULT_PRINCIPAL, "s3:TagResource", &[("owner", "data")]);
+    for layer in [Layer::Scp, Layer::Iam] {
+        assert_both_decide(&f, layer, &add_other, Decision::Allow);
+    }
+}
+
+/// The same bypass through the real binary: `tagc test` on the fixture's test blocks.
+#[test]
+fn test_tagc_test_denies_a_replace_all_without_the_protected_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        crate::common::root().join("tests/fixtures/valid/protect_replace_all.tags"),
+        dir.path().join("replace.tags"),
+    )
+    .unwrap();
+    let run = crate::common::tagc(dir.path(), &["test", "replace.tags"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.lines().last() == Some("4 passed, 0 failed"),
+        "{}",
+        run.stdout
+    );
+}

@@ -14,8 +14,8 @@
 //! - for each key the rules covering the action name: absent, an allowed value, a disallowed
 //!   value, or an allowed value under a wrong key casing (for a removing action: removed in its
 //!   casing, in another casing, or not removed, so that the product includes removal without
-//!   keys); and, where a rule looks at undeclared keys (`only-declared-keys`, the grant form),
-//!   an undeclared key present or not;
+//!   keys); and, where a rule looks at undeclared keys (`only-declared-keys`, the grant form,
+//!   `protect` on an action that replaces the whole tag set), an undeclared key present or not;
 //! - the default principal and an instance of each of the policy's exempt patterns, one per set
 //!   of covering policies that exempt it;
 //! - for a tagging action that adds tags: standalone, during a create the rules name, and
@@ -34,7 +34,8 @@ use std::fmt::Write as _;
 
 use tagc::catalog::Catalog;
 use tagc::model::{
-    DEFAULT_PRINCIPAL, Decision, Layer, Policy, Project, Request, TagDef, wildcard_match,
+    DEFAULT_PRINCIPAL, Decision, Layer, Policy, Project, Request, TagDef, replaces_tags,
+    wildcard_match,
 };
 use tagc::reference::{self, removes_tags};
 
@@ -308,15 +309,22 @@ fn principal_classes(project: &Project, action: &str, principals: &[String]) -> 
     out
 }
 
-/// Whether a rule decides `action` by keys no tag declares: `only-declared-keys` on it, or the
-/// grant form (which allows only declared keys) on it or on its service's tagging.
+/// Whether a rule decides `action` by keys no tag declares: `only-declared-keys` on it, the
+/// grant form (which allows only declared keys) on it or on its service's tagging, or
+/// `protect` on a tagging action that replaces the whole set (a set of other keys only removes
+/// the protected ones).
 fn looks_at_undeclared_keys(project: &Project, action: &str) -> bool {
     let service = action.split(':').next().unwrap_or("");
     project.policies.iter().any(|p| {
-        p.only_declared
-            .iter()
-            .flat_map(|o| &o.actions)
-            .any(|a| a.full_name().eq_ignore_ascii_case(action))
+        (replaces_tags(action)
+            && p.protects
+                .iter()
+                .flat_map(|r| &r.actions)
+                .any(|a| a.full_name().eq_ignore_ascii_case(action)))
+            || p.only_declared
+                .iter()
+                .flat_map(|o| &o.actions)
+                .any(|a| a.full_name().eq_ignore_ascii_case(action))
             || (p.grant
                 && p.requires
                     .iter()
