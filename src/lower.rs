@@ -26,7 +26,7 @@
 use crate::ir::{
     Condition, Effect, LoweredPolicy, PolicyDocument, Statement, TagPolicyDocument, TagPolicyKey,
 };
-use crate::model::{Action, Policy, Project, TagDef, replaces_tags};
+use crate::model::{Action, Policy, Project, Protect, TagDef, replaces_tags};
 
 /// Lower every policy of the project.
 pub fn lower(project: &Project) -> Vec<LoweredPolicy> {
@@ -126,62 +126,70 @@ fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
         }
     }
     for protect in &policy.protects {
-        let actions: Vec<String> = protect.actions.iter().map(Action::full_name).collect();
-        let mut conditions = vec![Condition::new(
-            "ForAnyValue:StringEqualsIgnoreCase",
+        out.extend(protect_statements(protect, exempt.as_ref()));
+    }
+    out
+}
+
+/// The Deny statements of one `protect`: calls that name a protected key, calls that name no
+/// key, and `Put…Tagging` calls whose replacement set leaves a protected key out.
+fn protect_statements(protect: &Protect, exempt: Option<&Condition>) -> Vec<Statement> {
+    let mut out = Vec::new();
+    let actions: Vec<String> = protect.actions.iter().map(Action::full_name).collect();
+    let mut conditions = vec![Condition::new(
+        "ForAnyValue:StringEqualsIgnoreCase",
+        "aws:TagKeys",
+        protect.keys.clone(),
+    )];
+    for key in &protect.create_context_keys {
+        conditions.push(Condition::new("Null", key, vec!["true".into()]));
+    }
+    let mut keyless = vec![Condition::new("Null", "aws:TagKeys", vec!["true".into()])];
+    keyless.extend(conditions.iter().skip(1).cloned());
+    out.push(deny(
+        "ProtectTags".into(),
+        &actions,
+        &[],
+        conditions,
+        exempt,
+    ));
+    // A call that names no key carries no `aws:TagKeys`, so the statement above never
+    // matches it; yet `ec2:DeleteTags` without `Tag` deletes every user tag
+    // (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteTags.html). The
+    // service reference does not say which tagging APIs make the key list optional, so
+    // every protected action is denied that shape: where the list is required, the
+    // service refuses such a call anyway.
+    out.push(deny(
+        "ProtectTagsNoKeys".into(),
+        &actions,
+        &[],
+        keyless.clone(),
+        exempt,
+    ));
+    // A `Put…Tagging` call replaces the whole tag set, so one whose new set lacks a
+    // protected key removes it without naming it. `ForAllValues` is true when no request
+    // key is a protected one (and on an empty or missing set); a set that names one is a
+    // change the first statement denies. Keys compare ignoring case as there, so the
+    // statements together deny every standalone call of these actions.
+    let replacing: Vec<String> = actions
+        .iter()
+        .filter(|a| replaces_tags(a))
+        .cloned()
+        .collect();
+    if !replacing.is_empty() {
+        let mut replaced = vec![Condition::new(
+            "ForAllValues:StringNotEqualsIgnoreCase",
             "aws:TagKeys",
             protect.keys.clone(),
         )];
-        for key in &protect.create_context_keys {
-            conditions.push(Condition::new("Null", key, vec!["true".into()]));
-        }
-        let mut keyless = vec![Condition::new("Null", "aws:TagKeys", vec!["true".into()])];
-        keyless.extend(conditions.iter().skip(1).cloned());
+        replaced.extend(keyless.iter().skip(1).cloned());
         out.push(deny(
-            "ProtectTags".into(),
-            &actions,
+            "ProtectTagsReplaceAll".into(),
+            &replacing,
             &[],
-            conditions,
-            exempt.as_ref(),
+            replaced,
+            exempt,
         ));
-        // A call that names no key carries no `aws:TagKeys`, so the statement above never
-        // matches it; yet `ec2:DeleteTags` without `Tag` deletes every user tag
-        // (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteTags.html). The
-        // service reference does not say which tagging APIs make the key list optional, so
-        // every protected action is denied that shape: where the list is required, the
-        // service refuses such a call anyway.
-        out.push(deny(
-            "ProtectTagsNoKeys".into(),
-            &actions,
-            &[],
-            keyless.clone(),
-            exempt.as_ref(),
-        ));
-        // A `Put…Tagging` call replaces the whole tag set, so one whose new set lacks a
-        // protected key removes it without naming it. `ForAllValues` is true when no request
-        // key is a protected one (and on an empty or missing set); a set that names one is a
-        // change the first statement denies. Keys compare ignoring case as there, so the two
-        // together deny every standalone call of these actions.
-        let replacing: Vec<String> = actions
-            .iter()
-            .filter(|a| replaces_tags(a))
-            .cloned()
-            .collect();
-        if !replacing.is_empty() {
-            let mut replaced = vec![Condition::new(
-                "ForAllValues:StringNotEqualsIgnoreCase",
-                "aws:TagKeys",
-                protect.keys.clone(),
-            )];
-            replaced.extend(keyless.iter().skip(1).cloned());
-            out.push(deny(
-                "ProtectTagsReplaceAll".into(),
-                &replacing,
-                &[],
-                replaced,
-                exempt.as_ref(),
-            ));
-        }
     }
     out
 }

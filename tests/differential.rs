@@ -1582,7 +1582,7 @@ fn test_run_instances_for_spot_requests_denies_an_untagged_spot_request() {
 // ---- replace-all tagging ----
 
 /// `s3:PutJobTagging` "replaces the tag set"
-/// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_PutJobTagging.html): a call whose
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_PutJobTagging.html>): a call whose
 /// new set lacks the protected key removes it, though `aws:TagKeys` never names it.
 #[test]
 fn test_protect_denies_a_replace_all_that_leaves_out_the_protected_key() {
