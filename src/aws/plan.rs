@@ -241,15 +241,6 @@ impl Plan {
     }
 }
 
-/// The SCP and tag-policy quotas of a limits profile: (size in characters, policies per target).
-pub const fn limits(ty: PolicyType, profile: LimitsProfile) -> (usize, usize) {
-    match (ty, profile) {
-        (PolicyType::ServiceControlPolicy, LimitsProfile::Current) => (10_240, 10),
-        (PolicyType::ServiceControlPolicy, LimitsProfile::Legacy) => (5_120, 5),
-        (PolicyType::TagPolicy, _) => (10_000, 10),
-    }
-}
-
 /// Pretty-prints a JSON document for diffs (the text as is when it is not JSON).
 fn pretty(text: &str) -> String {
     serde_json::from_str::<serde_json::Value>(text)
@@ -382,7 +373,7 @@ pub fn plan(
                 what: format!("a description of {description_len} characters"),
             });
         }
-        let (size_limit, _) = limits(ty, settings.limits);
+        let size_limit = ty.size_limit(settings.limits);
         // UTF-8 bytes: never fewer than characters, so a safe bound either way AWS counts.
         let size = artifact.minified.len();
         if size > size_limit {
@@ -587,7 +578,7 @@ pub fn plan(
             .count();
         let end = kept + added.len();
         let peak = current.len() + added.len();
-        let (_, slots) = limits(*ty, settings.limits);
+        let slots = ty.slot_limit(settings.limits);
         let label = snapshot.label(target);
         let min = usize::from(*ty == PolicyType::ServiceControlPolicy);
         if end < min {
@@ -798,7 +789,11 @@ fn slot_help(current: &[String], added: &[&str], ty: PolicyType, settings: &Sett
         help.push_str("; under the deny-list strategy `FullAWSAccess` keeps a slot");
     }
     if settings.limits == LimitsProfile::Legacy {
-        help.push_str("; the legacy limits profile allows 5 SCPs per target");
+        let _ = write!(
+            help,
+            "; the legacy limits profile allows {} SCPs per target",
+            PolicyType::ServiceControlPolicy.slot_limit(LimitsProfile::Legacy)
+        );
     }
     help.push_str("; merge tagc policies or detach others to make room");
     help
