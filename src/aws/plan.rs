@@ -31,9 +31,10 @@ pub struct PolicyRef {
     pub id: Option<String>,
 }
 
-/// A target a step refers to.
+/// A root, OU or account a step attaches to or detaches from, as found in the organization
+/// (the id AWS knows it by and a label for people).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TargetRef {
+pub struct OrgTarget {
     /// `r-…`, `ou-…` or an account id.
     pub id: String,
     /// `Root`, the OU's path or `account <id>`.
@@ -116,14 +117,14 @@ pub enum Step {
         /// The policy.
         policy: PolicyRef,
         /// The target.
-        target: TargetRef,
+        target: OrgTarget,
     },
     /// Detach a policy from a target.
     DetachPolicy {
         /// The policy.
         policy: PolicyRef,
         /// The target.
-        target: TargetRef,
+        target: OrgTarget,
     },
     /// Delete an owned policy that is no longer declared (detached first).
     DeletePolicy {
@@ -634,7 +635,7 @@ pub fn plan(
     steps.extend(updates);
     steps.extend(tags);
     let to_step = |attach: bool, (_, policy, id): &(PolicyType, PolicyRef, String)| {
-        let target = TargetRef {
+        let target = OrgTarget {
             id: id.clone(),
             label: snapshot.label(id),
         };
