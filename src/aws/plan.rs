@@ -822,15 +822,15 @@ pub fn plan(
         return Err(PlanError::NoProject);
     };
     let owners = Ownership::new(project, desired, options);
-    let mut draft = Draft::default();
-    draft.declare(desired, settings, snapshot, &owners);
-    draft.remove_undeclared(snapshot, &owners);
-    draft.replace_full_aws_access(settings, snapshot);
-    let early = draft.check_slots(settings, snapshot);
-    if let Some(e) = draft.refusal(snapshot, &owners, options) {
+    let mut work = Draft::default();
+    work.declare(desired, settings, snapshot, &owners);
+    work.remove_undeclared(snapshot, &owners);
+    work.replace_full_aws_access(settings, snapshot);
+    let early = work.check_slots(settings, snapshot);
+    if let Some(e) = work.refusal(snapshot, &owners, options) {
         return Err(e);
     }
-    let (steps, drift, unchanged) = draft.into_steps(snapshot, &early);
+    let (steps, drift, unchanged) = work.into_steps(snapshot, &early);
     Ok(Plan {
         project: project.to_owned(),
         root_id: snapshot.root.id.clone(),
