@@ -110,7 +110,11 @@ impl<'c> Verifier<'c> {
         };
         let mut levels: BTreeMap<usize, Vec<serde_json::Value>> = BTreeMap::new();
         for a in artifacts {
-            let doc = a.document();
+            // Content that is not JSON is refused, never read as a `null` document.
+            let doc: serde_json::Value =
+                serde_json::from_str(&a.minified).map_err(|e| EvalError::MalformedPolicy {
+                    message: format!("`{}` is not JSON: {e}", a.name),
+                })?;
             match a.kind {
                 ArtifactKind::Scp => v.scp.push(Policy::parse(&doc)?.with_name(&a.name)),
                 ArtifactKind::IamPolicy => {
@@ -732,5 +736,29 @@ mod tests {
         };
         assert!(v.passed(), "{v:?}");
         assert!(v.vacuous);
+    }
+
+    #[test]
+    fn test_an_artifact_that_is_not_json_is_refused_not_read_as_null() {
+        let catalog = Catalog::builtin();
+        let compiled = crate::compile_sources(
+            &[SourceFile::new("t.tags".to_owned(), RULES.to_owned())],
+            catalog,
+        );
+        let mut artifacts = compiled.artifacts;
+        let Some(first) = artifacts.first_mut() else {
+            panic!("the rules emit artifacts")
+        };
+        first.minified = "{not json".to_owned();
+        let name = first.name.clone();
+        match Verifier::new(&artifacts, catalog).map(|_| ()) {
+            Err(EvalError::MalformedPolicy { message }) => {
+                assert!(
+                    message.starts_with(&format!("`{name}` is not JSON")),
+                    "{message}"
+                );
+            }
+            other => panic!("expected a malformed-policy error, got {other:?}"),
+        }
     }
 }
