@@ -73,12 +73,10 @@ pub fn run(args: &EvalArgs) -> Outcome {
                     })
                 })
                 .collect();
+            // A JSON value always serializes: `{:#}` pretty-prints it.
             println!(
-                "{}",
-                serde_json::to_string_pretty(
-                    &serde_json::json!({"request": request, "layers": layers})
-                )
-                .unwrap_or_default()
+                "{:#}",
+                serde_json::json!({"request": request, "layers": layers})
             );
         }
     }
