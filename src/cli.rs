@@ -142,6 +142,34 @@ fn parse_tag(s: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("`{s}` is not KEY=VALUE"))
 }
 
+/// How to reach AWS, as the AWS CLI takes it. Credentials come from the standard chain
+/// (environment, shared files, SSO, instance or container roles).
+#[cfg(feature = "aws")]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+pub struct AwsArgs {
+    /// Use this profile from the AWS config and credentials files
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Use this AWS region (Organizations is global; default `us-east-1`)
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Send requests to this URL instead of AWS (also `AWS_ENDPOINT_URL`)
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+#[cfg(feature = "aws")]
+impl AwsArgs {
+    /// The connection options these arguments give.
+    pub fn connect_options(&self) -> crate::aws::sdk::ConnectOptions {
+        crate::aws::sdk::ConnectOptions {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+        }
+    }
+}
+
 /// `tagc plan`.
 #[cfg(feature = "aws")]
 #[derive(Debug, Args)]
@@ -151,7 +179,7 @@ pub struct PlanArgs {
     pub input: InputArgs,
     /// AWS connection.
     #[command(flatten)]
-    pub aws: crate::aws::AwsArgs,
+    pub aws: AwsArgs,
     /// Also save the plan to FILE (JSON), for `tagc apply FILE`
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -176,7 +204,7 @@ pub struct ApplyArgs {
     pub input: InputArgs,
     /// AWS connection.
     #[command(flatten)]
-    pub aws: crate::aws::AwsArgs,
+    pub aws: AwsArgs,
     /// Apply without asking (for CI)
     #[arg(long)]
     pub yes: bool,

@@ -118,7 +118,8 @@ impl Diagnostics {
             "warnings": self.warning_count(),
             "diagnostics": items,
         });
-        serde_json::to_string_pretty(&doc).unwrap_or_default()
+        // A JSON value always serializes: `{:#}` pretty-prints it.
+        format!("{doc:#}")
     }
 
     /// A one-line summary such as `2 errors, 1 warning`.

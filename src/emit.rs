@@ -286,11 +286,11 @@ fn split_statement(s: &Statement, limit: usize) -> Vec<Statement> {
 }
 
 fn statement_size(s: &Statement) -> usize {
-    serde_json::to_string(&s.to_json()).map_or(usize::MAX, |t| t.len())
+    s.to_json().to_string().len()
 }
 
 fn size_of(doc: &PolicyDocument) -> usize {
-    serde_json::to_string(&doc.to_json()).map_or(usize::MAX, |s| s.len())
+    doc.to_json().to_string().len()
 }
 
 fn artifact(
@@ -301,9 +301,10 @@ fn artifact(
     targets: Vec<Target>,
     limit: usize,
 ) -> Artifact {
-    let minified = serde_json::to_string(doc).unwrap_or_default();
-    let mut pretty = serde_json::to_string_pretty(doc).unwrap_or_default();
-    pretty.push('\n');
+    // A JSON value always serializes (its keys are strings): `Display` writes it minified, and
+    // pretty-printed with `{:#}`, with no error to default away.
+    let minified = doc.to_string();
+    let pretty = format!("{doc:#}\n");
     let stem = kind.file_stem();
     Artifact {
         policy: low.name.clone(),

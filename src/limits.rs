@@ -1,5 +1,10 @@
 //! AWS size and attachment limits, as versioned profiles rather than constants: AWS doubled the
-//! SCP limits on 2026-05-15, and organizations move at their own pace.
+//! SCP limits on 2026-05-15, and organizations move at their own pace. Every quota tagc checks
+//! (the compiler's size and slot checks, the planner's, the test fake's) reads these profiles.
+//!
+//! Sources: <https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html>
+//! (Organizations), <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html>
+//! (IAM managed policies).
 
 use serde::Serialize;
 
@@ -52,6 +57,21 @@ impl Limits {
             ArtifactKind::Scp => self.scp_size,
             ArtifactKind::TagPolicy => self.tag_policy_size,
             ArtifactKind::IamPolicy => self.iam_managed_size,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn size_limit_reads_the_profile_field_of_each_kind() {
+        for profile in [LimitsProfile::Current, LimitsProfile::Legacy] {
+            let l = Limits::of(profile);
+            assert_eq!(l.size_limit(ArtifactKind::Scp), l.scp_size);
+            assert_eq!(l.size_limit(ArtifactKind::TagPolicy), l.tag_policy_size);
+            assert_eq!(l.size_limit(ArtifactKind::IamPolicy), l.iam_managed_size);
         }
     }
 }

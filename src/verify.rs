@@ -13,6 +13,9 @@
 //! The request side follows AWS: a create that carries tags is also authorized as the tagging
 //! actions its API operation lists in the catalog (`lambda:CreateFunction` as
 //! `lambda:TagResource`, with the create-context key set), and is allowed only when those are.
+//!
+//! It also gives a `test` block its verdict ([`run_test`]): each layer's decision against the
+//! expectation, and against the reference semantics, whose disagreement is a bug in tagc.
 
 use std::collections::BTreeMap;
 
@@ -24,8 +27,35 @@ use tagc_eval::{
 use crate::artifact::{Artifact, ArtifactKind};
 use crate::catalog::Catalog;
 use crate::model::{
-    Decision, Layer, Project, Request, Target, removes_tags, type_covered, wildcard_match,
+    Decision, Layer, Project, Request, Target, TestCase, removes_tags, type_covered, wildcard_match,
 };
+use crate::reference;
+
+/// Why requests cannot be run against the emitted documents.
+#[derive(Debug, Clone, thiserror::Error, miette::Diagnostic)]
+pub enum VerifyError {
+    /// The evaluator could not read a document of the build.
+    #[error("an emitted document could not be evaluated: {reason}")]
+    #[diagnostic(
+        code("tagc::verify::unevaluable"),
+        help(
+            "the documents come from a successful build, so this is a bug in tagc: report it \
+             with the project's files"
+        )
+    )]
+    Unevaluable {
+        /// The evaluator's reason.
+        reason: String,
+    },
+}
+
+impl From<EvalError> for VerifyError {
+    fn from(e: EvalError) -> Self {
+        Self::Unevaluable {
+            reason: e.to_string(),
+        }
+    }
+}
 
 /// The emitted documents of a project, parsed once for many requests.
 pub struct Verifier<'c> {
@@ -80,7 +110,11 @@ impl<'c> Verifier<'c> {
         };
         let mut levels: BTreeMap<usize, Vec<serde_json::Value>> = BTreeMap::new();
         for a in artifacts {
-            let doc = a.document();
+            // Content that is not JSON is refused, never read as a `null` document.
+            let doc: serde_json::Value =
+                serde_json::from_str(&a.minified).map_err(|e| EvalError::MalformedPolicy {
+                    message: format!("`{}` is not JSON: {e}", a.name),
+                })?;
             match a.kind {
                 ArtifactKind::Scp => v.scp.push(Policy::parse(&doc)?.with_name(&a.name)),
                 ArtifactKind::IamPolicy => {
@@ -386,6 +420,134 @@ pub fn could_affect(project: &Project, request: &Request) -> bool {
     }) || default_layers(project, request).contains(&Layer::TagPolicy)
 }
 
+/// A verifier over the artifacts of the policies in `project` (all of them, or those a scoped
+/// project keeps), for a request made from `scope`.
+pub fn scoped_verifier<'c>(
+    project: &Project,
+    artifacts: &[Artifact],
+    catalog: &'c Catalog,
+    scope: Option<&Target>,
+) -> Result<Verifier<'c>, VerifyError> {
+    let selected: Vec<_> = artifacts
+        .iter()
+        .filter(|a| project.policies.iter().any(|p| p.name == a.policy))
+        .cloned()
+        .collect();
+    Ok(Verifier::at(&selected, catalog, scope)?)
+}
+
+/// One layer's part in a test's verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerVerdict {
+    /// The layer.
+    pub layer: Layer,
+    /// What the emitted documents decide.
+    pub decision: Decision,
+    /// Whether this layer's decision is not to blame for a failure: it is the expected one, or
+    /// the test (naming no layer) passed as a whole.
+    pub as_expected: bool,
+}
+
+/// A `test` block's verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestVerdict {
+    /// Each layer checked, in order.
+    pub layers: Vec<LayerVerdict>,
+    /// Why the test failed, one entry per layer to blame and per disagreement with the
+    /// reference semantics; empty when it passed.
+    pub failures: Vec<String>,
+    /// No rule could affect the request, so the test shows nothing about the rules.
+    pub vacuous: bool,
+}
+
+impl TestVerdict {
+    /// Whether the test passed.
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// Runs a `test` block of `project` against its emitted `artifacts`. `whole` is the verifier
+/// over every artifact, used when the test names no place it is made from; a test made from
+/// somewhere sees only the policies attached at or above that place.
+///
+/// A test that names a layer checks that layer. One that names none checks the organization's
+/// answer: denied when any layer the request concerns denies it. Every layer's decision is also
+/// compared with the reference semantics: a disagreement fails the test whatever it expected.
+pub fn run_test(
+    project: &Project,
+    artifacts: &[Artifact],
+    catalog: &Catalog,
+    whole: &Verifier<'_>,
+    test: &TestCase,
+) -> Result<TestVerdict, VerifyError> {
+    let scoped = test.from.as_ref().map(|scope| project.scoped(scope));
+    let scoped_verifier = match &scoped {
+        Some(p) => Some(scoped_verifier(p, artifacts, catalog, test.from.as_ref())?),
+        None => None,
+    };
+    let project = scoped.as_ref().unwrap_or(project);
+    let verifier = scoped_verifier.as_ref().unwrap_or(whole);
+    let layers = test
+        .layer
+        .map_or_else(|| default_layers(project, &test.request), |l| vec![l]);
+    let decisions: Vec<_> = layers
+        .iter()
+        .map(|&layer| {
+            (
+                verifier.decide(layer, &test.request),
+                reference::decide(project, layer, &test.request),
+            )
+        })
+        .collect();
+    let denying = decisions
+        .iter()
+        .any(|(got, _)| got.decision == Decision::Deny);
+    let combined = if denying {
+        Decision::Deny
+    } else {
+        Decision::Allow
+    };
+    let passed = if test.layer.is_some() {
+        decisions.iter().all(|(got, _)| got.decision == test.expect)
+    } else {
+        combined == test.expect
+    };
+    let mut verdict = TestVerdict {
+        layers: Vec::new(),
+        failures: Vec::new(),
+        vacuous: !could_affect(project, &test.request),
+    };
+    for (got, want) in &decisions {
+        // Mark the layers that disagree with the expectation and, when the test failed,
+        // explain them.
+        let as_expected = got.decision == test.expect;
+        let blame =
+            !passed && (test.layer.is_some() || !as_expected || test.expect == Decision::Deny);
+        verdict.layers.push(LayerVerdict {
+            layer: got.layer,
+            decision: got.decision,
+            as_expected: as_expected || (passed && test.layer.is_none()),
+        });
+        if blame {
+            verdict.failures.push(format!(
+                "{}: expected {}, got {}\n      {}",
+                got.layer,
+                test.expect,
+                got.decision,
+                got.explanation.replace('\n', "\n      ")
+            ));
+        }
+        if got.decision != want.decision {
+            verdict.failures.push(format!(
+                "{}: the emitted policy decides {} but the rules decide {} ({}) — this is a bug in tagc",
+                got.layer, got.decision, want.decision, want.reason
+            ));
+        }
+    }
+    Ok(verdict)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -495,6 +657,104 @@ mod tests {
                 "{list}"
             );
             assert!(could_affect(&p, &request), "{list}");
+        }
+    }
+
+    /// The verdicts of every test block of a project, in order.
+    fn verdicts(text: &str) -> Vec<TestVerdict> {
+        let catalog = Catalog::builtin();
+        let compiled = crate::compile_sources(
+            &[SourceFile::new("t.tags".to_owned(), text.to_owned())],
+            catalog,
+        );
+        let project = compiled.project.expect("test project compiles");
+        let whole = Verifier::new(&compiled.artifacts, catalog).expect("artifacts evaluate");
+        project
+            .tests
+            .iter()
+            .map(|t| run_test(&project, &compiled.artifacts, catalog, &whole, t).expect("runs"))
+            .collect()
+    }
+
+    const RULES: &str = "tag CostCenter\n\
+        policy p {\n  require CostCenter on ec2:CreateVolume\n  attach to root\n}\n";
+
+    #[test]
+    fn test_run_test_passes_when_the_organization_answer_is_the_expected_one() {
+        let v = verdicts(&format!(
+            "{RULES}test \"bare\" {{\n  request ec2:CreateVolume\n  expect deny\n}}\n"
+        ));
+        let [v] = v.as_slice() else {
+            panic!("one test expected, got {v:?}")
+        };
+        assert!(v.passed(), "{v:?}");
+        assert!(!v.vacuous);
+        assert_eq!(v.layers.first().map(|l| l.layer), Some(Layer::Scp));
+        assert!(
+            v.layers
+                .iter()
+                .any(|l| l.decision == Decision::Deny && l.as_expected)
+        );
+    }
+
+    #[test]
+    fn test_run_test_blames_the_named_layer_that_decides_otherwise() {
+        let v = verdicts(&format!(
+            "{RULES}test \"wrong\" {{\n  request ec2:CreateVolume\n  expect allow in scp\n}}\n"
+        ));
+        let [v] = v.as_slice() else {
+            panic!("one test expected, got {v:?}")
+        };
+        assert!(!v.passed());
+        assert_eq!(
+            v.layers,
+            vec![LayerVerdict {
+                layer: Layer::Scp,
+                decision: Decision::Deny,
+                as_expected: false,
+            }]
+        );
+        assert_eq!(v.failures.len(), 1, "{:?}", v.failures);
+        assert!(
+            v.failures
+                .iter()
+                .all(|f| f.starts_with("scp: expected allow, got deny"))
+        );
+    }
+
+    #[test]
+    fn test_run_test_marks_a_request_no_rule_concerns_as_vacuous() {
+        let v = verdicts(&format!(
+            "{RULES}test \"other\" {{\n  request s3:CreateBucket\n  expect allow\n}}\n"
+        ));
+        let [v] = v.as_slice() else {
+            panic!("one test expected, got {v:?}")
+        };
+        assert!(v.passed(), "{v:?}");
+        assert!(v.vacuous);
+    }
+
+    #[test]
+    fn test_an_artifact_that_is_not_json_is_refused_not_read_as_null() {
+        let catalog = Catalog::builtin();
+        let compiled = crate::compile_sources(
+            &[SourceFile::new("t.tags".to_owned(), RULES.to_owned())],
+            catalog,
+        );
+        let mut artifacts = compiled.artifacts;
+        let Some(first) = artifacts.first_mut() else {
+            panic!("the rules emit artifacts")
+        };
+        first.minified = "{not json".to_owned();
+        let name = first.name.clone();
+        match Verifier::new(&artifacts, catalog).map(|_| ()) {
+            Err(EvalError::MalformedPolicy { message }) => {
+                assert!(
+                    message.starts_with(&format!("`{name}` is not JSON")),
+                    "{message}"
+                );
+            }
+            other => panic!("expected a malformed-policy error, got {other:?}"),
         }
     }
 }

@@ -13,11 +13,11 @@ pub mod moto;
 
 use aws_sdk_organizations::types::PolicyType as SdkPolicyType;
 use tagc::artifact::{Artifact, ArtifactKind, content_hash};
-use tagc::aws::cli::{ApplyOutcome, Confirmation, apply_with, plan_with};
 use tagc::aws::execute::ApplyOptions;
 use tagc::aws::plan::{Plan, PlanOptions, Step};
 use tagc::aws::retry::RetryPolicy;
 use tagc::aws::sdk::SdkOrganizations;
+use tagc::aws::workflow::{ApplyOutcome, Confirmation, apply_with, plan_with};
 use tagc::aws::{ApplyError, PlanError};
 use tagc::model::{Settings, Target};
 

@@ -8,6 +8,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::artifact::ArtifactKind;
+use crate::limits::Limits;
+use crate::model::LimitsProfile;
+
 /// An Organizations policy type that tagc manages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -24,6 +28,29 @@ impl PolicyType {
         match self {
             Self::ServiceControlPolicy => "SERVICE_CONTROL_POLICY",
             Self::TagPolicy => "TAG_POLICY",
+        }
+    }
+
+    /// The kind of artifact tagc compiles to policies of this type.
+    pub const fn artifact_kind(self) -> ArtifactKind {
+        match self {
+            Self::ServiceControlPolicy => ArtifactKind::Scp,
+            Self::TagPolicy => ArtifactKind::TagPolicy,
+        }
+    }
+
+    /// The size quota of this type, in characters, under a limits profile.
+    pub const fn size_limit(self, profile: LimitsProfile) -> usize {
+        Limits::of(profile).size_limit(self.artifact_kind())
+    }
+
+    /// How many policies of this type one root, OU or account can have attached directly,
+    /// under a limits profile.
+    pub const fn slot_limit(self, profile: LimitsProfile) -> usize {
+        let limits = Limits::of(profile);
+        match self {
+            Self::ServiceControlPolicy => limits.scp_slots,
+            Self::TagPolicy => limits.tag_policy_slots,
         }
     }
 

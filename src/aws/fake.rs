@@ -13,7 +13,6 @@ use crate::model::LimitsProfile;
 use super::api::{
     ApiError, OrganizationsApi, OuInfo, Page, PolicyInfo, PolicyType, PolicyTypeStatus, RootInfo,
 };
-use super::plan::limits;
 use super::snapshot::{FULL_AWS_ACCESS_ID, FULL_AWS_ACCESS_NAME};
 
 /// A policy held by the fake.
@@ -272,7 +271,7 @@ impl FakeOrganizations {
     }
 
     fn check_size(&self, ty: PolicyType, content: &str) -> Result<(), ApiError> {
-        if content.chars().count() > limits(ty, self.limits).0 {
+        if content.chars().count() > ty.size_limit(self.limits) {
             return Err(Self::constraint("POLICY_CONTENT_LIMIT_EXCEEDED"));
         }
         if serde_json::from_str::<serde_json::Value>(content).is_err() {
@@ -530,7 +529,7 @@ impl OrganizationsApi for FakeOrganizations {
                 policy_id.to_owned(),
             ));
         }
-        if self.attached_names(target_id, ty).len() >= limits(ty, self.limits).1 {
+        if self.attached_names(target_id, ty).len() >= ty.slot_limit(self.limits) {
             return Err(Self::constraint(
                 "MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED",
             ));

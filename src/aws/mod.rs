@@ -14,12 +14,11 @@
 //! applied). A project changes only the policies with both of the first two tags and its name;
 //! other tagc policies are listed as foreign. The hash is compared with the live content to
 //! report drift. The planner refuses, unless allowed, a plan that removes most of what the
-//! project owns. [`saved`] writes a plan to a file and checks it before `apply` runs it; [`cli`]
-//! holds the entry points the command line calls; [`fake`] a strict in-memory organization for
+//! project owns. [`saved`] writes a plan to a file and checks it before `apply` runs it; [`workflow`]
+//! holds the entry points the command line calls (connect, read, plan, confirm, execute); [`fake`] a strict in-memory organization for
 //! tests.
 
 pub mod api;
-pub mod cli;
 pub mod error;
 pub mod execute;
 pub mod fake;
@@ -28,12 +27,13 @@ pub mod retry;
 pub mod saved;
 pub mod sdk;
 pub mod snapshot;
+pub mod workflow;
 
 #[cfg(test)]
 mod tests;
 
 pub use api::{ApiError, OrganizationsApi, PolicyType};
-pub use cli::{ApplyOutcome, AwsArgs, PlanOutcome, run_apply, run_plan};
 pub use error::{ApplyError, PlanError};
 pub use plan::{Plan, PlanOptions, Step, plan};
 pub use snapshot::{OrgSnapshot, read_snapshot};
+pub use workflow::{ApplyOutcome, PlanOutcome, run_apply, run_plan};

@@ -19,7 +19,7 @@ use crate::model::{LimitsProfile, ScpStrategy, Settings, Target};
 use super::api::PolicyType;
 use super::error::PlanError;
 use super::snapshot::{
-    FULL_AWS_ACCESS_ID, FULL_AWS_ACCESS_NAME, OrgSnapshot, normalize_path, policy_type,
+    FULL_AWS_ACCESS_ID, FULL_AWS_ACCESS_NAME, LivePolicy, OrgSnapshot, normalize_path, policy_type,
 };
 
 /// A policy a step refers to.
@@ -31,9 +31,10 @@ pub struct PolicyRef {
     pub id: Option<String>,
 }
 
-/// A target a step refers to.
+/// A root, OU or account a step attaches to or detaches from, as found in the organization
+/// (the id AWS knows it by and a label for people).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TargetRef {
+pub struct OrgTarget {
     /// `r-…`, `ou-…` or an account id.
     pub id: String,
     /// `Root`, the OU's path or `account <id>`.
@@ -116,14 +117,14 @@ pub enum Step {
         /// The policy.
         policy: PolicyRef,
         /// The target.
-        target: TargetRef,
+        target: OrgTarget,
     },
     /// Detach a policy from a target.
     DetachPolicy {
         /// The policy.
         policy: PolicyRef,
         /// The target.
-        target: TargetRef,
+        target: OrgTarget,
     },
     /// Delete an owned policy that is no longer declared (detached first).
     DeletePolicy {
@@ -241,15 +242,6 @@ impl Plan {
     }
 }
 
-/// The SCP and tag-policy quotas of a limits profile: (size in characters, policies per target).
-pub const fn limits(ty: PolicyType, profile: LimitsProfile) -> (usize, usize) {
-    match (ty, profile) {
-        (PolicyType::ServiceControlPolicy, LimitsProfile::Current) => (10_240, 10),
-        (PolicyType::ServiceControlPolicy, LimitsProfile::Legacy) => (5_120, 5),
-        (PolicyType::TagPolicy, _) => (10_000, 10),
-    }
-}
-
 /// Pretty-prints a JSON document for diffs (the text as is when it is not JSON).
 fn pretty(text: &str) -> String {
     serde_json::from_str::<serde_json::Value>(text)
@@ -304,242 +296,309 @@ fn unknown_target(snapshot: &OrgSnapshot, target: &Target, policy: &str) -> Plan
 /// A section of the human plan: title, sign, which steps.
 type Section = (&'static str, &'static str, fn(&Step) -> bool);
 
-/// Computes the plan. Every error found is returned, none of them after a change: the plan is
-/// made before anything is changed.
-#[expect(
-    clippy::too_many_lines,
-    reason = "one pass over the declared policies, then the owned ones, then the slots; splitting \
-              it would only pass the same dozen collections around"
-)]
-pub fn plan(
-    desired: &[Artifact],
-    settings: &Settings,
-    snapshot: &OrgSnapshot,
-    options: PlanOptions,
-) -> Result<Plan, PlanError> {
-    let Some(project) = settings.project.as_deref() else {
-        return Err(PlanError::NoProject);
-    };
-    // This project's policies: its own, and with `--adopt` the unclaimed ones it declares.
-    let declared_names: BTreeSet<&str> = desired
-        .iter()
-        .filter(|a| policy_type(a.kind).is_some())
-        .map(|a| a.name.as_str())
-        .collect();
-    let adopted = |p: &super::snapshot::LivePolicy| {
-        options.adopt
+/// Which live tagc policies are this project's: its own, and with `--adopt` the unclaimed ones
+/// it declares.
+struct Ownership<'a> {
+    project: &'a str,
+    adopt: bool,
+    declared: BTreeSet<&'a str>,
+}
+
+impl<'a> Ownership<'a> {
+    fn new(project: &'a str, desired: &'a [Artifact], options: PlanOptions) -> Self {
+        Self {
+            project,
+            adopt: options.adopt,
+            declared: desired
+                .iter()
+                .filter(|a| policy_type(a.kind).is_some())
+                .map(|a| a.name.as_str())
+                .collect(),
+        }
+    }
+
+    /// Whether `--adopt` claims this policy for the project.
+    fn adopted(&self, p: &LivePolicy) -> bool {
+        self.adopt
             && p.managed
             && p.project.is_none()
-            && declared_names.contains(p.info.name.as_str())
-    };
-    let ours = |p: &super::snapshot::LivePolicy| p.owned_by(project) || adopted(p);
-    let foreign: Vec<Foreign> = snapshot
-        .policies
-        .iter()
-        .filter(|p| p.managed && !ours(p))
-        .map(|p| Foreign {
-            policy_id: p.info.id.clone(),
-            name: p.info.name.clone(),
-            project: p.project.clone(),
-        })
-        .collect();
-    let mut adopts = Vec::new();
-    let mut errors = Vec::new();
-    let mut creates = Vec::new();
-    let mut updates = Vec::new();
-    let mut tags = Vec::new();
-    let mut attaches: Vec<(PolicyType, PolicyRef, String)> = Vec::new();
-    let mut detaches: Vec<(PolicyType, PolicyRef, String)> = Vec::new();
-    let mut deletes = Vec::new();
-    let mut drift = Vec::new();
-    let mut unchanged = Vec::new();
-    let mut needed_types = BTreeSet::new();
-    let mut declared_targets: BTreeMap<PolicyType, BTreeSet<String>> = BTreeMap::new();
-    let mut names = BTreeSet::new();
+            && self.declared.contains(p.info.name.as_str())
+    }
 
-    for artifact in desired {
-        let Some(ty) = policy_type(artifact.kind) else {
-            continue;
-        };
-        needed_types.insert(ty);
-        if !names.insert(artifact.name.as_str()) {
-            errors.push(PlanError::DuplicateName {
-                name: artifact.name.clone(),
-            });
-            continue;
-        }
-        let name_len = artifact.name.chars().count();
-        if name_len == 0 || name_len > 128 {
-            errors.push(PlanError::InvalidName {
-                name: artifact.name.clone(),
-                what: format!("a name of {name_len} characters"),
-            });
-        }
-        let description_len = artifact.description.chars().count();
-        if description_len > 512 {
-            errors.push(PlanError::InvalidName {
-                name: artifact.name.clone(),
-                what: format!("a description of {description_len} characters"),
-            });
-        }
-        let (size_limit, _) = limits(ty, settings.limits);
-        // UTF-8 bytes: never fewer than characters, so a safe bound either way AWS counts.
-        let size = artifact.minified.len();
-        if size > size_limit {
-            errors.push(PlanError::TooLarge {
-                name: artifact.name.clone(),
-                kind: ty.to_string(),
-                size,
-                limit: size_limit,
-            });
-        }
-        let mut target_ids = BTreeSet::new();
-        for t in &artifact.targets {
-            match snapshot.resolve(t) {
-                Some(id) => {
-                    target_ids.insert(id);
-                }
-                None => errors.push(unknown_target(snapshot, t, &artifact.policy)),
-            }
-        }
-        declared_targets
-            .entry(ty)
-            .or_default()
-            .extend(target_ids.iter().cloned());
-        let hash = content_hash(&artifact.minified);
-        let live = snapshot
+    /// Whether the project may change, detach and delete this policy.
+    fn ours(&self, p: &LivePolicy) -> bool {
+        p.owned_by(self.project) || self.adopted(p)
+    }
+
+    /// The tagc policies that are not the project's.
+    fn foreign(&self, snapshot: &OrgSnapshot) -> Vec<Foreign> {
+        snapshot
             .policies
             .iter()
-            .find(|p| p.info.name == artifact.name);
-        match live {
-            Some(p) if !p.managed => {
-                errors.push(PlanError::NotOwned {
-                    name: p.info.name.clone(),
-                    id: p.info.id.clone(),
-                });
-            }
-            Some(p) if !ours(p) => {
-                errors.push(foreign_error(p, project));
-            }
-            Some(p) if p.ty != ty => errors.push(PlanError::KindChanged {
-                name: p.info.name.clone(),
-                live: p.ty.to_string(),
-                desired: ty.to_string(),
-            }),
-            Some(p) => {
-                if adopted(p) {
-                    adopts.push(Step::AdoptPolicy {
-                        policy_id: p.info.id.clone(),
-                        name: p.info.name.clone(),
-                        project: project.to_owned(),
-                    });
-                }
-                let live_content = p.content.clone().unwrap_or_default();
-                let live_hash = content_hash(&live_content);
-                if p.recorded_hash.as_deref() != Some(live_hash.as_str()) {
-                    drift.push(Drift {
-                        policy_id: p.info.id.clone(),
-                        name: p.info.name.clone(),
-                        recorded_hash: p.recorded_hash.clone(),
-                        live_hash: live_hash.clone(),
-                    });
-                }
-                let content_changed = live_hash != hash;
-                if content_changed || p.info.description != artifact.description {
-                    updates.push(Step::UpdatePolicy {
-                        policy_id: p.info.id.clone(),
-                        name: p.info.name.clone(),
-                        description: artifact.description.clone(),
-                        old_description: p.info.description.clone(),
-                        old_hash: live_hash,
-                        new_hash: hash.clone(),
-                        diff: if content_changed {
-                            json_diff(&live_content, &artifact.minified)
-                        } else {
-                            String::new()
-                        },
-                        content: artifact.minified.clone(),
-                    });
-                } else if p.recorded_hash.as_deref() != Some(hash.as_str()) {
-                    tags.push(Step::TagPolicy {
-                        policy_id: p.info.id.clone(),
-                        name: p.info.name.clone(),
-                        hash: hash.clone(),
-                    });
-                }
-                let pref = PolicyRef {
-                    name: p.info.name.clone(),
-                    id: Some(p.info.id.clone()),
-                };
-                let live_targets: BTreeSet<String> = p.targets.iter().cloned().collect();
-                for t in target_ids.difference(&live_targets) {
-                    attaches.push((ty, pref.clone(), t.clone()));
-                }
-                for t in live_targets.difference(&target_ids) {
-                    detaches.push((ty, pref.clone(), t.clone()));
-                }
-                let in_sync = !content_changed
-                    && p.info.description == artifact.description
-                    && target_ids == live_targets
-                    && p.recorded_hash.as_deref() == Some(hash.as_str());
-                if in_sync {
-                    unchanged.push(artifact.name.clone());
-                }
-            }
-            None => {
-                creates.push(Step::CreatePolicy {
-                    name: artifact.name.clone(),
-                    policy_type: ty,
-                    description: artifact.description.clone(),
-                    size,
-                    limit: size_limit,
-                    hash,
-                    content: artifact.minified.clone(),
-                });
-                let pref = PolicyRef {
-                    name: artifact.name.clone(),
-                    id: None,
-                };
-                for t in &target_ids {
-                    attaches.push((ty, pref.clone(), t.clone()));
-                }
-            }
-        }
-    }
-
-    // Owned policies no longer declared: detach everywhere, then delete.
-    for p in snapshot
-        .policies
-        .iter()
-        .filter(|p| ours(p) && !names.contains(p.info.name.as_str()))
-    {
-        let live_hash = content_hash(p.content.as_deref().unwrap_or_default());
-        if p.recorded_hash.as_deref() != Some(live_hash.as_str()) {
-            drift.push(Drift {
+            .filter(|p| p.managed && !self.ours(p))
+            .map(|p| Foreign {
                 policy_id: p.info.id.clone(),
                 name: p.info.name.clone(),
-                recorded_hash: p.recorded_hash.clone(),
-                live_hash,
-            });
-        }
-        let pref = PolicyRef {
-            name: p.info.name.clone(),
-            id: Some(p.info.id.clone()),
-        };
-        for t in &p.targets {
-            detaches.push((p.ty, pref.clone(), t.clone()));
-        }
-        deletes.push(Step::DeletePolicy {
-            policy_id: p.info.id.clone(),
-            name: p.info.name.clone(),
+                project: p.project.clone(),
+            })
+            .collect()
+    }
+}
+
+/// An attachment to add or remove: the policy's type, the policy, the target's id.
+type Link = (PolicyType, PolicyRef, String);
+
+/// The plan being worked out: the changes found so far, by kind, and the errors.
+#[derive(Default)]
+struct Draft {
+    errors: Vec<PlanError>,
+    adopts: Vec<Step>,
+    creates: Vec<Step>,
+    updates: Vec<Step>,
+    tags: Vec<Step>,
+    attaches: Vec<Link>,
+    detaches: Vec<Link>,
+    deletes: Vec<Step>,
+    drift: Vec<Drift>,
+    unchanged: Vec<String>,
+    /// The policy types the declared policies need enabled.
+    needed_types: BTreeSet<PolicyType>,
+    /// The targets the declared policies of each type are attached to.
+    declared_targets: BTreeMap<PolicyType, BTreeSet<String>>,
+}
+
+/// What AWS refuses in a declared policy before any call: a name of 1 to 128 characters, a
+/// description of at most 512, and content within the type's size quota
+/// (<https://docs.aws.amazon.com/organizations/latest/APIReference/API_CreatePolicy.html>,
+/// <https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html>).
+fn artifact_errors(artifact: &Artifact, ty: PolicyType, profile: LimitsProfile) -> Vec<PlanError> {
+    let mut errors = Vec::new();
+    let name_len = artifact.name.chars().count();
+    if name_len == 0 || name_len > 128 {
+        errors.push(PlanError::InvalidName {
+            name: artifact.name.clone(),
+            what: format!("a name of {name_len} characters"),
         });
     }
+    let description_len = artifact.description.chars().count();
+    if description_len > 512 {
+        errors.push(PlanError::InvalidName {
+            name: artifact.name.clone(),
+            what: format!("a description of {description_len} characters"),
+        });
+    }
+    // UTF-8 bytes: never fewer than characters, so a safe bound either way AWS counts.
+    let size = artifact.minified.len();
+    let limit = ty.size_limit(profile);
+    if size > limit {
+        errors.push(PlanError::TooLarge {
+            name: artifact.name.clone(),
+            kind: ty.to_string(),
+            size,
+            limit,
+        });
+    }
+    errors
+}
 
-    // Allow-list: tagc's SCPs replace FullAWSAccess on the targets they are attached to. It is
-    // detached after they are attached, so no target is ever without an SCP.
-    if settings.scp_strategy == ScpStrategy::AllowList {
+/// The policy a live policy's steps refer to.
+fn live_ref(p: &LivePolicy) -> PolicyRef {
+    PolicyRef {
+        name: p.info.name.clone(),
+        id: Some(p.info.id.clone()),
+    }
+}
+
+/// A drift entry when the live content is not what tagc recorded.
+fn drift_of(p: &LivePolicy, live_hash: &str) -> Option<Drift> {
+    (p.recorded_hash.as_deref() != Some(live_hash)).then(|| Drift {
+        policy_id: p.info.id.clone(),
+        name: p.info.name.clone(),
+        recorded_hash: p.recorded_hash.clone(),
+        live_hash: live_hash.to_owned(),
+    })
+}
+
+impl Draft {
+    /// The declared policies: each checked, its targets resolved, and compared with the live
+    /// policy of the same name (created when there is none).
+    fn declare(
+        &mut self,
+        desired: &[Artifact],
+        settings: &Settings,
+        snapshot: &OrgSnapshot,
+        owners: &Ownership<'_>,
+    ) {
+        let mut names = BTreeSet::new();
+        for artifact in desired {
+            let Some(ty) = policy_type(artifact.kind) else {
+                continue;
+            };
+            self.needed_types.insert(ty);
+            if !names.insert(artifact.name.as_str()) {
+                self.errors.push(PlanError::DuplicateName {
+                    name: artifact.name.clone(),
+                });
+                continue;
+            }
+            self.errors
+                .extend(artifact_errors(artifact, ty, settings.limits));
+            let mut target_ids = BTreeSet::new();
+            for t in &artifact.targets {
+                match snapshot.resolve(t) {
+                    Some(id) => {
+                        target_ids.insert(id);
+                    }
+                    None => self
+                        .errors
+                        .push(unknown_target(snapshot, t, &artifact.policy)),
+                }
+            }
+            self.declared_targets
+                .entry(ty)
+                .or_default()
+                .extend(target_ids.iter().cloned());
+            let live = snapshot
+                .policies
+                .iter()
+                .find(|p| p.info.name == artifact.name);
+            match live {
+                Some(p) if !p.managed => {
+                    self.errors.push(PlanError::NotOwned {
+                        name: p.info.name.clone(),
+                        id: p.info.id.clone(),
+                    });
+                }
+                Some(p) if !owners.ours(p) => {
+                    self.errors.push(foreign_error(p, owners.project));
+                }
+                Some(p) if p.ty != ty => self.errors.push(PlanError::KindChanged {
+                    name: p.info.name.clone(),
+                    live: p.ty.to_string(),
+                    desired: ty.to_string(),
+                }),
+                Some(p) => self.compare(artifact, ty, p, &target_ids, owners),
+                None => self.create(artifact, ty, &target_ids, settings),
+            }
+        }
+    }
+
+    /// A declared policy that exists and is the project's: adopt, update, record the hash,
+    /// attach and detach as needed.
+    fn compare(
+        &mut self,
+        artifact: &Artifact,
+        ty: PolicyType,
+        p: &LivePolicy,
+        target_ids: &BTreeSet<String>,
+        owners: &Ownership<'_>,
+    ) {
+        let hash = content_hash(&artifact.minified);
+        if owners.adopted(p) {
+            self.adopts.push(Step::AdoptPolicy {
+                policy_id: p.info.id.clone(),
+                name: p.info.name.clone(),
+                project: owners.project.to_owned(),
+            });
+        }
+        let live_content = p.content.clone().unwrap_or_default();
+        let live_hash = content_hash(&live_content);
+        self.drift.extend(drift_of(p, &live_hash));
+        let content_changed = live_hash != hash;
+        if content_changed || p.info.description != artifact.description {
+            self.updates.push(Step::UpdatePolicy {
+                policy_id: p.info.id.clone(),
+                name: p.info.name.clone(),
+                description: artifact.description.clone(),
+                old_description: p.info.description.clone(),
+                old_hash: live_hash,
+                new_hash: hash.clone(),
+                diff: if content_changed {
+                    json_diff(&live_content, &artifact.minified)
+                } else {
+                    String::new()
+                },
+                content: artifact.minified.clone(),
+            });
+        } else if p.recorded_hash.as_deref() != Some(hash.as_str()) {
+            self.tags.push(Step::TagPolicy {
+                policy_id: p.info.id.clone(),
+                name: p.info.name.clone(),
+                hash: hash.clone(),
+            });
+        }
+        let pref = live_ref(p);
+        let live_targets: BTreeSet<String> = p.targets.iter().cloned().collect();
+        for t in target_ids.difference(&live_targets) {
+            self.attaches.push((ty, pref.clone(), t.clone()));
+        }
+        for t in live_targets.difference(target_ids) {
+            self.detaches.push((ty, pref.clone(), t.clone()));
+        }
+        let in_sync = !content_changed
+            && p.info.description == artifact.description
+            && *target_ids == live_targets
+            && p.recorded_hash.as_deref() == Some(hash.as_str());
+        if in_sync {
+            self.unchanged.push(artifact.name.clone());
+        }
+    }
+
+    /// A declared policy not in AWS: create it and attach it.
+    fn create(
+        &mut self,
+        artifact: &Artifact,
+        ty: PolicyType,
+        target_ids: &BTreeSet<String>,
+        settings: &Settings,
+    ) {
+        self.creates.push(Step::CreatePolicy {
+            name: artifact.name.clone(),
+            policy_type: ty,
+            description: artifact.description.clone(),
+            size: artifact.minified.len(),
+            limit: ty.size_limit(settings.limits),
+            hash: content_hash(&artifact.minified),
+            content: artifact.minified.clone(),
+        });
+        let pref = PolicyRef {
+            name: artifact.name.clone(),
+            id: None,
+        };
+        for t in target_ids {
+            self.attaches.push((ty, pref.clone(), t.clone()));
+        }
+    }
+
+    /// The project's policies no longer declared: detach everywhere, then delete.
+    fn remove_undeclared(&mut self, snapshot: &OrgSnapshot, owners: &Ownership<'_>) {
+        for p in snapshot
+            .policies
+            .iter()
+            .filter(|p| owners.ours(p) && !owners.declared.contains(p.info.name.as_str()))
+        {
+            let live_hash = content_hash(p.content.as_deref().unwrap_or_default());
+            self.drift.extend(drift_of(p, &live_hash));
+            let pref = live_ref(p);
+            for t in &p.targets {
+                self.detaches.push((p.ty, pref.clone(), t.clone()));
+            }
+            self.deletes.push(Step::DeletePolicy {
+                policy_id: p.info.id.clone(),
+                name: p.info.name.clone(),
+            });
+        }
+    }
+
+    /// Allow-list: tagc's SCPs replace `FullAWSAccess` on the targets they are attached to. It
+    /// is detached after they are attached, so no target is ever without an SCP.
+    fn replace_full_aws_access(&mut self, settings: &Settings, snapshot: &OrgSnapshot) {
+        if settings.scp_strategy != ScpStrategy::AllowList {
+            return;
+        }
         let scp_enabled = snapshot.enabled(PolicyType::ServiceControlPolicy);
-        for t in declared_targets
+        for t in self
+            .declared_targets
             .get(&PolicyType::ServiceControlPolicy)
             .into_iter()
             .flatten()
@@ -555,132 +614,235 @@ pub fn plan(
                     name: FULL_AWS_ACCESS_NAME.to_owned(),
                     id: Some(FULL_AWS_ACCESS_ID.to_owned()),
                 };
-                detaches.push((PolicyType::ServiceControlPolicy, pref, t.clone()));
+                self.detaches
+                    .push((PolicyType::ServiceControlPolicy, pref, t.clone()));
             }
         }
     }
 
-    // Slots: what each target would hold, at the end and at the peak (attach runs before
-    // detach). A target that would overflow at the peak only gets its detaches first, if that
-    // leaves it at least one SCP.
-    let mut early = BTreeSet::new();
-    let touched: BTreeSet<(PolicyType, String)> = attaches
-        .iter()
-        .chain(detaches.iter())
-        .map(|(ty, _, t)| (*ty, t.clone()))
-        .collect();
-    for (ty, target) in &touched {
-        let current = current_attachments(snapshot, *ty, target);
-        let added: Vec<&str> = attaches
+    /// Slots: what each target would hold, at the end and at the peak (attach runs before
+    /// detach). A target that would overflow at the peak only gets its detaches first, if that
+    /// leaves it at least one SCP. Returns the targets whose detaches run first.
+    fn check_slots(
+        &mut self,
+        settings: &Settings,
+        snapshot: &OrgSnapshot,
+    ) -> BTreeSet<(PolicyType, String)> {
+        let mut early = BTreeSet::new();
+        let touched: BTreeSet<(PolicyType, String)> = self
+            .attaches
             .iter()
-            .filter(|(t, _, id)| t == ty && id == target)
-            .map(|(_, p, _)| p.name.as_str())
+            .chain(self.detaches.iter())
+            .map(|(ty, _, t)| (*ty, t.clone()))
             .collect();
-        let removed: BTreeSet<&str> = detaches
-            .iter()
-            .filter(|(t, _, id)| t == ty && id == target)
-            .map(|(_, p, _)| p.name.as_str())
-            .collect();
-        let kept = current
-            .iter()
-            .filter(|n| !removed.contains(n.as_str()))
-            .count();
-        let end = kept + added.len();
-        let peak = current.len() + added.len();
-        let (_, slots) = limits(*ty, settings.limits);
-        let label = snapshot.label(target);
-        let min = usize::from(*ty == PolicyType::ServiceControlPolicy);
-        if end < min {
-            errors.push(PlanError::LastScp { target: label });
-        } else if end > slots || (peak > slots && kept < min) {
-            errors.push(PlanError::SlotOverflow {
-                target: label,
-                kind: ty.to_string(),
-                needed: end.max(peak),
-                limit: slots,
-                help: slot_help(&current, &added, *ty, settings),
-            });
-        } else if peak > slots {
-            early.insert((*ty, target.clone()));
+        for (ty, target) in &touched {
+            let current = current_attachments(snapshot, *ty, target);
+            let on = |(t, _, id): &&Link| t == ty && id == target;
+            let added: Vec<&str> = self
+                .attaches
+                .iter()
+                .filter(on)
+                .map(|(_, p, _)| p.name.as_str())
+                .collect();
+            let removed: BTreeSet<&str> = self
+                .detaches
+                .iter()
+                .filter(on)
+                .map(|(_, p, _)| p.name.as_str())
+                .collect();
+            let kept = current
+                .iter()
+                .filter(|n| !removed.contains(n.as_str()))
+                .count();
+            let label = snapshot.label(target);
+            match slot_verdict(*ty, current.len(), kept, added.len(), settings.limits) {
+                SlotVerdict::Fits => {}
+                SlotVerdict::DetachFirst => {
+                    early.insert((*ty, target.clone()));
+                }
+                SlotVerdict::LastScp => self.errors.push(PlanError::LastScp { target: label }),
+                SlotVerdict::Overflow { needed, limit } => {
+                    self.errors.push(PlanError::SlotOverflow {
+                        target: label,
+                        kind: ty.to_string(),
+                        needed,
+                        limit,
+                        help: slot_help(&current, &added, *ty, settings),
+                    });
+                }
+            }
+        }
+        early
+    }
+
+    /// The errors found, each once (a tagc policy becomes an SCP and a tag policy with the same
+    /// targets: an unknown target would otherwise be reported once per artifact), and when
+    /// there are none, the destroy guard's.
+    fn refusal(
+        &self,
+        snapshot: &OrgSnapshot,
+        owners: &Ownership<'_>,
+        options: PlanOptions,
+    ) -> Option<PlanError> {
+        let mut errors: Vec<PlanError> = Vec::with_capacity(self.errors.len());
+        for e in &self.errors {
+            if !errors.contains(e) {
+                errors.push(e.clone());
+            }
+        }
+        if errors.is_empty() && !options.allow_destroy {
+            let owned: Vec<&LivePolicy> = snapshot
+                .policies
+                .iter()
+                .filter(|p| owners.ours(p))
+                .collect();
+            errors.extend(destroy_guard(
+                owners.project,
+                snapshot,
+                &owned,
+                &self.detaches,
+                &self.deletes,
+            ));
+        }
+        match errors.len() {
+            0 => None,
+            1 => errors.pop(),
+            _ => Some(PlanError::Several { errors }),
         }
     }
 
-    // A tagc policy becomes an SCP and a tag policy with the same targets: an unknown target
-    // would otherwise be reported once per artifact.
-    let mut unique: Vec<PlanError> = Vec::with_capacity(errors.len());
-    for e in errors {
-        if !unique.contains(&e) {
-            unique.push(e);
+    /// The steps in the order they are safe to run: enable types, adopt, create and update,
+    /// record hashes, the detaches that must make room, attach, the other detaches, delete.
+    fn into_steps(
+        self,
+        snapshot: &OrgSnapshot,
+        early: &BTreeSet<(PolicyType, String)>,
+    ) -> (Vec<Step>, Vec<Drift>, Vec<String>) {
+        let mut steps = Vec::new();
+        for ty in &self.needed_types {
+            if !snapshot.enabled(*ty) {
+                steps.push(Step::EnablePolicyType {
+                    root_id: snapshot.root.id.clone(),
+                    policy_type: *ty,
+                });
+            }
         }
-    }
-    let mut errors = unique;
-    if errors.is_empty() && !options.allow_destroy {
-        let owned: Vec<&super::snapshot::LivePolicy> =
-            snapshot.policies.iter().filter(|p| ours(p)).collect();
-        if let Some(e) = destroy_guard(project, snapshot, &owned, &detaches, &deletes) {
-            errors.push(e);
-        }
-    }
-    if !errors.is_empty() {
-        return Err(if errors.len() == 1 {
-            errors.remove(0)
-        } else {
-            PlanError::Several { errors }
-        });
-    }
-
-    let mut steps = Vec::new();
-    for ty in &needed_types {
-        if !snapshot.enabled(*ty) {
-            steps.push(Step::EnablePolicyType {
-                root_id: snapshot.root.id.clone(),
-                policy_type: *ty,
-            });
-        }
-    }
-    steps.extend(adopts);
-    steps.extend(creates);
-    steps.extend(updates);
-    steps.extend(tags);
-    let to_step = |attach: bool, (_, policy, id): &(PolicyType, PolicyRef, String)| {
-        let target = TargetRef {
-            id: id.clone(),
-            label: snapshot.label(id),
+        steps.extend(self.adopts);
+        steps.extend(self.creates);
+        steps.extend(self.updates);
+        steps.extend(self.tags);
+        let to_step = |attach: bool, (_, policy, id): &Link| {
+            let target = OrgTarget {
+                id: id.clone(),
+                label: snapshot.label(id),
+            };
+            if attach {
+                Step::AttachPolicy {
+                    policy: policy.clone(),
+                    target,
+                }
+            } else {
+                Step::DetachPolicy {
+                    policy: policy.clone(),
+                    target,
+                }
+            }
         };
-        if attach {
-            Step::AttachPolicy {
-                policy: policy.clone(),
-                target,
-            }
-        } else {
-            Step::DetachPolicy {
-                policy: policy.clone(),
-                target,
-            }
+        let is_early = |d: &&Link| early.contains(&(d.0, d.2.clone()));
+        steps.extend(
+            self.detaches
+                .iter()
+                .filter(is_early)
+                .map(|d| to_step(false, d)),
+        );
+        steps.extend(self.attaches.iter().map(|a| to_step(true, a)));
+        steps.extend(
+            self.detaches
+                .iter()
+                .filter(|d| !is_early(d))
+                .map(|d| to_step(false, d)),
+        );
+        steps.extend(self.deletes);
+        (steps, self.drift, self.unchanged)
+    }
+}
+
+/// Whether a target's policies of one type fit its slots through the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SlotVerdict {
+    /// They fit at every point.
+    Fits,
+    /// They fit only if the target's detaches run before its attaches.
+    DetachFirst,
+    /// The target would be left without an SCP.
+    LastScp,
+    /// They do not fit: `needed` slots of `limit`.
+    Overflow { needed: usize, limit: usize },
+}
+
+/// The slot verdict of a target holding `current` policies of type `ty`, of which `kept` stay,
+/// to which `added` are attached. Attaches run before detaches, so the peak is `current +
+/// added`; detaching first is possible only when it leaves the target an SCP (AWS refuses to
+/// detach a target's last SCP:
+/// <https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_attach.html>).
+fn slot_verdict(
+    ty: PolicyType,
+    current: usize,
+    kept: usize,
+    added: usize,
+    profile: LimitsProfile,
+) -> SlotVerdict {
+    let end = kept + added;
+    let peak = current + added;
+    let slots = ty.slot_limit(profile);
+    let min = usize::from(ty == PolicyType::ServiceControlPolicy);
+    if end < min {
+        SlotVerdict::LastScp
+    } else if end > slots || (peak > slots && kept < min) {
+        SlotVerdict::Overflow {
+            needed: end.max(peak),
+            limit: slots,
         }
+    } else if peak > slots {
+        SlotVerdict::DetachFirst
+    } else {
+        SlotVerdict::Fits
+    }
+}
+
+/// Computes the plan. Every error found is returned, none of them after a change: the plan is
+/// made before anything is changed.
+pub fn plan(
+    desired: &[Artifact],
+    settings: &Settings,
+    snapshot: &OrgSnapshot,
+    options: PlanOptions,
+) -> Result<Plan, PlanError> {
+    let Some(project) = settings.project.as_deref() else {
+        return Err(PlanError::NoProject);
     };
-    let is_early = |d: &&(PolicyType, PolicyRef, String)| early.contains(&(d.0, d.2.clone()));
-    steps.extend(detaches.iter().filter(is_early).map(|d| to_step(false, d)));
-    steps.extend(attaches.iter().map(|a| to_step(true, a)));
-    steps.extend(
-        detaches
-            .iter()
-            .filter(|d| !is_early(d))
-            .map(|d| to_step(false, d)),
-    );
-    steps.extend(deletes);
+    let owners = Ownership::new(project, desired, options);
+    let mut work = Draft::default();
+    work.declare(desired, settings, snapshot, &owners);
+    work.remove_undeclared(snapshot, &owners);
+    work.replace_full_aws_access(settings, snapshot);
+    let early = work.check_slots(settings, snapshot);
+    if let Some(e) = work.refusal(snapshot, &owners, options) {
+        return Err(e);
+    }
+    let (steps, drift, unchanged) = work.into_steps(snapshot, &early);
     Ok(Plan {
         project: project.to_owned(),
         root_id: snapshot.root.id.clone(),
         steps,
         drift,
         unchanged,
-        foreign,
+        foreign: owners.foreign(snapshot),
     })
 }
 
 /// Why a declared name cannot be used: a tagc policy of another project (or of none) has it.
-fn foreign_error(p: &super::snapshot::LivePolicy, project: &str) -> PlanError {
+fn foreign_error(p: &LivePolicy, project: &str) -> PlanError {
     let (owner, help) = match &p.project {
         Some(other) => (
             format!("tagc project `{other}`"),
@@ -714,15 +876,15 @@ fn foreign_error(p: &super::snapshot::LivePolicy, project: &str) -> PlanError {
 fn destroy_guard(
     project: &str,
     snapshot: &OrgSnapshot,
-    owned: &[&super::snapshot::LivePolicy],
-    detaches: &[(PolicyType, PolicyRef, String)],
+    owned: &[&LivePolicy],
+    detaches: &[Link],
     deletes: &[Step],
 ) -> Option<PlanError> {
     /// How many removals the message names.
     const SHOWN: usize = 8;
     let attachments: usize = owned.iter().map(|p| p.targets.len()).sum();
     let owned_ids: BTreeSet<&str> = owned.iter().map(|p| p.info.id.as_str()).collect();
-    let removed: Vec<&(PolicyType, PolicyRef, String)> = detaches
+    let removed: Vec<&Link> = detaches
         .iter()
         .filter(|(_, p, _)| p.id.as_deref().is_some_and(|id| owned_ids.contains(id)))
         .collect();
@@ -798,7 +960,11 @@ fn slot_help(current: &[String], added: &[&str], ty: PolicyType, settings: &Sett
         help.push_str("; under the deny-list strategy `FullAWSAccess` keeps a slot");
     }
     if settings.limits == LimitsProfile::Legacy {
-        help.push_str("; the legacy limits profile allows 5 SCPs per target");
+        let _ = write!(
+            help,
+            "; the legacy limits profile allows {} SCPs per target",
+            PolicyType::ServiceControlPolicy.slot_limit(LimitsProfile::Legacy)
+        );
     }
     help.push_str("; merge tagc policies or detach others to make room");
     help
@@ -940,5 +1106,169 @@ impl fmt::Display for Plan {
             )?;
         }
         writeln!(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::artifact::ArtifactKind;
+    use crate::aws::api::PolicyInfo;
+
+    fn artifact(name: &str, description: &str, content: &str) -> Artifact {
+        Artifact {
+            policy: name.to_owned(),
+            kind: ArtifactKind::Scp,
+            name: name.to_owned(),
+            description: description.to_owned(),
+            file: format!("{name}/scp.json"),
+            targets: vec![Target::Root],
+            size: content.len(),
+            limit: 10_240,
+            hash: content_hash(content),
+            minified: content.to_owned(),
+            pretty: content.to_owned(),
+        }
+    }
+
+    fn live(name: &str, project: Option<&str>, recorded: Option<&str>) -> LivePolicy {
+        LivePolicy {
+            info: PolicyInfo {
+                id: format!("p-{name}"),
+                name: name.to_owned(),
+                description: String::new(),
+                aws_managed: false,
+            },
+            ty: PolicyType::ServiceControlPolicy,
+            managed: true,
+            project: project.map(str::to_owned),
+            content: Some("{}".to_owned()),
+            recorded_hash: recorded.map(str::to_owned),
+            targets: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn test_artifact_errors_check_name_description_and_size_against_the_profile() {
+        let ok = artifact("p", "d", "{}");
+        assert!(
+            artifact_errors(
+                &ok,
+                PolicyType::ServiceControlPolicy,
+                LimitsProfile::Current
+            )
+            .is_empty()
+        );
+
+        let long_name = artifact(&"n".repeat(129), "d", "{}");
+        let long_description = artifact("p", &"d".repeat(513), "{}");
+        let errors: Vec<String> = [long_name, long_description]
+            .iter()
+            .flat_map(|a| {
+                artifact_errors(a, PolicyType::ServiceControlPolicy, LimitsProfile::Current)
+            })
+            .map(|e| match e {
+                PlanError::InvalidName { what, .. } => what,
+                other => format!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                "a name of 129 characters",
+                "a description of 513 characters"
+            ]
+        );
+
+        // 6,000 characters fit the current SCP quota, not the legacy one.
+        let big = artifact("p", "d", &"x".repeat(6_000));
+        assert!(
+            artifact_errors(
+                &big,
+                PolicyType::ServiceControlPolicy,
+                LimitsProfile::Current
+            )
+            .is_empty()
+        );
+        let legacy = artifact_errors(
+            &big,
+            PolicyType::ServiceControlPolicy,
+            LimitsProfile::Legacy,
+        );
+        assert!(
+            matches!(
+                legacy.as_slice(),
+                [PlanError::TooLarge {
+                    size: 6_000,
+                    limit: 5_120,
+                    ..
+                }]
+            ),
+            "{legacy:?}"
+        );
+    }
+
+    #[test]
+    fn test_slot_verdict_detaches_first_only_when_an_scp_stays() {
+        let scp = PolicyType::ServiceControlPolicy;
+        let current = LimitsProfile::Current;
+        assert_eq!(slot_verdict(scp, 2, 2, 1, current), SlotVerdict::Fits);
+        // Full target, one swapped for another: room is made first.
+        assert_eq!(
+            slot_verdict(scp, 10, 9, 1, current),
+            SlotVerdict::DetachFirst
+        );
+        // Full target whose every SCP is replaced: detaching first would leave none.
+        assert_eq!(
+            slot_verdict(scp, 10, 0, 10, current),
+            SlotVerdict::Overflow {
+                needed: 20,
+                limit: 10
+            }
+        );
+        assert_eq!(
+            slot_verdict(scp, 5, 5, 1, LimitsProfile::Legacy),
+            SlotVerdict::Overflow {
+                needed: 6,
+                limit: 5
+            }
+        );
+        assert_eq!(slot_verdict(scp, 1, 0, 0, current), SlotVerdict::LastScp);
+        // A target may hold no tag policy at all.
+        assert_eq!(
+            slot_verdict(PolicyType::TagPolicy, 1, 0, 0, current),
+            SlotVerdict::Fits
+        );
+    }
+
+    #[test]
+    fn test_ownership_adopts_only_unclaimed_declared_policies_when_asked() {
+        let desired = [artifact("declared", "d", "{}")];
+        let plain = Ownership::new("mine", &desired, PlanOptions::default());
+        let adopting = Ownership::new(
+            "mine",
+            &desired,
+            PlanOptions {
+                adopt: true,
+                ..PlanOptions::default()
+            },
+        );
+        let unclaimed = live("declared", None, None);
+        let undeclared = live("other", None, None);
+        let theirs = live("declared", Some("theirs"), None);
+        let own = live("old", Some("mine"), None);
+        assert!(!plain.ours(&unclaimed) && adopting.ours(&unclaimed));
+        assert!(!adopting.adopted(&undeclared));
+        assert!(!adopting.ours(&theirs));
+        assert!(plain.ours(&own) && !plain.adopted(&own));
+    }
+
+    #[test]
+    fn test_drift_is_found_only_when_the_live_hash_is_not_the_recorded_one() {
+        let p = live("p", Some("mine"), Some("sha256:a"));
+        assert_eq!(drift_of(&p, "sha256:a"), None);
+        let d = drift_of(&p, "sha256:b");
+        assert_eq!(d.map(|d| d.live_hash), Some("sha256:b".to_owned()));
+        assert!(drift_of(&live("p", Some("mine"), None), "sha256:a").is_some());
     }
 }

@@ -133,13 +133,26 @@ fn sdk_type(ty: PolicyType) -> types::PolicyType {
     }
 }
 
-fn policy_info(p: &types::PolicySummary) -> PolicyInfo {
-    PolicyInfo {
-        id: p.id().unwrap_or_default().to_owned(),
-        name: p.name().unwrap_or_default().to_owned(),
+/// A field the SDK types as optional but an answer cannot do without (an id, a name, a policy's
+/// content): a missing one is an error, never an empty string that would name no policy, OU or
+/// root, or read as an empty document.
+fn required<'a>(value: Option<&'a str>, what: &str) -> Result<&'a str, ApiError> {
+    value.ok_or_else(|| {
+        ApiError::new(
+            "IncompleteResponse",
+            format!("the answer from AWS has no {what}"),
+        )
+    })
+}
+
+fn policy_info(p: &types::PolicySummary) -> Result<PolicyInfo, ApiError> {
+    Ok(PolicyInfo {
+        id: required(p.id(), "policy id")?.to_owned(),
+        name: required(p.name(), "policy name")?.to_owned(),
+        // A policy may have no description: AWS's own policies have none.
         description: p.description().unwrap_or_default().to_owned(),
         aws_managed: p.aws_managed(),
-    }
+    })
 }
 
 fn sdk_tags(tags: &[(String, String)]) -> Result<Vec<types::Tag>, ApiError> {
@@ -183,7 +196,7 @@ impl OrganizationsApi for SdkOrganizations {
                     })
                     .collect();
                 roots.push(RootInfo {
-                    id: r.id().unwrap_or_default().to_owned(),
+                    id: required(r.id(), "root id")?.to_owned(),
                     policy_types,
                 });
             }
@@ -210,11 +223,13 @@ impl OrganizationsApi for SdkOrganizations {
             items: out
                 .organizational_units()
                 .iter()
-                .map(|o| OuInfo {
-                    id: o.id().unwrap_or_default().to_owned(),
-                    name: o.name().unwrap_or_default().to_owned(),
+                .map(|o| {
+                    Ok(OuInfo {
+                        id: required(o.id(), "OU id")?.to_owned(),
+                        name: required(o.name(), "OU name")?.to_owned(),
+                    })
                 })
-                .collect(),
+                .collect::<Result<_, ApiError>>()?,
             next_token: out.next_token().map(str::to_owned),
         })
     }
@@ -232,7 +247,11 @@ impl OrganizationsApi for SdkOrganizations {
                 .send(),
         )?;
         Ok(Page {
-            items: out.policies().iter().map(policy_info).collect(),
+            items: out
+                .policies()
+                .iter()
+                .map(policy_info)
+                .collect::<Result<_, _>>()?,
             next_token: out.next_token().map(str::to_owned),
         })
     }
@@ -252,7 +271,11 @@ impl OrganizationsApi for SdkOrganizations {
                 .send(),
         )?;
         Ok(Page {
-            items: out.policies().iter().map(policy_info).collect(),
+            items: out
+                .policies()
+                .iter()
+                .map(policy_info)
+                .collect::<Result<_, _>>()?,
             next_token: out.next_token().map(str::to_owned),
         })
     }
@@ -273,8 +296,8 @@ impl OrganizationsApi for SdkOrganizations {
             items: out
                 .targets()
                 .iter()
-                .filter_map(|t| t.target_id().map(str::to_owned))
-                .collect(),
+                .map(|t| required(t.target_id(), "target id").map(str::to_owned))
+                .collect::<Result<_, _>>()?,
             next_token: out.next_token().map(str::to_owned),
         })
     }
@@ -284,16 +307,14 @@ impl OrganizationsApi for SdkOrganizations {
         let policy = out
             .policy()
             .ok_or_else(|| ApiError::new("Unknown", "DescribePolicy returned no policy"))?;
-        let info = policy
-            .policy_summary()
-            .map(policy_info)
-            .unwrap_or(PolicyInfo {
-                id: policy_id.to_owned(),
-                name: String::new(),
-                description: String::new(),
-                aws_managed: false,
-            });
-        Ok((info, policy.content().unwrap_or_default().to_owned()))
+        let summary = policy.policy_summary().ok_or_else(|| {
+            ApiError::new(
+                "IncompleteResponse",
+                format!("the answer from AWS has no summary of policy {policy_id}"),
+            )
+        })?;
+        let content = required(policy.content(), "policy content")?;
+        Ok((policy_info(summary)?, content.to_owned()))
     }
 
     fn list_tags(&mut self, resource_id: &str) -> Result<Vec<(String, String)>, ApiError> {
@@ -412,5 +433,35 @@ impl OrganizationsApi for SdkOrganizations {
     fn delete_policy(&mut self, policy_id: &str) -> Result<(), ApiError> {
         self.send(self.client.delete_policy().policy_id(policy_id).send())?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_a_summary_without_id_or_name_is_an_error_not_an_empty_string() {
+        let full = types::PolicySummary::builder()
+            .id("p-1")
+            .name("guard")
+            .build();
+        let info = policy_info(&full).map(|i| (i.id, i.name, i.description));
+        assert_eq!(
+            info,
+            Ok(("p-1".to_owned(), "guard".to_owned(), String::new()))
+        );
+        let nameless = types::PolicySummary::builder().id("p-1").build();
+        let idless = types::PolicySummary::builder().name("guard").build();
+        for (summary, what) in [(nameless, "policy name"), (idless, "policy id")] {
+            let err = policy_info(&summary).map(|i| i.id);
+            assert_eq!(
+                err,
+                Err(ApiError::new(
+                    "IncompleteResponse",
+                    format!("the answer from AWS has no {what}")
+                ))
+            );
+        }
     }
 }

@@ -4,7 +4,6 @@ use crate::artifact::{Artifact, ArtifactKind, content_hash};
 use crate::model::{LimitsProfile, ScpStrategy, Settings, Target};
 
 use super::api::PolicyType;
-use super::cli::{ApplyOutcome, Confirmation, apply_with, plan_with};
 use super::error::{ApplyError, PlanError};
 use super::execute::ApplyOptions;
 use super::fake::FakeOrganizations;
@@ -13,6 +12,7 @@ use super::retry::RetryPolicy;
 use super::snapshot::{
     FULL_AWS_ACCESS_ID, FULL_AWS_ACCESS_NAME, HASH_KEY, MANAGED_BY_KEY, PROJECT_KEY,
 };
+use super::workflow::{ApplyOutcome, Confirmation, apply_with, plan_with};
 
 const SCP: ArtifactKind = ArtifactKind::Scp;
 const TAG: ArtifactKind = ArtifactKind::TagPolicy;
@@ -1084,8 +1084,8 @@ fn test_policy_of_an_older_tagc_is_foreign_until_adopted() {
 
 mod saved {
     use super::*;
-    use crate::aws::cli::{apply_saved_with, read_and_plan};
     use crate::aws::saved::SavedPlan;
+    use crate::aws::workflow::{apply_saved_with, read_and_plan};
 
     /// Plans, saves to a file and loads it back, as `tagc plan --out` and `tagc apply FILE` do.
     fn save_and_load(

@@ -19,9 +19,9 @@
 //! ([`TagSupport::Resources`]; all of EC2 works this way). For `aws:ResourceTag` the
 //! resource-type definitions count too, because most services declare that key only there.
 
-pub mod commands;
 mod compact;
 pub mod error;
+pub mod manage;
 
 mod import;
 pub mod tag_policy_types;

@@ -59,7 +59,7 @@ fn test_builtin_matches_fresh_import() {
 fn test_import_of_the_snapshot_reproduces_the_builtin_catalog_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("catalog.json");
-    commands::import(Path::new(ARCHIVE), &out).unwrap();
+    manage::import(Path::new(ARCHIVE), &out).unwrap();
     let written = std::fs::read(&out).unwrap();
     let committed = std::fs::read(BUILTIN_PATH).unwrap();
     assert!(
@@ -328,12 +328,12 @@ fn test_import_command_writes_loadable_file_and_info() {
     }
     std::fs::write(dir.path().join(DATE_FILE), "2026-08-22").unwrap();
     let out = dir.path().join("out").with_extension("catalog");
-    let imported = commands::import(dir.path(), &out).unwrap();
+    let imported = manage::import(dir.path(), &out).unwrap();
     assert_eq!(Catalog::load(&out).unwrap(), imported);
-    let text = commands::info(&imported);
+    let text = manage::info(&imported);
     assert!(text.contains("AWS data date: 2026-08-22"), "{text}");
     assert!(text.contains("services: 3 (1 deprecated)"), "{text}");
-    let full = commands::info(fresh());
+    let full = manage::info(fresh());
     assert!(full.contains("actions: 21983\n"), "{full}");
     assert!(
         full.contains("aws:RequestTag: 2285 (170 only for some resource types)"),
@@ -402,7 +402,7 @@ mod online {
         let cache = root.path().join("tagc").join("service-reference");
         // Twice: the second run replaces an existing copy.
         for _ in 0..2 {
-            let dir = commands::update(&base, &cache).unwrap();
+            let dir = manage::update(&base, &cache).unwrap();
             assert_eq!(dir, cache);
         }
         let c = Catalog::load(&cache).unwrap();
@@ -423,8 +423,8 @@ mod online {
         let bad = serve(true);
         let root = tempfile::tempdir().unwrap();
         let cache = root.path().join("service-reference");
-        commands::update(&good, &cache).unwrap();
-        let err = commands::update(&bad, &cache).unwrap_err();
+        manage::update(&good, &cache).unwrap();
+        let err = manage::update(&bad, &cache).unwrap_err();
         assert!(
             matches!(&err, CatalogError::Download { reason, .. } if reason == "HTTP status 404"),
             "{err:?}"
@@ -443,7 +443,7 @@ mod online {
             .port();
         let root = tempfile::tempdir().unwrap();
         let cache = root.path().join("service-reference");
-        let err = commands::update(&format!("http://127.0.0.1:{port}/"), &cache).unwrap_err();
+        let err = manage::update(&format!("http://127.0.0.1:{port}/"), &cache).unwrap_err();
         assert!(matches!(err, CatalogError::Offline { .. }), "{err:?}");
         assert_eq!(
             miette::Diagnostic::code(&err).unwrap().to_string(),

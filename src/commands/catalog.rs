@@ -1,7 +1,7 @@
 //! `tagc catalog info|import|update`.
 
 use super::Outcome;
-use crate::catalog::{Catalog, commands};
+use crate::catalog::{Catalog, manage};
 use crate::cli::CatalogCommand;
 use crate::diagnostics::Diagnostics;
 
@@ -13,9 +13,9 @@ pub fn run(cmd: CatalogCommand) -> Outcome {
                 Some(path) => Catalog::load(&path),
                 None => Ok(Catalog::builtin().clone()),
             };
-            loaded.map(|c| print!("{}", commands::info(&c)))
+            loaded.map(|c| print!("{}", manage::info(&c)))
         }
-        CatalogCommand::Import { dir, out } => commands::import(&dir, &out).map(|c| {
+        CatalogCommand::Import { dir, out } => manage::import(&dir, &out).map(|c| {
             eprintln!(
                 "wrote {} ({} services, {} actions, AWS data of {})",
                 out.display(),
@@ -39,8 +39,8 @@ pub fn run(cmd: CatalogCommand) -> Outcome {
 
 #[cfg(feature = "online")]
 fn update(url: &str) -> Result<(), crate::catalog::CatalogError> {
-    let dir = commands::default_cache_dir()?;
-    let path = commands::update(url, &dir)?;
+    let dir = manage::default_cache_dir()?;
+    let path = manage::update(url, &dir)?;
     eprintln!(
         "downloaded AWS's service reference to {}; use it with `--catalog {}`",
         path.display(),

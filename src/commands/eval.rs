@@ -16,6 +16,7 @@ use crate::diagnostics::Diagnostics;
 use crate::model::{Layer, Project, Request, Target};
 use crate::reference;
 use crate::source::{Loc, SourceFile, Span};
+use crate::verify::scoped_verifier;
 
 /// Run `tagc eval`.
 pub fn run(args: &EvalArgs) -> Outcome {
@@ -31,15 +32,12 @@ pub fn run(args: &EvalArgs) -> Outcome {
     };
     let scoped = scope.as_ref().map(|s| project.scoped(s));
     let project = scoped.as_ref().unwrap_or(project);
-    let verifier = match super::test::scoped_verifier(
-        project,
-        &compiled.artifacts,
-        &catalog,
-        scope.as_ref(),
-    ) {
+    let verifier = match scoped_verifier(project, &compiled.artifacts, &catalog, scope.as_ref()) {
         Ok(v) => v,
         Err(e) => {
-            eprintln!("error: an emitted document could not be evaluated: {e}");
+            let mut d = Diagnostics::new();
+            d.push(e);
+            print_diagnostics(&d, args.input.format);
             return Outcome::Failure;
         }
     };
@@ -77,12 +75,10 @@ pub fn run(args: &EvalArgs) -> Outcome {
                     })
                 })
                 .collect();
+            // A JSON value always serializes: `{:#}` pretty-prints it.
             println!(
-                "{}",
-                serde_json::to_string_pretty(
-                    &serde_json::json!({"request": request, "layers": layers})
-                )
-                .unwrap_or_default()
+                "{:#}",
+                serde_json::json!({"request": request, "layers": layers})
             );
         }
     }

@@ -10,6 +10,20 @@ use crate::diagnostics::Diagnostics;
 use crate::load::{LoadError, find_files};
 use crate::syntax::{self, FormatError};
 
+/// A formatted file that could not be written back.
+#[derive(Debug, Clone, thiserror::Error, miette::Diagnostic)]
+#[error("cannot write `{path}`: {reason}")]
+#[diagnostic(
+    code("tagc::fmt::write"),
+    help("the file was left as it is; check that it is writable and that the disk has room")
+)]
+struct WriteError {
+    /// The file.
+    path: String,
+    /// The operating system's reason.
+    reason: String,
+}
+
 /// Run `tagc fmt`.
 pub fn run(args: &FmtArgs) -> Outcome {
     let (files, errors) = find_files(&args.paths);
@@ -18,7 +32,6 @@ pub fn run(args: &FmtArgs) -> Outcome {
         diagnostics.push(e);
     }
     let mut changed = 0;
-    let mut failed = false;
     for path in &files {
         let name = path.display().to_string();
         let bytes = match std::fs::read(path) {
@@ -66,9 +79,8 @@ pub fn run(args: &FmtArgs) -> Outcome {
                 .header(&name, &format!("{name} (formatted)"))
                 .to_string();
             print!("{diff}");
-        } else if let Err(e) = write_atomically(path, &formatted) {
-            eprintln!("error: cannot write `{name}`: {e}");
-            failed = true;
+        } else if let Err(e) = write_back(path, &name, &formatted) {
+            diagnostics.push(e);
         } else {
             eprintln!("formatted: {name}");
         }
@@ -79,11 +91,19 @@ pub fn run(args: &FmtArgs) -> Outcome {
         eprintln!("{changed} {files} not in the canonical style; run `tagc fmt` to format them");
     }
     print_diagnostics(&diagnostics, Format::Human);
-    if failed || diagnostics.has_errors() || (args.check && changed > 0) {
+    if diagnostics.has_errors() || (args.check && changed > 0) {
         Outcome::Failure
     } else {
         Outcome::Success
     }
+}
+
+/// [`write_atomically`], its failure as a diagnostic naming the file as the user gave it.
+fn write_back(path: &Path, name: &str, text: &str) -> Result<(), WriteError> {
+    write_atomically(path, text).map_err(|e| WriteError {
+        path: name.to_owned(),
+        reason: e.to_string(),
+    })
 }
 
 /// Replace `path`'s content with `text` so that readers see the old file or the new one, never
@@ -100,4 +120,34 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     std::fs::set_permissions(tmp.path(), permissions)?;
     tmp.persist(&target).map_err(|e| e.error)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use miette::Diagnostic as _;
+
+    use super::*;
+
+    #[test]
+    fn test_a_file_that_cannot_be_written_back_is_a_coded_diagnostic() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let gone = dir.path().join("gone").join("a.tags");
+        let err = write_back(&gone, "gone/a.tags", "tag a\n").map_err(|e| {
+            (
+                e.code().map(|c| c.to_string()),
+                e.to_string(),
+                e.path.clone(),
+            )
+        });
+        let Err((code, message, path)) = err else {
+            panic!("writing under a missing directory succeeded")
+        };
+        assert_eq!(code.as_deref(), Some("tagc::fmt::write"));
+        assert_eq!(path, "gone/a.tags");
+        assert!(
+            message.starts_with("cannot write `gone/a.tags`: "),
+            "{message}"
+        );
+        assert!(!gone.exists());
+    }
 }

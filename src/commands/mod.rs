@@ -49,7 +49,7 @@ mod fmt;
 #[cfg(feature = "aws")]
 mod org;
 pub mod stdio;
-pub mod test;
+mod test;
 
 use std::io::IsTerminal as _;
 use std::process::ExitCode;

@@ -1,13 +1,14 @@
 //! `tagc plan` and `tagc apply`: compile, then compare with or change the AWS organization.
 //! `tagc plan --out FILE` also saves the plan; `tagc apply FILE.json` applies a saved plan.
 
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 
 use super::{Outcome, compile, print_diagnostics};
-use crate::aws::cli::{ApplyOutcome, PlanOutcome, PlanRun, run_apply, run_plan};
 use crate::aws::execute::ApplyOptions;
 use crate::aws::plan::PlanOptions;
 use crate::aws::saved::SavedPlan;
+use crate::aws::workflow::{ApplyOutcome, Confirmation, PlanOutcome, PlanRun, run_apply, run_plan};
 use crate::cli::{ApplyArgs, Format, InputArgs, PlanArgs};
 use crate::diagnostics::Diagnostics;
 
@@ -35,7 +36,12 @@ pub fn plan(args: &PlanArgs) -> Outcome {
         out: args.out.as_deref(),
         paths: &paths,
     };
-    match run_plan(&compiled.artifacts, &project.settings, &args.aws, &run) {
+    match run_plan(
+        &compiled.artifacts,
+        &project.settings,
+        &args.aws.connect_options(),
+        &run,
+    ) {
         Ok(PlanOutcome::NoChanges) => Outcome::Success,
         Ok(PlanOutcome::Changes) => Outcome::Changes,
         Err(e) => report(e, args.input.format),
@@ -90,11 +96,21 @@ pub fn apply(args: &ApplyArgs) -> Outcome {
         },
         ..ApplyOptions::default()
     };
+    // Without `--yes`, the answer is read from stdin, which must be a terminal.
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let confirm = if args.yes {
+        Confirmation::Yes
+    } else if stdin.is_terminal() {
+        Confirmation::Ask(&mut input)
+    } else {
+        Confirmation::Unavailable
+    };
     match run_apply(
         &compiled.artifacts,
         &project.settings,
-        &args.aws,
-        args.yes,
+        &args.aws.connect_options(),
+        confirm,
         &options,
         saved.as_ref(),
     ) {

@@ -1,13 +1,14 @@
 //! The entry points `tagc plan` and `tagc apply` call after compiling.
 //!
-//! Input: the compiled artifacts, the organization settings and the AWS options from the command
-//! line ([`AwsArgs`]). Output: the plan printed (human or JSON) on stdout, progress on stderr,
+//! Input: the compiled artifacts, the organization settings, where to connect
+//! ([`ConnectOptions`]) and how `apply` gets its go-ahead ([`Confirmation`]; the command line
+//! decides it, from `--yes` and whether stdin is a terminal). Output: the plan printed (human or JSON) on stdout, progress on stderr,
 //! and an outcome whose exit code the CLI returns: `plan` 0 when nothing would change and 2 when
 //! something would; `apply` 0 when done. Every error is an [`ApplyError`] (exit 1). `plan` can
 //! save the plan to a file ([`SavedPlan`]); `apply` can run such a file, after checking that
 //! neither the sources nor the organization changed since.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, Write};
 use std::path::Path;
 
 use crate::artifact::Artifact;
@@ -22,32 +23,6 @@ use super::saved::SavedPlan;
 use super::sdk::{ConnectOptions, SdkOrganizations};
 use super::snapshot::read_snapshot;
 
-/// How to reach AWS, as the AWS CLI takes it. Credentials come from the standard chain
-/// (environment, shared files, SSO, instance or container roles).
-#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
-pub struct AwsArgs {
-    /// Use this profile from the AWS config and credentials files
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
-    /// Use this AWS region (Organizations is global; default `us-east-1`)
-    #[arg(long, value_name = "REGION")]
-    pub region: Option<String>,
-    /// Send requests to this URL instead of AWS (also `AWS_ENDPOINT_URL`)
-    #[arg(long, value_name = "URL")]
-    pub endpoint_url: Option<String>,
-}
-
-impl AwsArgs {
-    /// The connection options these arguments give.
-    pub fn connect_options(&self) -> ConnectOptions {
-        ConnectOptions {
-            profile: self.profile.clone(),
-            region: self.region.clone(),
-            endpoint_url: self.endpoint_url.clone(),
-        }
-    }
-}
-
 /// What `plan` found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PlanOutcome {
@@ -55,16 +30,6 @@ pub enum PlanOutcome {
     NoChanges,
     /// `apply` would change something.
     Changes,
-}
-
-impl PlanOutcome {
-    /// The process exit code: 0 for no changes, 2 for changes.
-    pub const fn exit_code(self) -> u8 {
-        match self {
-            Self::NoChanges => 0,
-            Self::Changes => 2,
-        }
-    }
 }
 
 /// What `apply` did.
@@ -76,19 +41,14 @@ pub enum ApplyOutcome {
     Applied(usize),
 }
 
-impl ApplyOutcome {
-    /// The process exit code: 0.
-    pub const fn exit_code(self) -> u8 {
-        0
-    }
-}
-
 /// How `apply` gets its go-ahead.
 pub enum Confirmation<'a> {
     /// `--yes`: do not ask.
     Yes,
     /// Ask, and read the answer from this reader.
     Ask(&'a mut dyn BufRead),
+    /// Without `--yes` and with no terminal to ask on: refused before anything changes.
+    Unavailable,
 }
 
 /// How `tagc plan` runs, besides the AWS connection.
@@ -109,7 +69,7 @@ pub struct PlanRun<'a> {
 pub fn run_plan(
     artifacts: &[Artifact],
     settings: &Settings,
-    args: &AwsArgs,
+    connect: &ConnectOptions,
     run: &PlanRun<'_>,
 ) -> Result<PlanOutcome, ApplyError> {
     // Refuse before connecting: nothing can be planned for a project without a name.
@@ -119,7 +79,7 @@ pub fn run_plan(
     if let Some(path) = run.out {
         SavedPlan::check_out(path)?;
     }
-    let mut api = SdkOrganizations::connect(&args.connect_options(), |l| l)?;
+    let mut api = SdkOrganizations::connect(connect, |l| l)?;
     let mut stderr = std::io::stderr();
     let (plan, organization_digest) = read_and_plan(
         &mut api,
@@ -147,14 +107,13 @@ pub fn run_plan(
     Ok(outcome(&plan))
 }
 
-/// `tagc apply`: connects, reads the organization, prints the plan, asks (unless `yes`), and
+/// `tagc apply`: connects, reads the organization, prints the plan, gets the go-ahead, and
 /// applies it; or, given a saved plan, checks it still holds and applies exactly its steps.
-/// Without `yes`, stdin must be a terminal.
 pub fn run_apply(
     artifacts: &[Artifact],
     settings: &Settings,
-    args: &AwsArgs,
-    yes: bool,
+    connect: &ConnectOptions,
+    confirm: Confirmation<'_>,
     options: &ApplyOptions,
     saved: Option<&SavedPlan>,
 ) -> Result<ApplyOutcome, ApplyError> {
@@ -162,21 +121,14 @@ pub fn run_apply(
         return Err(PlanError::NoProject.into());
     }
     // Refuse before connecting: a CI job without `--yes` should fail fast and change nothing.
-    let stdin = std::io::stdin();
-    if !yes && !stdin.is_terminal() {
+    if matches!(confirm, Confirmation::Unavailable) {
         return Err(ApplyError::NotConfirmed);
     }
     if let Some(saved) = saved {
         // The sources are checked before connecting too: a stale plan changes nothing.
         saved.check_sources(artifacts, settings)?;
     }
-    let mut api = SdkOrganizations::connect(&args.connect_options(), |l| l)?;
-    let mut input = stdin.lock();
-    let confirm = if yes {
-        Confirmation::Yes
-    } else {
-        Confirmation::Ask(&mut input)
-    };
+    let mut api = SdkOrganizations::connect(connect, |l| l)?;
     let mut stdout = std::io::stdout();
     let mut stderr = std::io::stderr();
     match saved {
@@ -324,6 +276,9 @@ fn confirm_and_execute(
     print_plan(plan, false, out)?;
     if plan.is_empty() {
         return Ok(ApplyOutcome::NothingToDo);
+    }
+    if matches!(confirm, Confirmation::Unavailable) {
+        return Err(ApplyError::NotConfirmed);
     }
     if let Confirmation::Ask(input) = confirm {
         let n = plan.steps.len();
