@@ -116,3 +116,250 @@ fn test_json_diagnostics_carry_code_span_and_help() {
     assert_eq!(d["help"], "did you mean `environment`?");
     assert_eq!(json["errors"], 1);
 }
+
+/// The diagnostic codes that no `.tags` file can make `compile` report, each with the reason.
+/// Every other code has its fixture in `tests/fixtures/invalid/`.
+const NOT_FROM_A_SOURCE_FILE: &[(&str, &str)] = &[
+    (
+        "tagc::load::unreadable",
+        "a path that cannot be read: about the file system, not a file's text",
+    ),
+    (
+        "tagc::load::symlink-loop",
+        "a symbolic link back to its own directory: about the file system",
+    ),
+    (
+        "tagc::check::unknown-ou",
+        "`tagc eval --ou`: the OU comes from the command line, never from a file",
+    ),
+    (
+        "tagc::verify::unevaluable",
+        "the evaluator cannot read a document tagc emitted itself: a bug in tagc, not an input",
+    ),
+    (
+        "tagc::fmt::syntax",
+        "`tagc fmt` only: it wraps the file's `tagc::syntax::*` errors, which have their own fixtures",
+    ),
+    (
+        "tagc::fmt::bug",
+        "`tagc fmt` only: the formatter would change the tokens, a bug in tagc",
+    ),
+    (
+        "tagc::fmt::write",
+        "`tagc fmt` only: the formatted file cannot be written back",
+    ),
+    (
+        "tagc::build::io",
+        "`build` cannot write its output directory: I/O",
+    ),
+    (
+        "tagc::build::out-foreign-files",
+        "`build --out`: about the output directory, not the sources",
+    ),
+    (
+        "tagc::build::out-holds-input",
+        "`build --out`: about the output directory, not the sources",
+    ),
+    (
+        "tagc::build::out-is-current-directory",
+        "`build --out`: about the output directory, not the sources",
+    ),
+    (
+        "tagc::build::out-not-directory",
+        "`build --out`: about the output directory, not the sources",
+    ),
+    (
+        "tagc::build::out-not-tagc",
+        "`build --out`: about the output directory, not the sources",
+    ),
+    (
+        "tagc::catalog::archive",
+        "`--catalog` or `catalog import`: the catalog, not the sources",
+    ),
+    (
+        "tagc::catalog::cache-dir",
+        "`catalog update`: the cache directory",
+    ),
+    ("tagc::catalog::download", "`catalog update`: the network"),
+    (
+        "tagc::catalog::empty",
+        "`--catalog` or `catalog import`: the catalog, not the sources",
+    ),
+    ("tagc::catalog::io", "`--catalog` or `catalog import`: I/O"),
+    (
+        "tagc::catalog::json",
+        "`--catalog` or `catalog import`: the catalog, not the sources",
+    ),
+    (
+        "tagc::catalog::offline",
+        "`catalog update` in a build without the `online` feature",
+    ),
+    (
+        "tagc::catalog::schema",
+        "`--catalog` or `catalog import`: the catalog, not the sources",
+    ),
+    (
+        "tagc::eval::invalid-condition-value",
+        "the evaluator reading a JSON policy document, never a `.tags` file",
+    ),
+    (
+        "tagc::eval::malformed-policy",
+        "the evaluator reading a JSON policy document, never a `.tags` file",
+    ),
+    (
+        "tagc::eval::malformed-tag-policy",
+        "the evaluator reading a JSON tag policy, never a `.tags` file",
+    ),
+    (
+        "tagc::eval::unknown-element",
+        "the evaluator reading a JSON policy document, never a `.tags` file",
+    ),
+    (
+        "tagc::eval::unknown-operator",
+        "the evaluator reading a JSON policy document, never a `.tags` file",
+    ),
+    ("tagc::aws::api", "plan/apply: an AWS call failed"),
+    ("tagc::aws::cancelled", "apply: the user answered no"),
+    (
+        "tagc::aws::config",
+        "plan/apply: the AWS client's configuration",
+    ),
+    (
+        "tagc::aws::destroy",
+        "plan/apply: the destroy guard, about the live organization",
+    ),
+    (
+        "tagc::aws::duplicate-name",
+        "plan: the live organization's policies (compile reports `duplicate-policy`)",
+    ),
+    (
+        "tagc::aws::enable-timeout",
+        "apply: AWS did not enable a policy type in time",
+    ),
+    (
+        "tagc::aws::foreign",
+        "plan: a live policy owned by another project",
+    ),
+    ("tagc::aws::interrupted", "apply: a step failed part way"),
+    (
+        "tagc::aws::invalid-name",
+        "plan: a name AWS refuses, checked against the live organization's rules",
+    ),
+    (
+        "tagc::aws::io",
+        "apply: the terminal cannot be read or written",
+    ),
+    (
+        "tagc::aws::kind-changed",
+        "plan: a live policy of another kind under the same name",
+    ),
+    (
+        "tagc::aws::last-scp",
+        "plan: a live target would be left without an SCP",
+    ),
+    (
+        "tagc::aws::no-project",
+        "plan/apply only: a project without a name compiles and builds",
+    ),
+    (
+        "tagc::aws::not-confirmed",
+        "apply: no terminal to confirm on",
+    ),
+    (
+        "tagc::aws::not-owned",
+        "plan: a live policy tagc does not manage",
+    ),
+    (
+        "tagc::aws::out-not-plan",
+        "`plan --out`: the path given on the command line",
+    ),
+    ("tagc::aws::plan", "plan: the sum of the plan's errors"),
+    (
+        "tagc::aws::plan-file",
+        "`apply PLAN`: the saved plan file, JSON and not a `.tags` file",
+    ),
+    (
+        "tagc::aws::policy-too-large",
+        "plan: the limits of the live organization (compile reports `too-large`)",
+    ),
+    (
+        "tagc::aws::save-plan",
+        "`plan --out`: the plan file cannot be written",
+    ),
+    (
+        "tagc::aws::stale-plan",
+        "`apply PLAN`: the organization changed since the plan",
+    ),
+    (
+        "tagc::aws::too-many-policies",
+        "plan: the live targets' attachments (compile reports `slots-exceeded`)",
+    ),
+    (
+        "tagc::aws::unknown-target",
+        "plan: a target missing from the live organization",
+    ),
+];
+
+#[test]
+fn test_every_source_diagnostic_code_has_an_invalid_fixture() {
+    let codes = crate::docs::codes_in_source();
+    let exempt: std::collections::BTreeMap<&str, &str> =
+        NOT_FROM_A_SOURCE_FILE.iter().copied().collect();
+    assert_eq!(
+        exempt.len(),
+        NOT_FROM_A_SOURCE_FILE.len(),
+        "a code is listed twice"
+    );
+    let stale: Vec<_> = exempt.keys().filter(|c| !codes.contains(**c)).collect();
+    assert!(
+        stale.is_empty(),
+        "listed as not from a file, but no longer a code: {stale:?}"
+    );
+    let invalid = crate::common::root().join("tests/fixtures/invalid");
+    let mut missing = Vec::new();
+    for code in &codes {
+        let Some(name) = code.rsplit("::").next() else {
+            continue;
+        };
+        let fixture = invalid.join(format!("{name}.tags"));
+        if let Some(reason) = exempt.get(code.as_str()) {
+            // A fixture named like an exempt code would claim the code comes from a file.
+            let reported =
+                fixture.exists() && compile_fixture(&fixture).diagnostics.codes().contains(code);
+            assert!(
+                !reported,
+                "{code} is listed as not from a file ({reason}), but {} reports it",
+                fixture.display()
+            );
+            continue;
+        }
+        if !fixture.exists() || !compile_fixture(&fixture).diagnostics.codes().contains(code) {
+            missing.push(code.clone());
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "no fixture in tests/fixtures/invalid reports {missing:?}"
+    );
+}
+
+#[test]
+fn test_no_fixture_reports_a_code_listed_as_not_from_a_file() {
+    let root = crate::common::root();
+    for dir in ["tests/fixtures/valid", "tests/fixtures/invalid"] {
+        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "tags") {
+                continue;
+            }
+            let codes = compile_fixture(&path).diagnostics.codes();
+            for (code, reason) in NOT_FROM_A_SOURCE_FILE {
+                assert!(
+                    !codes.iter().any(|c| c == code),
+                    "{} reports {code}, listed as not from a file ({reason})",
+                    path.display()
+                );
+            }
+        }
+    }
+}

@@ -5,7 +5,7 @@ use crate::common::root;
 
 /// Every `tagc::stage::name` code written in `src/` or `crates/` as a diagnostic code: inside
 /// `code(…)` or as a string literal.
-fn codes_in_source() -> std::collections::BTreeSet<String> {
+pub(crate) fn codes_in_source() -> std::collections::BTreeSet<String> {
     let mut codes = std::collections::BTreeSet::new();
     let mut dirs = vec![root().join("src"), root().join("crates")];
     while let Some(dir) = dirs.pop() {
