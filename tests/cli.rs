@@ -34,28 +34,23 @@ fn test_check_reports_errors_and_exits_1() {
     )
     .unwrap();
     let run = tagc(dir.path(), &["check"]);
-    assert_eq!(run.code, 1);
-    assert!(run.stdout.is_empty());
-    assert!(
-        run.stderr.contains("tagc::check::unknown-tag"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("did you mean `owner`?"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("policies/bad.tags:2:11"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.ends_with("1 error, 0 warnings\n"),
-        "{}",
-        run.stderr
-    );
+    insta::assert_snapshot!(run.transcript(), @r"
+    ----- stdout -----
+    ----- stderr -----
+    tagc::check::unknown-tag
+
+      × unknown tag `ownr`
+       ╭─[policies/bad.tags:2:11]
+     1 │ policy q {
+     2 │   require ownr on sqs:CreateQueue
+       ·           ──┬─
+       ·             ╰── not declared
+     3 │   attach to root
+       ╰────
+      help: did you mean `owner`?
+    1 error, 0 warnings
+    [exit 1]
+    ");
 }
 
 #[test]
@@ -163,17 +158,16 @@ fn test_build_explain_shows_expansions() {
 fn test_missing_path_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let run = tagc(dir.path(), &["check"]);
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("tagc::load::unreadable"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("cannot read `policies`"),
-        "{}",
-        run.stderr
-    );
+    insta::assert_snapshot!(run.transcript(), @r"
+    ----- stdout -----
+    ----- stderr -----
+    tagc::load::unreadable
+
+      × cannot read `policies`: No such file or directory (os error 2)
+      help: tagc reads `policies/` when no path is given
+    1 error, 0 warnings
+    [exit 1]
+    ");
 }
 
 #[test]
@@ -366,13 +360,21 @@ fn test_eval_refuses_an_unknown_during_action() {
             "sqs:CreateQueu",
         ],
     );
-    assert_eq!(run.code, 1, "{}", run.transcript());
-    assert!(run.stdout.is_empty(), "{}", run.stdout);
-    assert!(
-        run.stderr.contains("did you mean `sqs:CreateQueue`?"),
-        "{}",
-        run.stderr
-    );
+    insta::assert_snapshot!(run.transcript(), @r"
+    ----- stdout -----
+    ----- stderr -----
+    tagc::check::unknown-action
+
+      × unknown action `sqs:CreateQueu`
+       ╭─[command line:1:10]
+     1 │ --during sqs:CreateQueu
+       ·          ───────┬──────
+       ·                 ╰── no such action in the AWS catalog
+       ╰────
+      help: did you mean `sqs:CreateQueue`?
+    1 error, 0 warnings
+    [exit 1]
+    ");
 }
 
 /// A resource that is not an ARN names no resource type, so no tag policy could be evaluated
@@ -392,18 +394,23 @@ fn test_eval_refuses_a_resource_that_is_not_an_arn() {
             "queue/orders",
         ],
     );
-    assert_eq!(run.code, 1, "{}", run.transcript());
-    assert!(run.stdout.is_empty(), "{}", run.stdout);
-    assert!(
-        run.stderr.contains("tagc::check::invalid-resource"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("--resource queue/orders"),
-        "{}",
-        run.stderr
-    );
+    insta::assert_snapshot!(run.transcript(), @r"
+    ----- stdout -----
+    ----- stderr -----
+    tagc::check::invalid-resource
+
+      × invalid resource ARN `queue/orders`: an ARN starts with `arn:`
+       ╭─[command line:1:12]
+     1 │ --resource queue/orders
+       ·            ──────┬─────
+       ·                  ╰── no resource type to evaluate tag policies for
+       ╰────
+      help: tag policies apply per resource type, read from the ARN: write the resource's full ARN,
+            such as `arn:aws:sagemaker:us-east-1:111122223333:training-job/NAME`, or leave the
+            resource out
+    1 error, 0 warnings
+    [exit 1]
+    ");
 }
 
 /// A request that sets one tag key twice (in any casing) has no single value for
@@ -423,14 +430,23 @@ fn test_eval_refuses_a_tag_key_given_twice() {
             "Owner=b",
         ],
     );
-    assert_eq!(run.code, 1, "{}", run.transcript());
-    assert!(run.stdout.is_empty(), "{}", run.stdout);
-    assert!(
-        run.stderr.contains("tagc::check::duplicate-request-tag"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("--tag Owner=b"), "{}", run.stderr);
+    insta::assert_snapshot!(run.transcript(), @r"
+    ----- stdout -----
+    ----- stderr -----
+    tagc::check::duplicate-request-tag
+
+      × the request sets tag `owner` twice
+       ╭─[command line:1:7]
+     1 │ --tag Owner=b
+       ·       ──┬──
+       ·         ╰── set again here
+       ╰────
+      help: a request carries each tag key once; with two keys that differ only in case, AWS does not
+            document which value `aws:RequestTag/KEY` holds, so tagc cannot evaluate it: keep one;
+            first set here: command line:1:7
+    1 error, 0 warnings
+    [exit 1]
+    ");
 }
 
 #[test]
@@ -446,18 +462,22 @@ fn test_eval_refuses_an_ou_that_is_not_a_path_from_the_root() {
             "Workloads/Prod",
         ],
     );
-    assert_eq!(run.code, 1, "{}", run.transcript());
-    assert!(run.stdout.is_empty(), "{}", run.stdout);
-    assert!(
-        run.stderr.contains("tagc::check::invalid-target"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("an OU path starts at the root"),
-        "{}",
-        run.stderr
-    );
+    insta::assert_snapshot!(run.transcript(), @r#"
+    ----- stdout -----
+    ----- stderr -----
+    tagc::check::invalid-target
+
+      × invalid target `Workloads/Prod`: an OU path starts at the root, as in `Root/Workloads/ML`
+       ╭─[command line:1:6]
+     1 │ --ou Workloads/Prod
+       ·      ───────┬──────
+       ·             ╰── not a valid target
+       ╰────
+      help: targets are `root`, `ou "Root/Path/To/OU"`, `ou "ou-abcd-12345678"` or `account
+            "123456789012"`
+    1 error, 0 warnings
+    [exit 1]
+    "#);
 }
 
 #[test]
