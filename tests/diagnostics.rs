@@ -117,7 +117,8 @@ fn test_json_diagnostics_carry_code_span_and_help() {
     assert_eq!(json["errors"], 1);
 }
 
-/// The diagnostic codes that no `.tags` file can make `compile` report, each with the reason.
+/// The diagnostic codes that no `.tags` file can make `compile` report, each with the reason
+/// (a few are about a file's content but reported only by `plan`, which compile does not run).
 /// Every other code has its fixture in `tests/fixtures/invalid/`.
 const NOT_FROM_A_SOURCE_FILE: &[(&str, &str)] = &[
     (
@@ -230,7 +231,7 @@ const NOT_FROM_A_SOURCE_FILE: &[(&str, &str)] = &[
     ),
     (
         "tagc::aws::duplicate-name",
-        "plan: the live organization's policies (compile reports `duplicate-policy`)",
+        "plan's own check of the build before any AWS call; compile reports `duplicate-policy` first",
     ),
     (
         "tagc::aws::enable-timeout",
@@ -243,7 +244,7 @@ const NOT_FROM_A_SOURCE_FILE: &[(&str, &str)] = &[
     ("tagc::aws::interrupted", "apply: a step failed part way"),
     (
         "tagc::aws::invalid-name",
-        "plan: a name AWS refuses, checked against the live organization's rules",
+        "plan's own check of the build before any AWS call: a file with a policy name too long for AWS compiles and builds, so only plan reports it (src/aws/tests.rs)",
     ),
     (
         "tagc::aws::io",
@@ -259,7 +260,7 @@ const NOT_FROM_A_SOURCE_FILE: &[(&str, &str)] = &[
     ),
     (
         "tagc::aws::no-project",
-        "plan/apply only: a project without a name compiles and builds",
+        "caused by a file without `organization { project }`, but such a file compiles and builds: only plan and apply need the name (tests/apply_cli.rs)",
     ),
     (
         "tagc::aws::not-confirmed",
@@ -280,7 +281,7 @@ const NOT_FROM_A_SOURCE_FILE: &[(&str, &str)] = &[
     ),
     (
         "tagc::aws::policy-too-large",
-        "plan: the limits of the live organization (compile reports `too-large`)",
+        "plan's own check of the build before any AWS call; compile reports `too-large` first",
     ),
     (
         "tagc::aws::save-plan",
