@@ -1,5 +1,6 @@
-//! Action patterns: expanded against the catalog into the actions a rule covers, with the
-//! resource types and ARNs each is checked on; unknown services and actions get "did you mean".
+//! Action patterns: input, a rule's patterns such as `ec2:Create*`; output, the catalog's
+//! actions they cover, each with the resource types and ARNs it is checked on, or a diagnostic
+//! (unknown service or action with "did you mean", an action that cannot carry the tag key).
 
 use super::validate::split_action;
 use super::{CheckError, CheckErrorKind, Checker, did_you_mean};

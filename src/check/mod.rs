@@ -11,14 +11,17 @@
 //!
 //! One file per part of the language, each adding its methods to the one `Checker`:
 //! `tags` (tag declarations), `actions` (action patterns against the catalog), `policies`
-//! (policy statements into rules), `targets` (resource types, targets, conflicts), `requests`
-//! (`test` blocks and `tagc eval`'s request), `org` (the `organization` block). `validate` holds
-//! the value checks that need no project, `suggest` the "did you mean", `error` the diagnostics.
+//! (policy statements into rules), `protect` (the `protect` statement), `targets` (resource
+//! types and targets), `conflicts` (rules that conflict once attached), `requests` (`test`
+//! blocks and `tagc eval`'s request), `org` (the `organization` block). `validate` holds the
+//! value checks that need no project, `suggest` the "did you mean", `error` the diagnostics.
 
 mod actions;
+mod conflicts;
 mod error;
 mod org;
 mod policies;
+mod protect;
 mod requests;
 mod suggest;
 mod tags;
@@ -90,4 +93,15 @@ impl Checker<'_> {
     fn err(&mut self, kind: CheckErrorKind, loc: &Loc) {
         self.errors.push(CheckError::new(kind, loc.clone()));
     }
+}
+
+/// Check `text` as the one file of a project against the built-in catalog: the project and the
+/// codes of every diagnostic found, for the rooms' unit tests.
+#[cfg(test)]
+fn check_text(text: &str) -> (Project, Vec<&'static str>) {
+    let source = crate::source::SourceFile::new("t.tags", text);
+    let (file, syntax_errors) = crate::syntax::parse(&source);
+    assert!(syntax_errors.is_empty(), "{text}: {syntax_errors:?}");
+    let (project, errors) = check(&[file], Catalog::builtin());
+    (project, errors.iter().map(|e| e.kind.code()).collect())
 }

@@ -1,4 +1,5 @@
-//! The `organization` block: the project's name and its settings, each given at most once.
+//! The `organization` block: input, its statements; output, the project's `Settings` (name,
+//! SCP strategy, limits), each given at most once, or a diagnostic.
 
 use super::validate::invalid_project;
 use super::{CheckError, CheckErrorKind, Checker};
@@ -51,5 +52,24 @@ impl Checker<'_> {
             );
         }
         items.first().map(|s| s.value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::check_text;
+
+    #[test]
+    fn test_project_name_is_read_into_the_settings() {
+        let (project, codes) = check_text("organization {\n  project \"guardrails\"\n}\n");
+        assert!(codes.is_empty(), "{codes:?}");
+        assert_eq!(project.settings.project.as_deref(), Some("guardrails"));
+    }
+
+    #[test]
+    fn test_project_name_that_is_no_tag_value_is_refused() {
+        let (project, codes) = check_text("organization {\n  project \"guardrails*\"\n}\n");
+        assert_eq!(codes, ["tagc::check::invalid-project"]);
+        assert_eq!(project.settings.project, None);
     }
 }

@@ -1,5 +1,6 @@
-//! Policy blocks: their statements checked and turned into the model's rules (`require`,
-//! `only-declared-keys`, `protect`, `grant`), with the tagging actions a create implies.
+//! Policy blocks: input, a `policy` item; output, the model's `Policy` with its rules
+//! (`require`, `only-declared-keys`, `enforce`, `grant`) and the tagging actions a create
+//! implies, or a diagnostic.
 
 use std::collections::BTreeMap;
 
@@ -7,10 +8,7 @@ use super::actions::Need;
 use super::validate::{Field, check_principal_arn};
 use super::{CheckError, CheckErrorKind, Checker};
 use crate::ast::{self, PolicyStmt, Text};
-use crate::model::{
-    Action, Expansion, OnlyDeclared, Policy, Protect, Require, ResourceRule, TaggingOnCreate,
-    Target,
-};
+use crate::model::{OnlyDeclared, Policy, Require, ResourceRule, TaggingOnCreate, Target};
 use crate::source::Loc;
 
 impl Checker<'_> {
@@ -201,99 +199,6 @@ impl Checker<'_> {
         self.project.policies.push(policy);
     }
 
-    pub(super) fn check_protect(
-        &mut self,
-        policy: &Policy,
-        keys: Vec<String>,
-        services: &[Text],
-        loc: &Loc,
-        expansions: &mut Vec<Expansion>,
-    ) -> Option<Protect> {
-        let mut names: Vec<(String, Loc)> = Vec::new();
-        if services.is_empty() {
-            // Protect in the services whose actions this policy already governs.
-            for a in policy
-                .requires
-                .iter()
-                .flat_map(|r| &r.actions)
-                .chain(policy.only_declared.iter().flat_map(|o| &o.actions))
-            {
-                if !names.iter().any(|(n, _)| *n == a.service) {
-                    names.push((a.service.clone(), loc.clone()));
-                }
-            }
-            if names.is_empty() {
-                self.err(CheckErrorKind::ProtectWithoutServices, loc);
-                return None;
-            }
-        } else {
-            for s in services {
-                if self.known_service(&s.value, &s.loc).is_none() {
-                    continue;
-                }
-                if names.iter().any(|(n, _)| *n == s.value) {
-                    self.err(CheckErrorKind::DuplicateInList(s.value.clone()), &s.loc);
-                } else {
-                    names.push((s.value.clone(), s.loc.clone()));
-                }
-            }
-        }
-        let mut actions = Vec::new();
-        let mut context_keys: Vec<String> = Vec::new();
-        for (name, sloc) in &names {
-            let Some(svc) = self.catalog.service(name) else {
-                continue;
-            };
-            if svc.tagging_actions.is_empty() {
-                self.err(CheckErrorKind::NoTaggingActions(name.clone()), sloc);
-                continue;
-            }
-            let mut unguarded = Vec::new();
-            for ta in &svc.tagging_actions {
-                let Some(info) = svc.action(ta) else { continue };
-                if info.tag_keys.any() {
-                    actions.push(Action {
-                        service: svc.prefix.clone(),
-                        name: info.name.clone(),
-                        resources: Vec::new(),
-                        resource_types: Vec::new(),
-                    });
-                } else {
-                    unguarded.push(format!("`{}:{}`", svc.prefix, info.name));
-                }
-            }
-            if !unguarded.is_empty() {
-                self.err(
-                    CheckErrorKind::TaggingActionWithoutKeys(unguarded.join(", ")),
-                    sloc,
-                );
-            }
-            match &svc.create_context_key {
-                Some(k) => {
-                    if !context_keys.contains(k) {
-                        context_keys.push(k.clone());
-                    }
-                }
-                None => self.err(CheckErrorKind::NoCreateContextKey(name.clone()), sloc),
-            }
-        }
-        if keys.is_empty() || actions.is_empty() {
-            return None;
-        }
-        let pattern: Vec<&str> = names.iter().map(|(n, _)| n.as_str()).collect();
-        expansions.push(Expansion {
-            rule: "protect".into(),
-            pattern: pattern.join(", "),
-            actions: actions.iter().map(Action::full_name).collect(),
-            left_out: Vec::new(),
-        });
-        Some(Protect {
-            keys,
-            actions,
-            create_context_keys: context_keys,
-        })
-    }
-
     /// The grant form's Allow tests each exact-case key an action requires with its own
     /// case-sensitive operator on `aws:TagKeys` (a condition block names a key once per
     /// operator), so it can express only as many as there are such operators.
@@ -406,5 +311,31 @@ impl Checker<'_> {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::check_text;
+
+    #[test]
+    fn test_require_becomes_a_rule_with_its_declared_key() {
+        let (project, codes) = check_text(
+            "tag owner\npolicy p {\n  require owner on sqs:CreateQueue\n  attach to root\n}\n",
+        );
+        assert!(codes.is_empty(), "{codes:?}");
+        let policy = project.policies.first().expect("one policy");
+        assert_eq!(policy.name, "p");
+        let keys: Vec<&[String]> = policy.requires.iter().map(|r| r.keys.as_slice()).collect();
+        assert_eq!(keys, [["owner".to_owned()].as_slice()]);
+    }
+
+    #[test]
+    fn test_policy_declared_twice_is_reported() {
+        let (_, codes) = check_text(
+            "tag owner\npolicy p {\n  require owner on sqs:CreateQueue\n  attach to root\n}\n\
+             policy p {\n  require owner on sqs:CreateQueue\n  attach to root\n}\n",
+        );
+        assert_eq!(codes, ["tagc::check::duplicate-policy"]);
     }
 }

@@ -1,5 +1,6 @@
-//! Requests: `test` blocks and the requests `tagc eval` is given, checked against the project
-//! and the catalog before anything is evaluated.
+//! Requests: input, a `test` block or the request `tagc eval` is given; output, the model's
+//! `TestCase` or `Request` with its origin, every part checked against the project and the
+//! catalog before anything is evaluated, or a diagnostic.
 
 use super::validate::{check_principal_arn, check_resource_arn, split_action};
 use super::{CheckError, CheckErrorKind, Checker, did_you_mean};
@@ -242,5 +243,49 @@ impl Checker<'_> {
         }
         self.unknown_action(text, service, name);
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::check_text;
+    use super::{RequestText, check_request};
+    use crate::ast::{TargetRef, Text};
+    use crate::catalog::Catalog;
+    use crate::source::{Loc, SourceFile, Span};
+
+    #[test]
+    fn test_test_block_named_twice_is_reported() {
+        let block = "test \"same name\" {\n  request sqs:CreateQueue\n  expect allow\n}\n";
+        let (project, codes) = check_text(&format!("{block}{block}"));
+        assert_eq!(codes, ["tagc::check::duplicate-test"]);
+        assert_eq!(project.tests.len(), 1);
+    }
+
+    #[test]
+    fn test_request_from_an_ou_the_project_never_names_is_refused() {
+        let (project, codes) = check_text(
+            "tag owner\npolicy p {\n  require owner on sqs:CreateQueue\n  attach to ou \"Root/ML\"\n}\n",
+        );
+        assert!(codes.is_empty(), "{codes:?}");
+        let source = SourceFile::new("flags", "");
+        let text = |value: &str| Text {
+            value: value.to_owned(),
+            loc: Loc::new(source.clone(), Span::new(0, 0)),
+        };
+        let action = text("sqs:CreateQueue");
+        let from = TargetRef::Ou(text("Root/Ml"));
+        let request = RequestText {
+            action: &action,
+            during: None,
+            principal: None,
+            tags: &[],
+            resource: None,
+            from: Some(&from),
+        };
+        let (checked, errors) = check_request(&project, Catalog::builtin(), &request);
+        assert!(checked.is_none());
+        let codes: Vec<&str> = errors.iter().map(|e| e.kind.code()).collect();
+        assert_eq!(codes, ["tagc::check::unknown-ou"]);
     }
 }

@@ -1,5 +1,6 @@
-//! Tag declarations: each `tag` checked against AWS's rules for keys and values, and the
-//! names policies give resolved to the declared keys.
+//! Tag declarations: input, the `tag` items and the tag names policies give; output, the
+//! project's `TagDef`s, keys and values checked against AWS's rules, and names resolved to the
+//! declared keys, or a diagnostic (duplicate, case conflict, unknown tag with "did you mean").
 
 use super::validate::{invalid_key, invalid_value};
 use super::{CheckError, CheckErrorKind, Checker, did_you_mean};
@@ -123,5 +124,26 @@ impl Checker<'_> {
             out.push(name.clone());
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::check_text;
+
+    #[test]
+    fn test_tag_declared_twice_is_reported_once_and_kept_once() {
+        let (project, codes) = check_text("tag owner\ntag owner\n");
+        assert_eq!(codes, ["tagc::check::duplicate-tag"]);
+        let keys: Vec<&str> = project.tags.iter().map(|t| t.key.as_str()).collect();
+        assert_eq!(keys, ["owner"]);
+    }
+
+    #[test]
+    fn test_policy_naming_an_undeclared_tag_is_reported() {
+        let (_, codes) = check_text(
+            "tag owner\npolicy p {\n  require team on sqs:CreateQueue\n  attach to root\n}\n",
+        );
+        assert_eq!(codes, ["tagc::check::unknown-tag"]);
     }
 }

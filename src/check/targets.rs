@@ -1,12 +1,10 @@
-//! Where rules apply: resource types, attachment targets, and rules that conflict once
-//! attached to the same target.
-
-use std::collections::BTreeMap;
+//! Where rules apply: input, a policy's resource types and `attach to` targets; output, the
+//! model's resource types and `Target`s (root, OU path or id, account), or a diagnostic.
 
 use super::validate::{Field, valid_ou_id};
-use super::{CheckError, CheckErrorKind, Checker};
+use super::{CheckErrorKind, Checker};
 use crate::ast::{TargetRef, Text};
-use crate::model::{Policy, Target};
+use crate::model::Target;
 use crate::source::Loc;
 
 impl Checker<'_> {
@@ -92,43 +90,20 @@ impl Checker<'_> {
             }
         }
     }
+}
 
-    /// The same key in `enforced_for` (or `report_required_tag_for`) of two policies attached
-    /// to the same target: AWS resolves such same-node conflicts by attachment order, so one
-    /// policy's list would silently win.
-    pub(super) fn check_conflicts(&mut self) {
-        let mut seen: BTreeMap<(&str, String, &Target), &Policy> = BTreeMap::new();
-        let mut found = Vec::new();
-        for p in &self.project.policies {
-            for (field, rules) in [
-                ("enforced_for", &p.enforce),
-                ("report_required_tag_for", &p.report),
-            ] {
-                let mut keys: Vec<String> = rules.iter().map(|r| r.key.to_lowercase()).collect();
-                keys.dedup();
-                for key in keys {
-                    for t in &p.targets {
-                        if let Some(other) = seen.get(&(field, key.clone(), t)) {
-                            if other.name != p.name {
-                                found.push(
-                                    CheckError::new(
-                                        CheckErrorKind::ConflictingRules(format!(
-                                            "policies `{}` and `{}` both set `{field}` for tag `{key}` at {t}",
-                                            other.name, p.name
-                                        )),
-                                        p.name_loc(),
-                                    )
-                                    .with_related(&other.name_loc(), "the other policy")
-                                    .with_help("AWS keeps the setting of whichever tag policy was attached first; set it in one policy"),
-                                );
-                            }
-                        } else {
-                            seen.insert((field, key.clone(), t), p);
-                        }
-                    }
-                }
-            }
-        }
-        self.errors.extend(found);
+#[cfg(test)]
+mod tests {
+    use super::super::check_text;
+    use crate::model::Target;
+
+    #[test]
+    fn test_ou_path_target_is_kept_as_written() {
+        let (project, codes) = check_text(
+            "tag owner\npolicy p {\n  require owner on sqs:CreateQueue\n  attach to ou \"Root/ML\"\n}\n",
+        );
+        assert!(codes.is_empty(), "{codes:?}");
+        let targets = project.policies.first().map(|p| p.targets.clone());
+        assert_eq!(targets, Some(vec![Target::OuPath("Root/ML".to_owned())]));
     }
 }
