@@ -1,0 +1,341 @@
+//! Policy blocks: input, a `policy` item; output, the model's `Policy` with its rules
+//! (`require`, `only-declared-keys`, `enforce`, `grant`) and the tagging actions a create
+//! implies, or a diagnostic.
+
+use std::collections::BTreeMap;
+
+use super::actions::Need;
+use super::validate::{Field, check_principal_arn};
+use super::{CheckError, CheckErrorKind, Checker};
+use crate::ast::{self, PolicyStmt, Text};
+use crate::model::{OnlyDeclared, Policy, Require, ResourceRule, TaggingOnCreate, Target};
+use crate::source::Loc;
+
+impl Checker<'_> {
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one arm per statement kind reads best in one place"
+    )]
+    pub(super) fn check_policy(&mut self, p: &ast::PolicyDecl) {
+        let name = p.name.value.clone();
+        if let Some(prev) = self.project.policies.iter().find(|q| q.name == name) {
+            let e = CheckError::new(CheckErrorKind::DuplicatePolicy(name), p.name.loc.clone())
+                .with_related(&prev.name_loc(), "first declared here");
+            self.push(e);
+            return;
+        }
+        let mut policy = Policy {
+            name: name.clone(),
+            description: None,
+            requires: Vec::new(),
+            only_declared: Vec::new(),
+            protects: Vec::new(),
+            exempt: Vec::new(),
+            enforce: Vec::new(),
+            report: Vec::new(),
+            targets: Vec::new(),
+            grant: false,
+            tagging_on_create: Vec::new(),
+            expansions: Vec::new(),
+            loc: p.loc.clone(),
+            name_loc: Some(p.name.loc.clone()),
+        };
+        let mut description_loc: Option<Loc> = None;
+        let mut grant_loc: Option<Loc> = None;
+        let mut protect_stmts: Vec<(Vec<String>, &[Text], &Loc)> = Vec::new();
+        let mut target_locs: Vec<(Target, Loc)> = Vec::new();
+        let mut enforce_stmts: Vec<(&[Text], &[Text])> = Vec::new();
+        let mut report_stmts: Vec<(&[Text], &[Text])> = Vec::new();
+        for stmt in &p.stmts {
+            match stmt {
+                PolicyStmt::Description(d) => {
+                    if let Some(first) = &description_loc {
+                        self.push(
+                            CheckError::new(
+                                CheckErrorKind::DuplicateStatement("description".into()),
+                                d.loc.clone(),
+                            )
+                            .with_related(first, "first given here"),
+                        );
+                    } else {
+                        description_loc = Some(d.loc.clone());
+                        policy.description = Some(d.value.clone());
+                    }
+                }
+                PolicyStmt::Require {
+                    keys,
+                    actions: patterns,
+                    types,
+                    loc,
+                } => {
+                    let keys = self.resolve_tags(keys);
+                    let mut actions = self.expand_list(
+                        patterns,
+                        Need::RequestTag,
+                        "require",
+                        &mut policy.expansions,
+                    );
+                    if !types.is_empty() && !self.scope_to_types(&mut actions, patterns, types, loc)
+                    {
+                        continue;
+                    }
+                    if !keys.is_empty() && !actions.is_empty() {
+                        policy.requires.push(Require { keys, actions });
+                    }
+                }
+                PolicyStmt::OnlyDeclared { actions, .. } => {
+                    let actions = self.expand_list(
+                        actions,
+                        Need::TagKeys,
+                        "only-declared-keys",
+                        &mut policy.expansions,
+                    );
+                    if !actions.is_empty() {
+                        policy.only_declared.push(OnlyDeclared { actions });
+                    }
+                }
+                PolicyStmt::Protect {
+                    keys,
+                    services,
+                    loc,
+                } => {
+                    let keys = self.resolve_tags(keys);
+                    protect_stmts.push((keys, services, loc));
+                }
+                PolicyStmt::Exempt(arns) => {
+                    for arn in arns {
+                        if let Some(e) = check_principal_arn(arn) {
+                            self.push(e);
+                        }
+                        if policy.exempt.contains(&arn.value) {
+                            self.err(CheckErrorKind::DuplicateInList(arn.value.clone()), &arn.loc);
+                        } else {
+                            policy.exempt.push(arn.value.clone());
+                        }
+                    }
+                }
+                PolicyStmt::Enforce { keys, types, .. } => enforce_stmts.push((keys, types)),
+                PolicyStmt::Report { keys, types, .. } => report_stmts.push((keys, types)),
+                PolicyStmt::Attach(targets) => {
+                    for t in targets {
+                        let Some((target, loc)) = self.check_target(t) else {
+                            continue;
+                        };
+                        if let Some((_, first)) = target_locs.iter().find(|(x, _)| *x == target) {
+                            self.push(
+                                CheckError::new(
+                                    CheckErrorKind::DuplicateTarget(target.to_string()),
+                                    loc.clone(),
+                                )
+                                .with_related(first, "first listed here"),
+                            );
+                            continue;
+                        }
+                        target_locs.push((target, loc));
+                    }
+                }
+                PolicyStmt::Grant(loc) => {
+                    if let Some(first) = &grant_loc {
+                        self.push(
+                            CheckError::new(
+                                CheckErrorKind::DuplicateStatement("grant".into()),
+                                loc.clone(),
+                            )
+                            .with_related(first, "first given here"),
+                        );
+                    }
+                    grant_loc = Some(loc.clone());
+                    policy.grant = true;
+                }
+            }
+        }
+        for (keys, types) in enforce_stmts {
+            let keys = self.resolve_tags(keys);
+            let types = self.check_resource_types(types, Field::EnforcedFor);
+            for k in keys {
+                policy.enforce.push(ResourceRule {
+                    key: k,
+                    resource_types: types.clone(),
+                });
+            }
+        }
+        for (keys, types) in report_stmts {
+            let keys = self.resolve_tags(keys);
+            let types = self.check_resource_types(types, Field::ReportRequired);
+            for k in keys {
+                policy.report.push(ResourceRule {
+                    key: k,
+                    resource_types: types.clone(),
+                });
+            }
+        }
+        for (keys, services, loc) in protect_stmts {
+            let mut expansions = Vec::new();
+            if let Some(protect) = self.check_protect(&policy, keys, services, loc, &mut expansions)
+            {
+                policy.expansions.extend(expansions);
+                policy.protects.push(protect);
+            }
+        }
+        policy.tagging_on_create = self.tagging_on_create(&policy, grant_loc.as_ref());
+        if let Some(loc) = &grant_loc {
+            self.check_grant_exact_case(&policy, loc);
+        }
+        policy.targets = target_locs.into_iter().map(|(t, _)| t).collect();
+        let has_rules = !p.stmts.iter().all(|s| {
+            matches!(
+                s,
+                PolicyStmt::Description(_)
+                    | PolicyStmt::Exempt(_)
+                    | PolicyStmt::Attach(_)
+                    | PolicyStmt::Grant(_)
+            )
+        });
+        if !has_rules {
+            self.err(CheckErrorKind::EmptyPolicy(name.clone()), &p.name.loc);
+        } else if policy.targets.is_empty() {
+            self.err(CheckErrorKind::NoTargets(name), &p.name.loc);
+        }
+        self.project.policies.push(policy);
+    }
+
+    /// The grant form's Allow tests each exact-case key an action requires with its own
+    /// case-sensitive operator on `aws:TagKeys` (a condition block names a key once per
+    /// operator), so it can express only as many as there are such operators.
+    pub(super) fn check_grant_exact_case(&mut self, policy: &Policy, loc: &Loc) {
+        let mut reported: Vec<Vec<String>> = Vec::new();
+        for action in policy.requires.iter().flat_map(|r| &r.actions) {
+            let exact: Vec<String> = policy
+                .required_keys(action)
+                .into_iter()
+                .filter(|k| self.project.tag(k).is_some_and(|t| t.exact_case))
+                .collect();
+            if exact.len() <= crate::lower::EXACT_KEY_OPERATORS.len() || reported.contains(&exact) {
+                continue;
+            }
+            let keys: Vec<String> = exact.iter().map(|k| format!("`{k}`")).collect();
+            self.err(
+                CheckErrorKind::GrantExactCaseLimit {
+                    action: action.full_name(),
+                    keys: keys.join(", "),
+                },
+                loc,
+            );
+            reported.push(exact);
+        }
+    }
+
+    /// The tagging actions the required creates also authorize when they carry tags, from
+    /// each operation's authorized actions in the catalog (those that set tags: a create's
+    /// tags do not flow into a removal). With `grant`, one whose requests carry no
+    /// `aws:RequestTag` is an error: no Allow could check the tags on it.
+    pub(super) fn tagging_on_create(
+        &mut self,
+        policy: &Policy,
+        grant: Option<&Loc>,
+    ) -> Vec<TaggingOnCreate> {
+        let catalog = self.catalog;
+        let mut out: Vec<TaggingOnCreate> = Vec::new();
+        for a in policy.requires.iter().flat_map(|r| &r.actions) {
+            let Some(svc) = catalog.service(&a.service) else {
+                continue;
+            };
+            for ta in svc.tagging_authorized_by(&a.name) {
+                let Some(info) = svc.action(ta) else { continue };
+                let full = format!("{}:{}", svc.prefix, info.name);
+                if crate::reference::removes_tags(&full) {
+                    continue;
+                }
+                if !info.request_tag.any() {
+                    if let Some(loc) = grant {
+                        self.err(
+                            CheckErrorKind::GrantTaggingActionWithoutTags {
+                                create: a.full_name(),
+                                tagging: full,
+                            },
+                            loc,
+                        );
+                    }
+                    continue;
+                }
+                match out.iter_mut().find(|t| t.tagging_action == full) {
+                    Some(t) => {
+                        if !t.creates.contains(&a.name) {
+                            t.creates.push(a.name.clone());
+                        }
+                    }
+                    None => out.push(TaggingOnCreate {
+                        tagging_action: full,
+                        context_key: svc.create_context_key.clone(),
+                        creates: vec![a.name.clone()],
+                    }),
+                }
+            }
+        }
+        out
+    }
+
+    /// For every action of the services the rules name, the tagging actions AWS also
+    /// authorizes when it runs with tags: a tagged create is decided by their rules too.
+    pub(super) fn tagging_authorized_by(&self) -> BTreeMap<String, Vec<String>> {
+        let mut services: Vec<&str> = Vec::new();
+        for p in &self.project.policies {
+            let actions = p
+                .requires
+                .iter()
+                .flat_map(|r| &r.actions)
+                .chain(p.only_declared.iter().flat_map(|o| &o.actions))
+                .chain(p.protects.iter().flat_map(|r| &r.actions));
+            for a in actions {
+                if !services.contains(&a.service.as_str()) {
+                    services.push(&a.service);
+                }
+            }
+        }
+        let mut out = BTreeMap::new();
+        for svc in services.iter().filter_map(|s| self.catalog.service(s)) {
+            for (action, tagging) in &svc.create_tagging {
+                // A create's tags flow into the tagging actions that set tags, not into the
+                // removals an update may also authorize.
+                let setting: Vec<String> = tagging
+                    .iter()
+                    .map(|t| format!("{}:{t}", svc.prefix))
+                    .filter(|t| !crate::reference::removes_tags(t))
+                    .collect();
+                if !setting.is_empty() {
+                    out.insert(
+                        format!("{}:{action}", svc.prefix).to_ascii_lowercase(),
+                        setting,
+                    );
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::check_text;
+
+    #[test]
+    fn test_require_becomes_a_rule_with_its_declared_key() {
+        let (project, codes) = check_text(
+            "tag owner\npolicy p {\n  require owner on sqs:CreateQueue\n  attach to root\n}\n",
+        );
+        assert!(codes.is_empty(), "{codes:?}");
+        let policy = project.policies.first().expect("one policy");
+        assert_eq!(policy.name, "p");
+        let keys: Vec<&[String]> = policy.requires.iter().map(|r| r.keys.as_slice()).collect();
+        assert_eq!(keys, [["owner".to_owned()].as_slice()]);
+    }
+
+    #[test]
+    fn test_policy_declared_twice_is_reported() {
+        let (_, codes) = check_text(
+            "tag owner\npolicy p {\n  require owner on sqs:CreateQueue\n  attach to root\n}\n\
+             policy p {\n  require owner on sqs:CreateQueue\n  attach to root\n}\n",
+        );
+        assert_eq!(codes, ["tagc::check::duplicate-policy"]);
+    }
+}

@@ -1,0 +1,149 @@
+//! Tag declarations: input, the `tag` items and the tag names policies give; output, the
+//! project's `TagDef`s, keys and values checked against AWS's rules, and names resolved to the
+//! declared keys, or a diagnostic (duplicate, case conflict, unknown tag with "did you mean").
+
+use super::validate::{invalid_key, invalid_value};
+use super::{CheckError, CheckErrorKind, Checker, did_you_mean};
+use crate::ast::{self, Text};
+use crate::model::TagDef;
+
+impl Checker<'_> {
+    pub(super) fn check_tag(&mut self, t: &ast::TagDecl) {
+        let key = &t.name.value;
+        if let Some(reason) = invalid_key(key) {
+            self.err(
+                CheckErrorKind::InvalidTagKey {
+                    key: key.clone(),
+                    reason,
+                },
+                &t.name.loc,
+            );
+        }
+        if let Some(prev) = self.project.tags.iter().find(|d| d.key == *key) {
+            let e = CheckError::new(
+                CheckErrorKind::DuplicateTag(key.clone()),
+                t.name.loc.clone(),
+            )
+            .with_related(&prev.loc, "first declared here");
+            self.push(e);
+            return;
+        }
+        if let Some(prev) =
+            self.project.tags.iter().find(|d| {
+                d.key.eq_ignore_ascii_case(key) || d.key.to_lowercase() == key.to_lowercase()
+            })
+        {
+            let e = CheckError::new(
+                CheckErrorKind::TagCaseConflict(prev.key.clone(), key.clone()),
+                t.name.loc.clone(),
+            )
+            .with_related(&prev.loc, "the other tag");
+            self.push(e);
+            return;
+        }
+        for (n, desc) in t.descriptions.iter().enumerate().skip(1) {
+            let _ = n;
+            self.push(
+                CheckError::new(
+                    CheckErrorKind::DuplicateStatement("description".into()),
+                    desc.loc.clone(),
+                )
+                .with_related(&t.descriptions[0].loc, "first given here"),
+            );
+        }
+        if let Some(second) = t.exact_case.get(1) {
+            self.push(
+                CheckError::new(
+                    CheckErrorKind::DuplicateStatement("exact-case".into()),
+                    second.clone(),
+                )
+                .with_related(&t.exact_case[0], "first given here"),
+            );
+        }
+        let mut values: Option<Vec<String>> = None;
+        for (n, stmt) in t.values.iter().enumerate() {
+            if n > 0 {
+                self.push(
+                    CheckError::new(
+                        CheckErrorKind::DuplicateStatement("values".into()),
+                        stmt.loc.clone(),
+                    )
+                    .with_related(&t.values[0].loc, "first given here"),
+                );
+                continue;
+            }
+            let mut list: Vec<String> = Vec::new();
+            for v in &stmt.value {
+                if let Some(reason) = invalid_value(&v.value) {
+                    self.err(
+                        CheckErrorKind::InvalidTagValue {
+                            value: v.value.clone(),
+                            reason,
+                        },
+                        &v.loc,
+                    );
+                } else if v.value.matches('*').count() > 1 {
+                    self.err(CheckErrorKind::TooManyWildcards(v.value.clone()), &v.loc);
+                }
+                if list.contains(&v.value) {
+                    self.err(CheckErrorKind::DuplicateValue(v.value.clone()), &v.loc);
+                } else {
+                    list.push(v.value.clone());
+                }
+            }
+            values = Some(list);
+        }
+        self.project.tags.push(TagDef {
+            key: key.clone(),
+            values,
+            exact_case: !t.exact_case.is_empty(),
+            loc: t.name.loc.clone(),
+        });
+    }
+
+    /// Resolve a list of tag references: each must name a declared tag, in its exact casing.
+    pub(super) fn resolve_tags(&mut self, refs: &[Text]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for r in refs {
+            let name = &r.value;
+            if self.project.tag(name).is_none() {
+                let candidates: Vec<&str> =
+                    self.project.tags.iter().map(|t| t.key.as_str()).collect();
+                let mut e =
+                    CheckError::new(CheckErrorKind::UnknownTag(name.clone()), r.loc.clone());
+                if let Some(s) = did_you_mean(name, candidates) {
+                    e = e.with_help(format!("did you mean `{s}`?"));
+                }
+                self.push(e);
+                continue;
+            }
+            if out.contains(name) {
+                self.err(CheckErrorKind::DuplicateInList(name.clone()), &r.loc);
+                continue;
+            }
+            out.push(name.clone());
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::check_text;
+
+    #[test]
+    fn test_tag_declared_twice_is_reported_once_and_kept_once() {
+        let (project, codes) = check_text("tag owner\ntag owner\n");
+        assert_eq!(codes, ["tagc::check::duplicate-tag"]);
+        let keys: Vec<&str> = project.tags.iter().map(|t| t.key.as_str()).collect();
+        assert_eq!(keys, ["owner"]);
+    }
+
+    #[test]
+    fn test_policy_naming_an_undeclared_tag_is_reported() {
+        let (_, codes) = check_text(
+            "tag owner\npolicy p {\n  require team on sqs:CreateQueue\n  attach to root\n}\n",
+        );
+        assert_eq!(codes, ["tagc::check::unknown-tag"]);
+    }
+}
