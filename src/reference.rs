@@ -9,8 +9,6 @@
 use crate::model::{
     Action, Decision, Layer, Policy, Project, Request, replaces_tags, type_covered, wildcard_match,
 };
-// Kept here for the check stage, which asks the same question of catalog actions.
-pub use crate::model::removes_tags;
 
 /// The reference decision of one layer for a request, with the rule that decided it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -34,10 +34,10 @@ use std::fmt::Write as _;
 
 use tagc::catalog::Catalog;
 use tagc::model::{
-    DEFAULT_PRINCIPAL, Decision, Layer, Policy, Project, Request, TagDef, replaces_tags,
-    wildcard_match,
+    DEFAULT_PRINCIPAL, Decision, Layer, Policy, Project, Request, TagDef, removes_tags,
+    replaces_tags, wildcard_match,
 };
-use tagc::reference::{self, removes_tags};
+use tagc::reference;
 
 use crate::common::requests::{
     Compiled, arn, compile_project, push_new, resources_of, scoped_and_enforced, sources_in,

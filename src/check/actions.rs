@@ -47,7 +47,7 @@ impl<'c> Checker<'c> {
             // there would deny every call (a handful of actions carry only the first).
             // Removing tags sets none, so a tag requirement on `ec2:DeleteTags` would make no
             // sense even where AWS lists `aws:RequestTag` for it.
-            let removing = crate::reference::removes_tags(&info.name);
+            let removing = crate::model::removes_tags(&info.name);
             let support = match need {
                 Need::RequestTag if !info.tag_keys.any() || removing => continue,
                 Need::RequestTag => &info.request_tag,

@@ -243,7 +243,7 @@ impl Checker<'_> {
             for ta in svc.tagging_authorized_by(&a.name) {
                 let Some(info) = svc.action(ta) else { continue };
                 let full = format!("{}:{}", svc.prefix, info.name);
-                if crate::reference::removes_tags(&full) {
+                if crate::model::removes_tags(&full) {
                     continue;
                 }
                 if !info.request_tag.any() {
@@ -300,7 +300,7 @@ impl Checker<'_> {
                 let setting: Vec<String> = tagging
                     .iter()
                     .map(|t| format!("{}:{t}", svc.prefix))
-                    .filter(|t| !crate::reference::removes_tags(t))
+                    .filter(|t| !crate::model::removes_tags(t))
                     .collect();
                 if !setting.is_empty() {
                     out.insert(
