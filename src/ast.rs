@@ -3,6 +3,7 @@
 //! Built by [`crate::syntax`], read by [`crate::check`]. Nothing here is validated beyond the
 //! grammar: names are unresolved and tokens such as action patterns are kept as written.
 
+use crate::model::RuleKind;
 use crate::source::Loc;
 
 /// A token as written, with its location.
@@ -124,6 +125,23 @@ pub enum PolicyStmt {
     Attach(Vec<TargetRef>),
     /// `grant`
     Grant(Loc),
+}
+
+impl PolicyStmt {
+    /// The kind of rule the statement is.
+    pub const fn kind(&self) -> RuleKind {
+        match self {
+            Self::Description(_) => RuleKind::Description,
+            Self::Require { .. } => RuleKind::Require,
+            Self::OnlyDeclared { .. } => RuleKind::OnlyDeclaredKeys,
+            Self::Protect { .. } => RuleKind::Protect,
+            Self::Exempt(_) => RuleKind::Exempt,
+            Self::Enforce { .. } => RuleKind::Enforce,
+            Self::Report { .. } => RuleKind::Report,
+            Self::Attach(_) => RuleKind::Attach,
+            Self::Grant(_) => RuleKind::Grant,
+        }
+    }
 }
 
 /// A target as written.

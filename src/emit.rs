@@ -6,7 +6,7 @@
 //! on the minified document, in bytes: that is exactly what the API receives, and bytes are a
 //! safe bound for AWS's "characters" when a document holds non-ASCII text.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use miette::Severity;
 
@@ -114,34 +114,19 @@ pub fn emit(
     limits: &Limits,
 ) -> Result<Vec<Artifact>, Vec<EmitError>> {
     let mut artifacts = Vec::new();
-    let mut errors = Vec::new();
     for (policy, low) in project.policies.iter().zip(lowered) {
-        let too_large = |kind: &str, name: &str, size: usize, limit: usize| EmitError {
-            kind: EmitErrorKind::TooLarge {
-                kind: kind.into(),
-                name: name.into(),
-                size,
-                limit,
-            },
-            loc: policy.name_loc(),
-            help: None,
-            related: Vec::new(),
-        };
-        let targets = policy.targets.clone();
-        for (kind, doc, limit, label, targets) in [
+        for (kind, doc, limit, targets) in [
             (
                 ArtifactKind::Scp,
                 &low.scp,
                 limits.scp_size,
-                "SCP",
-                targets.clone(),
+                &policy.targets,
             ),
             (
                 ArtifactKind::IamPolicy,
                 &low.iam,
                 limits.iam_managed_size,
-                "IAM policy",
-                Vec::new(),
+                &Vec::new(),
             ),
         ] {
             if doc.statements.is_empty() {
@@ -150,15 +135,8 @@ pub fn emit(
             let parts = split_to_fit(doc, limit);
             let count = parts.len();
             for (i, part) in parts.into_iter().enumerate() {
-                let suffix = if count == 1 {
-                    String::new()
-                } else {
-                    format!("-{}", i + 1)
-                };
+                let suffix = part_suffix(i, count);
                 let a = artifact(low, kind, &suffix, &part.to_json(), targets.clone(), limit);
-                if a.size > limit {
-                    errors.push(too_large(label, &a.name, a.size, limit));
-                }
                 artifacts.push(a);
             }
         }
@@ -169,20 +147,178 @@ pub fn emit(
                 ArtifactKind::TagPolicy,
                 "",
                 &low.tag_policy.to_json(),
-                targets.clone(),
+                policy.targets.clone(),
                 limit,
             );
-            if a.size > limit {
-                errors.push(too_large("tag policy", &a.name, a.size, limit));
-            }
             artifacts.push(a);
         }
     }
+    share_scps(project, lowered, limits, &mut artifacts);
+    let mut errors: Vec<EmitError> = artifacts
+        .iter()
+        .filter(|a| a.size > a.limit)
+        .filter_map(|a| {
+            let policy = project.policies.iter().find(|p| p.name == a.policy)?;
+            Some(EmitError {
+                kind: EmitErrorKind::TooLarge {
+                    kind: kind_label(a.kind).into(),
+                    name: a.name.clone(),
+                    size: a.size,
+                    limit: a.limit,
+                },
+                loc: policy.name_loc(),
+                help: None,
+                related: Vec::new(),
+            })
+        })
+        .collect();
     errors.extend(check_slots(project, &artifacts, limits));
     if errors.is_empty() {
         Ok(artifacts)
     } else {
         Err(errors)
+    }
+}
+
+/// How diagnostics name a kind of artifact.
+const fn kind_label(kind: ArtifactKind) -> &'static str {
+    match kind {
+        ArtifactKind::Scp => "SCP",
+        ArtifactKind::IamPolicy => "IAM policy",
+        ArtifactKind::TagPolicy => "tag policy",
+    }
+}
+
+/// `-1`, `-2`, … when a document was split into `count` parts; nothing when it was not.
+fn part_suffix(i: usize, count: usize) -> String {
+    if count == 1 {
+        String::new()
+    } else {
+        format!("-{}", i + 1)
+    }
+}
+
+/// Shared SCPs: where a target would hold more SCPs than its slots allow, the SCP statements of
+/// the policies of one placement (attached to exactly the same targets) are packed into shared
+/// documents, when that takes fewer of them. A Deny denies wherever it sits among the SCPs
+/// attached to a target, so moving statements between documents attached at exactly the same
+/// places keeps every decision
+/// (<https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html>).
+///
+/// Only a project that would otherwise fail its slots is changed: the artifacts of a project
+/// that fits keep their names, so an existing deployment is never renamed behind its back.
+fn share_scps(
+    project: &Project,
+    lowered: &[LoweredPolicy],
+    limits: &Limits,
+    artifacts: &mut Vec<Artifact>,
+) {
+    for placement in &project.placements {
+        let over = overfull_scp_targets(project, artifacts, limits);
+        if !placement.targets.iter().any(|t| over.contains(&t)) {
+            continue;
+        }
+        let members: Vec<&LoweredPolicy> = placement
+            .policies
+            .iter()
+            .filter_map(|name| lowered.iter().find(|l| &l.name == name))
+            .filter(|l| !l.scp.statements.is_empty())
+            .collect();
+        let Some(first) = members.first() else {
+            continue;
+        };
+        let is_member = |a: &Artifact| {
+            a.kind == ArtifactKind::Scp && members.iter().any(|m| m.name == a.policy)
+        };
+        let separate = artifacts.iter().filter(|a| is_member(a)).count();
+        let combined = combine(members.iter().map(|m| &m.scp));
+        let parts = split_to_fit(&combined, limits.scp_size);
+        if members.len() < 2 || parts.len() >= separate {
+            continue;
+        }
+        let Some(at) = artifacts.iter().position(|a| is_member(a)) else {
+            continue;
+        };
+        let targets = artifacts
+            .get(at)
+            .map(|a| a.targets.clone())
+            .unwrap_or_default();
+        let names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
+        let count = parts.len();
+        let shared: Vec<Artifact> = parts
+            .iter()
+            .enumerate()
+            .map(|(i, part)| {
+                let suffix = part_suffix(i, count);
+                let mut a = artifact(
+                    first,
+                    ArtifactKind::Scp,
+                    &suffix,
+                    &part.to_json(),
+                    targets.clone(),
+                    limits.scp_size,
+                );
+                a.name = format!("tagc-{}-shared-scp{suffix}", first.name);
+                a.file = format!("{}/shared-scp{suffix}.json", first.name);
+                a.description = truncate(
+                    &format!(
+                        "SCP shared by the tagc policies {}, attached to the same targets",
+                        names.join(", ")
+                    ),
+                    512,
+                );
+                a
+            })
+            .collect();
+        artifacts.retain(|a| !is_member(a));
+        artifacts.splice(at..at, shared);
+    }
+}
+
+/// The targets whose SCP slots the artifacts overfill.
+fn overfull_scp_targets<'a>(
+    project: &Project,
+    artifacts: &'a [Artifact],
+    limits: &Limits,
+) -> Vec<&'a Target> {
+    let extra = usize::from(project.settings.scp_strategy == ScpStrategy::DenyList);
+    let mut per_target: BTreeMap<&Target, usize> = BTreeMap::new();
+    for a in artifacts.iter().filter(|a| a.kind == ArtifactKind::Scp) {
+        for t in &a.targets {
+            *per_target.entry(t).or_default() += 1;
+        }
+    }
+    per_target
+        .into_iter()
+        .filter(|(_, n)| n + extra > limits.scp_slots)
+        .map(|(t, _)| t)
+        .collect()
+}
+
+/// The statements of several documents in one, each `Sid` made unique by a number where two
+/// policies chose the same one.
+fn combine<'a>(docs: impl Iterator<Item = &'a PolicyDocument>) -> PolicyDocument {
+    let mut statements: Vec<Statement> = docs.flat_map(|d| d.statements.iter().cloned()).collect();
+    let mut taken: BTreeSet<String> = statements.iter().map(|s| s.sid.clone()).collect();
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    for s in &mut statements {
+        if !seen.insert(s.sid.clone()) {
+            s.sid = fresh_sid(&s.sid, &mut taken, |n| (n + 2).to_string());
+            seen.insert(s.sid.clone());
+        }
+    }
+    PolicyDocument { statements }
+}
+
+/// The first `base` + `suffix(n)` (n = 0, 1, …) not in `taken`, which it joins.
+fn fresh_sid(base: &str, taken: &mut BTreeSet<String>, suffix: impl Fn(usize) -> String) -> String {
+    let mut n = 0;
+    loop {
+        let sid = format!("{base}{}", suffix(n));
+        if taken.insert(sid.clone()) {
+            return sid;
+        }
+        n += 1;
     }
 }
 
@@ -234,55 +370,137 @@ fn check_slots(project: &Project, artifacts: &[Artifact], limits: &Limits) -> Ve
     errors
 }
 
-/// Split a document into documents that each fit `limit`, keeping statement order: first
-/// whole statements are packed greedily; a statement that alone is too large is split by its
-/// actions (each half keeps the same resources and conditions, so the union means the same).
+/// Split a document into documents that each fit `limit`. A statement that alone is too large
+/// is first split by its actions into parts that each fit (each part keeps the statement's
+/// resources and conditions, so their union means the same). The statements are then packed
+/// first-fit-decreasing: largest first, each into the first document with room, ties in
+/// document order, so the output is deterministic. Each document lists its statements in their
+/// original order, and the documents are ordered by their first statement. First-fit-decreasing
+/// can, on rare inputs, need more documents than packing in order; then the in-order packing
+/// is kept, so splitting never takes more documents than it did in order.
 pub fn split_to_fit(doc: &PolicyDocument, limit: usize) -> Vec<PolicyDocument> {
     if size_of(doc) <= limit {
         return vec![doc.clone()];
     }
+    let mut taken: BTreeSet<String> = doc.statements.iter().map(|s| s.sid.clone()).collect();
     let mut pieces: Vec<Statement> = Vec::new();
     for s in &doc.statements {
-        pieces.extend(split_statement(s, limit));
+        pieces.extend(split_statement(s, limit, &mut taken));
     }
-    // A document's minified size is its frame plus its statements and the commas between
-    // them, so each statement is serialized once rather than the document at every step.
+    let sizes: Vec<usize> = pieces.iter().map(statement_size).collect();
     let frame = size_of(&PolicyDocument::default());
-    let mut parts: Vec<PolicyDocument> = Vec::new();
-    let mut current = PolicyDocument::default();
-    let mut current_size = frame;
-    for s in pieces {
-        let size = statement_size(&s);
-        let separator = usize::from(!current.statements.is_empty());
-        if current_size + separator + size > limit && !current.statements.is_empty() {
-            parts.push(std::mem::take(&mut current));
-            current_size = frame;
+    let decreasing = first_fit_decreasing(&sizes, frame, limit);
+    let in_order = in_order(&sizes, frame, limit);
+    let bins = if in_order.len() < decreasing.len() {
+        in_order
+    } else {
+        decreasing
+    };
+    bins.into_iter()
+        .map(|bin| PolicyDocument {
+            statements: bin
+                .into_iter()
+                .filter_map(|i| pieces.get(i).cloned())
+                .collect(),
+        })
+        .collect()
+}
+
+/// A document's minified size is its frame plus its statements and the commas between them,
+/// so each statement is measured once rather than the document at every step. A bin is the
+/// indices of its statements, ascending.
+fn fits(used: usize, count: usize, size: usize, limit: usize) -> bool {
+    used + usize::from(count > 0) + size <= limit
+}
+
+/// Pack statements of these sizes in order: a new document whenever the next one does not fit.
+fn in_order(sizes: &[usize], frame: usize, limit: usize) -> Vec<Vec<usize>> {
+    let mut bins: Vec<(usize, Vec<usize>)> = Vec::new();
+    for (i, &size) in sizes.iter().enumerate() {
+        match bins.last_mut() {
+            Some((used, bin)) if fits(*used, bin.len(), size, limit) => {
+                *used += usize::from(!bin.is_empty()) + size;
+                bin.push(i);
+            }
+            _ => bins.push((frame + size, vec![i])),
         }
-        current_size += usize::from(!current.statements.is_empty()) + size;
-        current.statements.push(s);
     }
-    if !current.statements.is_empty() {
-        parts.push(current);
+    bins.into_iter().map(|(_, bin)| bin).collect()
+}
+
+/// Pack statements of these sizes first-fit-decreasing (stable: equal sizes keep their order).
+fn first_fit_decreasing(sizes: &[usize], frame: usize, limit: usize) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..sizes.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(sizes.get(i).copied().unwrap_or(0)));
+    let mut bins: Vec<(usize, Vec<usize>)> = Vec::new();
+    for i in order {
+        let size = sizes.get(i).copied().unwrap_or(0);
+        match bins
+            .iter_mut()
+            .find(|(used, bin)| fits(*used, bin.len(), size, limit))
+        {
+            Some((used, bin)) => {
+                *used += usize::from(!bin.is_empty()) + size;
+                bin.push(i);
+            }
+            None => bins.push((frame + size, vec![i])),
+        }
+    }
+    let mut bins: Vec<Vec<usize>> = bins
+        .into_iter()
+        .map(|(_, mut bin)| {
+            bin.sort_unstable();
+            bin
+        })
+        .collect();
+    bins.sort();
+    bins
+}
+
+/// Split a statement that alone does not fit `limit` into parts that do, by its actions in
+/// order: each part takes as many of the remaining actions as fit. The first part keeps the
+/// `Sid`; the others get `B`, `C`, … after it (a number past `Z`), never one in `taken`. A
+/// statement of one action is left whole (and reported as too large).
+fn split_statement(s: &Statement, limit: usize, taken: &mut BTreeSet<String>) -> Vec<Statement> {
+    let with = |actions: &[String]| {
+        let mut part = s.clone();
+        part.actions = actions.to_vec();
+        part
+    };
+    let fits_alone = |part: &Statement| {
+        size_of(&PolicyDocument {
+            statements: vec![part.clone()],
+        }) <= limit
+    };
+    if s.actions.len() < 2 || fits_alone(s) {
+        return vec![s.clone()];
+    }
+    let mut parts = Vec::new();
+    let mut rest: &[String] = &s.actions;
+    while !rest.is_empty() {
+        // The size grows with the number of actions taken, so the largest prefix that fits is
+        // found by bisection; at least one action is always taken.
+        let take = (1..=rest.len())
+            .collect::<Vec<_>>()
+            .partition_point(|&n| fits_alone(&with(&rest[..n])))
+            .max(1);
+        let (head, tail) = rest.split_at(take);
+        let mut part = with(head);
+        if !parts.is_empty() {
+            part.sid = fresh_sid(&s.sid, taken, |n| part_letter(parts.len() + n));
+        }
+        parts.push(part);
+        rest = tail;
     }
     parts
 }
 
-fn split_statement(s: &Statement, limit: usize) -> Vec<Statement> {
-    let alone = PolicyDocument {
-        statements: vec![s.clone()],
-    };
-    if size_of(&alone) <= limit || s.actions.len() < 2 {
-        return vec![s.clone()];
-    }
-    let mid = s.actions.len() / 2;
-    let mut a = s.clone();
-    let mut b = s.clone();
-    a.actions.truncate(mid);
-    b.actions.drain(..mid);
-    b.sid = format!("{}B", s.sid);
-    let mut out = split_statement(&a, limit);
-    out.extend(split_statement(&b, limit));
-    out
+/// `B` for the second part of a statement, `C` for the third, … and numbers after `Z`.
+fn part_letter(index: usize) -> String {
+    u8::try_from(index)
+        .ok()
+        .filter(|&i| i < 26)
+        .map_or_else(|| index.to_string(), |i| char::from(b'A' + i).to_string())
 }
 
 fn statement_size(s: &Statement) -> usize {
@@ -324,4 +542,144 @@ fn artifact(
 /// AWS allows 512 characters of description.
 fn truncate(text: &str, max: usize) -> String {
     text.chars().take(max).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::{in_order, size_of, split_to_fit, statement_size};
+    use crate::ir::{Effect, PolicyDocument, Statement};
+
+    /// A Deny statement whose size grows with `actions`.
+    fn statement(sid: &str, actions: usize) -> Statement {
+        Statement {
+            sid: sid.to_owned(),
+            effect: Effect::Deny,
+            actions: (0..actions)
+                .map(|i| format!("sagemaker:Action{i:04}"))
+                .collect(),
+            resources: Vec::new(),
+            not_resource: false,
+            conditions: Vec::new(),
+        }
+    }
+
+    fn document(statements: Vec<Statement>) -> PolicyDocument {
+        PolicyDocument { statements }
+    }
+
+    /// How many documents packing in order takes, measured as `split_to_fit` measures.
+    fn in_order_count(doc: &PolicyDocument, limit: usize) -> usize {
+        let sizes: Vec<usize> = doc.statements.iter().map(statement_size).collect();
+        in_order(&sizes, size_of(&PolicyDocument::default()), limit).len()
+    }
+
+    /// Every part fits, each `Sid` is unique within its part, and the parts hold exactly the
+    /// actions of each statement of `doc` (a split statement's parts keep its conditions).
+    fn assert_sound(doc: &PolicyDocument, parts: &[PolicyDocument], limit: usize) {
+        for part in parts {
+            assert!(size_of(part) <= limit, "{} > {limit}", size_of(part));
+            let sids: BTreeSet<&str> = part.statements.iter().map(|s| s.sid.as_str()).collect();
+            assert_eq!(
+                sids.len(),
+                part.statements.len(),
+                "duplicate Sid in {part:?}"
+            );
+        }
+        let mut before: Vec<&String> = doc.statements.iter().flat_map(|s| &s.actions).collect();
+        let mut after: Vec<&String> = parts
+            .iter()
+            .flat_map(|p| &p.statements)
+            .flat_map(|s| &s.actions)
+            .collect();
+        before.sort();
+        after.sort();
+        assert_eq!(before, after);
+    }
+
+    #[test]
+    fn test_first_fit_decreasing_needs_two_documents_where_in_order_needs_three() {
+        // Sizes a, b, c, d with a + b and b + d over the room of one document, b + c and a + d
+        // within it: in order that is [a] [b c] [d]; largest first, [b c] [a d].
+        let (a, b, c, d) = (
+            statement("A", 20),
+            statement("B", 26),
+            statement("C", 14),
+            statement("D", 20),
+        );
+        let size = |s: &Statement| statement_size(s);
+        let room = (size(&b) + size(&c)).max(size(&a) + size(&d)) + 1;
+        assert!(size(&a) + 1 + size(&b) > room && size(&b) + 1 + size(&d) > room);
+        let limit = size_of(&PolicyDocument::default()) + room;
+        let doc = document(vec![a, b, c, d]);
+        assert_eq!(in_order_count(&doc, limit), 3);
+        let parts = split_to_fit(&doc, limit);
+        assert_eq!(parts.len(), 2, "{parts:?}");
+        assert_sound(&doc, &parts, limit);
+        // Each document keeps the statements in their original order.
+        let sids: Vec<Vec<&str>> = parts
+            .iter()
+            .map(|p| p.statements.iter().map(|s| s.sid.as_str()).collect())
+            .collect();
+        assert_eq!(sids, [vec!["A", "D"], vec!["B", "C"]]);
+    }
+
+    #[test]
+    fn test_first_fit_decreasing_never_takes_more_documents_than_in_order() {
+        // A fixed pseudo-random sequence of documents (a linear congruential generator), so
+        // the test is the same on every run.
+        let mut seed: u64 = 20_261_130;
+        let mut next = |bound: u64| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            usize::try_from((seed >> 33) % bound).expect("small")
+        };
+        for case in 0..300 {
+            let count = 2 + next(12);
+            let statements = (0..count)
+                .map(|i| statement(&format!("S{i}"), 1 + next(40)))
+                .collect();
+            let doc = document(statements);
+            // Every statement fits alone, so this compares the packings alone.
+            let largest = doc.statements.iter().map(statement_size).max().unwrap_or(0);
+            let limit = size_of(&PolicyDocument::default()) + largest + next(1_500);
+            let parts = split_to_fit(&doc, limit);
+            assert!(
+                parts.len() <= in_order_count(&doc, limit),
+                "case {case}: {} documents, in order {}",
+                parts.len(),
+                in_order_count(&doc, limit)
+            );
+            assert_sound(&doc, &parts, limit);
+            assert_eq!(
+                split_to_fit(&doc, limit),
+                parts,
+                "case {case}: not deterministic"
+            );
+        }
+    }
+
+    #[test]
+    fn test_an_oversized_statement_is_split_by_its_actions_into_parts_that_each_fit() {
+        let big = statement("Big", 200);
+        // The next parts' Sids skip one already taken by another statement of the document.
+        let doc = document(vec![big.clone(), statement("BigB", 1)]);
+        let limit = size_of(&document(vec![big])) / 3;
+        let parts = split_to_fit(&doc, limit);
+        assert!(parts.len() >= 3, "{parts:?}");
+        assert_sound(&doc, &parts, limit);
+        let sids: BTreeSet<&str> = parts
+            .iter()
+            .flat_map(|p| &p.statements)
+            .map(|s| s.sid.as_str())
+            .collect();
+        assert!(sids.contains("Big") && sids.contains("BigC"), "{sids:?}");
+        assert_eq!(
+            parts.iter().map(|p| p.statements.len()).sum::<usize>(),
+            sids.len(),
+            "every Sid is unique across the parts: {sids:?}"
+        );
+    }
 }

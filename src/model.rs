@@ -23,6 +23,9 @@ pub struct Project {
     pub tests: Vec<TestCase>,
     /// Organization-wide settings.
     pub settings: Settings,
+    /// Which policies go to which targets: the policies grouped by the exact set of targets
+    /// they are attached to, in declaration order of each group's first policy.
+    pub placements: Vec<Placement>,
     /// For the actions of the services the rules name: the tagging actions (`service:Name`)
     /// AWS also authorizes when the action runs with tags, keyed by the action's lowercased
     /// `service:name` (`lambda:createfunction` → `lambda:TagResource`). A tagged create is
@@ -47,6 +50,114 @@ impl Project {
         self.tagging_authorized_by
             .get(&action.to_ascii_lowercase())
             .map_or(&[], Vec::as_slice)
+    }
+}
+
+/// A set of targets and the policies attached to exactly that set. Computed once by check from
+/// the policies' `attach to`; emit packs the SCPs of one placement together when that saves
+/// attachment slots, which is sound only because every policy of a placement applies at exactly
+/// the same places.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Placement {
+    /// The targets, sorted.
+    pub targets: Vec<Target>,
+    /// The names of the policies attached there, in declaration order.
+    pub policies: Vec<String>,
+}
+
+impl Placement {
+    /// The placements of `policies`: one per distinct set of targets, in the order the sets
+    /// first appear, each listing its policies in declaration order.
+    pub fn of(policies: &[Policy]) -> Vec<Self> {
+        let mut out: Vec<Self> = Vec::new();
+        for p in policies {
+            let mut targets = p.targets.clone();
+            targets.sort();
+            match out.iter_mut().find(|pl| pl.targets == targets) {
+                Some(pl) => pl.policies.push(p.name.clone()),
+                None => out.push(Self {
+                    targets,
+                    policies: vec![p.name.clone()],
+                }),
+            }
+        }
+        out
+    }
+}
+
+/// The kinds of statement a policy holds. The syntax tree, the formatter, check, the reference
+/// semantics and `--explain` match on it without a wildcard, so that a new kind of statement
+/// makes the compiler list every place that must handle it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuleKind {
+    /// `description "…"`
+    Description,
+    /// `require KEYS on ACTIONS`
+    Require,
+    /// `only-declared-keys on ACTIONS`
+    OnlyDeclaredKeys,
+    /// `enforce KEYS for TYPES`
+    Enforce,
+    /// `report KEYS for TYPES`
+    Report,
+    /// `protect KEYS`
+    Protect,
+    /// `exempt "ARN", …`
+    Exempt,
+    /// `attach to TARGET, …`
+    Attach,
+    /// `grant`
+    Grant,
+}
+
+impl RuleKind {
+    /// Every kind, in the order the reference semantics and `--explain` visit them.
+    pub const ALL: [Self; 9] = [
+        Self::Description,
+        Self::Require,
+        Self::OnlyDeclaredKeys,
+        Self::Enforce,
+        Self::Report,
+        Self::Protect,
+        Self::Exempt,
+        Self::Attach,
+        Self::Grant,
+    ];
+
+    /// The keyword that starts the statement.
+    pub const fn word(self) -> &'static str {
+        match self {
+            Self::Description => "description",
+            Self::Require => "require",
+            Self::OnlyDeclaredKeys => "only-declared-keys",
+            Self::Enforce => "enforce",
+            Self::Report => "report",
+            Self::Protect => "protect",
+            Self::Exempt => "exempt",
+            Self::Attach => "attach",
+            Self::Grant => "grant",
+        }
+    }
+
+    /// Whether the statement is a rule the policy enforces; the others describe the policy,
+    /// exempt principals from its rules, place it or choose a form. A policy without one
+    /// enforces nothing.
+    pub const fn enforces(self) -> bool {
+        match self {
+            Self::Require
+            | Self::OnlyDeclaredKeys
+            | Self::Enforce
+            | Self::Report
+            | Self::Protect => true,
+            Self::Description | Self::Exempt | Self::Attach | Self::Grant => false,
+        }
+    }
+}
+
+impl std::fmt::Display for RuleKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.word())
     }
 }
 
@@ -186,6 +297,7 @@ impl Project {
         let mut p = self.clone();
         p.policies
             .retain(|policy| policy.targets.iter().any(|t| t.applies_to(scope)));
+        p.placements = Placement::of(&p.policies);
         p
     }
 }
@@ -268,7 +380,7 @@ pub struct ResourceRule {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Expansion {
     /// The rule kind: `require`, `only-declared-keys` or `protect`.
-    pub rule: String,
+    pub rule: RuleKind,
     /// The pattern as written.
     pub pattern: String,
     /// The actions it became.
@@ -495,7 +607,81 @@ pub fn wildcard_match(pattern: &str, text: &str, ignore_case: bool) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{Request, removes_tags, replaces_tags, type_covered, wildcard_match};
+    use super::{
+        Placement, Policy, Request, RuleKind, Target, removes_tags, replaces_tags, type_covered,
+        wildcard_match,
+    };
+
+    #[test]
+    fn test_rule_kind_all_lists_every_kind_once_and_serializes_as_its_word() {
+        // The match breaks the build when a kind is added, and the assertion when `ALL` is not
+        // updated with it.
+        let position = |k: RuleKind| match k {
+            RuleKind::Description => 0,
+            RuleKind::Require => 1,
+            RuleKind::OnlyDeclaredKeys => 2,
+            RuleKind::Enforce => 3,
+            RuleKind::Report => 4,
+            RuleKind::Protect => 5,
+            RuleKind::Exempt => 6,
+            RuleKind::Attach => 7,
+            RuleKind::Grant => 8,
+        };
+        for (i, k) in RuleKind::ALL.into_iter().enumerate() {
+            assert_eq!(position(k), i, "{k}");
+            assert_eq!(
+                serde_json::to_value(k).expect("serializes"),
+                serde_json::json!(k.word())
+            );
+        }
+        assert_eq!(RuleKind::OnlyDeclaredKeys.to_string(), "only-declared-keys");
+    }
+
+    fn policy(name: &str, targets: Vec<Target>) -> Policy {
+        Policy {
+            name: name.to_owned(),
+            description: None,
+            requires: Vec::new(),
+            only_declared: Vec::new(),
+            protects: Vec::new(),
+            exempt: Vec::new(),
+            enforce: Vec::new(),
+            report: Vec::new(),
+            targets,
+            grant: false,
+            tagging_on_create: Vec::new(),
+            expansions: Vec::new(),
+            loc: crate::source::Loc::new(
+                crate::source::SourceFile::new("t.tags", ""),
+                crate::source::Span::new(0, 0),
+            ),
+            name_loc: None,
+        }
+    }
+
+    #[test]
+    fn test_placements_group_policies_by_the_exact_set_of_targets() {
+        let ml = Target::OuPath("Root/ML".into());
+        let policies = [
+            policy("a", vec![Target::Root, ml.clone()]),
+            policy("b", vec![ml.clone()]),
+            policy("c", vec![ml.clone(), Target::Root]),
+            policy("d", vec![Target::Root]),
+        ];
+        let placements = Placement::of(&policies);
+        let groups: Vec<(Vec<Target>, Vec<String>)> = placements
+            .into_iter()
+            .map(|p| (p.targets, p.policies))
+            .collect();
+        assert_eq!(
+            groups,
+            [
+                (vec![Target::Root, ml.clone()], vec!["a".into(), "c".into()]),
+                (vec![ml], vec!["b".into()]),
+                (vec![Target::Root], vec!["d".into()]),
+            ]
+        );
+    }
 
     #[test]
     fn test_type_covered_by_exact_types_and_service_wildcards() {

@@ -7,7 +7,8 @@
 //! what the differential tests check on random requests.
 
 use crate::model::{
-    Action, Decision, Layer, Policy, Project, Request, replaces_tags, type_covered, wildcard_match,
+    Action, Decision, Layer, Policy, Project, Request, RuleKind, replaces_tags, type_covered,
+    wildcard_match,
 };
 
 /// The reference decision of one layer for a request, with the rule that decided it.
@@ -99,7 +100,28 @@ fn guardrails(project: &Project, request: &Request) -> Option<Reference> {
         .find_map(|p| policy_denies(project, p, request))
 }
 
+/// The first rule of `p` that denies `request`, visiting the kinds in [`RuleKind::ALL`] order.
 fn policy_denies(project: &Project, p: &Policy, request: &Request) -> Option<Reference> {
+    RuleKind::ALL.into_iter().find_map(|kind| match kind {
+        RuleKind::Require => require_denies(project, p, request),
+        RuleKind::OnlyDeclaredKeys => only_declared_denies(project, p, request),
+        RuleKind::Protect => protect_denies(p, request),
+        // Not Deny rules of the guardrails: `enforce` and `report` are the tag policy's
+        // (`tag_policy`), `grant` is the IAM Allow form (`iam`), `exempt` spares a principal
+        // from the whole policy (`guardrails`), `attach` decides where the policy applies (the
+        // project is scoped before it is asked), and a description decides nothing.
+        RuleKind::Enforce
+        | RuleKind::Report
+        | RuleKind::Grant
+        | RuleKind::Exempt
+        | RuleKind::Attach
+        | RuleKind::Description => None,
+    })
+}
+
+/// `require`: a covered action without a required key, in another casing under `exact-case`,
+/// or with a value not allowed.
+fn require_denies(project: &Project, p: &Policy, request: &Request) -> Option<Reference> {
     for r in &p.requires {
         if !covers(&r.actions, request) {
             continue;
@@ -132,6 +154,11 @@ fn policy_denies(project: &Project, p: &Policy, request: &Request) -> Option<Ref
             }
         }
     }
+    None
+}
+
+/// `only-declared-keys`: a covered action setting a key no `tag` declares.
+fn only_declared_denies(project: &Project, p: &Policy, request: &Request) -> Option<Reference> {
     for o in &p.only_declared {
         if !covers(&o.actions, request) {
             continue;
@@ -147,6 +174,11 @@ fn policy_denies(project: &Project, p: &Policy, request: &Request) -> Option<Ref
             )));
         }
     }
+    None
+}
+
+/// `protect`: standalone tagging that sets, removes or replaces a protected key.
+fn protect_denies(p: &Policy, request: &Request) -> Option<Reference> {
     for pr in &p.protects {
         if !pr.actions.iter().any(|a| same_action(a, &request.action)) {
             continue;

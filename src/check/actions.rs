@@ -6,7 +6,7 @@ use super::validate::split_action;
 use super::{CheckError, CheckErrorKind, Checker, did_you_mean};
 use crate::ast::Text;
 use crate::catalog::{Service, TagSupport};
-use crate::model::{Action, Expansion};
+use crate::model::{Action, Expansion, RuleKind};
 use crate::source::Loc;
 
 impl<'c> Checker<'c> {
@@ -16,7 +16,7 @@ impl<'c> Checker<'c> {
         &mut self,
         text: &Text,
         need: Need,
-        rule: &str,
+        rule: RuleKind,
     ) -> Option<(Vec<Action>, Expansion)> {
         let Some((service, pattern)) = split_action(&text.value) else {
             self.err(
@@ -111,7 +111,7 @@ impl<'c> Checker<'c> {
             return None;
         }
         let expansion = Expansion {
-            rule: rule.to_owned(),
+            rule,
             pattern: text.value.clone(),
             actions: actions.iter().map(Action::full_name).collect(),
             left_out,
@@ -123,7 +123,7 @@ impl<'c> Checker<'c> {
         &mut self,
         list: &[Text],
         need: Need,
-        rule: &str,
+        rule: RuleKind,
         expansions: &mut Vec<Expansion>,
     ) -> Vec<Action> {
         let mut out: Vec<Action> = Vec::new();

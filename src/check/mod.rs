@@ -34,7 +34,7 @@ pub use suggest::did_you_mean;
 
 use crate::ast::{self, Item};
 use crate::catalog::Catalog;
-use crate::model::Project;
+use crate::model::{Placement, Project};
 use crate::source::Loc;
 
 /// Check the parsed files of one project. The project is complete only when no returned
@@ -74,6 +74,7 @@ pub fn check(files: &[ast::File], catalog: &Catalog) -> (Project, Vec<CheckError
         }
     }
     cx.check_conflicts();
+    cx.project.placements = Placement::of(&cx.project.policies);
     cx.project.tagging_authorized_by = cx.tagging_authorized_by();
     (cx.project, cx.errors)
 }

@@ -8,7 +8,9 @@ use super::actions::Need;
 use super::validate::{Field, check_principal_arn};
 use super::{CheckError, CheckErrorKind, Checker};
 use crate::ast::{self, PolicyStmt, Text};
-use crate::model::{OnlyDeclared, Policy, Require, ResourceRule, TaggingOnCreate, Target};
+use crate::model::{
+    OnlyDeclared, Policy, Require, ResourceRule, RuleKind, TaggingOnCreate, Target,
+};
 use crate::source::Loc;
 
 impl Checker<'_> {
@@ -52,7 +54,9 @@ impl Checker<'_> {
                     if let Some(first) = &description_loc {
                         self.push(
                             CheckError::new(
-                                CheckErrorKind::DuplicateStatement("description".into()),
+                                CheckErrorKind::DuplicateStatement(
+                                    RuleKind::Description.word().into(),
+                                ),
                                 d.loc.clone(),
                             )
                             .with_related(first, "first given here"),
@@ -72,7 +76,7 @@ impl Checker<'_> {
                     let mut actions = self.expand_list(
                         patterns,
                         Need::RequestTag,
-                        "require",
+                        RuleKind::Require,
                         &mut policy.expansions,
                     );
                     if !types.is_empty() && !self.scope_to_types(&mut actions, patterns, types, loc)
@@ -87,7 +91,7 @@ impl Checker<'_> {
                     let actions = self.expand_list(
                         actions,
                         Need::TagKeys,
-                        "only-declared-keys",
+                        RuleKind::OnlyDeclaredKeys,
                         &mut policy.expansions,
                     );
                     if !actions.is_empty() {
@@ -138,7 +142,7 @@ impl Checker<'_> {
                     if let Some(first) = &grant_loc {
                         self.push(
                             CheckError::new(
-                                CheckErrorKind::DuplicateStatement("grant".into()),
+                                CheckErrorKind::DuplicateStatement(RuleKind::Grant.word().into()),
                                 loc.clone(),
                             )
                             .with_related(first, "first given here"),
@@ -182,16 +186,7 @@ impl Checker<'_> {
             self.check_grant_exact_case(&policy, loc);
         }
         policy.targets = target_locs.into_iter().map(|(t, _)| t).collect();
-        let has_rules = !p.stmts.iter().all(|s| {
-            matches!(
-                s,
-                PolicyStmt::Description(_)
-                    | PolicyStmt::Exempt(_)
-                    | PolicyStmt::Attach(_)
-                    | PolicyStmt::Grant(_)
-            )
-        });
-        if !has_rules {
+        if !p.stmts.iter().any(|s| s.kind().enforces()) {
             self.err(CheckErrorKind::EmptyPolicy(name.clone()), &p.name.loc);
         } else if policy.targets.is_empty() {
             self.err(CheckErrorKind::NoTargets(name), &p.name.loc);

@@ -4,7 +4,7 @@
 
 use super::{CheckErrorKind, Checker};
 use crate::ast::Text;
-use crate::model::{Action, Expansion, Policy, Protect};
+use crate::model::{Action, Expansion, Policy, Protect, RuleKind};
 use crate::source::Loc;
 
 impl Checker<'_> {
@@ -89,7 +89,7 @@ impl Checker<'_> {
         }
         let pattern: Vec<&str> = names.iter().map(|(n, _)| n.as_str()).collect();
         expansions.push(Expansion {
-            rule: "protect".into(),
+            rule: RuleKind::Protect,
             pattern: pattern.join(", "),
             actions: actions.iter().map(Action::full_name).collect(),
             left_out: Vec::new(),

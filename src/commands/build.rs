@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::{Outcome, compile, print_diagnostics};
 use crate::cli::{BuildArgs, Format};
-use crate::model::Project;
+use crate::model::{Policy, Project, RuleKind};
 use crate::{Compiled, output};
 
 /// Run `tagc build`.
@@ -115,52 +115,76 @@ pub fn explain(project: &Project) -> String {
                 );
             }
         }
-        for r in &p.requires {
-            for key in &r.keys {
-                let _ = writeln!(
-                    s,
-                    "  require {key}: presence and value on create: SCP and IAM guardrail ({} actions)",
-                    r.actions.len()
-                );
-            }
-        }
-        for rule in &p.enforce {
-            for t in &rule.resource_types {
-                let _ = writeln!(
-                    s,
-                    "  {t} — {}: value and casing on later tagging: tag policy (enforced_for); presence on create: {}",
-                    rule.key,
-                    if p.requires.iter().any(|r| r.keys.contains(&rule.key)) {
-                        "SCP"
-                    } else {
-                        "not enforced (tag policies never require a tag)"
-                    }
-                );
-            }
-        }
-        for rule in &p.report {
-            for t in &rule.resource_types {
-                let _ = writeln!(
-                    s,
-                    "  {t} — {}: required for reporting and IaC checks: tag policy (report_required_tag_for); not enforced on API calls",
-                    rule.key
-                );
-            }
-        }
-        for pr in &p.protects {
-            let _ = writeln!(
-                s,
-                "  protect {}: standalone tagging denied by SCP and IAM guardrail via {}",
-                pr.keys.join(", "),
-                pr.actions
-                    .iter()
-                    .map(crate::model::Action::full_name)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
+        for kind in RuleKind::ALL {
+            explain_rules(&mut s, p, kind);
         }
     }
     s
+}
+
+/// What enforces the rules of one kind of `p`, one line per key or resource type.
+fn explain_rules(s: &mut String, p: &Policy, kind: RuleKind) {
+    match kind {
+        RuleKind::Require => {
+            for r in &p.requires {
+                for key in &r.keys {
+                    let _ = writeln!(
+                        s,
+                        "  require {key}: presence and value on create: SCP and IAM guardrail ({} actions)",
+                        r.actions.len()
+                    );
+                }
+            }
+        }
+        RuleKind::Enforce => {
+            for rule in &p.enforce {
+                for t in &rule.resource_types {
+                    let _ = writeln!(
+                        s,
+                        "  {t} — {}: value and casing on later tagging: tag policy (enforced_for); presence on create: {}",
+                        rule.key,
+                        if p.requires.iter().any(|r| r.keys.contains(&rule.key)) {
+                            "SCP"
+                        } else {
+                            "not enforced (tag policies never require a tag)"
+                        }
+                    );
+                }
+            }
+        }
+        RuleKind::Report => {
+            for rule in &p.report {
+                for t in &rule.resource_types {
+                    let _ = writeln!(
+                        s,
+                        "  {t} — {}: required for reporting and IaC checks: tag policy (report_required_tag_for); not enforced on API calls",
+                        rule.key
+                    );
+                }
+            }
+        }
+        RuleKind::Protect => {
+            for pr in &p.protects {
+                let _ = writeln!(
+                    s,
+                    "  protect {}: standalone tagging denied by SCP and IAM guardrail via {}",
+                    pr.keys.join(", "),
+                    pr.actions
+                        .iter()
+                        .map(crate::model::Action::full_name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+        // Shown by the expansions above (`only-declared-keys`), or not a rule a layer
+        // enforces on its own.
+        RuleKind::OnlyDeclaredKeys
+        | RuleKind::Exempt
+        | RuleKind::Attach
+        | RuleKind::Grant
+        | RuleKind::Description => {}
+    }
 }
 
 #[cfg(test)]

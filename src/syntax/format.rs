@@ -22,7 +22,7 @@ use pest::Parser as _;
 use pest::iterators::Pair;
 
 use super::SyntaxError;
-use super::parser::{Rule, TagcParser};
+use super::parser::{Rule, Shape, TagcParser, shape};
 use super::split::split_items;
 use crate::source::SourceFile;
 
@@ -186,12 +186,16 @@ fn collect(pair: Pair<'_, Rule>, offset: usize, out: &mut Vec<(usize, usize, Tok
     let span = pair.as_span();
     // A string is one token even though the grammar gives it an inner pair.
     if rule == Rule::string || pair.clone().into_inner().peek().is_none() {
-        let leaf_role = match rule {
-            Rule::lbrace => Role::Open,
-            Rule::rbrace => Role::Close,
-            Rule::comma => Role::Comma,
-            Rule::equals => Role::Equals,
-            _ => Role::Other,
+        let leaf_role = match shape(rule) {
+            Shape::Open => Role::Open,
+            Shape::Close => Role::Close,
+            Shape::Comma => Role::Comma,
+            Shape::Equals => Role::Equals,
+            Shape::Item
+            | Shape::PolicyStatement(_)
+            | Shape::Statement
+            | Shape::Clause
+            | Shape::Other => Role::Other,
         };
         let token = Token {
             text: "",
@@ -213,58 +217,35 @@ fn collect(pair: Pair<'_, Rule>, offset: usize, out: &mut Vec<(usize, usize, Tok
     let Some((_, _, head)) = children.first_mut() else {
         return;
     };
-    match rule {
-        Rule::tag_decl | Rule::policy_decl | Rule::test_decl | Rule::org_decl => {
-            head.role = Role::Item;
-        }
-        Rule::values_stmt
-        | Rule::exact_case
-        | Rule::description
-        | Rule::require_stmt
-        | Rule::only_declared_stmt
-        | Rule::protect_stmt
-        | Rule::exempt_stmt
-        | Rule::enforce_stmt
-        | Rule::report_stmt
-        | Rule::attach_stmt
-        | Rule::grant_stmt
-        | Rule::request_stmt
-        | Rule::expect_stmt
-        | Rule::project_stmt
-        | Rule::strategy_stmt
-        | Rule::limits_stmt => head.role = Role::Statement,
-        Rule::tags_clause
-        | Rule::by_clause
-        | Rule::during_clause
-        | Rule::resource_clause
-        | Rule::from_clause => {
+    match shape(rule) {
+        Shape::Item => head.role = Role::Item,
+        Shape::PolicyStatement(_) | Shape::Statement => head.role = Role::Statement,
+        Shape::Clause => {
             head.clause = true;
             head.break_before = true;
         }
-        _ => {}
+        // Punctuation is a leaf, handled above; the other rules only group tokens.
+        Shape::Open | Shape::Close | Shape::Comma | Shape::Equals | Shape::Other => {}
     }
-    match rule {
-        // `values "a", "b"` is `values "a" "b"`; a long list breaks between strings.
-        Rule::values_stmt => {
-            let mut strings = 0;
-            for (_, _, t) in children.iter_mut() {
-                match t.role {
-                    Role::Comma => t.dropped = true,
-                    Role::Other => {
-                        strings += 1;
-                        t.break_before = strings > 1;
-                    }
-                    _ => {}
+    // `values "a", "b"` is `values "a" "b"`; a long list breaks between strings.
+    if rule == Rule::values_stmt {
+        let mut strings = 0;
+        for (_, _, t) in children.iter_mut() {
+            match t.role {
+                Role::Comma => t.dropped = true,
+                Role::Other => {
+                    strings += 1;
+                    t.break_before = strings > 1;
                 }
+                Role::Item | Role::Statement | Role::Open | Role::Close | Role::Equals => {}
             }
         }
-        // `tag x { }` is `tag x`.
-        Rule::tag_body if children.len() == 2 => {
-            for (_, _, t) in children.iter_mut() {
-                t.dropped = true;
-            }
+    }
+    // `tag x { }` is `tag x`.
+    if rule == Rule::tag_body && children.len() == 2 {
+        for (_, _, t) in children.iter_mut() {
+            t.dropped = true;
         }
-        _ => {}
     }
 }
 

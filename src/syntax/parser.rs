@@ -16,12 +16,141 @@ use super::rules::describe;
 use crate::ast::{
     Item, OrgDecl, PolicyDecl, PolicyStmt, Spanned, TagDecl, TargetRef, TestDecl, Text,
 };
-use crate::model::{Decision, Layer, LimitsProfile, ScpStrategy};
+use crate::model::{Decision, Layer, LimitsProfile, RuleKind, ScpStrategy};
 use crate::source::{Loc, SourceFile, Span};
 
 #[derive(pest_derive::Parser)]
 #[grammar = "grammar/tagc.pest"]
 pub(super) struct TagcParser;
+
+/// What a grammar rule is, for the walks over pest's pairs (the builder here and the formatter).
+/// The match lists every rule of the grammar, so that a rule added to it breaks the build until
+/// it is placed here, and a new kind of policy statement until every stage handles it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Shape {
+    /// A top-level item (`tag`, `policy`, `test`, `organization`).
+    Item,
+    /// A statement of a policy (a `description` also of a tag).
+    PolicyStatement(RuleKind),
+    /// A statement of a tag, test or organization block.
+    Statement,
+    /// A clause of a `request`.
+    Clause,
+    /// `{`
+    Open,
+    /// `}`
+    Close,
+    /// `,`
+    Comma,
+    /// `=`
+    Equals,
+    /// Names, strings, keywords, lists, blocks' bodies and the rules pest keeps out of the tree.
+    Other,
+}
+
+/// The [`Shape`] of a grammar rule.
+pub(super) const fn shape(rule: Rule) -> Shape {
+    match rule {
+        Rule::tag_decl | Rule::policy_decl | Rule::test_decl | Rule::org_decl => Shape::Item,
+        Rule::description => Shape::PolicyStatement(RuleKind::Description),
+        Rule::require_stmt => Shape::PolicyStatement(RuleKind::Require),
+        Rule::only_declared_stmt => Shape::PolicyStatement(RuleKind::OnlyDeclaredKeys),
+        Rule::protect_stmt => Shape::PolicyStatement(RuleKind::Protect),
+        Rule::exempt_stmt => Shape::PolicyStatement(RuleKind::Exempt),
+        Rule::enforce_stmt => Shape::PolicyStatement(RuleKind::Enforce),
+        Rule::report_stmt => Shape::PolicyStatement(RuleKind::Report),
+        Rule::attach_stmt => Shape::PolicyStatement(RuleKind::Attach),
+        Rule::grant_stmt => Shape::PolicyStatement(RuleKind::Grant),
+        Rule::values_stmt
+        | Rule::exact_case
+        | Rule::request_stmt
+        | Rule::expect_stmt
+        | Rule::project_stmt
+        | Rule::strategy_stmt
+        | Rule::limits_stmt => Shape::Statement,
+        Rule::tags_clause
+        | Rule::by_clause
+        | Rule::during_clause
+        | Rule::resource_clause
+        | Rule::from_clause => Shape::Clause,
+        Rule::lbrace => Shape::Open,
+        Rule::rbrace => Shape::Close,
+        Rule::comma => Shape::Comma,
+        Rule::equals => Shape::Equals,
+        Rule::WHITESPACE
+        | Rule::COMMENT
+        | Rule::item_entry
+        | Rule::item
+        | Rule::tag_body
+        | Rule::tag_stmt
+        | Rule::policy_stmt
+        | Rule::tag_list
+        | Rule::action_list
+        | Rule::service_list
+        | Rule::resource_type_list
+        | Rule::target
+        | Rule::root_target
+        | Rule::ou_target
+        | Rule::account_target
+        | Rule::request_clause
+        | Rule::tag_pair
+        | Rule::decision
+        | Rule::layer
+        | Rule::org_stmt
+        | Rule::name_char
+        | Rule::ident
+        | Rule::bare_tag
+        | Rule::tag_name
+        | Rule::action
+        | Rule::service
+        | Rule::resource_type
+        | Rule::string
+        | Rule::string_inner
+        | Rule::keyword
+        | Rule::kw_tag
+        | Rule::kw_values
+        | Rule::kw_exact_case
+        | Rule::kw_description
+        | Rule::kw_policy
+        | Rule::kw_require
+        | Rule::kw_only_declared_keys
+        | Rule::kw_protect
+        | Rule::kw_exempt
+        | Rule::kw_enforce
+        | Rule::kw_report
+        | Rule::kw_attach
+        | Rule::kw_to
+        | Rule::kw_grant
+        | Rule::kw_on
+        | Rule::kw_for
+        | Rule::kw_root
+        | Rule::kw_ou
+        | Rule::kw_account
+        | Rule::kw_test
+        | Rule::kw_request
+        | Rule::kw_tags
+        | Rule::kw_by
+        | Rule::kw_during
+        | Rule::kw_from
+        | Rule::kw_resource
+        | Rule::kw_expect
+        | Rule::kw_allow
+        | Rule::kw_deny
+        | Rule::kw_in
+        | Rule::kw_scp
+        | Rule::kw_iam
+        | Rule::kw_tag_policy
+        | Rule::kw_organization
+        | Rule::kw_scp_strategy
+        | Rule::kw_deny_list
+        | Rule::kw_allow_list
+        | Rule::kw_limits
+        | Rule::kw_project
+        | Rule::kw_current
+        | Rule::kw_legacy
+        | Rule::EOI => Shape::Other,
+    }
+}
 
 /// Parse the item at `start..end` of `file`.
 pub(super) fn parse_item(
@@ -164,10 +293,27 @@ impl Builder {
         let mut stmts = Vec::new();
         for p in pair.into_inner() {
             let sloc = self.loc(p.as_span());
-            match p.as_rule() {
-                Rule::ident => name = Some(self.text(&p)),
-                Rule::description => stmts.push(PolicyStmt::Description(self.build_description(p))),
-                Rule::require_stmt => {
+            let kind = match shape(p.as_rule()) {
+                Shape::PolicyStatement(kind) => kind,
+                Shape::Other if p.as_rule() == Rule::ident => {
+                    name = Some(self.text(&p));
+                    continue;
+                }
+                // The policy's keyword and braces.
+                Shape::Item
+                | Shape::Statement
+                | Shape::Clause
+                | Shape::Open
+                | Shape::Close
+                | Shape::Comma
+                | Shape::Equals
+                | Shape::Other => continue,
+            };
+            match kind {
+                RuleKind::Description => {
+                    stmts.push(PolicyStmt::Description(self.build_description(p)));
+                }
+                RuleKind::Require => {
                     // `kw_for` has no items: this reads the optional type list alone.
                     let (_, types) = self.lists(p.clone(), Rule::kw_for, Rule::resource_type_list);
                     let (keys, actions) = self.lists(p, Rule::tag_list, Rule::action_list);
@@ -178,11 +324,11 @@ impl Builder {
                         loc: sloc,
                     });
                 }
-                Rule::only_declared_stmt => {
+                RuleKind::OnlyDeclaredKeys => {
                     let (_, actions) = self.lists(p, Rule::tag_list, Rule::action_list);
                     stmts.push(PolicyStmt::OnlyDeclared { actions, loc: sloc });
                 }
-                Rule::protect_stmt => {
+                RuleKind::Protect => {
                     let (keys, services) = self.lists(p, Rule::tag_list, Rule::service_list);
                     stmts.push(PolicyStmt::Protect {
                         keys,
@@ -190,7 +336,7 @@ impl Builder {
                         loc: sloc,
                     });
                 }
-                Rule::exempt_stmt => {
+                RuleKind::Exempt => {
                     let arns = p
                         .into_inner()
                         .filter(|s| s.as_rule() == Rule::string)
@@ -198,7 +344,7 @@ impl Builder {
                         .collect();
                     stmts.push(PolicyStmt::Exempt(arns));
                 }
-                Rule::enforce_stmt => {
+                RuleKind::Enforce => {
                     let (keys, types) = self.lists(p, Rule::tag_list, Rule::resource_type_list);
                     stmts.push(PolicyStmt::Enforce {
                         keys,
@@ -206,7 +352,7 @@ impl Builder {
                         loc: sloc,
                     });
                 }
-                Rule::report_stmt => {
+                RuleKind::Report => {
                     let (keys, types) = self.lists(p, Rule::tag_list, Rule::resource_type_list);
                     stmts.push(PolicyStmt::Report {
                         keys,
@@ -214,15 +360,14 @@ impl Builder {
                         loc: sloc,
                     });
                 }
-                Rule::attach_stmt => {
+                RuleKind::Attach => {
                     let targets = p
                         .into_inner()
                         .filter_map(|t| self.build_target(t))
                         .collect();
                     stmts.push(PolicyStmt::Attach(targets));
                 }
-                Rule::grant_stmt => stmts.push(PolicyStmt::Grant(sloc)),
-                _ => {}
+                RuleKind::Grant => stmts.push(PolicyStmt::Grant(sloc)),
             }
         }
         PolicyDecl {
