@@ -682,4 +682,90 @@ mod tests {
             "every Sid is unique across the parts: {sids:?}"
         );
     }
+
+    /// `count` policies of one small rule each, attached to the root.
+    fn small_policies_on_root(count: usize) -> String {
+        let services = [
+            "sqs:CreateQueue",
+            "sns:CreateTopic",
+            "lambda:CreateFunction",
+            "dynamodb:CreateTable",
+            "s3:CreateBucket",
+            "sagemaker:CreateTrainingJob",
+            "sagemaker:CreateEndpoint",
+            "ec2:CreateVpc",
+            "rds:CreateDBInstance",
+            "ecs:CreateCluster",
+            "eks:CreateCluster",
+        ];
+        let mut text = "tag owner\n".to_owned();
+        for (i, action) in services.iter().take(count).enumerate() {
+            text.push_str(&format!(
+                "policy p{i} {{\n  only-declared-keys on {action}\n  attach to root\n}}\n"
+            ));
+        }
+        text
+    }
+
+    fn compile(text: &str) -> crate::Compiled {
+        crate::compile_sources(
+            &[crate::source::SourceFile::new("t.tags", text)],
+            crate::catalog::Catalog::builtin(),
+        )
+    }
+
+    fn scp_names(compiled: &crate::Compiled) -> Vec<&str> {
+        compiled
+            .artifacts
+            .iter()
+            .filter(|a| a.kind == crate::artifact::ArtifactKind::Scp)
+            .map(|a| a.name.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn test_policies_on_the_same_targets_share_an_scp_when_slots_would_overflow() {
+        // 11 SCPs and `FullAWSAccess` on the root are over its 10 slots.
+        let compiled = compile(&small_policies_on_root(11));
+        assert!(
+            !compiled.diagnostics.has_errors(),
+            "{:?}",
+            compiled.diagnostics
+        );
+        assert_eq!(scp_names(&compiled), ["tagc-p0-shared-scp"]);
+        let shared = compiled
+            .artifacts
+            .iter()
+            .find(|a| a.name == "tagc-p0-shared-scp")
+            .expect("the shared SCP");
+        assert_eq!(shared.policy, "p0");
+        assert_eq!(shared.targets, [crate::model::Target::Root]);
+        assert!(shared.description.contains("p0, p1,") && shared.description.contains("p10"));
+        let doc = shared.document();
+        let statements = doc["Statement"].as_array().expect("statements");
+        assert_eq!(statements.len(), 11);
+        let sids: BTreeSet<&str> = statements
+            .iter()
+            .filter_map(|s| s["Sid"].as_str())
+            .collect();
+        assert_eq!(sids.len(), 11, "{sids:?}");
+        // Each policy keeps its own IAM policy, which tagc does not attach.
+        assert_eq!(
+            compiled
+                .artifacts
+                .iter()
+                .filter(|a| a.kind == crate::artifact::ArtifactKind::IamPolicy)
+                .count(),
+            11
+        );
+    }
+
+    #[test]
+    fn test_a_project_within_its_slots_keeps_one_scp_per_policy() {
+        // 9 SCPs and `FullAWSAccess` fill the root's 10 slots exactly.
+        let compiled = compile(&small_policies_on_root(9));
+        assert!(!compiled.diagnostics.has_errors());
+        let names: Vec<String> = (0..9).map(|i| format!("tagc-p{i}-scp")).collect();
+        assert_eq!(scp_names(&compiled), names);
+    }
 }

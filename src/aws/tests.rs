@@ -1316,3 +1316,86 @@ mod saved {
         assert!(fake.policy_named("tagc-ml-scp").is_none());
     }
 }
+
+/// The artifacts of `count` small policies attached to the root, as `build` emits them: from
+/// 10 on, their SCPs and `FullAWSAccess` are over the root's slots, so the SCPs are shared.
+fn small_policies_on_root(count: usize) -> Vec<Artifact> {
+    let mut text = "tag owner\n".to_owned();
+    for (i, action) in [
+        "sqs:CreateQueue",
+        "sns:CreateTopic",
+        "lambda:CreateFunction",
+        "dynamodb:CreateTable",
+        "s3:CreateBucket",
+        "sagemaker:CreateTrainingJob",
+        "sagemaker:CreateEndpoint",
+        "ec2:CreateVpc",
+        "rds:CreateDBInstance",
+        "ecs:CreateCluster",
+        "eks:CreateCluster",
+    ]
+    .iter()
+    .take(count)
+    .enumerate()
+    {
+        text.push_str(&format!(
+            "policy p{i} {{\n  only-declared-keys on {action}\n  attach to root\n}}\n"
+        ));
+    }
+    let compiled = crate::compile_sources(
+        &[crate::source::SourceFile::new("t.tags", text)],
+        crate::catalog::Catalog::builtin(),
+    );
+    assert!(!compiled.diagnostics.has_errors());
+    compiled.artifacts
+}
+
+#[test]
+fn test_a_shared_scp_is_owned_by_the_project_and_unchanged_on_the_next_plan() {
+    let Org { mut fake, .. } = org();
+    let settings = settings();
+    let arts = small_policies_on_root(11);
+    apply(&mut fake, &arts, &settings).unwrap();
+    let shared = fake.policy_named("tagc-p0-shared-scp").unwrap();
+    assert_eq!(
+        shared.tags.get(MANAGED_BY_KEY).map(String::as_str),
+        Some("tagc")
+    );
+    assert_eq!(
+        shared.tags.get(PROJECT_KEY).map(String::as_str),
+        Some(PROJECT)
+    );
+    let mut on_root = fake.attached_names(&fake.root_id.clone(), PolicyType::ServiceControlPolicy);
+    on_root.sort();
+    assert_eq!(on_root, [FULL_AWS_ACCESS_NAME, "tagc-p0-shared-scp"]);
+    let plan = plan_of(&mut fake, &arts, &settings).unwrap();
+    assert!(plan.is_empty(), "{plan}");
+    assert_eq!(plan.unchanged, ["tagc-p0-shared-scp"]);
+}
+
+#[test]
+fn test_growing_past_the_slots_replaces_the_policies_scps_by_a_shared_one_only_when_allowed() {
+    let Org { mut fake, .. } = org();
+    let settings = settings();
+    apply(&mut fake, &small_policies_on_root(9), &settings).unwrap();
+    let root = fake.root_id.clone();
+    assert_eq!(
+        fake.attached_names(&root, PolicyType::ServiceControlPolicy)
+            .len(),
+        10
+    );
+    // Sharing renames every SCP of the project: the plan deletes the nine it owns, which the
+    // destroy guard refuses without `--allow-destroy`.
+    let arts = small_policies_on_root(11);
+    let err = apply(&mut fake, &arts, &settings).unwrap_err();
+    assert!(
+        matches!(err, ApplyError::Plan(PlanError::Destroy { .. })),
+        "{err:?}"
+    );
+    apply_opts(&mut fake, &arts, &settings, ALLOW_DESTROY).unwrap();
+    let mut on_root = fake.attached_names(&root, PolicyType::ServiceControlPolicy);
+    on_root.sort();
+    assert_eq!(on_root, [FULL_AWS_ACCESS_NAME, "tagc-p0-shared-scp"]);
+    assert!(fake.policy_named("tagc-p0-scp").is_none());
+    assert!(plan_of(&mut fake, &arts, &settings).unwrap().is_empty());
+}
