@@ -236,7 +236,7 @@ fn share_scps(
         if members.len() < 2 || parts.len() >= separate {
             continue;
         }
-        let Some(at) = artifacts.iter().position(|a| is_member(a)) else {
+        let Some(at) = artifacts.iter().position(&is_member) else {
             continue;
         };
         let targets = artifacts
@@ -547,6 +547,7 @@ fn truncate(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
+    use std::fmt::Write as _;
 
     use super::{in_order, size_of, split_to_fit, statement_size};
     use crate::ir::{Effect, PolicyDocument, Statement};
@@ -700,9 +701,10 @@ mod tests {
         ];
         let mut text = "tag owner\n".to_owned();
         for (i, action) in services.iter().take(count).enumerate() {
-            text.push_str(&format!(
-                "policy p{i} {{\n  only-declared-keys on {action}\n  attach to root\n}}\n"
-            ));
+            let _ = writeln!(
+                text,
+                "policy p{i} {{\n  only-declared-keys on {action}\n  attach to root\n}}"
+            );
         }
         text
     }

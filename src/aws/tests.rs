@@ -1,5 +1,7 @@
 //! Planner and executor tests against the strict fake organization.
 
+use std::fmt::Write as _;
+
 use crate::artifact::{Artifact, ArtifactKind, content_hash};
 use crate::model::{LimitsProfile, ScpStrategy, Settings, Target};
 
@@ -1338,9 +1340,10 @@ fn small_policies_on_root(count: usize) -> Vec<Artifact> {
     .take(count)
     .enumerate()
     {
-        text.push_str(&format!(
-            "policy p{i} {{\n  only-declared-keys on {action}\n  attach to root\n}}\n"
-        ));
+        let _ = writeln!(
+            text,
+            "policy p{i} {{\n  only-declared-keys on {action}\n  attach to root\n}}"
+        );
     }
     let compiled = crate::compile_sources(
         &[crate::source::SourceFile::new("t.tags", text)],
