@@ -191,7 +191,7 @@ fn collect(pair: Pair<'_, Rule>, offset: usize, out: &mut Vec<(usize, usize, Tok
             Shape::Close => Role::Close,
             Shape::Comma => Role::Comma,
             Shape::Equals => Role::Equals,
-            Shape::Item
+            Shape::Item(_)
             | Shape::PolicyStatement(_)
             | Shape::Statement
             | Shape::Clause
@@ -218,7 +218,7 @@ fn collect(pair: Pair<'_, Rule>, offset: usize, out: &mut Vec<(usize, usize, Tok
         return;
     };
     match shape(rule) {
-        Shape::Item => head.role = Role::Item,
+        Shape::Item(_) => head.role = Role::Item,
         Shape::PolicyStatement(_) | Shape::Statement => head.role = Role::Statement,
         Shape::Clause => {
             head.clause = true;

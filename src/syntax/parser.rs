@@ -28,8 +28,8 @@ pub(super) struct TagcParser;
 /// it is placed here, and a new kind of policy statement until every stage handles it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Shape {
-    /// A top-level item (`tag`, `policy`, `test`, `organization`).
-    Item,
+    /// A top-level item.
+    Item(ItemKind),
     /// A statement of a policy (a `description` also of a tag).
     PolicyStatement(RuleKind),
     /// A statement of a tag, test or organization block.
@@ -48,10 +48,30 @@ pub(super) enum Shape {
     Other,
 }
 
+/// The kinds of top-level item, one per variant of [`Item`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ItemKind {
+    /// `tag NAME { … }`
+    Tag,
+    /// `policy NAME { … }`
+    Policy,
+    /// `test "NAME" { … }`
+    Test,
+    /// `organization { … }`
+    Organization,
+}
+
 /// The [`Shape`] of a grammar rule.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one line per rule of the grammar, with no wildcard: that is the point"
+)]
 pub(super) const fn shape(rule: Rule) -> Shape {
     match rule {
-        Rule::tag_decl | Rule::policy_decl | Rule::test_decl | Rule::org_decl => Shape::Item,
+        Rule::tag_decl => Shape::Item(ItemKind::Tag),
+        Rule::policy_decl => Shape::Item(ItemKind::Policy),
+        Rule::test_decl => Shape::Item(ItemKind::Test),
+        Rule::org_decl => Shape::Item(ItemKind::Organization),
         Rule::description => Shape::PolicyStatement(RuleKind::Description),
         Rule::require_stmt => Shape::PolicyStatement(RuleKind::Require),
         Rule::only_declared_stmt => Shape::PolicyStatement(RuleKind::OnlyDeclaredKeys),
@@ -228,12 +248,21 @@ impl Builder {
     }
 
     fn build_item(&mut self, pair: Pair<'_, Rule>) -> Item {
-        match pair.as_rule() {
-            Rule::tag_decl => Item::Tag(self.build_tag(pair)),
-            Rule::policy_decl => Item::Policy(self.build_policy(pair)),
-            Rule::test_decl => Item::Test(self.build_test(pair)),
-            Rule::org_decl => Item::Organization(self.build_org(pair)),
-            rule => unreachable!("the grammar allows no other item, got {rule:?}"),
+        match shape(pair.as_rule()) {
+            Shape::Item(ItemKind::Tag) => Item::Tag(self.build_tag(pair)),
+            Shape::Item(ItemKind::Policy) => Item::Policy(self.build_policy(pair)),
+            Shape::Item(ItemKind::Test) => Item::Test(self.build_test(pair)),
+            Shape::Item(ItemKind::Organization) => Item::Organization(self.build_org(pair)),
+            Shape::PolicyStatement(_)
+            | Shape::Statement
+            | Shape::Clause
+            | Shape::Open
+            | Shape::Close
+            | Shape::Comma
+            | Shape::Equals
+            | Shape::Other => {
+                unreachable!("the grammar allows no other item, got {:?}", pair.as_rule())
+            }
         }
     }
 
@@ -300,7 +329,7 @@ impl Builder {
                     continue;
                 }
                 // The policy's keyword and braces.
-                Shape::Item
+                Shape::Item(_)
                 | Shape::Statement
                 | Shape::Clause
                 | Shape::Open
