@@ -679,8 +679,8 @@ fn has_inner(pair: &Pair<'_, Rule>, rule: Rule) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crate::ast::{Item, OrgDecl};
-    use crate::model::{LimitsProfile, ScpStrategy};
+    use crate::ast::{Item, OrgDecl, PolicyStmt};
+    use crate::model::{LimitsProfile, RuleKind, ScpStrategy};
     use crate::source::SourceFile;
 
     fn org(text: &str) -> OrgDecl {
@@ -704,5 +704,18 @@ mod tests {
         );
         assert_eq!(o.strategy[0].value, ScpStrategy::AllowList);
         assert_eq!(o.limits[0].value, LimitsProfile::Legacy);
+    }
+
+    #[test]
+    fn test_every_kind_of_policy_statement_parses_to_its_kind() {
+        let text = "policy p {\n  description \"d\"\n  require owner on sqs:CreateQueue\n  only-declared-keys on sqs:CreateQueue\n  enforce owner for sqs:queue\n  report owner for sqs:queue\n  protect owner\n  exempt \"arn:aws:iam::*:role/Admin\"\n  attach to root\n  grant\n}\n";
+        let (file, errors) = super::super::parse(&SourceFile::new("p.tags", text));
+        assert!(errors.is_empty(), "{errors:?}");
+        let Some(Item::Policy(policy)) = file.items.into_iter().next() else {
+            panic!("not a policy")
+        };
+        let kinds: Vec<RuleKind> = policy.stmts.iter().map(PolicyStmt::kind).collect();
+        // The statements are written in the order of `RuleKind::ALL`.
+        assert_eq!(kinds, RuleKind::ALL);
     }
 }
