@@ -1,10 +1,13 @@
 //! The emit stage: IR to artifacts — JSON documents sized against the limits, split where an
-//! SCP does not fit, hashed, and checked against the attachment slots of every target.
+//! SCP or IAM policy does not fit (packed first-fit-decreasing), shared between the policies of
+//! one placement where a target's SCP slots would overflow, hashed, and checked against the
+//! attachment slots of every target.
 //!
-//! Input: the lowered policies and the checked project (for targets and settings). Output:
-//! [`Artifact`]s in a deterministic order, or every limit that was broken. Sizes are measured
-//! on the minified document, in bytes: that is exactly what the API receives, and bytes are a
-//! safe bound for AWS's "characters" when a document holds non-ASCII text.
+//! Input: the lowered policies and the checked project (for targets, placements and
+//! settings). Output: [`Artifact`]s in a deterministic order, or every limit that was broken.
+//! Sizes are measured on the minified document, in bytes: that is exactly what the API
+//! receives, and bytes are a safe bound for AWS's "characters" when a document holds non-ASCII
+//! text.
 
 use std::collections::{BTreeMap, BTreeSet};
 
