@@ -1,10 +1,10 @@
 //! The `organization` block: input, its statements; output, the project's `Settings` (name,
-//! SCP strategy, limits), each given at most once, or a diagnostic.
+//! SCP strategy, limits, action form), each given at most once, or a diagnostic.
 
 use super::validate::invalid_project;
 use super::{CheckError, CheckErrorKind, Checker};
 use crate::ast::{self, Spanned};
-use crate::model::{LimitsProfile, ScpStrategy, Settings};
+use crate::model::{ActionForm, LimitsProfile, ScpStrategy, Settings};
 
 impl Checker<'_> {
     pub(super) fn check_org(&mut self, o: &ast::OrgDecl) {
@@ -38,6 +38,9 @@ impl Checker<'_> {
             limits: self
                 .single(&o.limits, "limits")
                 .unwrap_or(LimitsProfile::Current),
+            actions: self
+                .single(&o.actions, "actions")
+                .unwrap_or(ActionForm::Exact),
         };
     }
 

@@ -232,7 +232,8 @@ fn collect(pair: Pair<'_, Rule>, offset: usize, out: &mut Vec<(usize, usize, Tok
         | Rule::expect_stmt
         | Rule::project_stmt
         | Rule::strategy_stmt
-        | Rule::limits_stmt => head.role = Role::Statement,
+        | Rule::limits_stmt
+        | Rule::actions_stmt => head.role = Role::Statement,
         Rule::tags_clause
         | Rule::by_clause
         | Rule::during_clause

@@ -16,7 +16,7 @@ use super::rules::describe;
 use crate::ast::{
     Item, OrgDecl, PolicyDecl, PolicyStmt, Spanned, TagDecl, TargetRef, TestDecl, Text,
 };
-use crate::model::{Decision, Layer, LimitsProfile, ScpStrategy};
+use crate::model::{ActionForm, Decision, Layer, LimitsProfile, ScpStrategy};
 use crate::source::{Loc, SourceFile, Span};
 
 #[derive(pest_derive::Parser)]
@@ -385,6 +385,7 @@ impl Builder {
             project: Vec::new(),
             strategy: Vec::new(),
             limits: Vec::new(),
+            actions: Vec::new(),
             loc,
         };
         for p in pair.into_inner() {
@@ -413,6 +414,14 @@ impl Builder {
                         LimitsProfile::Current
                     };
                     org.limits.push(Spanned { value, loc: sloc });
+                }
+                Rule::actions_stmt => {
+                    let value = if has_inner(&p, Rule::kw_compact) {
+                        ActionForm::Compact
+                    } else {
+                        ActionForm::Exact
+                    };
+                    org.actions.push(Spanned { value, loc: sloc });
                 }
                 _ => {}
             }
