@@ -61,6 +61,19 @@ impl Checker<'_> {
 #[cfg(test)]
 mod tests {
     use super::super::check_text;
+    use crate::model::ActionForm;
+
+    #[test]
+    fn test_actions_setting_defaults_to_exact_and_is_given_once() {
+        let (project, codes) = check_text("organization {\n  project \"p\"\n}\n");
+        assert!(codes.is_empty(), "{codes:?}");
+        assert_eq!(project.settings.actions, ActionForm::Exact);
+        let (project, codes) = check_text("organization {\n  actions compact\n}\n");
+        assert!(codes.is_empty(), "{codes:?}");
+        assert_eq!(project.settings.actions, ActionForm::Compact);
+        let (_, codes) = check_text("organization {\n  actions compact\n  actions exact\n}\n");
+        assert_eq!(codes, ["tagc::check::duplicate-statement"]);
+    }
 
     #[test]
     fn test_project_name_is_read_into_the_settings() {

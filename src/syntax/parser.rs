@@ -515,7 +515,7 @@ fn has_inner(pair: &Pair<'_, Rule>, rule: Rule) -> bool {
 #[cfg(test)]
 mod tests {
     use crate::ast::{Item, OrgDecl};
-    use crate::model::{LimitsProfile, ScpStrategy};
+    use crate::model::{ActionForm, LimitsProfile, ScpStrategy};
     use crate::source::SourceFile;
 
     fn org(text: &str) -> OrgDecl {
@@ -525,6 +525,15 @@ mod tests {
             Some(Item::Organization(o)) => o,
             other => panic!("not an organization: {other:?}"),
         }
+    }
+
+    #[test]
+    fn test_actions_setting_is_read_from_its_keyword() {
+        let o = org("organization {\n  actions # not exact\n    compact\n}\n");
+        assert_eq!(o.actions[0].value, ActionForm::Compact);
+        let o = org("organization {\n  actions exact\n}\n");
+        assert_eq!(o.actions[0].value, ActionForm::Exact);
+        assert!(org("organization {\n}\n").actions.is_empty());
     }
 
     #[test]
