@@ -31,6 +31,14 @@ fn scp_counts(sources: &[(String, String)]) -> Vec<(String, usize, usize)> {
         .map(|low| {
             let parts = split_to_fit(&low.scp, limit);
             let size = parts.iter().map(|p| p.to_json().to_string().len()).sum();
+            // The measurements docs/packing.md records (`-- --nocapture` shows them).
+            println!(
+                "{} ({:?}): {} SCPs, {} statements, {size} characters",
+                low.name,
+                project.settings.actions,
+                parts.len(),
+                low.scp.statements.len()
+            );
             (low.name, parts.len(), size)
         })
         .collect()
