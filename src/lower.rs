@@ -49,7 +49,7 @@ pub fn lower(project: &Project, catalog: &Catalog) -> Vec<LoweredPolicy> {
 
 fn lower_policy(project: &Project, policy: &Policy, catalog: &Catalog) -> LoweredPolicy {
     let guardrails = drop_covered_null(merge(guardrail_statements(project, policy)));
-    let mut guardrails = merge_scoped(guardrails, catalog);
+    let mut guardrails = merge_scoped(&guardrails, catalog);
     let mut wildcards: Vec<Wildcard> = Vec::new();
     if project.settings.actions == ActionForm::Compact {
         // Only the Deny guardrails: a wildcard there can only refuse an action AWS adds later,
@@ -579,7 +579,7 @@ fn true_when_missing(c: &Condition, request_tag: &str, key: &str) -> bool {
 /// action meets the other's type); statements with the most conflicts are placed first, each
 /// into the first group it does not conflict with, which needs fewer groups than taking them
 /// in order. Each group stands where its first statement stood.
-fn merge_scoped(statements: Vec<Statement>, catalog: &Catalog) -> Vec<Statement> {
+fn merge_scoped(statements: &[Statement], catalog: &Catalog) -> Vec<Statement> {
     let scoped = |x: &Statement| !x.resources.is_empty() && !x.not_resource;
     let mergeable = |a: &Statement, b: &Statement| {
         a.effect == b.effect

@@ -68,11 +68,9 @@ fn sources(dir: &str, compact: bool) -> Vec<(String, String)> {
 }
 
 fn count_of(counts: &[(String, usize, usize)], policy: &str) -> (usize, usize) {
-    counts
-        .iter()
-        .find(|(n, _, _)| n == policy)
-        .map(|(_, c, s)| (*c, *s))
-        .unwrap_or_else(|| panic!("no policy {policy} in {counts:?}"))
+    let found = counts.iter().find(|(n, _, _)| n == policy);
+    let (_, count, size) = found.unwrap_or_else(|| panic!("no policy {policy} in {counts:?}"));
+    (*count, *size)
 }
 
 #[test]
