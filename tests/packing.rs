@@ -198,3 +198,111 @@ fn test_compact_statements_match_exactly_the_catalog_actions_of_the_exact_ones()
     }
     assert!(wildcards > 0);
 }
+
+/// Every resource type each action is authorized on, per AWS's full service reference (the
+/// snapshot in `data/`), for the services named: `service:Action` (lowercased) → types.
+fn full_resource_types(services: &[&str]) -> std::collections::BTreeMap<String, Vec<String>> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(crate::common::root().join("data/aws-service-reference.tar.gz"))
+        .unwrap();
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let mut out = std::collections::BTreeMap::new();
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let path = entry.path().unwrap().display().to_string();
+        let Some(service) = path
+            .strip_prefix("aws-service-reference/")
+            .and_then(|n| n.strip_suffix(".json"))
+            .filter(|s| services.contains(s))
+            .map(str::to_owned)
+        else {
+            continue;
+        };
+        let mut text = String::new();
+        entry.read_to_string(&mut text).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        for action in doc["Actions"].as_array().unwrap() {
+            let name = action["Name"].as_str().unwrap();
+            let types = action["Resources"]
+                .as_array()
+                .map(|rs| {
+                    rs.iter()
+                        .filter_map(|r| r["Name"].as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.insert(format!("{service}:{name}").to_ascii_lowercase(), types);
+        }
+    }
+    out
+}
+
+/// The merge of resource-scoped statements reads, per action, only the resource types the
+/// catalog keeps (those with a tag condition key). Against AWS's full list of the resource
+/// types each action is authorized on, no merged statement of the realistic organization,
+/// `policies/` or the examples applies an action to a resource type it is authorized on but
+/// was not scoped to.
+#[test]
+fn test_merged_scoped_statements_meet_no_resource_type_the_rules_left_out() {
+    let catalog = Catalog::builtin();
+    let full = full_resource_types(&["ec2"]);
+    let mut projects = vec![realistic_org(false), sources("policies", false)];
+    projects.extend(
+        tags_files("examples")
+            .iter()
+            .map(|p| vec![(p.display().to_string(), std::fs::read_to_string(p).unwrap())]),
+    );
+    let mut checked = 0;
+    for sources in projects {
+        let files: Vec<_> = sources
+            .into_iter()
+            .map(|(n, t)| tagc::syntax::parse(&SourceFile::new(n, t)).0)
+            .collect();
+        let (project, errors) = tagc::check::check(&files, catalog);
+        assert!(errors.is_empty(), "{errors:?}");
+        for (policy, low) in project
+            .policies
+            .iter()
+            .zip(tagc::lower::lower(&project, catalog))
+        {
+            // The types each action was scoped to by the rules.
+            let scoped = |action: &str| -> Vec<&String> {
+                policy
+                    .requires
+                    .iter()
+                    .flat_map(|r| &r.actions)
+                    .chain(policy.only_declared.iter().flat_map(|o| &o.actions))
+                    .filter(|a| a.full_name() == action)
+                    .flat_map(|a| &a.resource_types)
+                    .collect()
+            };
+            for s in low
+                .scp
+                .statements
+                .iter()
+                .filter(|s| !s.resources.is_empty())
+            {
+                for action in &s.actions {
+                    let (service, _) = action.split_once(':').unwrap();
+                    let Some(authorized) = full.get(&action.to_ascii_lowercase()) else {
+                        continue;
+                    };
+                    let svc = catalog.service(service).unwrap();
+                    for pattern in &s.resources {
+                        for (ty, _) in svc.resources.iter().filter(|(_, ps)| ps.contains(pattern)) {
+                            checked += 1;
+                            assert!(
+                                !authorized.contains(ty) || scoped(action).contains(&ty),
+                                "{}: {action} is authorized on {ty} but scoped to {:?}, and statement {} covers {pattern}",
+                                policy.name,
+                                scoped(action),
+                                s.sid
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 1_000, "{checked}");
+}
