@@ -6,7 +6,7 @@
 //!
 //! - one `Null` statement per required key: keys under one `Null` would be combined with `AND`, and the
 //!   statement would deny only when *all* were missing (dropped where a value or casing
-//!   statement on the key already denies a request without it, see [`drop_covered_null`]);
+//!   statement on the key already denies a request without it: `drop_covered_null`);
 //! - allowed values as `StringNotEquals`/`StringNotLike` on `aws:RequestTag/K`, which is true
 //!   when the key is missing, so it is only ever emitted on actions whose request context has
 //!   that key (the check stage expanded only such actions);
