@@ -90,4 +90,27 @@ pub struct Manifest {
     pub limits: String,
     /// Every artifact.
     pub artifacts: Vec<Artifact>,
+    /// The wildcards `actions compact` wrote in place of action lists, per policy: each
+    /// matches exactly the listed actions of today's catalog, and also any action AWS adds
+    /// later under the same prefix.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wildcards: Vec<PolicyWildcards>,
+}
+
+/// The wildcards one tagc policy's statements use.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyWildcards {
+    /// The tagc policy.
+    pub policy: String,
+    /// Its wildcards, in the order they first appear.
+    pub wildcards: Vec<Wildcard>,
+}
+
+/// A wildcard written in place of a list of actions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Wildcard {
+    /// `service:Prefix*`.
+    pub pattern: String,
+    /// The catalog's actions it matches today (exactly the actions the rules expanded to).
+    pub matches: Vec<String>,
 }

@@ -180,7 +180,7 @@ pub struct TestDecl {
     pub loc: Loc,
 }
 
-/// `organization { project "…"  scp-strategy …  limits … }`
+/// `organization { project "…"  scp-strategy …  limits …  actions … }`
 #[derive(Debug, Clone)]
 pub struct OrgDecl {
     /// `project` statements: the project's identity in AWS.
@@ -189,6 +189,8 @@ pub struct OrgDecl {
     pub strategy: Vec<Spanned<crate::model::ScpStrategy>>,
     /// `limits` statements.
     pub limits: Vec<Spanned<crate::model::LimitsProfile>>,
+    /// `actions` statements.
+    pub actions: Vec<Spanned<crate::model::ActionForm>>,
     /// The whole declaration.
     pub loc: Loc,
 }

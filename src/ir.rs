@@ -204,4 +204,6 @@ pub struct LoweredPolicy {
     pub iam: PolicyDocument,
     /// The tag policy; empty when the policy names no keys.
     pub tag_policy: TagPolicyDocument,
+    /// The wildcards `actions compact` wrote in the guardrails (empty otherwise).
+    pub wildcards: Vec<crate::artifact::Wildcard>,
 }

@@ -24,6 +24,7 @@ pub mod catalog;
 pub mod check;
 pub mod cli;
 pub mod commands;
+pub mod compact;
 pub mod diagnostics;
 pub mod emit;
 pub mod ir;
@@ -138,6 +139,7 @@ pub fn compile_sources(sources: &[Arc<SourceFile>], catalog: &Catalog) -> Compil
         catalog: catalog.date.clone(),
         limits: limits.profile.to_owned(),
         artifacts: Vec::new(),
+        wildcards: Vec::new(),
     };
     if diagnostics.has_errors() {
         return Compiled {
@@ -147,7 +149,15 @@ pub fn compile_sources(sources: &[Arc<SourceFile>], catalog: &Catalog) -> Compil
             diagnostics,
         };
     }
-    let lowered = lower::lower(&project);
+    let lowered = lower::lower(&project, catalog);
+    manifest.wildcards = lowered
+        .iter()
+        .filter(|l| !l.wildcards.is_empty())
+        .map(|l| artifact::PolicyWildcards {
+            policy: l.name.clone(),
+            wildcards: l.wildcards.clone(),
+        })
+        .collect();
     match emit::emit(&project, &lowered, &limits) {
         Ok(artifacts) => {
             manifest.artifacts.clone_from(&artifacts);

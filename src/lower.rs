@@ -5,7 +5,8 @@
 //! language of each layer, following AWS's documented patterns and avoiding its traps:
 //!
 //! - one `Null` statement per required key: keys under one `Null` would be combined with `AND`, and the
-//!   statement would deny only when *all* were missing;
+//!   statement would deny only when *all* were missing (dropped where a value or casing
+//!   statement on the key already denies a request without it: `drop_covered_null`);
 //! - allowed values as `StringNotEquals`/`StringNotLike` on `aws:RequestTag/K`, which is true
 //!   when the key is missing, so it is only ever emitted on actions whose request context has
 //!   that key (the check stage expanded only such actions);
@@ -21,24 +22,49 @@
 //!   `aws:TagKeys` case-sensitively; and an Allow on the tagging actions a tagged create also
 //!   authorizes.
 //!
+//! The Deny statements are then packed, every decision kept (SCP slots are scarce, see
+//! `docs/packing.md`): statements that differ only in their actions are merged; a `Null`
+//! statement that another statement already covers is dropped; resource-scoped statements are
+//! merged where the catalog shows no action meets a resource type it was not scoped to; and,
+//! with `organization { actions compact }`, action lists become wildcards ([`crate::compact`]).
+//!
 //! Lowering cannot fail: everything that could be wrong was reported by the check stage.
+//! Input besides the project: the catalog, for the resource types of each action and the
+//! action names of each service.
 
+use crate::artifact::Wildcard;
+use crate::catalog::Catalog;
 use crate::ir::{
     Condition, Effect, LoweredPolicy, PolicyDocument, Statement, TagPolicyDocument, TagPolicyKey,
 };
-use crate::model::{Action, Policy, Project, Protect, TagDef, replaces_tags};
+use crate::model::{Action, ActionForm, Policy, Project, Protect, TagDef, replaces_tags};
 
 /// Lower every policy of the project.
-pub fn lower(project: &Project) -> Vec<LoweredPolicy> {
+pub fn lower(project: &Project, catalog: &Catalog) -> Vec<LoweredPolicy> {
     project
         .policies
         .iter()
-        .map(|p| lower_policy(project, p))
+        .map(|p| lower_policy(project, p, catalog))
         .collect()
 }
 
-fn lower_policy(project: &Project, policy: &Policy) -> LoweredPolicy {
-    let mut guardrails = merge(guardrail_statements(project, policy));
+fn lower_policy(project: &Project, policy: &Policy, catalog: &Catalog) -> LoweredPolicy {
+    let guardrails = drop_covered_null(merge(guardrail_statements(project, policy)));
+    let mut guardrails = merge_scoped(&guardrails, catalog);
+    let mut wildcards: Vec<Wildcard> = Vec::new();
+    if project.settings.actions == ActionForm::Compact {
+        // Only the Deny guardrails: a wildcard there can only refuse an action AWS adds later,
+        // never allow one (the grant form's Allow statements keep their names).
+        for s in &mut guardrails {
+            let (actions, found) = crate::compact::compact_actions(&s.actions, catalog);
+            s.actions = actions;
+            for w in found {
+                if !wildcards.iter().any(|o| o.pattern == w.pattern) {
+                    wildcards.push(w);
+                }
+            }
+        }
+    }
     dedupe_sids(&mut guardrails);
     let mut iam = guardrails.clone();
     if policy.grant {
@@ -55,6 +81,7 @@ fn lower_policy(project: &Project, policy: &Policy) -> LoweredPolicy {
         },
         iam: PolicyDocument { statements: iam },
         tag_policy: tag_policy(project, policy),
+        wildcards,
     }
 }
 
@@ -470,6 +497,202 @@ pub fn merge(statements: Vec<Statement>) -> Vec<Statement> {
         }
     }
     out
+}
+
+/// Drop each Deny statement whose only test besides the others it shares is `Null` on
+/// `aws:RequestTag/K` being `true` (K missing), when a statement with the same effect,
+/// resources and other conditions (the exemption), covering at least its actions, tests K with
+/// a condition that is also true whenever K is missing:
+///
+/// - `StringNotEquals` or `StringNotLike` on `aws:RequestTag/K`: "If the key that you specify
+///   in a policy condition is not present in the request context, the values do not match and
+///   the condition is false. If the policy condition requires that the key is *not* matched,
+///   such as `StringNotLike` or `ArnNotLike`, and the right key is not present, the condition
+///   is true"
+///   (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html>);
+/// - `ForAllValues:StringNotEquals` on `aws:TagKeys` with the value K: it is true when no
+///   request key is exactly K, which holds when K is missing in any casing; and `ForAllValues`
+///   "returns true if there are no context keys in the request"
+///   (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html>).
+///
+/// The other statement then denies every request the `Null` statement denies, so the `Null`
+/// one changes no decision.
+fn drop_covered_null(statements: Vec<Statement>) -> Vec<Statement> {
+    let covered = |i: usize, s: &Statement| -> bool {
+        let Some((null, rest)) = split_null(s) else {
+            return false;
+        };
+        let key = null.key.strip_prefix("aws:RequestTag/").unwrap_or_default();
+        statements.iter().enumerate().any(|(j, o)| {
+            j != i
+                && o.effect == s.effect
+                && o.resources == s.resources
+                && o.not_resource == s.not_resource
+                && s.actions.iter().all(|a| o.actions.contains(a))
+                && o.conditions.len() == s.conditions.len()
+                && o.conditions.iter().any(|c| {
+                    let others: Vec<&Condition> = o.conditions.iter().filter(|x| *x != c).collect();
+                    others == rest && true_when_missing(c, &null.key, key)
+                })
+        })
+    };
+    let keep: Vec<bool> = statements
+        .iter()
+        .enumerate()
+        .map(|(i, s)| !covered(i, s))
+        .collect();
+    statements
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(s, k)| k.then_some(s))
+        .collect()
+}
+
+/// The statement's `Null` test that `aws:RequestTag/K` is missing, and its other conditions.
+fn split_null(s: &Statement) -> Option<(&Condition, Vec<&Condition>)> {
+    let null = s.conditions.iter().find(|c| {
+        c.operator == "Null" && c.key.starts_with("aws:RequestTag/") && c.values == ["true"]
+    })?;
+    let rest = s.conditions.iter().filter(|c| *c != null).collect();
+    Some((null, rest))
+}
+
+/// Whether condition `c` is true whenever `aws:RequestTag/K` (`request_tag`) is missing.
+fn true_when_missing(c: &Condition, request_tag: &str, key: &str) -> bool {
+    match c.operator.as_str() {
+        "StringNotEquals" | "StringNotLike" => c.key == request_tag,
+        "ForAllValues:StringNotEquals" => c.key == "aws:TagKeys" && c.values == [key],
+        _ => false,
+    }
+}
+
+/// Merge resource-scoped statements (EC2's: an action that carries request tags only for some
+/// resource types is scoped to their ARNs) that have the same effect and conditions, when the
+/// catalog shows that the merge decides the same for every action and resource type: the
+/// merged statement applies each action to the other statement's resource types too, so it is
+/// merged only when none of those is a type the catalog lists for the action (with any tag
+/// condition key; an action is authorized only on the resource types it lists,
+/// <https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html>).
+/// A resource pattern the catalog does not name, or an action it does not know, is never
+/// merged.
+///
+/// Which statements may share one is a graph colouring (two statements conflict when one's
+/// action meets the other's type); statements with the most conflicts are placed first, each
+/// into the first group it does not conflict with, which needs fewer groups than taking them
+/// in order. Each group stands where its first statement stood.
+fn merge_scoped(statements: &[Statement], catalog: &Catalog) -> Vec<Statement> {
+    let scoped = |x: &Statement| !x.resources.is_empty() && !x.not_resource;
+    let mergeable = |a: &Statement, b: &Statement| {
+        a.effect == b.effect
+            && a.conditions == b.conditions
+            && !meets_new_type(a, b, catalog)
+            && !meets_new_type(b, a, catalog)
+    };
+    let candidates: Vec<usize> = (0..statements.len())
+        .filter(|&i| scoped(&statements[i]))
+        .collect();
+    let conflicts = |i: usize| {
+        candidates
+            .iter()
+            .filter(|&&j| {
+                j != i
+                    && statements[j].effect == statements[i].effect
+                    && statements[j].conditions == statements[i].conditions
+                    && !mergeable(&statements[i], &statements[j])
+            })
+            .count()
+    };
+    let mut order: Vec<(usize, usize)> = candidates.iter().map(|&i| (conflicts(i), i)).collect();
+    order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    // Each group: its members' indices and the statement they make together.
+    let mut groups: Vec<(Vec<usize>, Statement)> = Vec::new();
+    for (_, i) in order {
+        let s = &statements[i];
+        match groups.iter_mut().find(|(_, g)| mergeable(g, s)) {
+            Some((members, g)) => {
+                members.push(i);
+                *g = union(g, s);
+            }
+            None => groups.push((vec![i], s.clone())),
+        }
+    }
+    // Rebuild each group in statement order, so that actions keep their first-seen order.
+    let mut first: Vec<(usize, Statement)> = groups
+        .into_iter()
+        .filter_map(|(mut members, _)| {
+            members.sort_unstable();
+            let (&head, rest) = members.split_first()?;
+            let merged = rest
+                .iter()
+                .fold(statements[head].clone(), |g, &j| union(&g, &statements[j]));
+            Some((head, merged))
+        })
+        .collect();
+    first.sort_by_key(|(i, _)| *i);
+    let mut out = Vec::with_capacity(statements.len());
+    for (i, s) in statements.iter().enumerate() {
+        if !scoped(s) {
+            out.push(s.clone());
+        } else if let Some((_, g)) = first.iter().find(|(head, _)| *head == i) {
+            out.push(g.clone());
+        }
+    }
+    out
+}
+
+/// `a` with the actions and resources of `b` it lacks added.
+fn union(a: &Statement, b: &Statement) -> Statement {
+    let mut out = a.clone();
+    for x in &b.actions {
+        if !out.actions.contains(x) {
+            out.actions.push(x.clone());
+        }
+    }
+    for r in &b.resources {
+        if !out.resources.contains(r) {
+            out.resources.push(r.clone());
+        }
+    }
+    out
+}
+
+/// Whether an action of `a` not in `b` can be authorized on a resource of `b`'s not in `a`.
+fn meets_new_type(a: &Statement, b: &Statement, catalog: &Catalog) -> bool {
+    let new_resources: Vec<&String> = b
+        .resources
+        .iter()
+        .filter(|r| !a.resources.contains(r))
+        .collect();
+    a.actions
+        .iter()
+        .filter(|x| !b.actions.contains(x))
+        .any(|action| new_resources.iter().any(|r| may_touch(action, r, catalog)))
+}
+
+/// Whether the catalog lists, for `service:Action`, a resource type whose ARN pattern is
+/// `pattern`; true as well when it cannot tell (unknown action or pattern).
+fn may_touch(action: &str, pattern: &str, catalog: &Catalog) -> bool {
+    let (service, name) = action.split_once(':').unwrap_or((action, ""));
+    let Some(svc) = catalog.service(service) else {
+        return true;
+    };
+    let Some(info) = svc.action(name) else {
+        return true;
+    };
+    let types: Vec<&String> = svc
+        .resources
+        .iter()
+        .filter(|(_, arns)| arns.iter().any(|a| a == pattern))
+        .map(|(t, _)| t)
+        .collect();
+    if types.is_empty() {
+        return true;
+    }
+    [&info.request_tag, &info.tag_keys, &info.resource_tag]
+        .iter()
+        .filter_map(|support| support.resource_types())
+        .flatten()
+        .any(|t| types.contains(&t))
 }
 
 /// Make statement ids unique by numbering repeats (`Require`, `Require2`, …).

@@ -172,6 +172,22 @@ pub struct Settings {
     pub scp_strategy: ScpStrategy,
     /// Which set of AWS quotas to compile against.
     pub limits: LimitsProfile,
+    /// How the guardrails' action lists are written (`actions exact|compact`).
+    pub actions: ActionForm,
+}
+
+/// How the Deny statements name their actions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActionForm {
+    /// Every action by its name: a statement covers exactly the actions the rules expanded
+    /// to, today and after AWS adds actions.
+    #[default]
+    Exact,
+    /// Where shorter, a word-boundary wildcard that matches exactly the same actions of the
+    /// service in the catalog: fewer characters, at the price that the wildcard also takes in
+    /// the actions AWS adds later under that prefix.
+    Compact,
 }
 
 /// The organization's SCP strategy.

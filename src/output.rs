@@ -607,6 +607,7 @@ mod tests {
                 catalog: "d".into(),
                 limits: "current".into(),
                 artifacts: artifacts.clone(),
+                wildcards: Vec::new(),
             },
             artifacts,
             diagnostics: crate::diagnostics::Diagnostics::new(),

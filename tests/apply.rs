@@ -390,3 +390,85 @@ fn test_moto_ou_listing_pages_and_error_codes() {
     let err = tagc::aws::OrganizationsApi::delete_policy(&mut org.api, "p-00000000").unwrap_err();
     assert_eq!(err.code, "PolicyNotFoundException", "{err}");
 }
+
+/// Creates an SCP that is not tagc's (a landing zone's, say) and attaches it to `target`.
+fn attach_other_scp(org: &Org, name: &str, target: &str) {
+    let c = org.api.client();
+    let created = org
+        .api
+        .block_on(
+            c.create_policy()
+                .name(name)
+                .description("another tool's")
+                .r#type(SdkPolicyType::ServiceControlPolicy)
+                .content(deny("*"))
+                .send(),
+        )
+        .unwrap();
+    let id = created
+        .policy()
+        .unwrap()
+        .policy_summary()
+        .unwrap()
+        .id()
+        .unwrap();
+    org.api
+        .block_on(c.attach_policy().policy_id(id).target_id(target).send())
+        .unwrap();
+}
+
+/// The plan counts every SCP attached to a target, other tools' included, reports the slots
+/// left, and refuses a plan that would go past the limit before it changes anything.
+#[test]
+fn test_moto_plan_counts_other_tools_scps_and_refuses_past_the_slots() {
+    let mut org = org();
+    let ml = org.ml.clone();
+    // Other tools enable SCPs and attach theirs before tagc runs.
+    let c = org.api.client().clone();
+    let roots = org.api.block_on(c.list_roots().send()).unwrap();
+    let root = roots.roots()[0].id().unwrap().to_owned();
+    org.api
+        .block_on(
+            c.enable_policy_type()
+                .root_id(&root)
+                .policy_type(SdkPolicyType::ServiceControlPolicy)
+                .send(),
+        )
+        .unwrap();
+    for i in 0..3 {
+        attach_other_scp(&org, &format!("landing-zone-{i}"), &ml);
+    }
+    let now = scps_on(&org, &ml).len();
+    assert!(now >= 3, "{:?}", scps_on(&org, &ml));
+    let p = plan(&mut org, &declared()).unwrap();
+    let slots = p
+        .slots
+        .iter()
+        .find(|s| {
+            s.target_id == ml && s.policy_type == tagc::aws::api::PolicyType::ServiceControlPolicy
+        })
+        .unwrap();
+    assert_eq!(
+        (slots.attached, slots.others, slots.after),
+        (now, now, now + 1)
+    );
+    assert_eq!(slots.left(), 10 - (now + 1));
+    assert!(p.to_string().contains(&format!(
+        "Root/Workloads/ML SCP: {now} → {} of 10 ({now} not this project's), {} left",
+        now + 1,
+        10 - (now + 1)
+    )));
+    // Fill the OU: the plan is refused, and tagc's SCP is not created.
+    for i in now..10 {
+        attach_other_scp(&org, &format!("control-tower-{i}"), &ml);
+    }
+    let err = apply(&mut org, &declared()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ApplyError::Plan(PlanError::SlotOverflow { limit: 10, .. })
+        ),
+        "{err:?}"
+    );
+    assert!(live(&org, "tagc-ml-scp", SdkPolicyType::ServiceControlPolicy).is_none());
+}

@@ -288,13 +288,11 @@ fn test_eval_prints_each_layer_and_why() {
     sagemaker:CreateTrainingJob by arn:aws:iam::111122223333:role/developer
       scp:        allow
           allowed by FullAWSAccess: no deny statement matches `sagemaker:CreateTrainingJob`
-          policy "tagc-sagemaker-cost-allocation-scp" statement 0 (Sid "RequireEnvironment") not applied: Null aws:RequestTag/environment = true failed (key present)
-          policy "tagc-sagemaker-cost-allocation-scp" statement 1 (Sid "RequireEnvironmentValue") not applied: StringNotEquals aws:RequestTag/environment = [dev, staging, production] failed (request value "dev")
-          policy "tagc-sagemaker-cost-allocation-scp" statement 2 (Sid "RequireEnvironmentCase") not applied: ForAllValues:StringNotEquals aws:TagKeys = environment failed (request values ["environment", "CostCenter"])
-          policy "tagc-sagemaker-cost-allocation-scp" statement 3 (Sid "RequireCostCenter") not applied: Null aws:RequestTag/CostCenter = true failed (key present)
-          policy "tagc-sagemaker-cost-allocation-scp" statement 4 (Sid "RequireCostCenterValue") not applied: StringNotLike aws:RequestTag/CostCenter = CC-* failed (request value "CC-1")
+          policy "tagc-sagemaker-cost-allocation-scp" statement 0 (Sid "RequireEnvironmentValue") not applied: StringNotEquals aws:RequestTag/environment = [dev, staging, production] failed (request value "dev")
+          policy "tagc-sagemaker-cost-allocation-scp" statement 1 (Sid "RequireEnvironmentCase") not applied: ForAllValues:StringNotEquals aws:TagKeys = environment failed (request values ["environment", "CostCenter"])
+          policy "tagc-sagemaker-cost-allocation-scp" statement 2 (Sid "RequireCostCenterValue") not applied: StringNotLike aws:RequestTag/CostCenter = CC-* failed (request value "CC-1")
       iam:        allow
-          allowed by policy "tagc-sagemaker-cost-allocation-iam-policy" statement 7 (Sid "AllowCreateWithTags"): StringEquals aws:RequestTag/environment = [dev, staging, production] matched (request value "dev") and StringLike aws:RequestTag/CostCenter = CC-* matched (request value "CC-1") and Null aws:TagKeys = false matched (key present) and ForAllValues:StringEqualsIgnoreCase aws:TagKeys = [environment, CostCenter] matched (request values ["environment", "CostCenter"]) and ForAnyValue:StringEquals aws:TagKeys = environment matched (request values ["environment", "CostCenter"])
+          allowed by policy "tagc-sagemaker-cost-allocation-iam-policy" statement 5 (Sid "AllowCreateWithTags"): StringEquals aws:RequestTag/environment = [dev, staging, production] matched (request value "dev") and StringLike aws:RequestTag/CostCenter = CC-* matched (request value "CC-1") and Null aws:TagKeys = false matched (key present) and ForAllValues:StringEqualsIgnoreCase aws:TagKeys = [environment, CostCenter] matched (request values ["environment", "CostCenter"]) and ForAnyValue:StringEquals aws:TagKeys = environment matched (request values ["environment", "CostCenter"])
       tag-policy: allow
           the request names no resource, so no tag policy applies
     "#);

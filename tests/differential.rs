@@ -881,7 +881,7 @@ static PARTS: LazyLock<Parts> = LazyLock::new(|| {
     let mut scopes: Vec<(Effect, Vec<String>, Vec<Condition>)> = Vec::new();
     let mut actions = Vec::new();
     for f in EXAMPLES.iter().chain(std::iter::once(&*POLICIES)) {
-        for low in tagc::lower::lower(&f.project) {
+        for low in tagc::lower::lower(&f.project, tagc::catalog::Catalog::builtin()) {
             for s in low.scp.statements.iter().chain(&low.iam.statements) {
                 let scope = (s.effect, s.resources.clone(), s.conditions.clone());
                 if !scopes.contains(&scope) {

@@ -577,6 +577,50 @@ fn test_exhaustive_agreement_on_valid_fixtures() {
     check_projects(&projects);
 }
 
+/// The same with `organization { actions compact }`: the wildcards written in place of the
+/// action lists decide every class as the rules do. For every valid fixture without an
+/// `organization` block, and `policies/`.
+#[test]
+fn test_exhaustive_agreement_with_compact_actions() {
+    let compact = |text: String| {
+        if text.contains("organization {") {
+            text.replacen("organization {", "organization {\n  actions compact", 1)
+        } else {
+            format!("organization {{\n  actions compact\n}}\n{text}")
+        }
+    };
+    let mut projects: Vec<_> = tags_files("tests/fixtures/valid")
+        .iter()
+        .map(|p| {
+            let name = crate::common::requests::relative(p);
+            let text = std::fs::read_to_string(p).unwrap();
+            (name.clone(), text)
+        })
+        .filter(|(_, text)| !text.contains("organization"))
+        .map(|(name, text)| (format!("{name} (compact)"), vec![(name, compact(text))]))
+        .collect();
+    projects.push((
+        "policies/ (compact)".to_owned(),
+        sources_in("policies")
+            .into_iter()
+            .map(|(name, text)| {
+                // One file of the project declares the organization.
+                if text.contains("organization {") {
+                    (name, compact(text))
+                } else {
+                    (name, text)
+                }
+            })
+            .collect(),
+    ));
+    assert!(
+        projects
+            .iter()
+            .all(|(_, s)| s.iter().any(|(_, t)| t.contains("actions compact")))
+    );
+    check_projects(&projects);
+}
+
 /// The check catches a document that means something else than the rules: the emitted JSON of
 /// a rule that allows one more value, checked against the reference of the stricter rule.
 #[test]

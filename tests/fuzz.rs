@@ -211,6 +211,8 @@ fn org_decl() -> BoxedStrategy<String> {
             "scp-strategy allow-list",
             "limits current",
             "limits legacy",
+            "actions exact",
+            "actions compact",
         ]),
         0..3,
     )

@@ -233,6 +233,37 @@ pub struct Plan {
     pub unchanged: Vec<String>,
     /// tagc policies of other projects, never touched.
     pub foreign: Vec<Foreign>,
+    /// The attachment slots of every target the project's policies are attached to, or that
+    /// the plan changes: every policy of the type counted, other tools' and `FullAWSAccess`
+    /// included.
+    pub slots: Vec<Slots>,
+}
+
+/// One target's attachment slots for one policy type, through the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Slots {
+    /// The target's id.
+    pub target_id: String,
+    /// `Root`, the OU's path or `account <id>`.
+    pub target: String,
+    /// The policy type.
+    pub policy_type: PolicyType,
+    /// Policies of this type attached now, whoever attached them.
+    pub attached: usize,
+    /// Of those, the ones that are not this project's (other tools', other projects',
+    /// `FullAWSAccess`).
+    pub others: usize,
+    /// Policies of this type attached once the plan has run.
+    pub after: usize,
+    /// How many AWS allows.
+    pub limit: usize,
+}
+
+impl Slots {
+    /// The slots still free once the plan has run (none when over the limit).
+    pub const fn left(&self) -> usize {
+        self.limit.saturating_sub(self.after)
+    }
 }
 
 impl Plan {
@@ -622,12 +653,14 @@ impl Draft {
 
     /// Slots: what each target would hold, at the end and at the peak (attach runs before
     /// detach). A target that would overflow at the peak only gets its detaches first, if that
-    /// leaves it at least one SCP. Returns the targets whose detaches run first.
+    /// leaves it at least one SCP. Returns the targets whose detaches run first, and the slots
+    /// of every target the project's policies are attached to or the plan changes.
     fn check_slots(
         &mut self,
         settings: &Settings,
         snapshot: &OrgSnapshot,
-    ) -> BTreeSet<(PolicyType, String)> {
+        owners: &Ownership<'_>,
+    ) -> (BTreeSet<(PolicyType, String)>, Vec<Slots>) {
         let mut early = BTreeSet::new();
         let touched: BTreeSet<(PolicyType, String)> = self
             .attaches
@@ -635,6 +668,24 @@ impl Draft {
             .chain(self.detaches.iter())
             .map(|(ty, _, t)| (*ty, t.clone()))
             .collect();
+        let mut slots = Vec::new();
+        let declared: BTreeSet<(PolicyType, String)> = self
+            .declared_targets
+            .iter()
+            .flat_map(|(ty, targets)| targets.iter().map(|t| (*ty, t.clone())))
+            .collect();
+        for (ty, target) in declared.difference(&touched) {
+            let current = current_attachments(snapshot, *ty, target);
+            slots.push(Slots {
+                target_id: target.clone(),
+                target: snapshot.label(target),
+                policy_type: *ty,
+                attached: current.len(),
+                others: others_attached(snapshot, *ty, target, owners),
+                after: current.len(),
+                limit: ty.slot_limit(settings.limits),
+            });
+        }
         for (ty, target) in &touched {
             let current = current_attachments(snapshot, *ty, target);
             let on = |(t, _, id): &&Link| t == ty && id == target;
@@ -655,6 +706,15 @@ impl Draft {
                 .filter(|n| !removed.contains(n.as_str()))
                 .count();
             let label = snapshot.label(target);
+            slots.push(Slots {
+                target_id: target.clone(),
+                target: label.clone(),
+                policy_type: *ty,
+                attached: current.len(),
+                others: others_attached(snapshot, *ty, target, owners),
+                after: kept + added.len(),
+                limit: ty.slot_limit(settings.limits),
+            });
             match slot_verdict(*ty, current.len(), kept, added.len(), settings.limits) {
                 SlotVerdict::Fits => {}
                 SlotVerdict::DetachFirst => {
@@ -672,7 +732,10 @@ impl Draft {
                 }
             }
         }
-        early
+        slots.sort_by(|a, b| {
+            (a.policy_type, &a.target, &a.target_id).cmp(&(b.policy_type, &b.target, &b.target_id))
+        });
+        (early, slots)
     }
 
     /// The errors found, each once (a tagc policy becomes an SCP and a tag policy with the same
@@ -826,7 +889,7 @@ pub fn plan(
     work.declare(desired, settings, snapshot, &owners);
     work.remove_undeclared(snapshot, &owners);
     work.replace_full_aws_access(settings, snapshot);
-    let early = work.check_slots(settings, snapshot);
+    let (early, slots) = work.check_slots(settings, snapshot, &owners);
     if let Some(e) = work.refusal(snapshot, &owners, options) {
         return Err(e);
     }
@@ -838,6 +901,7 @@ pub fn plan(
         drift,
         unchanged,
         foreign: owners.foreign(snapshot),
+        slots,
     })
 }
 
@@ -940,6 +1004,31 @@ fn current_attachments(snapshot: &OrgSnapshot, ty: PolicyType, target: &str) -> 
         .unwrap_or_default()
 }
 
+/// How many of the policies of type `ty` attached to `target` now are not the project's:
+/// other tools', other projects' and AWS's (`FullAWSAccess`, also counted when enabling SCPs
+/// will attach it).
+fn others_attached(
+    snapshot: &OrgSnapshot,
+    ty: PolicyType,
+    target: &str,
+    owners: &Ownership<'_>,
+) -> usize {
+    if !snapshot.enabled(ty) {
+        return current_attachments(snapshot, ty, target).len();
+    }
+    snapshot.attachments.get(target).map_or(0, |a| {
+        a.of(ty)
+            .iter()
+            .filter(|p| {
+                !snapshot
+                    .policies
+                    .iter()
+                    .any(|live| live.info.id == p.id && owners.ours(live))
+            })
+            .count()
+    })
+}
+
 fn slot_help(current: &[String], added: &[&str], ty: PolicyType, settings: &Settings) -> String {
     let quote = |v: Vec<String>| {
         v.iter()
@@ -968,6 +1057,35 @@ fn slot_help(current: &[String], added: &[&str], ty: PolicyType, settings: &Sett
     }
     help.push_str("; merge tagc policies or detach others to make room");
     help
+}
+
+/// The slots section of the human plan: per target and type, the policies attached now and
+/// after the plan, of the limit, and the slots left.
+fn write_slots(f: &mut fmt::Formatter<'_>, slots: &[Slots]) -> fmt::Result {
+    if slots.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        f,
+        "slots (policies attached directly, now → after this plan, of the limit; other tools' and `FullAWSAccess` count):"
+    )?;
+    for s in slots {
+        writeln!(
+            f,
+            "  {} {}: {} → {} of {} ({} not this project's), {} left",
+            s.target,
+            match s.policy_type {
+                PolicyType::ServiceControlPolicy => "SCP",
+                PolicyType::TagPolicy => "tag policy",
+            },
+            s.attached,
+            s.after,
+            s.limit,
+            s.others,
+            s.left()
+        )?;
+    }
+    writeln!(f)
 }
 
 /// The drift section of the human plan.
@@ -1022,7 +1140,7 @@ impl fmt::Display for Plan {
         write_foreign(f, &self.foreign)?;
         write_drift(f, &self.drift)?;
         if self.steps.is_empty() {
-            return writeln!(
+            writeln!(
                 f,
                 "no changes: {} tagc polic{} already as declared",
                 self.unchanged.len(),
@@ -1031,7 +1149,8 @@ impl fmt::Display for Plan {
                 } else {
                     "ies are"
                 }
-            );
+            )?;
+            return write_slots(f, &self.slots);
         }
         let sections: [Section; 8] = [
             ("policy types to enable on the root", "+", |s| {
@@ -1087,6 +1206,7 @@ impl fmt::Display for Plan {
             }
         }
         writeln!(f)?;
+        write_slots(f, &self.slots)?;
         write!(
             f,
             "{} change{}",

@@ -457,6 +457,87 @@ fn test_slot_overflow_is_reported_before_any_change() {
     assert!(fake.changes.is_empty(), "{:?}", fake.changes);
 }
 
+/// Other tools' SCPs on a target (a landing zone's, `FullAWSAccess`) count against its slots:
+/// the plan reports, per target and type, what is attached now and after, and what is left.
+#[test]
+fn test_plan_reports_slots_left_counting_other_tools_policies() {
+    let Org { mut fake, ml, .. } = org();
+    fake.enable_now(PolicyType::ServiceControlPolicy);
+    for i in 0..3 {
+        let id = fake.add_policy(
+            &format!("landing-zone-{i}"),
+            PolicyType::ServiceControlPolicy,
+            &deny("*"),
+            &[],
+        );
+        fake.attachments.insert((id, ml.clone()));
+    }
+    let plan = plan_of(&mut fake, &declared(), &settings()).unwrap();
+    let scp = plan
+        .slots
+        .iter()
+        .find(|s| s.target_id == ml && s.policy_type == PolicyType::ServiceControlPolicy)
+        .unwrap();
+    // FullAWSAccess and three others now; tagc's SCP makes five of ten.
+    assert_eq!(
+        (scp.attached, scp.others, scp.after, scp.limit),
+        (4, 4, 5, 10)
+    );
+    assert_eq!(scp.left(), 5);
+    let text = plan.to_string();
+    assert!(
+        text.contains("Root/Workloads/ML SCP: 4 → 5 of 10 (4 not this project's), 5 left"),
+        "{text}"
+    );
+    // The tag policy is attached at the root and at the OU: both are reported.
+    let tag_targets = plan
+        .slots
+        .iter()
+        .filter(|s| s.policy_type == PolicyType::TagPolicy)
+        .count();
+    assert_eq!(tag_targets, 2, "{:?}", plan.slots);
+    // Once applied, nothing changes, and the slots are still reported, tagc's own counted.
+    apply(&mut fake, &declared(), &settings()).unwrap();
+    let again = plan_of(&mut fake, &declared(), &settings()).unwrap();
+    assert!(again.is_empty());
+    let scp = again
+        .slots
+        .iter()
+        .find(|s| s.target_id == ml && s.policy_type == PolicyType::ServiceControlPolicy)
+        .unwrap();
+    assert_eq!((scp.attached, scp.others, scp.after), (5, 4, 5));
+}
+
+/// A plan that would take a target past its slots because other tools already use them is
+/// refused, with its code, before any change.
+#[test]
+fn test_plan_over_the_slots_other_tools_leave_is_refused_before_any_change() {
+    let Org { mut fake, ml, .. } = org();
+    fake.enable_now(PolicyType::ServiceControlPolicy);
+    // FullAWSAccess and nine others: the ML OU is full.
+    for i in 0..9 {
+        let id = fake.add_policy(
+            &format!("control-tower-{i}"),
+            PolicyType::ServiceControlPolicy,
+            &deny("*"),
+            &[],
+        );
+        fake.attachments.insert((id, ml.clone()));
+    }
+    let err = apply(&mut fake, &declared(), &settings()).unwrap_err();
+    let ApplyError::Plan(e @ PlanError::SlotOverflow { needed, limit, .. }) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!((*needed, *limit), (11, 10));
+    assert_eq!(
+        miette::Diagnostic::code(e)
+            .map(|c| c.to_string())
+            .as_deref(),
+        Some("tagc::aws::too-many-policies")
+    );
+    assert!(fake.changes.is_empty(), "{:?}", fake.changes);
+}
+
 #[test]
 fn test_full_target_swaps_policies_in_place() {
     // 5 of 5 slots used, one of them tagc's: renaming it needs detach before attach.
@@ -831,6 +912,12 @@ fn test_rendered_plan() {
       - detach `tagc-ml-tags` from Root
     policies to delete (no longer declared):
       - delete `tagc-ml-tags` (p-00000007)
+
+    slots (policies attached directly, now → after this plan, of the limit; other tools' and `FullAWSAccess` count):
+      Root/Workloads/Data SCP: 1 → 2 of 10 (1 not this project's), 8 left
+      Root/Workloads/ML SCP: 2 → 1 of 10 (1 not this project's), 9 left
+      Root tag policy: 1 → 0 of 10 (0 not this project's), 10 left
+      Root/Workloads/ML tag policy: 1 → 0 of 10 (0 not this project's), 10 left
 
     6 changes
     "#);

@@ -1,10 +1,10 @@
 //! The `organization` block: input, its statements; output, the project's `Settings` (name,
-//! SCP strategy, limits), each given at most once, or a diagnostic.
+//! SCP strategy, limits, action form), each given at most once, or a diagnostic.
 
 use super::validate::invalid_project;
 use super::{CheckError, CheckErrorKind, Checker};
 use crate::ast::{self, Spanned};
-use crate::model::{LimitsProfile, ScpStrategy, Settings};
+use crate::model::{ActionForm, LimitsProfile, ScpStrategy, Settings};
 
 impl Checker<'_> {
     pub(super) fn check_org(&mut self, o: &ast::OrgDecl) {
@@ -38,6 +38,9 @@ impl Checker<'_> {
             limits: self
                 .single(&o.limits, "limits")
                 .unwrap_or(LimitsProfile::Current),
+            actions: self
+                .single(&o.actions, "actions")
+                .unwrap_or(ActionForm::Exact),
         };
     }
 
@@ -58,6 +61,19 @@ impl Checker<'_> {
 #[cfg(test)]
 mod tests {
     use super::super::check_text;
+    use crate::model::ActionForm;
+
+    #[test]
+    fn test_actions_setting_defaults_to_exact_and_is_given_once() {
+        let (project, codes) = check_text("organization {\n  project \"p\"\n}\n");
+        assert!(codes.is_empty(), "{codes:?}");
+        assert_eq!(project.settings.actions, ActionForm::Exact);
+        let (project, codes) = check_text("organization {\n  actions compact\n}\n");
+        assert!(codes.is_empty(), "{codes:?}");
+        assert_eq!(project.settings.actions, ActionForm::Compact);
+        let (_, codes) = check_text("organization {\n  actions compact\n  actions exact\n}\n");
+        assert_eq!(codes, ["tagc::check::duplicate-statement"]);
+    }
 
     #[test]
     fn test_project_name_is_read_into_the_settings() {

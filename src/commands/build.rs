@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::{Outcome, compile, print_diagnostics};
+use crate::artifact::Manifest;
 use crate::cli::{BuildArgs, Format};
 use crate::model::{Policy, Project, RuleKind};
 use crate::{Compiled, output};
@@ -30,6 +31,7 @@ pub fn run(args: &BuildArgs) -> Outcome {
                 && let Some(project) = &compiled.project
             {
                 eprint!("{}", explain(project));
+                eprint!("{}", explain_wildcards(&compiled.manifest));
             }
         }
         Format::Json => println!("{}", output::manifest_json(&compiled.manifest)),
@@ -187,6 +189,25 @@ fn explain_rules(s: &mut String, p: &Policy, kind: RuleKind) {
     }
 }
 
+/// `--explain` under `actions compact`: each wildcard, the actions it matches today, and the
+/// risk accepted: it also matches any action AWS adds later under its prefix.
+pub fn explain_wildcards(manifest: &Manifest) -> String {
+    let mut s = String::new();
+    for p in &manifest.wildcards {
+        let _ = writeln!(
+            s,
+            "\npolicy {}: actions compact wrote {} wildcard{} (each also denies, under the same conditions, any action AWS adds later whose name starts the same way)",
+            p.policy,
+            p.wildcards.len(),
+            if p.wildcards.len() == 1 { "" } else { "s" }
+        );
+        for w in &p.wildcards {
+            let _ = writeln!(s, "  {} = {}", w.pattern, w.matches.join(", "));
+        }
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use crate::catalog::Catalog;
@@ -203,5 +224,27 @@ mod tests {
             explained.contains("left out, tagging-only") && explained.contains("sns:TagResource"),
             "{explained}"
         );
+    }
+
+    #[test]
+    fn test_explain_names_each_compact_wildcard_with_the_actions_it_matches() {
+        let text = "organization {\n  actions compact\n}\ntag owner\npolicy p {\n  require owner on sagemaker:Create*\n  attach to root\n}\n";
+        let compiled =
+            crate::compile_sources(&[SourceFile::new("t.tags", text)], Catalog::builtin());
+        assert!(compiled.project.is_some());
+        let explained = super::explain_wildcards(&compiled.manifest);
+        assert!(
+            explained.contains("sagemaker:CreateEndpoint* = sagemaker:CreateEndpoint, sagemaker:CreateEndpointConfig"),
+            "{explained}"
+        );
+        assert!(
+            explained.contains("any action AWS adds later"),
+            "{explained}"
+        );
+        let exact = text.replace("compact", "exact");
+        let compiled =
+            crate::compile_sources(&[SourceFile::new("t.tags", exact)], Catalog::builtin());
+        assert!(compiled.manifest.wildcards.is_empty());
+        assert_eq!(super::explain_wildcards(&compiled.manifest), "");
     }
 }

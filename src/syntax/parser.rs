@@ -16,7 +16,7 @@ use super::rules::describe;
 use crate::ast::{
     Item, OrgDecl, PolicyDecl, PolicyStmt, Spanned, TagDecl, TargetRef, TestDecl, Text,
 };
-use crate::model::{Decision, Layer, LimitsProfile, RuleKind, ScpStrategy};
+use crate::model::{ActionForm, Decision, Layer, LimitsProfile, RuleKind, ScpStrategy};
 use crate::source::{Loc, SourceFile, Span};
 
 #[derive(pest_derive::Parser)]
@@ -87,7 +87,8 @@ pub(super) const fn shape(rule: Rule) -> Shape {
         | Rule::expect_stmt
         | Rule::project_stmt
         | Rule::strategy_stmt
-        | Rule::limits_stmt => Shape::Statement,
+        | Rule::limits_stmt
+        | Rule::actions_stmt => Shape::Statement,
         Rule::tags_clause
         | Rule::by_clause
         | Rule::during_clause
@@ -157,6 +158,9 @@ pub(super) const fn shape(rule: Rule) -> Shape {
         | Rule::kw_allow
         | Rule::kw_deny
         | Rule::kw_in
+        | Rule::kw_actions
+        | Rule::kw_exact
+        | Rule::kw_compact
         | Rule::kw_scp
         | Rule::kw_iam
         | Rule::kw_tag_policy
@@ -559,6 +563,7 @@ impl Builder {
             project: Vec::new(),
             strategy: Vec::new(),
             limits: Vec::new(),
+            actions: Vec::new(),
             loc,
         };
         for p in pair.into_inner() {
@@ -587,6 +592,14 @@ impl Builder {
                         LimitsProfile::Current
                     };
                     org.limits.push(Spanned { value, loc: sloc });
+                }
+                Rule::actions_stmt => {
+                    let value = if has_inner(&p, Rule::kw_compact) {
+                        ActionForm::Compact
+                    } else {
+                        ActionForm::Exact
+                    };
+                    org.actions.push(Spanned { value, loc: sloc });
                 }
                 _ => {}
             }
@@ -680,7 +693,7 @@ fn has_inner(pair: &Pair<'_, Rule>, rule: Rule) -> bool {
 #[cfg(test)]
 mod tests {
     use crate::ast::{Item, OrgDecl, PolicyStmt};
-    use crate::model::{LimitsProfile, RuleKind, ScpStrategy};
+    use crate::model::{ActionForm, LimitsProfile, RuleKind, ScpStrategy};
     use crate::source::SourceFile;
 
     fn org(text: &str) -> OrgDecl {
@@ -690,6 +703,15 @@ mod tests {
             Some(Item::Organization(o)) => o,
             other => panic!("not an organization: {other:?}"),
         }
+    }
+
+    #[test]
+    fn test_actions_setting_is_read_from_its_keyword() {
+        let o = org("organization {\n  actions # not exact\n    compact\n}\n");
+        assert_eq!(o.actions[0].value, ActionForm::Compact);
+        let o = org("organization {\n  actions exact\n}\n");
+        assert_eq!(o.actions[0].value, ActionForm::Exact);
+        assert!(org("organization {\n}\n").actions.is_empty());
     }
 
     #[test]
