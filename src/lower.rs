@@ -24,7 +24,8 @@
 //! Lowering cannot fail: everything that could be wrong was reported by the check stage.
 
 use crate::ir::{
-    Condition, Effect, LoweredPolicy, PolicyDocument, Statement, TagPolicyDocument, TagPolicyKey,
+    Condition, ConditionOperator as Op, Effect, LoweredPolicy, PolicyDocument, Statement,
+    TagPolicyDocument, TagPolicyKey,
 };
 use crate::model::{Action, Policy, Project, Protect, TagDef, replaces_tags};
 
@@ -73,7 +74,7 @@ fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
                     format!("Require{}", sid_part(key)),
                     &actions,
                     &resources,
-                    vec![Condition::new("Null", &request_tag, vec!["true".into()])],
+                    vec![Condition::new(Op::Null, &request_tag, vec!["true".into()])],
                     exempt.as_ref(),
                 ));
                 if let Some(values) = &tag.values {
@@ -97,7 +98,7 @@ fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
                         &actions,
                         &resources,
                         vec![Condition::new(
-                            "ForAllValues:StringNotEquals",
+                            Op::ForAllValuesStringNotEquals,
                             "aws:TagKeys",
                             vec![key.clone()],
                         )],
@@ -117,7 +118,7 @@ fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
                 &actions,
                 &resources,
                 vec![Condition::new(
-                    "ForAnyValue:StringNotEqualsIgnoreCase",
+                    Op::ForAnyValueStringNotEqualsIgnoreCase,
                     "aws:TagKeys",
                     declared.clone(),
                 )],
@@ -137,14 +138,14 @@ fn protect_statements(protect: &Protect, exempt: Option<&Condition>) -> Vec<Stat
     let mut out = Vec::new();
     let actions: Vec<String> = protect.actions.iter().map(Action::full_name).collect();
     let mut conditions = vec![Condition::new(
-        "ForAnyValue:StringEqualsIgnoreCase",
+        Op::ForAnyValueStringEqualsIgnoreCase,
         "aws:TagKeys",
         protect.keys.clone(),
     )];
     for key in &protect.create_context_keys {
-        conditions.push(Condition::new("Null", key, vec!["true".into()]));
+        conditions.push(Condition::new(Op::Null, key, vec!["true".into()]));
     }
-    let mut keyless = vec![Condition::new("Null", "aws:TagKeys", vec!["true".into()])];
+    let mut keyless = vec![Condition::new(Op::Null, "aws:TagKeys", vec!["true".into()])];
     keyless.extend(conditions.iter().skip(1).cloned());
     out.push(deny(
         "ProtectTags".into(),
@@ -178,7 +179,7 @@ fn protect_statements(protect: &Protect, exempt: Option<&Condition>) -> Vec<Stat
         .collect();
     if !replacing.is_empty() {
         let mut replaced = vec![Condition::new(
-            "ForAllValues:StringNotEqualsIgnoreCase",
+            Op::ForAllValuesStringNotEqualsIgnoreCase,
             "aws:TagKeys",
             protect.keys.clone(),
         )];
@@ -251,7 +252,7 @@ fn grant_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
             let sid = match &t.context_key {
                 // Limited to tagging during the listed creates.
                 Some(context_key) => {
-                    conditions.push(Condition::new("StringEquals", context_key, creates));
+                    conditions.push(Condition::new(Op::StringEquals, context_key, creates));
                     "AllowTaggingOnCreate"
                 }
                 // The service does not say when tagging runs as part of a create, so this
@@ -313,11 +314,11 @@ fn grant_groups(policy: &Policy) -> Vec<GrantGroup> {
 /// an Allow needs one test per exact-case key, and a condition block names a key once per
 /// operator. Tag keys cannot contain `*` or `?`, so `StringLike` compares them exactly, and
 /// the Allow's `Null` test makes `aws:TagKeys` present, so `IfExists` changes nothing.
-pub const EXACT_KEY_OPERATORS: [&str; 4] = [
-    "ForAnyValue:StringEquals",
-    "ForAnyValue:StringLike",
-    "ForAnyValue:StringEqualsIfExists",
-    "ForAnyValue:StringLikeIfExists",
+pub const EXACT_KEY_OPERATORS: [Op; 4] = [
+    Op::ForAnyValueStringEquals,
+    Op::ForAnyValueStringLike,
+    Op::ForAnyValueStringEqualsIfExists,
+    Op::ForAnyValueStringLikeIfExists,
 ];
 
 fn grant_conditions(project: &Project, keys: &[String], declared: &[String]) -> Vec<Condition> {
@@ -332,19 +333,19 @@ fn grant_conditions(project: &Project, keys: &[String], declared: &[String]) -> 
         match tag.and_then(|t| t.values.as_ref()) {
             Some(values) => {
                 let c = Condition::new(value_operator(values, false), request_tag, values.clone());
-                if c.operator == "StringLike" {
+                if c.operator == Op::StringLike {
                     like.push(c);
                 } else {
                     equals.push(c);
                 }
             }
-            None => present.push(Condition::new("Null", request_tag, vec!["false".into()])),
+            None => present.push(Condition::new(Op::Null, request_tag, vec!["false".into()])),
         }
         if tag.is_some_and(|t| t.exact_case) {
             // The key part of `aws:RequestTag/K` ignores case; `aws:TagKeys` does not. The
             // check stage refused more exact-case keys than there are operators.
             if let Some(op) = EXACT_KEY_OPERATORS.get(exact.len()) {
-                exact.push(Condition::new(op, "aws:TagKeys", vec![key.clone()]));
+                exact.push(Condition::new(*op, "aws:TagKeys", vec![key.clone()]));
             }
         }
     }
@@ -352,9 +353,13 @@ fn grant_conditions(project: &Project, keys: &[String], declared: &[String]) -> 
     conditions.extend(like);
     conditions.extend(present);
     // Null false first closes the empty-set trap: ForAllValues alone is true without tags.
-    conditions.push(Condition::new("Null", "aws:TagKeys", vec!["false".into()]));
     conditions.push(Condition::new(
-        "ForAllValues:StringEqualsIgnoreCase",
+        Op::Null,
+        "aws:TagKeys",
+        vec!["false".into()],
+    ));
+    conditions.push(Condition::new(
+        Op::ForAllValuesStringEqualsIgnoreCase,
         "aws:TagKeys",
         declared.to_vec(),
     ));
@@ -402,19 +407,19 @@ fn types_for(rules: &[crate::model::ResourceRule], key: &str) -> Vec<String> {
 
 /// `StringNotLike`/`StringLike` when a value has a wildcard, else the exact operators, which
 /// do not treat `*` and `?` specially.
-fn value_operator(values: &[String], negated: bool) -> &'static str {
+fn value_operator(values: &[String], negated: bool) -> Op {
     let wildcard = values.iter().any(|v| v.contains('*') || v.contains('?'));
     match (wildcard, negated) {
-        (true, true) => "StringNotLike",
-        (true, false) => "StringLike",
-        (false, true) => "StringNotEquals",
-        (false, false) => "StringEquals",
+        (true, true) => Op::StringNotLike,
+        (true, false) => Op::StringLike,
+        (false, true) => Op::StringNotEquals,
+        (false, false) => Op::StringEquals,
     }
 }
 
 fn exemption(policy: &Policy) -> Option<Condition> {
     (!policy.exempt.is_empty())
-        .then(|| Condition::new("ArnNotLike", "aws:PrincipalArn", policy.exempt.clone()))
+        .then(|| Condition::new(Op::ArnNotLike, "aws:PrincipalArn", policy.exempt.clone()))
 }
 
 fn deny(
