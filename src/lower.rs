@@ -136,7 +136,7 @@ fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
 /// key, and `Put…Tagging` calls whose replacement set leaves a protected key out.
 fn protect_statements(protect: &Protect, exempt: Option<&Condition>) -> Vec<Statement> {
     let mut out = Vec::new();
-    let actions: Vec<String> = protect.actions.iter().map(Action::full_name).collect();
+    let actions: Vec<String> = protect.actions.iter().map(|a| a.name.to_string()).collect();
     let mut conditions = vec![Condition::new(
         Op::ForAnyValueStringEqualsIgnoreCase,
         "aws:TagKeys",
@@ -172,10 +172,11 @@ fn protect_statements(protect: &Protect, exempt: Option<&Condition>) -> Vec<Stat
     // key is a protected one (and on an empty or missing set); a set that names one is a
     // change the first statement denies. Keys compare ignoring case as there, so the
     // statements together deny every standalone call of these actions.
-    let replacing: Vec<String> = actions
+    let replacing: Vec<String> = protect
+        .actions
         .iter()
-        .filter(|a| replaces_tags(a))
-        .cloned()
+        .filter(|a| replaces_tags(&a.name))
+        .map(|a| a.name.to_string())
         .collect();
     if !replacing.is_empty() {
         let mut replaced = vec![Condition::new(
@@ -237,13 +238,15 @@ fn grant_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
     // lists (the service reference's `Operations[].AuthorizedActions`): without an Allow on
     // them, no create with tags could succeed.
     for t in &policy.tagging_on_create {
-        let service = t.tagging_action.split(':').next().unwrap_or("");
+        let service = t.tagging_action.service();
         for group in &groups {
             let creates: Vec<String> = group
                 .actions
                 .iter()
-                .filter(|a| a.service == service && t.creates.contains(&a.name))
-                .map(|a| a.name.clone())
+                .filter(|a| {
+                    a.name.service() == service && t.creates.iter().any(|c| c == a.name.action())
+                })
+                .map(|a| a.name.action().to_owned())
                 .collect();
             if creates.is_empty() {
                 continue;
@@ -262,7 +265,7 @@ fn grant_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
             out.push(Statement {
                 sid: sid.into(),
                 effect: Effect::Allow,
-                actions: vec![t.tagging_action.clone()],
+                actions: vec![t.tagging_action.to_string()],
                 resources: Vec::new(),
                 not_resource: false,
                 conditions,
@@ -397,8 +400,9 @@ fn types_for(rules: &[crate::model::ResourceRule], key: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for r in rules.iter().filter(|r| r.key == key) {
         for t in &r.resource_types {
-            if !out.contains(t) {
-                out.push(t.clone());
+            let t = t.to_string();
+            if !out.contains(&t) {
+                out.push(t);
             }
         }
     }
@@ -444,7 +448,7 @@ fn deny(
 fn by_resources(actions: &[Action]) -> Vec<(Vec<String>, Vec<String>)> {
     let mut groups: Vec<(Vec<String>, Vec<String>)> = Vec::new();
     for a in actions {
-        let name = a.full_name();
+        let name = a.name.to_string();
         match groups.iter_mut().find(|(r, _)| *r == a.resources) {
             Some((_, names)) => {
                 if !names.contains(&name) {

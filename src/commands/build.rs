@@ -111,7 +111,11 @@ pub fn explain(project: &Project) -> String {
                 let _ = writeln!(
                     s,
                     "    left out, tagging-only (name them to require the tags on later tagging): {}",
-                    e.left_out.join(", ")
+                    e.left_out
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 );
             }
         }
@@ -154,7 +158,7 @@ pub fn explain(project: &Project) -> String {
                 pr.keys.join(", "),
                 pr.actions
                     .iter()
-                    .map(crate::model::Action::full_name)
+                    .map(|a| a.name.to_string())
                     .collect::<Vec<_>>()
                     .join(", ")
             );
