@@ -290,7 +290,7 @@ pub enum NameError {
     /// Not `service:type`.
     #[error("`{0}` is not a resource type")]
     #[diagnostic(
-        code("tagc::model::malformed-resource-type"),
+        code("tagc::model::malformed-resource-type-name"),
         help("write a resource type as `service:type`, such as `sagemaker:training-job`")
     )]
     ResourceType(String),
@@ -733,7 +733,7 @@ mod tests {
         );
         assert_eq!(
             code(NameError::ResourceType(String::new())).as_deref(),
-            Some("tagc::model::malformed-resource-type")
+            Some("tagc::model::malformed-resource-type-name")
         );
         assert_eq!(rt("s3:ALL_SUPPORTED").to_string(), "s3:ALL_SUPPORTED");
         assert!(rt("s3:*").is_whole_service());

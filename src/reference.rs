@@ -251,7 +251,8 @@ fn iam(project: &Project, request: &Request) -> Reference {
     }
 }
 
-/// Every key policy `p` requires of the first of its required actions that `pick` selects.
+/// Every key policy `p` requires of the first of its required actions that `pick` selects;
+/// none when it selects none, which is what the callers test for.
 fn required_keys(p: &Policy, pick: impl Fn(&Action) -> bool) -> Vec<String> {
     p.requires
         .iter()

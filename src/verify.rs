@@ -112,10 +112,9 @@ impl<'c> Verifier<'c> {
         let mut levels: BTreeMap<usize, Vec<serde_json::Value>> = BTreeMap::new();
         for a in artifacts {
             // Content that is not JSON is refused, never read as a `null` document.
-            let doc: serde_json::Value =
-                serde_json::from_str(&a.minified).map_err(|e| EvalError::MalformedPolicy {
-                    message: format!("`{}` is not JSON: {e}", a.name),
-                })?;
+            let doc = a.document().map_err(|e| EvalError::MalformedPolicy {
+                message: format!("`{}` is not JSON: {e}", a.name),
+            })?;
             match a.kind {
                 ArtifactKind::Scp => v.scp.push(Policy::parse(&doc)?.with_name(&a.name)),
                 ArtifactKind::IamPolicy => {
@@ -185,7 +184,7 @@ impl<'c> Verifier<'c> {
             for t in &self.implied_tagging(request) {
                 let te = evaluate_policies(&self.scp, PolicyKind::Scp, &context(t, self.catalog));
                 if !te.is_allowed() {
-                    return implied_denial(layer, t, &te.to_string());
+                    return implied_denial(layer, t, request, &te.to_string());
                 }
             }
         }
@@ -233,7 +232,7 @@ impl<'c> Verifier<'c> {
                 // A create this policy allows must have its tagging allowed here too.
                 let granted = e.verdict == Verdict::Allow;
                 if self.identity_decision(te.verdict, &t.action, granted) == Decision::Deny {
-                    return implied_denial(layer, t, &te.to_string());
+                    return implied_denial(layer, t, request, &te.to_string());
                 }
             }
         }
@@ -308,14 +307,19 @@ impl Verifier<'_> {
 }
 
 /// A denial because of the tagging action a tagged create also needs.
-fn implied_denial(layer: Layer, tagging: &Request, explanation: &str) -> LayerDecision {
+fn implied_denial(
+    layer: Layer,
+    tagging: &Request,
+    create: &Request,
+    explanation: &str,
+) -> LayerDecision {
     LayerDecision {
         layer,
         decision: Decision::Deny,
         explanation: format!(
             "with tags, the call is also authorized as `{}` (during `{}`), which is denied: {explanation}",
             tagging.action,
-            tagging.on_create.as_deref().unwrap_or_default()
+            create.action.action()
         ),
     }
 }

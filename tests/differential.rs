@@ -1015,7 +1015,7 @@ fn tag_policies_at(f: &Fixture, target: &tagc::model::Target) -> Vec<serde_json:
     f.artifacts
         .iter()
         .filter(|a| a.kind == ArtifactKind::TagPolicy && a.targets.contains(target))
-        .map(Artifact::document)
+        .map(|a| a.document().unwrap())
         .collect()
 }
 

@@ -1111,6 +1111,7 @@ mod saved {
             digest,
             false,
         )
+        .unwrap()
         .save(&path)
         .unwrap();
         (SavedPlan::load(&path).unwrap(), path)
@@ -1290,7 +1291,7 @@ mod saved {
             &mut Vec::new(),
         )
         .unwrap();
-        let saved = SavedPlan::new(&plan, &[], &settings(), &[], digest, false);
+        let saved = SavedPlan::new(&plan, &[], &settings(), &[], digest, false).unwrap();
         let changes = fake.changes.len();
         let err = apply_saved(&mut fake, &saved, &[]).unwrap_err();
         assert!(
@@ -1315,4 +1316,39 @@ mod saved {
         assert_eq!(outcome, ApplyOutcome::Applied(plan.steps.len()));
         assert!(fake.policy_named("tagc-ml-scp").is_none());
     }
+}
+
+#[test]
+fn test_fake_refuses_a_page_token_past_the_end_of_the_listing() {
+    use super::api::OrganizationsApi as _;
+    let mut fake = FakeOrganizations::new();
+    let first = fake
+        .list_policies(PolicyType::ServiceControlPolicy, None)
+        .unwrap();
+    assert_eq!(first.items.len(), 1);
+    assert!(first.next_token.is_none());
+    // A listing that shrank between two pages leaves a token past its end: an error, never
+    // an empty page that would end the listing as if it were complete.
+    let err = fake
+        .list_policies(PolicyType::ServiceControlPolicy, Some("5"))
+        .unwrap_err();
+    assert_eq!(err.code, "InvalidInputException");
+}
+
+#[test]
+fn test_a_value_that_does_not_serialize_has_no_digest_but_a_coded_error() {
+    struct Unserializable;
+    impl serde::Serialize for Unserializable {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            Err(serde::ser::Error::custom("no JSON for this"))
+        }
+    }
+    let err = super::saved::digest("the test value", &Unserializable).unwrap_err();
+    assert!(matches!(&err, ApplyError::Digest { what, .. } if what == "the test value"));
+    let code = miette::Diagnostic::code(&err).map(|c| c.to_string());
+    assert_eq!(code.as_deref(), Some("tagc::aws::digest"));
+    assert_eq!(
+        super::saved::digest("a value", &"x").unwrap(),
+        content_hash("\"x\"")
+    );
 }

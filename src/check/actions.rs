@@ -160,7 +160,8 @@ impl<'c> Checker<'c> {
         loc: &Loc,
     ) -> bool {
         let errors = self.errors.len();
-        // Per action, the resource types its requests carry tags for (catalog facts).
+        // Per action, the resource types its requests carry tags for (catalog facts); none
+        // when it carries them for the whole action, which no `for` type then narrows.
         let taggable = |a: &Action| -> Vec<String> {
             self.catalog
                 .action(a.name.service(), a.name.action())
@@ -291,6 +292,8 @@ pub(super) fn default_types(action: &str, types: &[String]) -> Vec<String> {
         .skip(1)
         .find(|(_, c)| c.is_ascii_uppercase())
         .map_or(action.len(), |(i, _)| i);
+    // `noun_start` is a char boundary or the end, so the slice exists; an action that is all
+    // verb has no noun, and matches no type.
     let noun = action.get(noun_start..).unwrap_or("").to_ascii_lowercase();
     let matching: Vec<&String> = types
         .iter()
@@ -305,7 +308,8 @@ pub(super) fn default_types(action: &str, types: &[String]) -> Vec<String> {
     }
 }
 
-/// The ARN patterns of `types` in `svc`.
+/// The ARN patterns of `types` in `svc`; a type the service reference gives no ARN for adds
+/// none (the rule then applies to `*`, as AWS would match it).
 fn arns_of(svc: &Service, types: &[String]) -> Vec<String> {
     types
         .iter()

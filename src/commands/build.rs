@@ -6,7 +6,7 @@ use std::path::Path;
 use super::{Outcome, compile, print_diagnostics};
 use crate::cli::{BuildArgs, Format};
 use crate::model::Project;
-use crate::{Compiled, output};
+use crate::{Build, output};
 
 /// Run `tagc build`.
 pub fn run(args: &BuildArgs) -> Outcome {
@@ -15,7 +15,7 @@ pub fn run(args: &BuildArgs) -> Outcome {
         Err(outcome) => return outcome,
     };
     if args.check {
-        return check_fresh(&args.out, &compiled);
+        return check_fresh(&args.out, &compiled, args.input.format);
     }
     if let Err(e) = output::write(&args.out, &args.input.paths, &compiled) {
         let mut d = crate::diagnostics::Diagnostics::new();
@@ -26,13 +26,19 @@ pub fn run(args: &BuildArgs) -> Outcome {
     match args.input.format {
         Format::Human => {
             eprint!("{}", size_report(&compiled, &args.out));
-            if args.explain
-                && let Some(project) = &compiled.project
-            {
-                eprint!("{}", explain(project));
+            if args.explain {
+                eprint!("{}", explain(&compiled.project));
             }
         }
-        Format::Json => println!("{}", output::manifest_json(&compiled.manifest)),
+        Format::Json => match output::manifest_text(&args.out, &compiled.manifest) {
+            Ok(text) => println!("{text}"),
+            Err(e) => {
+                let mut d = crate::diagnostics::Diagnostics::new();
+                d.push(e);
+                print_diagnostics(&d, args.input.format);
+                return Outcome::Failure;
+            }
+        },
     }
     Outcome::Success
 }
@@ -40,8 +46,16 @@ pub fn run(args: &BuildArgs) -> Outcome {
 /// `--check`: whether the files on disk are exactly what this build would write (for CI,
 /// which should fail when generated policies are stale): every file compared, missing ones and
 /// ones a build would delete listed too.
-fn check_fresh(out: &Path, compiled: &Compiled) -> Outcome {
-    let d = output::differences(out, compiled);
+fn check_fresh(out: &Path, compiled: &Build, format: Format) -> Outcome {
+    let d = match output::differences(out, compiled) {
+        Ok(d) => d,
+        Err(e) => {
+            let mut diagnostics = crate::diagnostics::Diagnostics::new();
+            diagnostics.push(e);
+            print_diagnostics(&diagnostics, format);
+            return Outcome::Failure;
+        }
+    };
     if d.is_empty() {
         eprintln!("{} is up to date", out.display());
         return Outcome::Success;
@@ -68,7 +82,7 @@ fn check_fresh(out: &Path, compiled: &Compiled) -> Outcome {
 }
 
 /// One line per artifact: its file, its size against its limit.
-fn size_report(compiled: &Compiled, out: &Path) -> String {
+fn size_report(compiled: &Build, out: &Path) -> String {
     let mut s = String::new();
     for a in &compiled.artifacts {
         #[expect(clippy::cast_precision_loss, reason = "sizes are far below 2^52")]
