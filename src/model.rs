@@ -136,19 +136,12 @@ impl ActionName {
     pub fn action(&self) -> &str {
         &self.action
     }
+}
 
-    /// Both parts, lowercased: what equality, order and hashing compare.
-    fn folded(&self) -> impl Iterator<Item = u8> + '_ {
-        let lower = |s: &'_ str| {
-            s.bytes()
-                .map(|b| b.to_ascii_lowercase())
-                .collect::<Vec<_>>()
-        };
-        lower(&self.service)
-            .into_iter()
-            .chain([b':'])
-            .chain(lower(&self.action))
-    }
+/// A name's bytes, ASCII-lowercased: what equality, order and hashing of an [`ActionName`]
+/// compare.
+fn folded(s: &str) -> impl Iterator<Item = u8> + '_ {
+    s.bytes().map(|b| b.to_ascii_lowercase())
 }
 
 impl PartialEq for ActionName {
@@ -168,13 +161,20 @@ impl PartialOrd for ActionName {
 
 impl Ord for ActionName {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.folded().cmp(other.folded())
+        folded(&self.service)
+            .cmp(folded(&other.service))
+            .then_with(|| folded(&self.action).cmp(folded(&other.action)))
     }
 }
 
 impl std::hash::Hash for ActionName {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        for b in self.folded() {
+        for b in folded(&self.service) {
+            state.write_u8(b);
+        }
+        // A byte no UTF-8 text contains, so that `ab:c` and `a:bc` hash apart.
+        state.write_u8(0xff);
+        for b in folded(&self.action) {
             state.write_u8(b);
         }
     }
