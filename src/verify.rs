@@ -354,10 +354,9 @@ pub fn context(request: &Request, catalog: &Catalog) -> RequestContext {
             .service(service)
             .and_then(|s| s.create_context_key.as_ref())
         {
-            // AWS puts the bare operation name in the key (`CreateTrainingJob`); accept
-            // `sagemaker:CreateTrainingJob` too.
-            let name = create.split_once(':').map_or(create.as_str(), |(_, n)| n);
-            ctx = ctx.with_key(key.clone(), name);
+            // AWS puts the bare operation name in the key (`CreateTrainingJob`), which is
+            // what `on_create` holds.
+            ctx = ctx.with_key(key.clone(), create.clone());
         }
     }
     ctx

@@ -945,9 +945,10 @@ fn current_attachments(snapshot: &OrgSnapshot, ty: PolicyType, target: &str) -> 
             PolicyType::TagPolicy => Vec::new(),
         };
     }
-    // A target the snapshot did not read attachments for has none the plan must count: the
-    // snapshot reads every target a declared policy names, and an unknown one is refused
-    // before slots are counted (`tagc::aws::unknown-target`).
+    // The snapshot reads the attachments of every target a declared or owned policy names; one
+    // it has none for is a target AWS no longer knows, which holds nothing to count: declared,
+    // it is refused as `tagc::aws::unknown-target`; an owned policy's old target only loses an
+    // attachment.
     snapshot
         .attachments
         .get(target)
