@@ -53,7 +53,7 @@ fn bench(c: &mut Criterion) {
     };
     let request = Request {
         principal: "arn:aws:iam::111122223333:role/developer".into(),
-        action: "sagemaker:CreateTrainingJob".into(),
+        action: tagc::model::ActionName::new("sagemaker", "CreateTrainingJob"),
         tags: vec![
             ("environment".into(), "dev".into()),
             ("CostCenter".into(), "CC-1".into()),

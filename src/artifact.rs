@@ -62,9 +62,9 @@ pub struct Artifact {
 }
 
 impl Artifact {
-    /// The document as JSON.
-    pub fn document(&self) -> serde_json::Value {
-        serde_json::from_str(&self.minified).unwrap_or(serde_json::Value::Null)
+    /// The document as JSON; an error when `minified` is not JSON (never a `null` document).
+    pub fn document(&self) -> Result<serde_json::Value, serde_json::Error> {
+        serde_json::from_str(&self.minified)
     }
 }
 
@@ -113,4 +113,35 @@ pub struct Wildcard {
     pub pattern: String,
     /// The catalog's actions it matches today (exactly the actions the rules expanded to).
     pub matches: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Artifact, ArtifactKind};
+
+    fn artifact(minified: &str) -> Artifact {
+        Artifact {
+            policy: "p".into(),
+            kind: ArtifactKind::Scp,
+            name: "tagc-p-scp".into(),
+            description: String::new(),
+            file: "p/scp.json".into(),
+            targets: Vec::new(),
+            size: minified.len(),
+            limit: 10_000,
+            hash: String::new(),
+            minified: minified.into(),
+            pretty: minified.into(),
+        }
+    }
+
+    #[test]
+    fn test_document_is_the_json_or_an_error_never_null() {
+        assert_eq!(
+            artifact(r#"{"Version":"2012-10-17"}"#).document().ok(),
+            Some(serde_json::json!({"Version": "2012-10-17"}))
+        );
+        assert!(artifact("{not json").document().is_err());
+        assert!(artifact("").document().is_err());
+    }
 }

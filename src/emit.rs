@@ -746,7 +746,7 @@ mod tests {
         assert_eq!(shared.policy, "p0");
         assert_eq!(shared.targets, [crate::model::Target::Root]);
         assert!(shared.description.contains("p0, p1,") && shared.description.contains("p10"));
-        let doc = shared.document();
+        let doc = shared.document().expect("the shared SCP is JSON");
         let statements = doc["Statement"].as_array().expect("statements");
         assert_eq!(statements.len(), 11);
         let sids: BTreeSet<&str> = statements

@@ -15,11 +15,95 @@ pub enum Effect {
     Deny,
 }
 
+/// Declares [`ConditionOperator`] from one table, so that its variants, its AWS names and
+/// [`ConditionOperator::ALL`] cannot drift apart.
+macro_rules! condition_operators {
+    ($($(#[$doc:meta])* $variant:ident => $name:literal,)*) => {
+        /// The IAM condition operators tagc emits, each `Display`ed as AWS names it
+        /// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html>,
+        /// set qualifiers:
+        /// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html>).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum ConditionOperator {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl ConditionOperator {
+            /// Every operator, in declaration order.
+            pub const ALL: &[Self] = &[$(Self::$variant,)*];
+
+            /// The operator's name in a policy document.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+condition_operators! {
+    /// `Null`: whether the key is absent (`true`) or present (`false`).
+    Null => "Null",
+    /// `StringEquals`.
+    StringEquals => "StringEquals",
+    /// `StringNotEquals`: true on a missing key.
+    StringNotEquals => "StringNotEquals",
+    /// `StringLike`: `*` and `?` are wildcards.
+    StringLike => "StringLike",
+    /// `StringNotLike`: true on a missing key.
+    StringNotLike => "StringNotLike",
+    /// `ArnNotLike`: true on a missing key.
+    ArnNotLike => "ArnNotLike",
+    /// `ForAllValues:StringNotEquals`: true on an empty set.
+    ForAllValuesStringNotEquals => "ForAllValues:StringNotEquals",
+    /// `ForAllValues:StringEqualsIgnoreCase`: true on an empty set.
+    ForAllValuesStringEqualsIgnoreCase => "ForAllValues:StringEqualsIgnoreCase",
+    /// `ForAllValues:StringNotEqualsIgnoreCase`: true on an empty set.
+    ForAllValuesStringNotEqualsIgnoreCase => "ForAllValues:StringNotEqualsIgnoreCase",
+    /// `ForAnyValue:StringEquals`: false on an empty set.
+    ForAnyValueStringEquals => "ForAnyValue:StringEquals",
+    /// `ForAnyValue:StringLike`: false on an empty set.
+    ForAnyValueStringLike => "ForAnyValue:StringLike",
+    /// `ForAnyValue:StringEqualsIfExists`.
+    ForAnyValueStringEqualsIfExists => "ForAnyValue:StringEqualsIfExists",
+    /// `ForAnyValue:StringLikeIfExists`.
+    ForAnyValueStringLikeIfExists => "ForAnyValue:StringLikeIfExists",
+    /// `ForAnyValue:StringEqualsIgnoreCase`: false on an empty set.
+    ForAnyValueStringEqualsIgnoreCase => "ForAnyValue:StringEqualsIgnoreCase",
+    /// `ForAnyValue:StringNotEqualsIgnoreCase`: false on an empty set.
+    ForAnyValueStringNotEqualsIgnoreCase => "ForAnyValue:StringNotEqualsIgnoreCase",
+}
+
+impl std::fmt::Display for ConditionOperator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A name that is not one of the operators tagc emits.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a condition operator tagc emits")]
+pub struct UnknownOperator(pub String);
+
+impl std::str::FromStr for ConditionOperator {
+    type Err = UnknownOperator;
+
+    /// Reads an operator name exactly as AWS writes it (names are case-sensitive).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|op| op.name() == s)
+            .ok_or_else(|| UnknownOperator(s.to_owned()))
+    }
+}
+
 /// One condition clause: `operator → key → values`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Condition {
     /// Such as `StringNotEquals` or `ForAnyValue:StringEqualsIgnoreCase`.
-    pub operator: String,
+    pub operator: ConditionOperator,
     /// Such as `aws:RequestTag/environment`.
     pub key: String,
     /// The values (`OR` for positive operators, `NOR` for negated ones).
@@ -28,9 +112,9 @@ pub struct Condition {
 
 impl Condition {
     /// A clause.
-    pub fn new(operator: &str, key: impl Into<String>, values: Vec<String>) -> Self {
+    pub fn new(operator: ConditionOperator, key: impl Into<String>, values: Vec<String>) -> Self {
         Self {
-            operator: operator.to_owned(),
+            operator,
             key: key.into(),
             values,
         }
@@ -86,7 +170,7 @@ impl Statement {
             let mut ops: Map<String, Value> = Map::new();
             for c in &self.conditions {
                 let entry = ops
-                    .entry(c.operator.clone())
+                    .entry(c.operator.to_string())
                     .or_insert_with(|| Value::Object(Map::new()));
                 if let Value::Object(keys) = entry {
                     keys.insert(c.key.clone(), one_or_many(&c.values));
@@ -206,4 +290,71 @@ pub struct LoweredPolicy {
     pub tag_policy: TagPolicyDocument,
     /// The wildcards `actions compact` wrote in the guardrails (empty otherwise).
     pub wildcards: Vec<crate::artifact::Wildcard>,
+}
+
+#[cfg(test)]
+mod tests {
+    use tagc_eval::condition::{BaseOperator, Operator, SetQualifier};
+
+    use super::ConditionOperator;
+
+    /// What each operator means, written out by hand from its AWS name. The match lists every
+    /// variant: a new operator does not build until its meaning is written here.
+    fn meaning(op: ConditionOperator) -> Operator {
+        use BaseOperator as B;
+        use ConditionOperator as C;
+        use SetQualifier as Q;
+        let (qualifier, base, if_exists) = match op {
+            C::Null => (Q::None, B::Null, false),
+            C::StringEquals => (Q::None, B::StringEquals, false),
+            C::StringNotEquals => (Q::None, B::StringNotEquals, false),
+            C::StringLike => (Q::None, B::StringLike, false),
+            C::StringNotLike => (Q::None, B::StringNotLike, false),
+            C::ArnNotLike => (Q::None, B::ArnNotLike, false),
+            C::ForAllValuesStringNotEquals => (Q::ForAllValues, B::StringNotEquals, false),
+            C::ForAllValuesStringEqualsIgnoreCase => {
+                (Q::ForAllValues, B::StringEqualsIgnoreCase, false)
+            }
+            C::ForAllValuesStringNotEqualsIgnoreCase => {
+                (Q::ForAllValues, B::StringNotEqualsIgnoreCase, false)
+            }
+            C::ForAnyValueStringEquals => (Q::ForAnyValue, B::StringEquals, false),
+            C::ForAnyValueStringLike => (Q::ForAnyValue, B::StringLike, false),
+            C::ForAnyValueStringEqualsIfExists => (Q::ForAnyValue, B::StringEquals, true),
+            C::ForAnyValueStringLikeIfExists => (Q::ForAnyValue, B::StringLike, true),
+            C::ForAnyValueStringEqualsIgnoreCase => {
+                (Q::ForAnyValue, B::StringEqualsIgnoreCase, false)
+            }
+            C::ForAnyValueStringNotEqualsIgnoreCase => {
+                (Q::ForAnyValue, B::StringNotEqualsIgnoreCase, false)
+            }
+        };
+        Operator {
+            qualifier,
+            base,
+            if_exists,
+        }
+    }
+
+    /// The compiler and the evaluator share no code; they meet at the operator's name in the
+    /// JSON, as AWS does. Every operator the compiler can write is read by the evaluator as
+    /// the operator it means.
+    #[test]
+    fn test_every_operator_displayed_is_parsed_by_the_evaluator_as_itself() {
+        for &op in ConditionOperator::ALL {
+            let name = op.to_string();
+            let parsed: Result<Operator, _> = name.parse();
+            assert_eq!(parsed.ok(), Some(meaning(op)), "{name}");
+        }
+    }
+
+    #[test]
+    fn test_every_operator_name_reads_back_as_itself_and_others_are_refused() {
+        for &op in ConditionOperator::ALL {
+            assert_eq!(op.to_string().parse::<ConditionOperator>(), Ok(op));
+        }
+        for name in ["stringequals", "ForAllValues:Null", "StringEquals ", ""] {
+            assert!(name.parse::<ConditionOperator>().is_err(), "{name:?}");
+        }
+    }
 }

@@ -67,6 +67,33 @@ impl Compiled {
     pub fn ok(&self) -> bool {
         self.project.is_some() && !self.diagnostics.has_errors()
     }
+
+    /// The build, when compilation succeeded; otherwise the diagnostics that stopped it.
+    pub fn into_build(self) -> Result<Build, Diagnostics> {
+        match self.project {
+            Some(project) if !self.diagnostics.has_errors() => Ok(Build {
+                project,
+                artifacts: self.artifacts,
+                manifest: self.manifest,
+                diagnostics: self.diagnostics,
+            }),
+            _ => Err(self.diagnostics),
+        }
+    }
+}
+
+/// A successful compilation: what every command after `check` works from, with nothing left
+/// to re-check.
+#[derive(Debug)]
+pub struct Build {
+    /// The checked project.
+    pub project: Project,
+    /// The artifacts.
+    pub artifacts: Vec<Artifact>,
+    /// The manifest of the artifacts.
+    pub manifest: Manifest,
+    /// The warnings (a build has no errors).
+    pub diagnostics: Diagnostics,
 }
 
 /// Compile the `.tags` files under `paths` (files or directories).
@@ -179,5 +206,34 @@ pub fn compile_sources(sources: &[Arc<SourceFile>], catalog: &Catalog) -> Compil
                 diagnostics,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::catalog::Catalog;
+    use crate::source::SourceFile;
+
+    fn compile(text: &str) -> crate::Compiled {
+        crate::compile_sources(&[SourceFile::new("t.tags", text)], Catalog::builtin())
+    }
+
+    #[test]
+    fn test_a_compilation_becomes_a_build_only_without_errors() {
+        let build = compile(
+            "tag owner\npolicy p {\n  require owner on sqs:CreateQueue\n  attach to root\n}\n",
+        )
+        .into_build()
+        .map_err(|d| d.render_human(false));
+        let build = build.unwrap_or_else(|e| panic!("the project compiles: {e}"));
+        assert_eq!(build.project.policies.len(), 1);
+        assert!(!build.artifacts.is_empty());
+        assert_eq!(build.manifest.artifacts, build.artifacts);
+
+        let failed =
+            compile("policy p {\n  require nope on sqs:CreateQueue\n  attach to root\n}\n");
+        assert!(!failed.ok());
+        let diagnostics = failed.into_build().err();
+        assert!(diagnostics.is_some_and(|d| d.has_errors()));
     }
 }

@@ -35,7 +35,8 @@
 use crate::artifact::Wildcard;
 use crate::catalog::Catalog;
 use crate::ir::{
-    Condition, Effect, LoweredPolicy, PolicyDocument, Statement, TagPolicyDocument, TagPolicyKey,
+    Condition, ConditionOperator as Op, Effect, LoweredPolicy, PolicyDocument, Statement,
+    TagPolicyDocument, TagPolicyKey,
 };
 use crate::model::{Action, ActionForm, Policy, Project, Protect, TagDef, replaces_tags};
 
@@ -100,7 +101,7 @@ fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
                     format!("Require{}", sid_part(key)),
                     &actions,
                     &resources,
-                    vec![Condition::new("Null", &request_tag, vec!["true".into()])],
+                    vec![Condition::new(Op::Null, &request_tag, vec!["true".into()])],
                     exempt.as_ref(),
                 ));
                 if let Some(values) = &tag.values {
@@ -124,7 +125,7 @@ fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
                         &actions,
                         &resources,
                         vec![Condition::new(
-                            "ForAllValues:StringNotEquals",
+                            Op::ForAllValuesStringNotEquals,
                             "aws:TagKeys",
                             vec![key.clone()],
                         )],
@@ -144,7 +145,7 @@ fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
                 &actions,
                 &resources,
                 vec![Condition::new(
-                    "ForAnyValue:StringNotEqualsIgnoreCase",
+                    Op::ForAnyValueStringNotEqualsIgnoreCase,
                     "aws:TagKeys",
                     declared.clone(),
                 )],
@@ -162,16 +163,16 @@ fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
 /// key, and `Put…Tagging` calls whose replacement set leaves a protected key out.
 fn protect_statements(protect: &Protect, exempt: Option<&Condition>) -> Vec<Statement> {
     let mut out = Vec::new();
-    let actions: Vec<String> = protect.actions.iter().map(Action::full_name).collect();
+    let actions: Vec<String> = protect.actions.iter().map(|a| a.name.to_string()).collect();
     let mut conditions = vec![Condition::new(
-        "ForAnyValue:StringEqualsIgnoreCase",
+        Op::ForAnyValueStringEqualsIgnoreCase,
         "aws:TagKeys",
         protect.keys.clone(),
     )];
     for key in &protect.create_context_keys {
-        conditions.push(Condition::new("Null", key, vec!["true".into()]));
+        conditions.push(Condition::new(Op::Null, key, vec!["true".into()]));
     }
-    let mut keyless = vec![Condition::new("Null", "aws:TagKeys", vec!["true".into()])];
+    let mut keyless = vec![Condition::new(Op::Null, "aws:TagKeys", vec!["true".into()])];
     keyless.extend(conditions.iter().skip(1).cloned());
     out.push(deny(
         "ProtectTags".into(),
@@ -198,14 +199,15 @@ fn protect_statements(protect: &Protect, exempt: Option<&Condition>) -> Vec<Stat
     // key is a protected one (and on an empty or missing set); a set that names one is a
     // change the first statement denies. Keys compare ignoring case as there, so the
     // statements together deny every standalone call of these actions.
-    let replacing: Vec<String> = actions
+    let replacing: Vec<String> = protect
+        .actions
         .iter()
-        .filter(|a| replaces_tags(a))
-        .cloned()
+        .filter(|a| replaces_tags(&a.name))
+        .map(|a| a.name.to_string())
         .collect();
     if !replacing.is_empty() {
         let mut replaced = vec![Condition::new(
-            "ForAllValues:StringNotEqualsIgnoreCase",
+            Op::ForAllValuesStringNotEqualsIgnoreCase,
             "aws:TagKeys",
             protect.keys.clone(),
         )];
@@ -263,13 +265,15 @@ fn grant_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
     // lists (the service reference's `Operations[].AuthorizedActions`): without an Allow on
     // them, no create with tags could succeed.
     for t in &policy.tagging_on_create {
-        let service = t.tagging_action.split(':').next().unwrap_or("");
+        let service = t.tagging_action.service();
         for group in &groups {
             let creates: Vec<String> = group
                 .actions
                 .iter()
-                .filter(|a| a.service == service && t.creates.contains(&a.name))
-                .map(|a| a.name.clone())
+                .filter(|a| {
+                    a.name.service() == service && t.creates.iter().any(|c| c == a.name.action())
+                })
+                .map(|a| a.name.action().to_owned())
                 .collect();
             if creates.is_empty() {
                 continue;
@@ -278,7 +282,7 @@ fn grant_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
             let sid = match &t.context_key {
                 // Limited to tagging during the listed creates.
                 Some(context_key) => {
-                    conditions.push(Condition::new("StringEquals", context_key, creates));
+                    conditions.push(Condition::new(Op::StringEquals, context_key, creates));
                     "AllowTaggingOnCreate"
                 }
                 // The service does not say when tagging runs as part of a create, so this
@@ -288,7 +292,7 @@ fn grant_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
             out.push(Statement {
                 sid: sid.into(),
                 effect: Effect::Allow,
-                actions: vec![t.tagging_action.clone()],
+                actions: vec![t.tagging_action.to_string()],
                 resources: Vec::new(),
                 not_resource: false,
                 conditions,
@@ -340,11 +344,11 @@ fn grant_groups(policy: &Policy) -> Vec<GrantGroup> {
 /// an Allow needs one test per exact-case key, and a condition block names a key once per
 /// operator. Tag keys cannot contain `*` or `?`, so `StringLike` compares them exactly, and
 /// the Allow's `Null` test makes `aws:TagKeys` present, so `IfExists` changes nothing.
-pub const EXACT_KEY_OPERATORS: [&str; 4] = [
-    "ForAnyValue:StringEquals",
-    "ForAnyValue:StringLike",
-    "ForAnyValue:StringEqualsIfExists",
-    "ForAnyValue:StringLikeIfExists",
+pub const EXACT_KEY_OPERATORS: [Op; 4] = [
+    Op::ForAnyValueStringEquals,
+    Op::ForAnyValueStringLike,
+    Op::ForAnyValueStringEqualsIfExists,
+    Op::ForAnyValueStringLikeIfExists,
 ];
 
 fn grant_conditions(project: &Project, keys: &[String], declared: &[String]) -> Vec<Condition> {
@@ -359,19 +363,19 @@ fn grant_conditions(project: &Project, keys: &[String], declared: &[String]) -> 
         match tag.and_then(|t| t.values.as_ref()) {
             Some(values) => {
                 let c = Condition::new(value_operator(values, false), request_tag, values.clone());
-                if c.operator == "StringLike" {
+                if c.operator == Op::StringLike {
                     like.push(c);
                 } else {
                     equals.push(c);
                 }
             }
-            None => present.push(Condition::new("Null", request_tag, vec!["false".into()])),
+            None => present.push(Condition::new(Op::Null, request_tag, vec!["false".into()])),
         }
         if tag.is_some_and(|t| t.exact_case) {
             // The key part of `aws:RequestTag/K` ignores case; `aws:TagKeys` does not. The
             // check stage refused more exact-case keys than there are operators.
             if let Some(op) = EXACT_KEY_OPERATORS.get(exact.len()) {
-                exact.push(Condition::new(op, "aws:TagKeys", vec![key.clone()]));
+                exact.push(Condition::new(*op, "aws:TagKeys", vec![key.clone()]));
             }
         }
     }
@@ -379,9 +383,13 @@ fn grant_conditions(project: &Project, keys: &[String], declared: &[String]) -> 
     conditions.extend(like);
     conditions.extend(present);
     // Null false first closes the empty-set trap: ForAllValues alone is true without tags.
-    conditions.push(Condition::new("Null", "aws:TagKeys", vec!["false".into()]));
     conditions.push(Condition::new(
-        "ForAllValues:StringEqualsIgnoreCase",
+        Op::Null,
+        "aws:TagKeys",
+        vec!["false".into()],
+    ));
+    conditions.push(Condition::new(
+        Op::ForAllValuesStringEqualsIgnoreCase,
         "aws:TagKeys",
         declared.to_vec(),
     ));
@@ -419,8 +427,9 @@ fn types_for(rules: &[crate::model::ResourceRule], key: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for r in rules.iter().filter(|r| r.key == key) {
         for t in &r.resource_types {
-            if !out.contains(t) {
-                out.push(t.clone());
+            let t = t.to_string();
+            if !out.contains(&t) {
+                out.push(t);
             }
         }
     }
@@ -429,19 +438,19 @@ fn types_for(rules: &[crate::model::ResourceRule], key: &str) -> Vec<String> {
 
 /// `StringNotLike`/`StringLike` when a value has a wildcard, else the exact operators, which
 /// do not treat `*` and `?` specially.
-fn value_operator(values: &[String], negated: bool) -> &'static str {
+fn value_operator(values: &[String], negated: bool) -> Op {
     let wildcard = values.iter().any(|v| v.contains('*') || v.contains('?'));
     match (wildcard, negated) {
-        (true, true) => "StringNotLike",
-        (true, false) => "StringLike",
-        (false, true) => "StringNotEquals",
-        (false, false) => "StringEquals",
+        (true, true) => Op::StringNotLike,
+        (true, false) => Op::StringLike,
+        (false, true) => Op::StringNotEquals,
+        (false, false) => Op::StringEquals,
     }
 }
 
 fn exemption(policy: &Policy) -> Option<Condition> {
     (!policy.exempt.is_empty())
-        .then(|| Condition::new("ArnNotLike", "aws:PrincipalArn", policy.exempt.clone()))
+        .then(|| Condition::new(Op::ArnNotLike, "aws:PrincipalArn", policy.exempt.clone()))
 }
 
 fn deny(
@@ -466,7 +475,7 @@ fn deny(
 fn by_resources(actions: &[Action]) -> Vec<(Vec<String>, Vec<String>)> {
     let mut groups: Vec<(Vec<String>, Vec<String>)> = Vec::new();
     for a in actions {
-        let name = a.full_name();
+        let name = a.name.to_string();
         match groups.iter_mut().find(|(r, _)| *r == a.resources) {
             Some((_, names)) => {
                 if !names.contains(&name) {
@@ -551,7 +560,7 @@ fn drop_covered_null(statements: Vec<Statement>) -> Vec<Statement> {
 /// The statement's `Null` test that `aws:RequestTag/K` is missing, and its other conditions.
 fn split_null(s: &Statement) -> Option<(&Condition, Vec<&Condition>)> {
     let null = s.conditions.iter().find(|c| {
-        c.operator == "Null" && c.key.starts_with("aws:RequestTag/") && c.values == ["true"]
+        c.operator == Op::Null && c.key.starts_with("aws:RequestTag/") && c.values == ["true"]
     })?;
     let rest = s.conditions.iter().filter(|c| *c != null).collect();
     Some((null, rest))
@@ -559,9 +568,9 @@ fn split_null(s: &Statement) -> Option<(&Condition, Vec<&Condition>)> {
 
 /// Whether condition `c` is true whenever `aws:RequestTag/K` (`request_tag`) is missing.
 fn true_when_missing(c: &Condition, request_tag: &str, key: &str) -> bool {
-    match c.operator.as_str() {
-        "StringNotEquals" | "StringNotLike" => c.key == request_tag,
-        "ForAllValues:StringNotEquals" => c.key == "aws:TagKeys" && c.values == [key],
+    match c.operator {
+        Op::StringNotEquals | Op::StringNotLike => c.key == request_tag,
+        Op::ForAllValuesStringNotEquals => c.key == "aws:TagKeys" && c.values == [key],
         _ => false,
     }
 }

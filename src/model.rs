@@ -26,11 +26,10 @@ pub struct Project {
     /// Which policies go to which targets: the policies grouped by the exact set of targets
     /// they are attached to, in declaration order of each group's first policy.
     pub placements: Vec<Placement>,
-    /// For the actions of the services the rules name: the tagging actions (`service:Name`)
-    /// AWS also authorizes when the action runs with tags, keyed by the action's lowercased
-    /// `service:name` (`lambda:createfunction` → `lambda:TagResource`). A tagged create is
-    /// decided by its own rules and by those of these tagging actions.
-    pub tagging_authorized_by: BTreeMap<String, Vec<String>>,
+    /// For the actions of the services the rules name: the tagging actions AWS also authorizes
+    /// when the action runs with tags (`lambda:CreateFunction` → `lambda:TagResource`). A
+    /// tagged create is decided by its own rules and by those of these tagging actions.
+    pub tagging_authorized_by: BTreeMap<ActionName, Vec<ActionName>>,
 }
 
 impl Project {
@@ -45,10 +44,10 @@ impl Project {
         self.tags.iter().find(|t| t.key.eq_ignore_ascii_case(key))
     }
 
-    /// The tagging actions AWS also authorizes when `action` (`service:Name`) runs with tags.
-    pub fn tagging_authorized_by(&self, action: &str) -> &[String] {
+    /// The tagging actions AWS also authorizes when `action` runs with tags.
+    pub fn tagging_authorized_by(&self, action: &ActionName) -> &[ActionName] {
         self.tagging_authorized_by
-            .get(&action.to_ascii_lowercase())
+            .get(action)
             .map_or(&[], Vec::as_slice)
     }
 }
@@ -235,25 +234,205 @@ impl TagDef {
     }
 }
 
+/// An action as IAM names it: service prefix and action name, `sagemaker:CreateTrainingJob`.
+///
+/// Displayed as written. Compared, ordered and hashed ignoring ASCII case, as IAM does: "The
+/// prefix and the action name are case insensitive"
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html>).
+#[derive(Debug, Clone)]
+pub struct ActionName {
+    service: String,
+    action: String,
+}
+
+impl ActionName {
+    /// The action `service:action`; both parts as given.
+    pub fn new(service: impl Into<String>, action: impl Into<String>) -> Self {
+        Self {
+            service: service.into(),
+            action: action.into(),
+        }
+    }
+
+    /// The service prefix, such as `sagemaker`.
+    pub fn service(&self) -> &str {
+        &self.service
+    }
+
+    /// The action's name without its prefix, such as `CreateTrainingJob`.
+    pub fn action(&self) -> &str {
+        &self.action
+    }
+}
+
+/// A name's bytes, ASCII-lowercased: what equality, order and hashing of an [`ActionName`]
+/// compare.
+fn folded(s: &str) -> impl Iterator<Item = u8> + '_ {
+    s.bytes().map(|b| b.to_ascii_lowercase())
+}
+
+impl PartialEq for ActionName {
+    fn eq(&self, other: &Self) -> bool {
+        self.service.eq_ignore_ascii_case(&other.service)
+            && self.action.eq_ignore_ascii_case(&other.action)
+    }
+}
+
+impl Eq for ActionName {}
+
+impl PartialOrd for ActionName {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ActionName {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        folded(&self.service)
+            .cmp(folded(&other.service))
+            .then_with(|| folded(&self.action).cmp(folded(&other.action)))
+    }
+}
+
+impl std::hash::Hash for ActionName {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        for b in folded(&self.service) {
+            state.write_u8(b);
+        }
+        // A byte no UTF-8 text contains, so that `ab:c` and `a:bc` hash apart.
+        state.write_u8(0xff);
+        for b in folded(&self.action) {
+            state.write_u8(b);
+        }
+    }
+}
+
+impl std::fmt::Display for ActionName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.service, self.action)
+    }
+}
+
+impl std::str::FromStr for ActionName {
+    type Err = NameError;
+
+    /// Reads `service:Action`: a service prefix of lowercase letters, digits and `-`, and an
+    /// action name of letters, digits, `_` and `-` (no wildcard: one action).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let malformed = || NameError::Action(s.to_owned());
+        let (service, action) = s.split_once(':').ok_or_else(malformed)?;
+        let service_ok = !service.is_empty()
+            && service
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        let action_ok = !action.is_empty()
+            && action
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if service_ok && action_ok {
+            Ok(Self::new(service, action))
+        } else {
+            Err(malformed())
+        }
+    }
+}
+
+impl Serialize for ActionName {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// A tag-policy resource type, `service:type` (`sagemaker:training-job`), or a whole service's
+/// types: `service:ALL_SUPPORTED`, or its older spelling `service:*`
+/// (<https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_example-tag-policies.html>).
+/// Compared exactly, as written.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ResourceType {
+    service: String,
+    kind: String,
+}
+
+impl ResourceType {
+    /// The type `service:kind`.
+    pub fn new(service: impl Into<String>, kind: impl Into<String>) -> Self {
+        Self {
+            service: service.into(),
+            kind: kind.into(),
+        }
+    }
+
+    /// The service prefix, such as `sagemaker`.
+    pub fn service(&self) -> &str {
+        &self.service
+    }
+
+    /// The type within the service, such as `training-job`, `ALL_SUPPORTED` or `*`.
+    pub fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    /// Whether this names every supported type of its service (`ALL_SUPPORTED` or `*`).
+    pub fn is_whole_service(&self) -> bool {
+        matches!(self.kind.as_str(), "*" | "ALL_SUPPORTED")
+    }
+}
+
+impl std::fmt::Display for ResourceType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.service, self.kind)
+    }
+}
+
+impl std::str::FromStr for ResourceType {
+    type Err = NameError;
+
+    /// Reads `service:type`: two non-empty parts, one colon.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.split_once(':')
+            .filter(|(service, kind)| {
+                !service.is_empty() && !kind.is_empty() && !kind.contains(':')
+            })
+            .map(|(service, kind)| Self::new(service, kind))
+            .ok_or_else(|| NameError::ResourceType(s.to_owned()))
+    }
+}
+
+impl Serialize for ResourceType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// Text that is not the name it should be.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+pub enum NameError {
+    /// Not `service:Action`.
+    #[error("`{0}` is not an action name")]
+    #[diagnostic(
+        code("tagc::model::malformed-action-name"),
+        help("write an action as `service:ActionName`, such as `sagemaker:CreateTrainingJob`")
+    )]
+    Action(String),
+    /// Not `service:type`.
+    #[error("`{0}` is not a resource type")]
+    #[diagnostic(
+        code("tagc::model::malformed-resource-type-name"),
+        help("write a resource type as `service:type`, such as `sagemaker:training-job`")
+    )]
+    ResourceType(String),
+}
+
 /// One action after expansion: `service:Name` in AWS's documented casing.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Action {
-    /// The service prefix, such as `sagemaker`.
-    pub service: String,
-    /// The action name, such as `CreateTrainingJob`.
-    pub name: String,
+    /// The action, such as `sagemaker:CreateTrainingJob`.
+    pub name: ActionName,
     /// Resource ARN patterns the rule is scoped to; empty means `*`. Filled where the catalog
     /// says the action carries request tags only for some resource types (EC2 `RunInstances`).
     pub resources: Vec<String>,
     /// The resource types (`instance`) whose ARNs `resources` holds; empty with `resources`.
     pub resource_types: Vec<String>,
-}
-
-impl Action {
-    /// `service:Name`.
-    pub fn full_name(&self) -> String {
-        format!("{}:{}", self.service, self.name)
-    }
 }
 
 /// A checked policy.
@@ -373,7 +552,7 @@ pub struct Protect {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaggingOnCreate {
     /// `service:TaggingAction`.
-    pub tagging_action: String,
+    pub tagging_action: ActionName,
     /// The key naming the create in whose context tagging runs (`sagemaker:TaggingAction`);
     /// `None` where the service has none (`lambda`), so that tagging during a create cannot be
     /// told from a standalone call.
@@ -389,7 +568,7 @@ pub struct ResourceRule {
     /// The tag key.
     pub key: String,
     /// Resource types such as `sagemaker:training-job` or `s3:ALL_SUPPORTED`.
-    pub resource_types: Vec<String>,
+    pub resource_types: Vec<ResourceType>,
 }
 
 /// How one action pattern of a rule was expanded.
@@ -400,11 +579,11 @@ pub struct Expansion {
     /// The pattern as written.
     pub pattern: String,
     /// The actions it became.
-    pub actions: Vec<String>,
+    pub actions: Vec<ActionName>,
     /// Tagging-only actions the pattern matched and left out (`require` only): named
     /// exactly, they would be kept.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub left_out: Vec<String>,
+    pub left_out: Vec<ActionName>,
 }
 
 /// Where a policy is attached in the organization.
@@ -454,8 +633,8 @@ pub struct TestCase {
 pub struct Request {
     /// The calling principal's ARN.
     pub principal: String,
-    /// `service:Action`.
-    pub action: String,
+    /// The action.
+    pub action: ActionName,
     /// The tags the request sets, in the caller's casing. For a removing action (such as
     /// `sagemaker:DeleteTags`) the values are empty and the keys are the ones removed.
     pub tags: Vec<(String, String)>,
@@ -475,7 +654,7 @@ impl Request {
     /// `service:type` of the request's resource ARN, as tag policies name resource types
     /// (`arn:aws:sagemaker:…:training-job/x` → `sagemaker:training-job`); `None` without a
     /// resource or for a string that is not an ARN.
-    pub fn resource_type(&self) -> Option<String> {
+    pub fn resource_type(&self) -> Option<ResourceType> {
         let parts: Vec<&str> = self.resource.as_ref()?.splitn(6, ':').collect();
         let service = *parts.get(2)?;
         let resource = *parts.get(5)?;
@@ -489,21 +668,18 @@ impl Request {
             _ => None,
         };
         if let Some(ty) = untyped {
-            return Some(format!("{service}:{ty}"));
+            return Some(ResourceType::new(service, ty));
         }
         let ty = resource.split(['/', ':']).next()?;
-        (!ty.is_empty()).then(|| format!("{service}:{ty}"))
+        (!ty.is_empty()).then(|| ResourceType::new(service, ty))
     }
 }
 
 /// Whether `service:Action` removes tags (`DeleteTags`, `UntagResource`,
 /// `RemoveTagsFromResource`, …): AWS names its tag-removing actions so, and their requests
 /// carry `aws:TagKeys` but set no tag value, so tag policies do not check them.
-pub fn removes_tags(action: &str) -> bool {
-    let name = action
-        .split_once(':')
-        .map_or(action, |(_, name)| name)
-        .to_ascii_lowercase();
+pub fn removes_tags(action: &ActionName) -> bool {
+    let name = action.action().to_ascii_lowercase();
     name.starts_with("untag")
         || ((name.starts_with("delete") || name.starts_with("remove")) && name.contains("tag"))
 }
@@ -515,11 +691,8 @@ pub fn removes_tags(action: &str) -> bool {
 /// (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_PutStorageLensConfigurationTagging.html>),
 /// `PutBucketTagging` and `PutObjectTagging`. Such a call removes every key its new set does
 /// not contain.
-pub fn replaces_tags(action: &str) -> bool {
-    let name = action
-        .split_once(':')
-        .map_or(action, |(_, name)| name)
-        .to_ascii_lowercase();
+pub fn replaces_tags(action: &ActionName) -> bool {
+    let name = action.action().to_ascii_lowercase();
     name.starts_with("put") && name.ends_with("tagging")
 }
 
@@ -529,13 +702,13 @@ pub fn replaces_tags(action: &str) -> bool {
 /// (<https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_example-tag-policies.html>).
 ///
 /// The compiler's one answer to the question; the evaluator crate has its own, independent one.
-pub fn type_covered(list: &[String], resource_type: &str) -> bool {
-    let service = resource_type
-        .split_once(':')
-        .map_or(resource_type, |(s, _)| s);
-    list.iter().any(|entry| match entry.split_once(':') {
-        Some((s, "*" | "ALL_SUPPORTED")) => s == service,
-        _ => entry == resource_type,
+pub fn type_covered(list: &[ResourceType], resource_type: &ResourceType) -> bool {
+    list.iter().any(|entry| {
+        if entry.is_whole_service() {
+            entry.service() == resource_type.service()
+        } else {
+            entry == resource_type
+        }
     })
 }
 
@@ -624,8 +797,8 @@ pub fn wildcard_match(pattern: &str, text: &str, ignore_case: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::{
-        Placement, Policy, Request, RuleKind, Target, removes_tags, replaces_tags, type_covered,
-        wildcard_match,
+        ActionName, NameError, Placement, Policy, Request, ResourceType, RuleKind, Target,
+        removes_tags, replaces_tags, type_covered, wildcard_match,
     };
 
     #[test]
@@ -699,36 +872,104 @@ mod tests {
         );
     }
 
+    fn action(text: &str) -> ActionName {
+        text.parse()
+            .unwrap_or_else(|e| panic!("`{text}` is an action name: {e}"))
+    }
+
+    fn rt(text: &str) -> ResourceType {
+        text.parse()
+            .unwrap_or_else(|e| panic!("`{text}` is a resource type: {e}"))
+    }
+
+    #[test]
+    fn test_action_names_compare_ignoring_case_and_display_as_written() {
+        let a = action("sagemaker:CreateTrainingJob");
+        let b = action("sagemaker:createtrainingjob");
+        assert_eq!(a, b);
+        assert_eq!(a.cmp(&b), std::cmp::Ordering::Equal);
+        let set: std::collections::BTreeSet<ActionName> = [a.clone(), b.clone()].into();
+        assert_eq!(set.len(), 1);
+        let hashed: std::collections::HashSet<ActionName> = [a.clone(), b].into();
+        assert_eq!(hashed.len(), 1);
+        assert_eq!(a.to_string(), "sagemaker:CreateTrainingJob");
+        assert_eq!(
+            (a.service(), a.action()),
+            ("sagemaker", "CreateTrainingJob")
+        );
+        assert_ne!(a, action("sagemaker:CreateProcessingJob"));
+        assert_ne!(action("ec2:CreateTags"), action("ec2c:reateTags"));
+        assert!(action("ec2:A") < action("ec2:b"));
+    }
+
+    #[test]
+    fn test_malformed_action_names_and_resource_types_are_coded_errors() {
+        for text in [
+            "CreateTrainingJob",
+            "sagemaker:",
+            ":Create",
+            "SageMaker:Create",
+            "s3:Get*",
+            "a:b:c",
+        ] {
+            assert_eq!(
+                text.parse::<ActionName>().err(),
+                Some(NameError::Action(text.to_owned())),
+                "{text}"
+            );
+        }
+        for text in ["training-job", "sagemaker:", ":bucket", "a:b:c"] {
+            assert_eq!(
+                text.parse::<ResourceType>().err(),
+                Some(NameError::ResourceType(text.to_owned())),
+                "{text}"
+            );
+        }
+        let code = |e: NameError| miette::Diagnostic::code(&e).map(|c| c.to_string());
+        assert_eq!(
+            code(NameError::Action(String::new())).as_deref(),
+            Some("tagc::model::malformed-action-name")
+        );
+        assert_eq!(
+            code(NameError::ResourceType(String::new())).as_deref(),
+            Some("tagc::model::malformed-resource-type-name")
+        );
+        assert_eq!(rt("s3:ALL_SUPPORTED").to_string(), "s3:ALL_SUPPORTED");
+        assert!(rt("s3:*").is_whole_service());
+        assert!(!rt("s3:bucket").is_whole_service());
+    }
+
     #[test]
     fn test_type_covered_by_exact_types_and_service_wildcards() {
-        let list = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let list = |items: &[&str]| items.iter().map(|s| rt(s)).collect::<Vec<_>>();
         let sagemaker = list(&["sagemaker:training-job"]);
-        assert!(type_covered(&sagemaker, "sagemaker:training-job"));
-        assert!(!type_covered(&sagemaker, "sagemaker:processing-job"));
+        assert!(type_covered(&sagemaker, &rt("sagemaker:training-job")));
+        assert!(!type_covered(&sagemaker, &rt("sagemaker:processing-job")));
         for wildcard in ["s3:ALL_SUPPORTED", "s3:*"] {
             let s3 = list(&[wildcard]);
-            assert!(type_covered(&s3, "s3:bucket"), "{wildcard}");
-            assert!(!type_covered(&s3, "sqs:queue"), "{wildcard}");
+            assert!(type_covered(&s3, &rt("s3:bucket")), "{wildcard}");
+            assert!(!type_covered(&s3, &rt("sqs:queue")), "{wildcard}");
         }
         // The check stage refuses `sagemaker:*` (SageMaker has no `ALL_SUPPORTED`); were it
         // listed, it would cover the service's types like any other service wildcard.
         assert!(type_covered(
             &list(&["sagemaker:*"]),
-            "sagemaker:training-job"
+            &rt("sagemaker:training-job")
         ));
-        assert!(!type_covered(&list(&["sagemaker:*"]), "s3:bucket"));
-        assert!(!type_covered(&[], "s3:bucket"));
+        assert!(!type_covered(&list(&["sagemaker:*"]), &rt("s3:bucket")));
+        assert!(!type_covered(&[], &rt("s3:bucket")));
     }
 
     fn resource_type(arn: &str) -> Option<String> {
         Request {
             principal: String::new(),
-            action: String::new(),
+            action: action("s3:GetObject"),
             tags: Vec::new(),
             on_create: None,
             resource: Some(arn.to_owned()),
         }
         .resource_type()
+        .map(|t| t.to_string())
     }
 
     #[test]
@@ -751,34 +992,34 @@ mod tests {
 
     #[test]
     fn test_removes_tags_by_action_name() {
-        for action in [
+        for name in [
             "sagemaker:DeleteTags",
             "lambda:UntagResource",
             "rds:RemoveTagsFromResource",
         ] {
-            assert!(removes_tags(action), "{action}");
+            assert!(removes_tags(&self::action(name)), "{name}");
         }
-        for action in ["sagemaker:AddTags", "lambda:TagResource", "s3:DeleteBucket"] {
-            assert!(!removes_tags(action), "{action}");
+        for name in ["sagemaker:AddTags", "lambda:TagResource", "s3:DeleteBucket"] {
+            assert!(!removes_tags(&self::action(name)), "{name}");
         }
     }
 
     #[test]
     fn test_replaces_tags_by_action_name() {
-        for action in [
+        for name in [
             "s3:PutJobTagging",
             "s3:PutBucketTagging",
             "s3:putobjecttagging",
         ] {
-            assert!(replaces_tags(action), "{action}");
+            assert!(replaces_tags(&self::action(name)), "{name}");
         }
-        for action in [
+        for name in [
             "s3:TagResource",
             "s3:DeleteJobTagging",
             "s3:GetJobTagging",
             "s3:PutBucketPolicy",
         ] {
-            assert!(!replaces_tags(action), "{action}");
+            assert!(!replaces_tags(&self::action(name)), "{name}");
         }
     }
 
@@ -790,10 +1031,10 @@ mod tests {
         let mut selected = Vec::new();
         for svc in catalog.services.values() {
             for name in &svc.tagging_actions {
-                let full = format!("{}:{name}", svc.prefix);
+                let full = ActionName::new(&svc.prefix, name);
                 let guarded = svc.action(name).is_some_and(|i| i.tag_keys.any());
                 if guarded && replaces_tags(&full) {
-                    selected.push(full);
+                    selected.push(full.to_string());
                 }
             }
         }

@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 use miette::Diagnostic;
 use thiserror::Error;
 
-use crate::Compiled;
+use crate::Build;
 use crate::artifact::Manifest;
 
 /// The manifest's file name in the output directory.
@@ -147,7 +147,7 @@ fn io_at(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
 
 /// Write `compiled` to `out`, replacing what is there if it may be replaced (see the module
 /// documentation). `inputs` are the input paths, which `out` must not hold.
-pub fn write(out: &Path, inputs: &[PathBuf], compiled: &Compiled) -> Result<(), OutputError> {
+pub fn write(out: &Path, inputs: &[PathBuf], compiled: &Build) -> Result<(), OutputError> {
     Place::resolve(out)?.recover()?;
     // Recovery may have put an old output back: look again.
     let place = Place::resolve(out)?;
@@ -303,7 +303,7 @@ impl Place {
     }
 
     /// Write the build into a staging directory, then put it in the output's place.
-    fn stage_and_swap(&self, compiled: &Compiled) -> Result<(), OutputError> {
+    fn stage_and_swap(&self, compiled: &Build) -> Result<(), OutputError> {
         let prefix = format!("{STAGING}{}-", self.name);
         let mut builder = tempfile::Builder::new();
         builder.prefix(&prefix);
@@ -329,7 +329,10 @@ impl Place {
             }
             put(&path, &a.pretty)?;
         }
-        put(&root.join(MANIFEST), &manifest_json(&compiled.manifest))?;
+        put(
+            &root.join(MANIFEST),
+            &manifest_text(root, &compiled.manifest)?,
+        )?;
         // Complete: the manifest now says it is tagc's, and the marker must not be published.
         fs::remove_file(root.join(MARKER)).map_err(io_at(root))?;
         if self.dir.exists() {
@@ -538,13 +541,13 @@ impl Differences {
 
 /// Compare the whole tree under `out` with what `compiled` would write there. Paths are
 /// relative to `out`, `/`-separated.
-pub fn differences(out: &Path, compiled: &Compiled) -> Differences {
+pub fn differences(out: &Path, compiled: &Build) -> Result<Differences, OutputError> {
     let mut expected: Vec<(String, String)> = compiled
         .artifacts
         .iter()
         .map(|a| (a.file.clone(), a.pretty.clone()))
         .collect();
-    expected.push((MANIFEST.to_owned(), manifest_json(&compiled.manifest)));
+    expected.push((MANIFEST.to_owned(), manifest_text(out, &compiled.manifest)?));
     let mut d = Differences::default();
     for (file, text) in &expected {
         match fs::read(out.join(file)) {
@@ -553,6 +556,9 @@ pub fn differences(out: &Path, compiled: &Compiled) -> Differences {
             Err(_) => d.missing.push(file.clone()),
         }
     }
+    // No manifest lists nothing, and no directory holds nothing: every expected file is then
+    // missing, and `--check` fails, as it should. A directory that cannot be read fails the
+    // same way, since none of its files can be read either.
     let listed = manifest_files(out).unwrap_or_default();
     let entries = tree(out).unwrap_or_default();
     for entry in &entries {
@@ -567,14 +573,20 @@ pub fn differences(out: &Path, compiled: &Compiled) -> Differences {
     }
     d.stale.sort();
     d.missing.sort();
-    d
+    Ok(d)
 }
 
-/// The manifest as written: pretty JSON with a final newline.
-pub fn manifest_json(manifest: &Manifest) -> String {
-    let mut s = serde_json::to_string_pretty(manifest).unwrap_or_default();
+/// The manifest as written: pretty JSON with a final newline. A manifest that does not
+/// serialize is an error, never an empty file.
+pub fn manifest_json(manifest: &Manifest) -> Result<String, serde_json::Error> {
+    let mut s = serde_json::to_string_pretty(manifest)?;
     s.push('\n');
-    s
+    Ok(s)
+}
+
+/// [`manifest_json`], failing as the write of `out`'s manifest (`tagc::build::io`).
+pub fn manifest_text(out: &Path, manifest: &Manifest) -> Result<String, OutputError> {
+    manifest_json(manifest).map_err(|e| io_at(&out.join(MANIFEST))(io::Error::other(e)))
 }
 
 #[cfg(test)]
@@ -598,10 +610,10 @@ mod tests {
         }
     }
 
-    fn build(files: &[&str]) -> Compiled {
+    fn build(files: &[&str]) -> Build {
         let artifacts: Vec<Artifact> = files.iter().map(|f| artifact(f)).collect();
-        Compiled {
-            project: None,
+        Build {
+            project: crate::model::Project::default(),
             manifest: Manifest {
                 tagc: "0".into(),
                 catalog: "d".into(),
@@ -735,7 +747,7 @@ mod tests {
         fs::write(out.join("notes.md"), "mine").unwrap();
         fs::create_dir(out.join("empty")).unwrap();
         let now = build(&["p/scp.json", "q/scp.json", "s/scp.json"]);
-        let d = differences(&out, &now);
+        let d = differences(&out, &now).unwrap();
         assert_eq!(d.stale, ["manifest.json", "p/scp.json"]);
         assert_eq!(d.missing, ["s/scp.json"]);
         assert_eq!(

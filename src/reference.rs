@@ -64,10 +64,7 @@ fn implied_tagging(project: &Project, request: &Request) -> Vec<Request> {
     if request.tags.is_empty() || request.on_create.is_some() {
         return Vec::new();
     }
-    let create = request
-        .action
-        .split_once(':')
-        .map_or(request.action.as_str(), |(_, n)| n);
+    let create = request.action.action();
     project
         .tagging_authorized_by(&request.action)
         .iter()
@@ -180,12 +177,13 @@ fn only_declared_denies(project: &Project, p: &Policy, request: &Request) -> Opt
 /// `protect`: standalone tagging that sets, removes or replaces a protected key.
 fn protect_denies(p: &Policy, request: &Request) -> Option<Reference> {
     for pr in &p.protects {
-        if !pr.actions.iter().any(|a| same_action(a, &request.action)) {
+        if !pr.actions.iter().any(|a| a.name == request.action) {
             continue;
         }
         // Tagging that runs as part of a create is not a change to protect against — when
         // the service says so through its create-context key.
-        let service = request.action.split(':').next().unwrap_or("");
+        // A condition key is `service:Name` too; its prefix says whose create it names.
+        let service = request.action.service();
         let in_create = request.on_create.is_some()
             && pr
                 .create_context_keys
@@ -253,11 +251,11 @@ fn iam(project: &Project, request: &Request) -> Reference {
             }
         }
         for t in &p.tagging_on_create {
-            if !t.tagging_action.eq_ignore_ascii_case(&request.action) {
+            if t.tagging_action != request.action {
                 continue;
             }
             covered = true;
-            let service = t.tagging_action.split(':').next().unwrap_or("");
+            let service = t.tagging_action.service();
             // The creates whose tags this tagging request may carry: with a context key, only
             // the one it runs for.
             let creates: Vec<&String> = match (&t.context_key, &request.on_create) {
@@ -266,7 +264,9 @@ fn iam(project: &Project, request: &Request) -> Reference {
                 (None, _) => t.creates.iter().collect(),
             };
             for create in creates {
-                let keys = required_keys(p, |a| a.service == service && a.name == *create);
+                let keys = required_keys(p, |a| {
+                    a.name.service() == service && a.name.action() == create.as_str()
+                });
                 if !keys.is_empty() && grant_allows(project, &keys, request) {
                     return Reference::allow(format!(
                         "policy `{}` grants it with the tags of `{service}:{create}`",
@@ -283,7 +283,8 @@ fn iam(project: &Project, request: &Request) -> Reference {
     }
 }
 
-/// Every key policy `p` requires of the first of its required actions that `pick` selects.
+/// Every key policy `p` requires of the first of its required actions that `pick` selects;
+/// none when it selects none, which is what the callers test for.
 fn required_keys(p: &Policy, pick: impl Fn(&Action) -> bool) -> Vec<String> {
     p.requires
         .iter()
@@ -367,16 +368,11 @@ fn exempt(p: &Policy, principal: &str) -> bool {
 /// request's resource among the ARNs the rule is scoped to.
 fn covers(actions: &[Action], request: &Request) -> bool {
     actions.iter().any(|a| {
-        same_action(a, &request.action)
+        a.name == request.action
             && (a.resources.is_empty()
                 || request
                     .resource
                     .as_ref()
                     .is_none_or(|r| a.resources.iter().any(|p| wildcard_match(p, r, false))))
     })
-}
-
-fn same_action(a: &Action, full: &str) -> bool {
-    full.split_once(':')
-        .is_some_and(|(s, n)| s.eq_ignore_ascii_case(&a.service) && n.eq_ignore_ascii_case(&a.name))
 }

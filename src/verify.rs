@@ -27,7 +27,8 @@ use tagc_eval::{
 use crate::artifact::{Artifact, ArtifactKind};
 use crate::catalog::Catalog;
 use crate::model::{
-    Decision, Layer, Project, Request, Target, TestCase, removes_tags, type_covered, wildcard_match,
+    ActionName, Decision, Layer, Project, Request, Target, TestCase, removes_tags, type_covered,
+    wildcard_match,
 };
 use crate::reference;
 
@@ -111,10 +112,9 @@ impl<'c> Verifier<'c> {
         let mut levels: BTreeMap<usize, Vec<serde_json::Value>> = BTreeMap::new();
         for a in artifacts {
             // Content that is not JSON is refused, never read as a `null` document.
-            let doc: serde_json::Value =
-                serde_json::from_str(&a.minified).map_err(|e| EvalError::MalformedPolicy {
-                    message: format!("`{}` is not JSON: {e}", a.name),
-                })?;
+            let doc = a.document().map_err(|e| EvalError::MalformedPolicy {
+                message: format!("`{}` is not JSON: {e}", a.name),
+            })?;
             match a.kind {
                 ArtifactKind::Scp => v.scp.push(Policy::parse(&doc)?.with_name(&a.name)),
                 ArtifactKind::IamPolicy => {
@@ -147,20 +147,21 @@ impl<'c> Verifier<'c> {
         if request.tags.is_empty() || request.on_create.is_some() {
             return Vec::new();
         }
-        let Some((service, name)) = request.action.split_once(':') else {
+        let Some(service) = self.catalog.service(request.action.service()) else {
             return Vec::new();
         };
         // A create's tags flow into the tagging actions that set tags, not into the removals
         // an update may also authorize.
-        self.catalog
-            .tagging_authorized_by(service, name)
-            .into_iter()
+        service
+            .tagging_authorized_by(request.action.action())
+            .iter()
+            .map(|tagging| ActionName::new(&service.prefix, tagging))
             .filter(|action| !removes_tags(action))
             .map(|action| Request {
                 principal: request.principal.clone(),
                 action,
                 tags: request.tags.clone(),
-                on_create: Some(name.to_owned()),
+                on_create: Some(request.action.action().to_owned()),
                 resource: None,
             })
             .collect()
@@ -183,7 +184,7 @@ impl<'c> Verifier<'c> {
             for t in &self.implied_tagging(request) {
                 let te = evaluate_policies(&self.scp, PolicyKind::Scp, &context(t, self.catalog));
                 if !te.is_allowed() {
-                    return implied_denial(layer, t, &te.to_string());
+                    return implied_denial(layer, t, request, &te.to_string());
                 }
             }
         }
@@ -231,7 +232,7 @@ impl<'c> Verifier<'c> {
                 // A create this policy allows must have its tagging allowed here too.
                 let granted = e.verdict == Verdict::Allow;
                 if self.identity_decision(te.verdict, &t.action, granted) == Decision::Deny {
-                    return implied_denial(layer, t, &te.to_string());
+                    return implied_denial(layer, t, request, &te.to_string());
                 }
             }
         }
@@ -259,7 +260,9 @@ impl<'c> Verifier<'c> {
                 explanation: "the request names no resource, so no tag policy applies".into(),
             };
         };
-        let report = self.tag_policy.check(&resource_type, &request.tags);
+        let report = self
+            .tag_policy
+            .check(&resource_type.to_string(), &request.tags);
         if report.blocked() {
             return LayerDecision {
                 layer,
@@ -282,12 +285,18 @@ impl Verifier<'_> {
     /// An identity-policy verdict as a decision. A policy that does not allow an action leaves
     /// it to the account's other policies — unless it is the grant form's own action, which it
     /// decides, or `granted` says the policy is what allows the call it is part of.
-    fn identity_decision(&self, verdict: Verdict, action: &str, granted: bool) -> Decision {
+    fn identity_decision(&self, verdict: Verdict, action: &ActionName, granted: bool) -> Decision {
         match verdict {
             Verdict::ExplicitDeny => Decision::Deny,
             Verdict::Allow => Decision::Allow,
             Verdict::ImplicitDeny => {
-                if granted || self.granted.iter().any(|p| wildcard_match(p, action, true)) {
+                let action = action.to_string();
+                if granted
+                    || self
+                        .granted
+                        .iter()
+                        .any(|p| wildcard_match(p, &action, true))
+                {
                     Decision::Deny
                 } else {
                     Decision::Allow
@@ -298,14 +307,19 @@ impl Verifier<'_> {
 }
 
 /// A denial because of the tagging action a tagged create also needs.
-fn implied_denial(layer: Layer, tagging: &Request, explanation: &str) -> LayerDecision {
+fn implied_denial(
+    layer: Layer,
+    tagging: &Request,
+    create: &Request,
+    explanation: &str,
+) -> LayerDecision {
     LayerDecision {
         layer,
         decision: Decision::Deny,
         explanation: format!(
             "with tags, the call is also authorized as `{}` (during `{}`), which is denied: {explanation}",
             tagging.action,
-            tagging.on_create.as_deref().unwrap_or_default()
+            create.action.action()
         ),
     }
 }
@@ -321,13 +335,10 @@ fn implied_denial(layer: Layer, tagging: &Request, explanation: &str) -> LayerDe
 /// every tag key the request has. A missing resource becomes `*`.
 pub fn context(request: &Request, catalog: &Catalog) -> RequestContext {
     let resource = request.resource.clone().unwrap_or_else(|| "*".to_owned());
-    let mut ctx = RequestContext::new(request.action.clone(), resource)
+    let mut ctx = RequestContext::new(request.action.to_string(), resource)
         .with_principal_arn(&request.principal);
-    let (service, name) = request
-        .action
-        .split_once(':')
-        .unwrap_or((request.action.as_str(), ""));
-    let info = catalog.action(service, name);
+    let service = request.action.service();
+    let info = catalog.action(service, request.action.action());
     let carries_request_tags = info.is_none_or(|a| a.request_tag.any());
     let carries_tag_keys = info.is_none_or(|a| a.tag_keys.any());
     if carries_request_tags && !request.removes_tags() {
@@ -343,10 +354,9 @@ pub fn context(request: &Request, catalog: &Catalog) -> RequestContext {
             .service(service)
             .and_then(|s| s.create_context_key.as_ref())
         {
-            // AWS puts the bare operation name in the key (`CreateTrainingJob`); accept
-            // `sagemaker:CreateTrainingJob` too.
-            let name = create.split_once(':').map_or(create.as_str(), |(_, n)| n);
-            ctx = ctx.with_key(key.clone(), name);
+            // AWS puts the bare operation name in the key (`CreateTrainingJob`), which is
+            // what `on_create` holds.
+            ctx = ctx.with_key(key.clone(), create.clone());
         }
     }
     ctx
@@ -402,20 +412,20 @@ pub fn default_layers(project: &Project, request: &Request) -> Vec<Layer> {
 /// Whether any rule of the project could change the decision for this request: a test that
 /// none could is vacuous, and passes whatever tagc emits.
 pub fn could_affect(project: &Project, request: &Request) -> bool {
-    let same = |full: &str| full.eq_ignore_ascii_case(&request.action);
+    let same = |name: &ActionName| *name == request.action;
     project.policies.iter().any(|p| {
         p.requires
             .iter()
             .flat_map(|r| &r.actions)
-            .any(|a| same(&a.full_name()))
+            .any(|a| same(&a.name))
             || p.only_declared
                 .iter()
                 .flat_map(|o| &o.actions)
-                .any(|a| same(&a.full_name()))
+                .any(|a| same(&a.name))
             || p.protects
                 .iter()
                 .flat_map(|r| &r.actions)
-                .any(|a| same(&a.full_name()))
+                .any(|a| same(&a.name))
             || (p.grant && p.tagging_on_create.iter().any(|t| same(&t.tagging_action)))
     }) || default_layers(project, request).contains(&Layer::TagPolicy)
 }
@@ -567,7 +577,7 @@ mod tests {
         let catalog = Catalog::builtin();
         let add = Request {
             principal: "arn:aws:iam::1:role/dev".to_owned(),
-            action: "sagemaker:AddTags".to_owned(),
+            action: ActionName::new("sagemaker", "AddTags"),
             tags: vec![("env".to_owned(), "dev".to_owned())],
             on_create: Some("CreateTrainingJob".to_owned()),
             resource: None,
@@ -585,7 +595,7 @@ mod tests {
 
         // EC2's create-context key is `ec2:CreateAction`, read from the catalog.
         let ec2 = Request {
-            action: "ec2:CreateTags".to_owned(),
+            action: ActionName::new("ec2", "CreateTags"),
             on_create: Some("RunInstances".to_owned()),
             ..add.clone()
         };
@@ -593,7 +603,7 @@ mod tests {
 
         // A service without a create-context key gets none, rather than a guessed one.
         let lambda = Request {
-            action: "lambda:TagResource".to_owned(),
+            action: ActionName::new("lambda", "TagResource"),
             on_create: Some("CreateFunction".to_owned()),
             ..add.clone()
         };
@@ -607,7 +617,7 @@ mod tests {
 
         // Removing tags: the keys, no values.
         let del = Request {
-            action: "sagemaker:DeleteTags".to_owned(),
+            action: ActionName::new("sagemaker", "DeleteTags"),
             on_create: None,
             ..add
         };
@@ -619,7 +629,7 @@ mod tests {
     fn tagging(action: &str, arn: &str) -> Request {
         Request {
             principal: crate::model::DEFAULT_PRINCIPAL.to_owned(),
-            action: action.to_owned(),
+            action: action.parse().expect("an action name"),
             tags: vec![("env".to_owned(), "qa".to_owned())],
             on_create: None,
             resource: Some(arn.to_owned()),

@@ -50,7 +50,7 @@ fn test_the_seed_example_requires_environment_on_the_four_actions() {
         .requires
         .iter()
         .filter(|r| r.keys.iter().any(|k| k == "environment"))
-        .flat_map(|r| r.actions.iter().map(tagc::model::Action::full_name))
+        .flat_map(|r| r.actions.iter().map(|a| a.name.to_string()))
         .collect();
     assert_eq!(
         required,

@@ -134,6 +134,14 @@ const NOT_FROM_A_SOURCE_FILE: &[(&str, &str)] = &[
         "`tagc eval --ou`: the OU comes from the command line, never from a file",
     ),
     (
+        "tagc::model::malformed-action-name",
+        "reading an action name through the library: the check stage reports a file's own",
+    ),
+    (
+        "tagc::model::malformed-resource-type-name",
+        "reading a resource type through the library: the check stage reports a file's own",
+    ),
+    (
         "tagc::verify::unevaluable",
         "the evaluator cannot read a document tagc emitted itself: a bug in tagc, not an input",
     ),
@@ -245,6 +253,10 @@ const NOT_FROM_A_SOURCE_FILE: &[(&str, &str)] = &[
     (
         "tagc::aws::invalid-name",
         "plan's own check of the build before any AWS call: a file with a policy name too long for AWS compiles and builds, so only plan reports it (src/aws/tests.rs)",
+    ),
+    (
+        "tagc::aws::digest",
+        "plan/apply: a digest of in-memory data could not be computed",
     ),
     (
         "tagc::aws::io",

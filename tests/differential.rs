@@ -195,23 +195,22 @@ impl Universe {
                 .flat_map(|r| &r.actions)
                 .chain(p.only_declared.iter().flat_map(|o| &o.actions));
             for a in rule_actions {
-                push_new(&mut actions, a.full_name());
+                push_new(&mut actions, a.name.to_string());
                 push_new(
-                    creates.entry(a.service.clone()).or_default(),
-                    a.name.clone(),
+                    creates.entry(a.name.service().to_owned()).or_default(),
+                    a.name.action().to_owned(),
                 );
-                services.insert(a.service.clone());
+                services.insert(a.name.service().to_owned());
             }
             for a in p.protects.iter().flat_map(|r| &r.actions) {
-                push_new(&mut actions, a.full_name());
-                services.insert(a.service.clone());
+                push_new(&mut actions, a.name.to_string());
+                services.insert(a.name.service().to_owned());
             }
             for t in &p.tagging_on_create {
-                push_new(&mut actions, t.tagging_action.clone());
+                push_new(&mut actions, t.tagging_action.to_string());
             }
             for t in p.enforce.iter().flat_map(|r| &r.resource_types) {
-                let (service, _) = t.split_once(':').unwrap_or((t, ""));
-                services.insert(service.to_owned());
+                services.insert(t.service().to_owned());
             }
         }
         let mut tagging = BTreeSet::new();
@@ -221,7 +220,7 @@ impl Universe {
             };
             for t in &svc.tagging_actions {
                 let full = format!("{}:{t}", svc.prefix);
-                if !removes_tags(&full) {
+                if !removes_tags(&full.parse().unwrap()) {
                     tagging.insert(full.clone());
                 }
                 push_new(&mut actions, full);
@@ -272,7 +271,7 @@ impl Universe {
         let action = seed.action.get(&self.actions).clone();
         let service = service_of(&action).to_owned();
         // A removing action names the keys it removes; their values are empty.
-        let removing = removes_tags(&action);
+        let removing = removes_tags(&action.parse().unwrap());
         let mut tags: Vec<(String, String)> = Vec::new();
         for (k, casing, v) in &seed.tags {
             let i = k.index(self.keys.len());
@@ -306,7 +305,7 @@ impl Universe {
         });
         Request {
             principal: seed.principal.get(&self.principals).clone(),
-            action,
+            action: action.parse().unwrap(),
             tags,
             on_create,
             resource,
@@ -503,7 +502,7 @@ fn outside_grant_scope(project: &Project, request: &Request) -> bool {
         .filter(|p| p.grant)
         .flat_map(|p| p.requires.iter().flat_map(|r| &r.actions))
         .any(|a| {
-            a.full_name().eq_ignore_ascii_case(&request.action)
+            a.name == request.action
                 && !a.resources.is_empty()
                 && !a
                     .resources
@@ -519,7 +518,7 @@ fn test_grant_form_allows_untagged_resources_of_a_create() {
     // Launching an instance with its tag: AWS also authorizes the image it is launched from.
     let request = Request {
         principal: DEFAULT_PRINCIPAL.into(),
-        action: "ec2:RunInstances".into(),
+        action: "ec2:RunInstances".parse().unwrap(),
         tags: vec![("owner".into(), "me".into())],
         on_create: None,
         resource: Some("arn:aws:ec2:us-east-1::image/ami-0abc".into()),
@@ -1016,7 +1015,7 @@ fn tag_policies_at(f: &Fixture, target: &tagc::model::Target) -> Vec<serde_json:
     f.artifacts
         .iter()
         .filter(|a| a.kind == ArtifactKind::TagPolicy && a.targets.contains(target))
-        .map(Artifact::document)
+        .map(|a| a.document().unwrap())
         .collect()
 }
 
@@ -1178,7 +1177,7 @@ fn test_inheritance_requests_reach_both_decisions_in_root_ml() {
 fn scenario_request(principal: &str, action: &str, tags: &[(&str, &str)]) -> Request {
     Request {
         principal: principal.into(),
-        action: action.into(),
+        action: action.parse().unwrap(),
         tags: tags
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -1443,7 +1442,7 @@ impl Launch {
             .iter()
             .map(|(arn, tagged)| Request {
                 principal: DEFAULT_PRINCIPAL.into(),
-                action: "ec2:RunInstances".into(),
+                action: "ec2:RunInstances".parse().unwrap(),
                 tags: if *tagged {
                     vec![("CostCenter".into(), "CC-1".into())]
                 } else {

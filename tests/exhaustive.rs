@@ -123,11 +123,11 @@ impl<'p> Partition<'p> {
             .chain(policy.only_declared.iter().flat_map(|o| &o.actions))
             .chain(policy.protects.iter().flat_map(|p| &p.actions))
         {
-            push_new(&mut actions, a.full_name());
-            services.insert(a.service.clone());
+            push_new(&mut actions, a.name.to_string());
+            services.insert(a.name.service().to_owned());
         }
         for t in policy.enforce.iter().flat_map(|r| &r.resource_types) {
-            services.insert(t.split(':').next().unwrap_or(t).to_owned());
+            services.insert(t.service().to_owned());
         }
         for service in &services {
             if let Some(svc) = catalog.service(service) {
@@ -160,7 +160,7 @@ impl<'p> Partition<'p> {
     fn each(&self, part: usize, parts: usize, mut visit: impl FnMut(&Request)) {
         let (scoped, enforced) = scoped_and_enforced(self.project);
         for (action, keys, looks_at_undeclared) in self.actions.iter().skip(part).step_by(parts) {
-            let removing = removes_tags(action);
+            let removing = removes_tags(&action.parse().unwrap());
             let resources = resource_classes(
                 self.project,
                 action,
@@ -209,7 +209,7 @@ impl<'p> Partition<'p> {
                             for on_create in &during {
                                 visit(&Request {
                                     principal: principal.clone(),
-                                    action: action.clone(),
+                                    action: action.parse().unwrap(),
                                     tags: request_tags.clone(),
                                     on_create: on_create.clone(),
                                     resource: resource.clone(),
@@ -236,30 +236,33 @@ fn resource_classes(project: &Project, action: &str, arns: Vec<String>) -> Vec<O
                 .flat_map(|r| &r.actions)
                 .chain(p.only_declared.iter().flat_map(|o| &o.actions))
         })
-        .filter(|a| a.full_name().eq_ignore_ascii_case(action))
+        .filter(|a| a.name.to_string().eq_ignore_ascii_case(action))
         .flat_map(|a| &a.resources)
         .collect();
-    let enforced: Vec<&String> = project
+    let enforced: Vec<String> = project
         .policies
         .iter()
         .flat_map(|p| p.enforce.iter().flat_map(|r| &r.resource_types))
+        .map(ToString::to_string)
         .collect();
     let mut seen: Vec<(Vec<bool>, Option<String>)> = Vec::new();
     let mut out = vec![None];
     for arn in arns {
         let request = Request {
             principal: String::new(),
-            action: action.to_owned(),
+            action: action.parse().unwrap(),
             tags: Vec::new(),
             on_create: None,
             resource: Some(arn.clone()),
         };
-        let ty = request.resource_type().filter(|ty| {
-            let service = ty.split(':').next().unwrap_or("");
-            enforced
-                .iter()
-                .any(|t| *t == ty || **t == format!("{service}:ALL_SUPPORTED"))
-        });
+        let ty = request
+            .resource_type()
+            .filter(|ty| {
+                enforced.iter().any(|t| {
+                    *t == ty.to_string() || *t == format!("{}:ALL_SUPPORTED", ty.service())
+                })
+            })
+            .map(|ty| ty.to_string());
         let signature = (
             patterns
                 .iter()
@@ -289,8 +292,8 @@ fn principal_classes(project: &Project, action: &str, principals: &[String]) -> 
                 .chain(p.only_declared.iter().flat_map(|o| &o.actions))
                 .chain(p.protects.iter().flat_map(|r| &r.actions))
                 .any(|a| {
-                    a.full_name().eq_ignore_ascii_case(action)
-                        || a.service.eq_ignore_ascii_case(service)
+                    a.name.to_string().eq_ignore_ascii_case(action)
+                        || a.name.service().eq_ignore_ascii_case(service)
                 })
         })
         .collect();
@@ -316,20 +319,20 @@ fn principal_classes(project: &Project, action: &str, principals: &[String]) -> 
 fn looks_at_undeclared_keys(project: &Project, action: &str) -> bool {
     let service = action.split(':').next().unwrap_or("");
     project.policies.iter().any(|p| {
-        (replaces_tags(action)
+        (replaces_tags(&action.parse().unwrap())
             && p.protects
                 .iter()
                 .flat_map(|r| &r.actions)
-                .any(|a| a.full_name().eq_ignore_ascii_case(action)))
+                .any(|a| a.name.to_string().eq_ignore_ascii_case(action)))
             || p.only_declared
                 .iter()
                 .flat_map(|o| &o.actions)
-                .any(|a| a.full_name().eq_ignore_ascii_case(action))
+                .any(|a| a.name.to_string().eq_ignore_ascii_case(action))
             || (p.grant
                 && p.requires
                     .iter()
                     .flat_map(|r| &r.actions)
-                    .any(|a| a.service == service))
+                    .any(|a| a.name.service() == service))
     })
 }
 
@@ -339,7 +342,7 @@ fn looks_at_undeclared_keys(project: &Project, action: &str) -> bool {
 /// tags), the keys required on its service's creates.
 fn keys_for<'p>(project: &'p Project, action: &str) -> Vec<&'p TagDef> {
     let service = action.split(':').next().unwrap_or("");
-    let same = |a: &tagc::model::Action| a.full_name().eq_ignore_ascii_case(action);
+    let same = |a: &tagc::model::Action| a.name.to_string().eq_ignore_ascii_case(action);
     let tagging = Catalog::builtin().service(service).is_some_and(|s| {
         s.tagging_actions
             .iter()
@@ -350,7 +353,7 @@ fn keys_for<'p>(project: &'p Project, action: &str) -> Vec<&'p TagDef> {
         for r in &p.requires {
             if r.actions
                 .iter()
-                .any(|a| same(a) || (tagging && p.grant && a.service == service))
+                .any(|a| same(a) || (tagging && p.grant && a.name.service() == service))
             {
                 for k in &r.keys {
                     push_new(&mut names, k.clone());
@@ -366,11 +369,7 @@ fn keys_for<'p>(project: &'p Project, action: &str) -> Vec<&'p TagDef> {
         }
         if tagging {
             for rule in &p.enforce {
-                if rule
-                    .resource_types
-                    .iter()
-                    .any(|t| t.split(':').next() == Some(service))
-                {
+                if rule.resource_types.iter().any(|t| t.service() == service) {
                     push_new(&mut names, rule.key.clone());
                 }
             }
@@ -389,15 +388,15 @@ fn creates_for(project: &Project, action: &str) -> Vec<Option<String>> {
         return out;
     };
     let tagging = svc.action(name).is_some_and(|i| i.tagging_only);
-    if !tagging || removes_tags(action) {
+    if !tagging || removes_tags(&action.parse().unwrap()) {
         return out;
     }
     let named: Vec<&str> = project
         .policies
         .iter()
         .flat_map(|p| p.requires.iter().flat_map(|r| &r.actions))
-        .filter(|a| a.service == svc.prefix)
-        .map(|a| a.name.as_str())
+        .filter(|a| a.name.service() == svc.prefix)
+        .map(|a| a.name.action())
         .collect();
     if let Some(first) = named.first() {
         out.push(Some((*first).to_owned()));

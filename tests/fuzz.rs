@@ -481,7 +481,7 @@ fn run_pipeline(texts: &[String]) {
     let _ = compiled.diagnostics.render_human(false);
     let _ = compiled.diagnostics.render_json();
     if let Some(project) = &compiled.project {
-        let _ = tagc::output::manifest_json(&compiled.manifest);
+        let _ = tagc::output::manifest_json(&compiled.manifest).unwrap();
         if let Ok(verifier) = Verifier::new(&compiled.artifacts, Catalog::builtin()) {
             for test in &project.tests {
                 for layer in default_layers(project, &test.request) {

@@ -279,6 +279,19 @@ pub enum ApplyError {
         /// What changed in detail, and what to do.
         help: String,
     },
+    /// The digest of the organization, the sources or a plan's steps cannot be computed, so
+    /// a saved plan could not be checked against them.
+    #[error("cannot compute the digest of {what}: {message}")]
+    #[diagnostic(
+        code("tagc::aws::digest"),
+        help("this is a bug in tagc: report it with the project's files")
+    )]
+    Digest {
+        /// Of what: the organization, the sources, the plan's steps.
+        what: String,
+        /// The serializer's reason.
+        message: String,
+    },
     /// Reading stdin or writing the plan failed.
     #[error("cannot read or write the terminal: {0}")]
     #[diagnostic(code("tagc::aws::io"))]

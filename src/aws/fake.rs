@@ -258,7 +258,12 @@ impl FakeOrganizations {
             });
         }
         let end = (start + self.page_size.max(1)).min(items.len());
-        let slice = items.get(start..end).unwrap_or_default().to_vec();
+        // A token past the end (the listing shrank between pages) is refused, as any token
+        // the fake did not hand out: a strict fake does not guess.
+        let slice = items
+            .get(start..end)
+            .ok_or_else(|| ApiError::new("InvalidInputException", "token past the end"))?
+            .to_vec();
         let next_token = (end < items.len()).then(|| end.to_string());
         Ok(Page {
             items: slice,

@@ -19,7 +19,8 @@ use crate::model::{LimitsProfile, ScpStrategy, Settings, Target};
 use super::api::PolicyType;
 use super::error::PlanError;
 use super::snapshot::{
-    FULL_AWS_ACCESS_ID, FULL_AWS_ACCESS_NAME, LivePolicy, OrgSnapshot, normalize_path, policy_type,
+    FULL_AWS_ACCESS_ID, FULL_AWS_ACCESS_NAME, LivePolicy, OrgSnapshot, TagcPolicy, normalize_path,
+    policy_type,
 };
 
 /// A policy a step refers to.
@@ -351,14 +352,15 @@ impl<'a> Ownership<'a> {
     /// Whether `--adopt` claims this policy for the project.
     fn adopted(&self, p: &LivePolicy) -> bool {
         self.adopt
-            && p.managed
-            && p.project.is_none()
+            && p.tagc.as_ref().is_some_and(|t| t.project.is_none())
             && self.declared.contains(p.info.name.as_str())
     }
 
-    /// Whether the project may change, detach and delete this policy.
-    fn ours(&self, p: &LivePolicy) -> bool {
-        p.owned_by(self.project) || self.adopted(p)
+    /// What tagc read of this policy, when the project may change, detach and delete it.
+    fn ours<'p>(&self, p: &'p LivePolicy) -> Option<&'p TagcPolicy> {
+        p.tagc
+            .as_ref()
+            .filter(|_| p.owned_by(self.project) || self.adopted(p))
     }
 
     /// The tagc policies that are not the project's.
@@ -366,11 +368,13 @@ impl<'a> Ownership<'a> {
         snapshot
             .policies
             .iter()
-            .filter(|p| p.managed && !self.ours(p))
-            .map(|p| Foreign {
-                policy_id: p.info.id.clone(),
-                name: p.info.name.clone(),
-                project: p.project.clone(),
+            .filter(|p| self.ours(p).is_none())
+            .filter_map(|p| {
+                p.tagc.as_ref().map(|t| Foreign {
+                    policy_id: p.info.id.clone(),
+                    name: p.info.name.clone(),
+                    project: t.project.clone(),
+                })
             })
             .collect()
     }
@@ -441,11 +445,11 @@ fn live_ref(p: &LivePolicy) -> PolicyRef {
 }
 
 /// A drift entry when the live content is not what tagc recorded.
-fn drift_of(p: &LivePolicy, live_hash: &str) -> Option<Drift> {
-    (p.recorded_hash.as_deref() != Some(live_hash)).then(|| Drift {
+fn drift_of(p: &LivePolicy, facts: &TagcPolicy, live_hash: &str) -> Option<Drift> {
+    (facts.recorded_hash.as_deref() != Some(live_hash)).then(|| Drift {
         policy_id: p.info.id.clone(),
         name: p.info.name.clone(),
-        recorded_hash: p.recorded_hash.clone(),
+        recorded_hash: facts.recorded_hash.clone(),
         live_hash: live_hash.to_owned(),
     })
 }
@@ -494,21 +498,27 @@ impl Draft {
                 .iter()
                 .find(|p| p.info.name == artifact.name);
             match live {
-                Some(p) if !p.managed => {
-                    self.errors.push(PlanError::NotOwned {
-                        name: p.info.name.clone(),
-                        id: p.info.id.clone(),
-                    });
-                }
-                Some(p) if !owners.ours(p) => {
-                    self.errors.push(foreign_error(p, owners.project));
-                }
-                Some(p) if p.ty != ty => self.errors.push(PlanError::KindChanged {
-                    name: p.info.name.clone(),
-                    live: p.ty.to_string(),
-                    desired: ty.to_string(),
-                }),
-                Some(p) => self.compare(artifact, ty, p, &target_ids, owners),
+                Some(p) => match (&p.tagc, owners.ours(p)) {
+                    (None, _) => {
+                        self.errors.push(PlanError::NotOwned {
+                            name: p.info.name.clone(),
+                            id: p.info.id.clone(),
+                        });
+                    }
+                    (Some(facts), None) => {
+                        self.errors.push(foreign_error(p, facts, owners.project));
+                    }
+                    (Some(_), Some(_)) if p.ty != ty => {
+                        self.errors.push(PlanError::KindChanged {
+                            name: p.info.name.clone(),
+                            live: p.ty.to_string(),
+                            desired: ty.to_string(),
+                        });
+                    }
+                    (Some(_), Some(facts)) => {
+                        self.compare(artifact, ty, p, facts, &target_ids, owners);
+                    }
+                },
                 None => self.create(artifact, ty, &target_ids, settings),
             }
         }
@@ -521,6 +531,7 @@ impl Draft {
         artifact: &Artifact,
         ty: PolicyType,
         p: &LivePolicy,
+        facts: &TagcPolicy,
         target_ids: &BTreeSet<String>,
         owners: &Ownership<'_>,
     ) {
@@ -532,9 +543,9 @@ impl Draft {
                 project: owners.project.to_owned(),
             });
         }
-        let live_content = p.content.clone().unwrap_or_default();
-        let live_hash = content_hash(&live_content);
-        self.drift.extend(drift_of(p, &live_hash));
+        let live_content = &facts.content;
+        let live_hash = content_hash(live_content);
+        self.drift.extend(drift_of(p, facts, &live_hash));
         let content_changed = live_hash != hash;
         if content_changed || p.info.description != artifact.description {
             self.updates.push(Step::UpdatePolicy {
@@ -545,13 +556,13 @@ impl Draft {
                 old_hash: live_hash,
                 new_hash: hash.clone(),
                 diff: if content_changed {
-                    json_diff(&live_content, &artifact.minified)
+                    json_diff(live_content, &artifact.minified)
                 } else {
                     String::new()
                 },
                 content: artifact.minified.clone(),
             });
-        } else if p.recorded_hash.as_deref() != Some(hash.as_str()) {
+        } else if facts.recorded_hash.as_deref() != Some(hash.as_str()) {
             self.tags.push(Step::TagPolicy {
                 policy_id: p.info.id.clone(),
                 name: p.info.name.clone(),
@@ -559,7 +570,7 @@ impl Draft {
             });
         }
         let pref = live_ref(p);
-        let live_targets: BTreeSet<String> = p.targets.iter().cloned().collect();
+        let live_targets: BTreeSet<String> = facts.targets.iter().cloned().collect();
         for t in target_ids.difference(&live_targets) {
             self.attaches.push((ty, pref.clone(), t.clone()));
         }
@@ -569,7 +580,7 @@ impl Draft {
         let in_sync = !content_changed
             && p.info.description == artifact.description
             && *target_ids == live_targets
-            && p.recorded_hash.as_deref() == Some(hash.as_str());
+            && facts.recorded_hash.as_deref() == Some(hash.as_str());
         if in_sync {
             self.unchanged.push(artifact.name.clone());
         }
@@ -603,15 +614,16 @@ impl Draft {
 
     /// The project's policies no longer declared: detach everywhere, then delete.
     fn remove_undeclared(&mut self, snapshot: &OrgSnapshot, owners: &Ownership<'_>) {
-        for p in snapshot
+        let undeclared = snapshot
             .policies
             .iter()
-            .filter(|p| owners.ours(p) && !owners.declared.contains(p.info.name.as_str()))
-        {
-            let live_hash = content_hash(p.content.as_deref().unwrap_or_default());
-            self.drift.extend(drift_of(p, &live_hash));
+            .filter(|p| !owners.declared.contains(p.info.name.as_str()))
+            .filter_map(|p| owners.ours(p).map(|facts| (p, facts)));
+        for (p, facts) in undeclared {
+            let live_hash = content_hash(&facts.content);
+            self.drift.extend(drift_of(p, facts, &live_hash));
             let pref = live_ref(p);
-            for t in &p.targets {
+            for t in &facts.targets {
                 self.detaches.push((p.ty, pref.clone(), t.clone()));
             }
             self.deletes.push(Step::DeletePolicy {
@@ -757,7 +769,7 @@ impl Draft {
             let owned: Vec<&LivePolicy> = snapshot
                 .policies
                 .iter()
-                .filter(|p| owners.ours(p))
+                .filter(|p| owners.ours(p).is_some())
                 .collect();
             errors.extend(destroy_guard(
                 owners.project,
@@ -906,8 +918,8 @@ pub fn plan(
 }
 
 /// Why a declared name cannot be used: a tagc policy of another project (or of none) has it.
-fn foreign_error(p: &LivePolicy, project: &str) -> PlanError {
-    let (owner, help) = match &p.project {
+fn foreign_error(p: &LivePolicy, facts: &TagcPolicy, project: &str) -> PlanError {
+    let (owner, help) = match &facts.project {
         Some(other) => (
             format!("tagc project `{other}`"),
             format!(
@@ -946,7 +958,7 @@ fn destroy_guard(
 ) -> Option<PlanError> {
     /// How many removals the message names.
     const SHOWN: usize = 8;
-    let attachments: usize = owned.iter().map(|p| p.targets.len()).sum();
+    let attachments: usize = owned.iter().map(|p| p.targets().len()).sum();
     let owned_ids: BTreeSet<&str> = owned.iter().map(|p| p.info.id.as_str()).collect();
     let removed: Vec<&Link> = detaches
         .iter()
@@ -997,6 +1009,10 @@ fn current_attachments(snapshot: &OrgSnapshot, ty: PolicyType, target: &str) -> 
             PolicyType::TagPolicy => Vec::new(),
         };
     }
+    // The snapshot reads the attachments of every target a declared or owned policy names; one
+    // it has none for is a target AWS no longer knows, which holds nothing to count: declared,
+    // it is refused as `tagc::aws::unknown-target`; an owned policy's old target only loses an
+    // attachment.
     snapshot
         .attachments
         .get(target)
@@ -1023,7 +1039,7 @@ fn others_attached(
                 !snapshot
                     .policies
                     .iter()
-                    .any(|live| live.info.id == p.id && owners.ours(live))
+                    .any(|live| live.info.id == p.id && owners.ours(live).is_some())
             })
             .count()
     })
@@ -1260,11 +1276,12 @@ mod tests {
                 aws_managed: false,
             },
             ty: PolicyType::ServiceControlPolicy,
-            managed: true,
-            project: project.map(str::to_owned),
-            content: Some("{}".to_owned()),
-            recorded_hash: recorded.map(str::to_owned),
-            targets: Vec::new(),
+            tagc: Some(TagcPolicy {
+                project: project.map(str::to_owned),
+                content: "{}".to_owned(),
+                recorded_hash: recorded.map(str::to_owned),
+                targets: Vec::new(),
+            }),
         }
     }
 
@@ -1377,18 +1394,19 @@ mod tests {
         let undeclared = live("other", None, None);
         let theirs = live("declared", Some("theirs"), None);
         let own = live("old", Some("mine"), None);
-        assert!(!plain.ours(&unclaimed) && adopting.ours(&unclaimed));
+        assert!(plain.ours(&unclaimed).is_none() && adopting.ours(&unclaimed).is_some());
         assert!(!adopting.adopted(&undeclared));
-        assert!(!adopting.ours(&theirs));
-        assert!(plain.ours(&own) && !plain.adopted(&own));
+        assert!(adopting.ours(&theirs).is_none());
+        assert!(plain.ours(&own).is_some() && !plain.adopted(&own));
     }
 
     #[test]
     fn test_drift_is_found_only_when_the_live_hash_is_not_the_recorded_one() {
+        let drift = |p: &LivePolicy, hash: &str| p.tagc.as_ref().and_then(|f| drift_of(p, f, hash));
         let p = live("p", Some("mine"), Some("sha256:a"));
-        assert_eq!(drift_of(&p, "sha256:a"), None);
-        let d = drift_of(&p, "sha256:b");
+        assert_eq!(drift(&p, "sha256:a"), None);
+        let d = drift(&p, "sha256:b");
         assert_eq!(d.map(|d| d.live_hash), Some("sha256:b".to_owned()));
-        assert!(drift_of(&live("p", Some("mine"), None), "sha256:a").is_some());
+        assert!(drift(&live("p", Some("mine"), None), "sha256:a").is_some());
     }
 }

@@ -95,7 +95,7 @@ struct ArtifactView<'a> {
 
 /// The digest of what a plan takes from the compiled sources (IAM policies are not applied, so
 /// they do not count).
-pub fn sources_digest(artifacts: &[Artifact], settings: &Settings) -> String {
+pub fn sources_digest(artifacts: &[Artifact], settings: &Settings) -> Result<String, ApplyError> {
     let mut views: Vec<ArtifactView<'_>> = artifacts
         .iter()
         .filter(|a| policy_type(a.kind).is_some())
@@ -108,16 +108,24 @@ pub fn sources_digest(artifacts: &[Artifact], settings: &Settings) -> String {
         })
         .collect();
     views.sort_by(|a, b| (a.name, a.kind).cmp(&(b.name, b.kind)));
-    digest(&SourceView {
-        artifacts: views,
-        settings,
-    })
+    digest(
+        "the sources",
+        &SourceView {
+            artifacts: views,
+            settings,
+        },
+    )
 }
 
-/// `sha256:…` of a value's JSON.
-fn digest<T: Serialize>(value: &T) -> String {
-    // Serializing plain data cannot fail; the empty text would only make the check fail.
-    content_hash(&serde_json::to_string(value).unwrap_or_default())
+/// `sha256:…` of a value's JSON. A value that does not serialize is an error, never the digest
+/// of some stand-in text, which two different values could share.
+pub(super) fn digest<T: Serialize>(what: &str, value: &T) -> Result<String, ApplyError> {
+    serde_json::to_string(value)
+        .map(|text| content_hash(&text))
+        .map_err(|e| ApplyError::Digest {
+            what: what.to_owned(),
+            message: e.to_string(),
+        })
 }
 
 impl SavedPlan {
@@ -130,8 +138,8 @@ impl SavedPlan {
         paths: &[String],
         organization_digest: String,
         adopt: bool,
-    ) -> Self {
-        Self {
+    ) -> Result<Self, ApplyError> {
+        Ok(Self {
             format: FORMAT.to_owned(),
             version: VERSION,
             tagc_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -142,12 +150,12 @@ impl SavedPlan {
                 .filter(|a| policy_type(a.kind).is_some())
                 .map(SavedArtifact::of)
                 .collect(),
-            sources_digest: sources_digest(artifacts, settings),
+            sources_digest: sources_digest(artifacts, settings)?,
             organization_digest,
             adopt,
-            steps_digest: digest(&plan.steps),
+            steps_digest: digest("the plan's steps", &plan.steps)?,
             steps: plan.steps.clone(),
-        }
+        })
     }
 
     /// Writes the plan file: to a temporary file beside it, then renamed, so a failed write
@@ -213,7 +221,7 @@ impl SavedPlan {
         }
         let saved: Self =
             serde_json::from_value(value).map_err(|e| bad(format!("it is malformed: {e}")))?;
-        if digest(&saved.steps) != saved.steps_digest {
+        if digest("the plan's steps", &saved.steps)? != saved.steps_digest {
             return Err(bad(
                 "its steps do not match their digest: the file was edited after `tagc plan` \
                  wrote it"
@@ -243,7 +251,7 @@ impl SavedPlan {
                 ),
             });
         }
-        if sources_digest(artifacts, settings) == self.sources_digest {
+        if sources_digest(artifacts, settings)? == self.sources_digest {
             return Ok(());
         }
         let now: Vec<SavedArtifact> = artifacts

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::artifact::{Artifact, ArtifactKind, content_hash};
+use crate::artifact::{Artifact, ArtifactKind};
 use crate::model::Target;
 
 use super::api::{ApiError, OrganizationsApi, Page, PolicyInfo, PolicyType, RootInfo};
@@ -45,22 +45,41 @@ pub struct LivePolicy {
     pub info: PolicyInfo,
     /// Its type.
     pub ty: PolicyType,
-    /// Whether it carries `managed-by = tagc` (made by tagc, for this project or another).
-    pub managed: bool,
-    /// The `tagc:project` tag (tagc policies only); `None` on a policy an older tagc made.
+    /// What tagc reads of a policy that carries `managed-by = tagc` (made by tagc, for this
+    /// project or another); `None` for every other policy, of which tagc reads no more.
+    pub tagc: Option<TagcPolicy>,
+}
+
+/// What tagc reads of a policy it made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TagcPolicy {
+    /// The `tagc:project` tag; `None` on a policy an older tagc made.
     pub project: Option<String>,
-    /// Its content (read for tagc policies only).
-    pub content: Option<String>,
-    /// The `tagc:hash` tag (tagc policies only).
+    /// Its content.
+    pub content: String,
+    /// The `tagc:hash` tag.
     pub recorded_hash: Option<String>,
-    /// The targets it is attached to, sorted (tagc policies only).
+    /// The targets it is attached to, sorted.
     pub targets: Vec<String>,
 }
 
 impl LivePolicy {
+    /// Whether it carries `managed-by = tagc` (made by tagc, for this project or another).
+    pub fn managed(&self) -> bool {
+        self.tagc.is_some()
+    }
+
     /// Whether this project owns it: made by tagc and tagged with this project's name.
     pub fn owned_by(&self, project: &str) -> bool {
-        self.managed && self.project.as_deref() == Some(project)
+        self.tagc
+            .as_ref()
+            .is_some_and(|t| t.project.as_deref() == Some(project))
+    }
+
+    /// The targets of a tagc policy. Empty for any other: tagc neither counts nor changes
+    /// their attachments through the policy, only through the targets it declares.
+    pub fn targets(&self) -> &[String] {
+        self.tagc.as_ref().map_or(&[], |t| t.targets.as_slice())
     }
 }
 
@@ -137,9 +156,8 @@ impl OrgSnapshot {
 
     /// A digest of everything the planner reads (`sha256:…`): a saved plan is valid only
     /// while the organization still has this digest.
-    pub fn digest(&self) -> String {
-        // Serializing plain data cannot fail; the empty text would only make every check fail.
-        content_hash(&serde_json::to_string(self).unwrap_or_default())
+    pub fn digest(&self) -> Result<String, ApplyError> {
+        super::saved::digest("the organization", self)
     }
 
     /// Whether a policy type is enabled on the root.
@@ -237,33 +255,32 @@ fn read_policies(
             let mut live = LivePolicy {
                 info,
                 ty,
-                managed: false,
-                project: None,
-                content: None,
-                recorded_hash: None,
-                targets: Vec::new(),
+                tagc: None,
             };
             if !live.info.aws_managed {
                 let id = live.info.id.clone();
                 let tags = with_retry(retry, "ListTagsForResource", note, || api.list_tags(&id))
                     .map_err(api_err("ListTagsForResource"))?;
-                live.managed = tags
+                let managed = tags
                     .iter()
                     .any(|(k, v)| k == MANAGED_BY_KEY && v == MANAGED_BY_VALUE);
-                if live.managed {
+                if managed {
                     let tag =
                         |key: &str| tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
-                    live.recorded_hash = tag(HASH_KEY);
-                    live.project = tag(PROJECT_KEY);
                     let (_, content) =
                         with_retry(retry, "DescribePolicy", note, || api.describe_policy(&id))
                             .map_err(api_err("DescribePolicy"))?;
-                    live.content = Some(content);
-                    live.targets = all_pages(retry, "ListTargetsForPolicy", note, |t| {
+                    let mut targets = all_pages(retry, "ListTargetsForPolicy", note, |t| {
                         api.list_targets_for_policy(&id, t)
                     })
                     .map_err(api_err("ListTargetsForPolicy"))?;
-                    live.targets.sort();
+                    targets.sort();
+                    live.tagc = Some(TagcPolicy {
+                        project: tag(PROJECT_KEY),
+                        content,
+                        recorded_hash: tag(HASH_KEY),
+                        targets,
+                    });
                 }
             }
             policies.push(live);
@@ -318,8 +335,8 @@ pub fn read_snapshot(
             }
         }
     }
-    for p in snapshot.policies.iter().filter(|p| p.managed) {
-        targets.extend(p.targets.iter().cloned());
+    for p in &snapshot.policies {
+        targets.extend(p.targets().iter().cloned());
     }
     for target in targets {
         let mut attached = Attached::default();

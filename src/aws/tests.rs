@@ -1200,6 +1200,7 @@ mod saved {
             digest,
             false,
         )
+        .unwrap()
         .save(&path)
         .unwrap();
         (SavedPlan::load(&path).unwrap(), path)
@@ -1379,7 +1380,7 @@ mod saved {
             &mut Vec::new(),
         )
         .unwrap();
-        let saved = SavedPlan::new(&plan, &[], &settings(), &[], digest, false);
+        let saved = SavedPlan::new(&plan, &[], &settings(), &[], digest, false).unwrap();
         let changes = fake.changes.len();
         let err = apply_saved(&mut fake, &saved, &[]).unwrap_err();
         assert!(
@@ -1488,4 +1489,39 @@ fn test_growing_past_the_slots_replaces_the_policies_scps_by_a_shared_one_only_w
     assert_eq!(on_root, [FULL_AWS_ACCESS_NAME, "tagc-p0-shared-scp"]);
     assert!(fake.policy_named("tagc-p0-scp").is_none());
     assert!(plan_of(&mut fake, &arts, &settings).unwrap().is_empty());
+}
+
+#[test]
+fn test_fake_refuses_a_page_token_past_the_end_of_the_listing() {
+    use super::api::OrganizationsApi as _;
+    let mut fake = FakeOrganizations::new();
+    let first = fake
+        .list_policies(PolicyType::ServiceControlPolicy, None)
+        .unwrap();
+    assert_eq!(first.items.len(), 1);
+    assert!(first.next_token.is_none());
+    // A listing that shrank between two pages leaves a token past its end: an error, never
+    // an empty page that would end the listing as if it were complete.
+    let err = fake
+        .list_policies(PolicyType::ServiceControlPolicy, Some("5"))
+        .unwrap_err();
+    assert_eq!(err.code, "InvalidInputException");
+}
+
+#[test]
+fn test_a_value_that_does_not_serialize_has_no_digest_but_a_coded_error() {
+    struct Unserializable;
+    impl serde::Serialize for Unserializable {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            Err(serde::ser::Error::custom("no JSON for this"))
+        }
+    }
+    let err = super::saved::digest("the test value", &Unserializable).unwrap_err();
+    assert!(matches!(&err, ApplyError::Digest { what, .. } if what == "the test value"));
+    let code = miette::Diagnostic::code(&err).map(|c| c.to_string());
+    assert_eq!(code.as_deref(), Some("tagc::aws::digest"));
+    assert_eq!(
+        super::saved::digest("a value", &"x").unwrap(),
+        content_hash("\"x\"")
+    );
 }

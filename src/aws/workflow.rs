@@ -97,7 +97,7 @@ pub fn run_plan(
             run.paths,
             organization_digest,
             run.options.adopt,
-        )
+        )?
         .save(path)?;
         // Progress is best effort, like the rest of stderr.
         let _ = writeln!(stderr, "plan saved to {}", path.display());
@@ -193,7 +193,7 @@ pub fn read_and_plan(
     };
     note("reading the organization");
     let snapshot = read_snapshot(api, artifacts, retry, &mut note)?;
-    let digest = snapshot.digest();
+    let digest = snapshot.digest()?;
     Ok((plan(artifacts, settings, &snapshot, options)?, digest))
 }
 

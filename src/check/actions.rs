@@ -6,7 +6,7 @@ use super::validate::split_action;
 use super::{CheckError, CheckErrorKind, Checker, did_you_mean};
 use crate::ast::Text;
 use crate::catalog::{Service, TagSupport};
-use crate::model::{Action, Expansion, RuleKind};
+use crate::model::{Action, ActionName, Expansion, ResourceType, RuleKind};
 use crate::source::Loc;
 
 impl<'c> Checker<'c> {
@@ -47,7 +47,7 @@ impl<'c> Checker<'c> {
             // there would deny every call (a handful of actions carry only the first).
             // Removing tags sets none, so a tag requirement on `ec2:DeleteTags` would make no
             // sense even where AWS lists `aws:RequestTag` for it.
-            let removing = crate::model::removes_tags(&info.name);
+            let removing = crate::model::removes_tags(&ActionName::new(&svc.prefix, &info.name));
             let support = match need {
                 Need::RequestTag if !info.tag_keys.any() || removing => continue,
                 Need::RequestTag => &info.request_tag,
@@ -60,7 +60,7 @@ impl<'c> Checker<'c> {
             // in `ec2:Create*`): every later retag would then have to carry all the required
             // tags. Named exactly, they are kept.
             if wildcard && matches!(need, Need::RequestTag) && info.tagging_only {
-                left_out.push(format!("{}:{}", svc.prefix, info.name));
+                left_out.push(ActionName::new(&svc.prefix, &info.name));
                 continue;
             }
             let resource_types = match support {
@@ -72,8 +72,7 @@ impl<'c> Checker<'c> {
                 },
             };
             actions.push(Action {
-                service: svc.prefix.clone(),
-                name: info.name.clone(),
+                name: ActionName::new(&svc.prefix, &info.name),
                 resources: arns_of(svc, &resource_types),
                 resource_types,
             });
@@ -113,7 +112,7 @@ impl<'c> Checker<'c> {
         let expansion = Expansion {
             rule,
             pattern: text.value.clone(),
-            actions: actions.iter().map(Action::full_name).collect(),
+            actions: actions.iter().map(|a| a.name.clone()).collect(),
             left_out,
         };
         Some((actions, expansion))
@@ -161,27 +160,25 @@ impl<'c> Checker<'c> {
         loc: &Loc,
     ) -> bool {
         let errors = self.errors.len();
-        // Per action, the resource types its requests carry tags for (catalog facts).
+        // Per action, the resource types its requests carry tags for (catalog facts); none
+        // when it carries them for the whole action, which no `for` type then narrows.
         let taggable = |a: &Action| -> Vec<String> {
             self.catalog
-                .action(&a.service, &a.name)
+                .action(a.name.service(), a.name.action())
                 .and_then(|i| i.request_tag.resource_types())
                 .map(<[String]>::to_vec)
                 .unwrap_or_default()
         };
         let mut named: Vec<(String, String)> = Vec::new();
         for t in types {
-            let Some((service, ty)) = t
-                .value
-                .split_once(':')
-                .filter(|(s, r)| !s.is_empty() && !r.is_empty() && !r.contains(':'))
-            else {
+            let Ok(parsed) = t.value.parse::<ResourceType>() else {
                 self.err(
                     CheckErrorKind::MalformedResourceType(t.value.clone()),
                     &t.loc,
                 );
                 continue;
             };
+            let (service, ty) = (parsed.service(), parsed.kind());
             if named.iter().any(|(s, r)| s == service && r == ty) {
                 self.err(CheckErrorKind::DuplicateInList(t.value.clone()), &t.loc);
                 continue;
@@ -189,7 +186,7 @@ impl<'c> Checker<'c> {
             let mut candidates: Vec<String> = Vec::new();
             for a in actions
                 .iter()
-                .filter(|a| a.service.eq_ignore_ascii_case(service))
+                .filter(|a| a.name.service().eq_ignore_ascii_case(service))
             {
                 for c in taggable(a) {
                     if !candidates.contains(&c) {
@@ -229,19 +226,19 @@ impl<'c> Checker<'c> {
                 .filter(|c| {
                     named
                         .iter()
-                        .any(|(s, r)| s.eq_ignore_ascii_case(&a.service) && r == c)
+                        .any(|(s, r)| s.eq_ignore_ascii_case(a.name.service()) && r == c)
                 })
                 .collect();
             if chosen.is_empty() {
                 // Point at the pattern that brought the action in.
                 let at = patterns
                     .iter()
-                    .find(|p| crate::model::wildcard_match(&p.value, &a.full_name(), true))
+                    .find(|p| crate::model::wildcard_match(&p.value, &a.name.to_string(), true))
                     .map_or(loc, |p| &p.loc);
-                self.err(CheckErrorKind::NoTypeForAction(a.full_name()), at);
+                self.err(CheckErrorKind::NoTypeForAction(a.name.to_string()), at);
                 continue;
             }
-            if let Some(svc) = self.catalog.service(&a.service) {
+            if let Some(svc) = self.catalog.service(a.name.service()) {
                 a.resources = arns_of(svc, &chosen);
             }
             a.resource_types = chosen;
@@ -295,6 +292,8 @@ pub(super) fn default_types(action: &str, types: &[String]) -> Vec<String> {
         .skip(1)
         .find(|(_, c)| c.is_ascii_uppercase())
         .map_or(action.len(), |(i, _)| i);
+    // `noun_start` is a char boundary or the end, so the slice exists; an action that is all
+    // verb has no noun, and matches no type.
     let noun = action.get(noun_start..).unwrap_or("").to_ascii_lowercase();
     let matching: Vec<&String> = types
         .iter()
@@ -309,7 +308,8 @@ pub(super) fn default_types(action: &str, types: &[String]) -> Vec<String> {
     }
 }
 
-/// The ARN patterns of `types` in `svc`.
+/// The ARN patterns of `types` in `svc`; a type the service reference gives no ARN for adds
+/// none (the rule then applies to `*`, as AWS would match it).
 fn arns_of(svc: &Service, types: &[String]) -> Vec<String> {
     types
         .iter()
@@ -329,7 +329,7 @@ pub(super) enum Need {
 #[cfg(test)]
 mod tests {
     use crate::catalog::Catalog;
-    use crate::model::{DEFAULT_PRINCIPAL, Decision, Layer, Project, Request};
+    use crate::model::{ActionName, DEFAULT_PRINCIPAL, Decision, Layer, Project, Request};
     use crate::source::SourceFile;
     use crate::verify::Verifier;
 
@@ -352,7 +352,7 @@ mod tests {
         p.policies[0].requires[0]
             .actions
             .iter()
-            .map(crate::model::Action::full_name)
+            .map(|a| a.name.to_string())
             .collect()
     }
 
@@ -360,7 +360,7 @@ mod tests {
     fn retag(p: &Project, v: &Verifier) -> Decision {
         let request = Request {
             principal: DEFAULT_PRINCIPAL.into(),
-            action: "ec2:CreateTags".into(),
+            action: ActionName::new("ec2", "CreateTags"),
             tags: vec![("CostCenter".into(), "CC-1".into())],
             on_create: None,
             resource: Some("arn:aws:ec2:us-east-1:111122223333:instance/i-0abc".into()),
@@ -383,7 +383,10 @@ mod tests {
             );
             assert_eq!(retag(&p, &v), Decision::Allow, "{pattern}");
             let expansion = &p.policies[0].expansions[0];
-            assert_eq!(expansion.left_out, vec!["ec2:CreateTags".to_owned()]);
+            assert_eq!(
+                expansion.left_out,
+                vec![ActionName::new("ec2", "CreateTags")]
+            );
         }
     }
 

@@ -9,7 +9,7 @@ use super::validate::{Field, check_principal_arn};
 use super::{CheckError, CheckErrorKind, Checker};
 use crate::ast::{self, PolicyStmt, Text};
 use crate::model::{
-    OnlyDeclared, Policy, Require, ResourceRule, RuleKind, TaggingOnCreate, Target,
+    ActionName, OnlyDeclared, Policy, Require, ResourceRule, RuleKind, TaggingOnCreate, Target,
 };
 use crate::source::Loc;
 
@@ -211,7 +211,7 @@ impl Checker<'_> {
             let keys: Vec<String> = exact.iter().map(|k| format!("`{k}`")).collect();
             self.err(
                 CheckErrorKind::GrantExactCaseLimit {
-                    action: action.full_name(),
+                    action: action.name.to_string(),
                     keys: keys.join(", "),
                 },
                 loc,
@@ -232,12 +232,12 @@ impl Checker<'_> {
         let catalog = self.catalog;
         let mut out: Vec<TaggingOnCreate> = Vec::new();
         for a in policy.requires.iter().flat_map(|r| &r.actions) {
-            let Some(svc) = catalog.service(&a.service) else {
+            let Some(svc) = catalog.service(a.name.service()) else {
                 continue;
             };
-            for ta in svc.tagging_authorized_by(&a.name) {
+            for ta in svc.tagging_authorized_by(a.name.action()) {
                 let Some(info) = svc.action(ta) else { continue };
-                let full = format!("{}:{}", svc.prefix, info.name);
+                let full = ActionName::new(&svc.prefix, &info.name);
                 if crate::model::removes_tags(&full) {
                     continue;
                 }
@@ -245,8 +245,8 @@ impl Checker<'_> {
                     if let Some(loc) = grant {
                         self.err(
                             CheckErrorKind::GrantTaggingActionWithoutTags {
-                                create: a.full_name(),
-                                tagging: full,
+                                create: a.name.to_string(),
+                                tagging: full.to_string(),
                             },
                             loc,
                         );
@@ -255,14 +255,15 @@ impl Checker<'_> {
                 }
                 match out.iter_mut().find(|t| t.tagging_action == full) {
                     Some(t) => {
-                        if !t.creates.contains(&a.name) {
-                            t.creates.push(a.name.clone());
+                        let create = a.name.action().to_owned();
+                        if !t.creates.contains(&create) {
+                            t.creates.push(create);
                         }
                     }
                     None => out.push(TaggingOnCreate {
                         tagging_action: full,
                         context_key: svc.create_context_key.clone(),
-                        creates: vec![a.name.clone()],
+                        creates: vec![a.name.action().to_owned()],
                     }),
                 }
             }
@@ -272,7 +273,7 @@ impl Checker<'_> {
 
     /// For every action of the services the rules name, the tagging actions AWS also
     /// authorizes when it runs with tags: a tagged create is decided by their rules too.
-    pub(super) fn tagging_authorized_by(&self) -> BTreeMap<String, Vec<String>> {
+    pub(super) fn tagging_authorized_by(&self) -> BTreeMap<ActionName, Vec<ActionName>> {
         let mut services: Vec<&str> = Vec::new();
         for p in &self.project.policies {
             let actions = p
@@ -282,8 +283,8 @@ impl Checker<'_> {
                 .chain(p.only_declared.iter().flat_map(|o| &o.actions))
                 .chain(p.protects.iter().flat_map(|r| &r.actions));
             for a in actions {
-                if !services.contains(&a.service.as_str()) {
-                    services.push(&a.service);
+                if !services.contains(&a.name.service()) {
+                    services.push(a.name.service());
                 }
             }
         }
@@ -292,16 +293,13 @@ impl Checker<'_> {
             for (action, tagging) in &svc.create_tagging {
                 // A create's tags flow into the tagging actions that set tags, not into the
                 // removals an update may also authorize.
-                let setting: Vec<String> = tagging
+                let setting: Vec<ActionName> = tagging
                     .iter()
-                    .map(|t| format!("{}:{t}", svc.prefix))
+                    .map(|t| ActionName::new(&svc.prefix, t))
                     .filter(|t| !crate::model::removes_tags(t))
                     .collect();
                 if !setting.is_empty() {
-                    out.insert(
-                        format!("{}:{action}", svc.prefix).to_ascii_lowercase(),
-                        setting,
-                    );
+                    out.insert(ActionName::new(&svc.prefix, action), setting);
                 }
             }
         }

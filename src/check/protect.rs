@@ -4,7 +4,7 @@
 
 use super::{CheckErrorKind, Checker};
 use crate::ast::Text;
-use crate::model::{Action, Expansion, Policy, Protect, RuleKind};
+use crate::model::{Action, ActionName, Expansion, Policy, Protect, RuleKind};
 use crate::source::Loc;
 
 impl Checker<'_> {
@@ -25,8 +25,8 @@ impl Checker<'_> {
                 .flat_map(|r| &r.actions)
                 .chain(policy.only_declared.iter().flat_map(|o| &o.actions))
             {
-                if !names.iter().any(|(n, _)| *n == a.service) {
-                    names.push((a.service.clone(), loc.clone()));
+                if !names.iter().any(|(n, _)| n == a.name.service()) {
+                    names.push((a.name.service().to_owned(), loc.clone()));
                 }
             }
             if names.is_empty() {
@@ -60,8 +60,7 @@ impl Checker<'_> {
                 let Some(info) = svc.action(ta) else { continue };
                 if info.tag_keys.any() {
                     actions.push(Action {
-                        service: svc.prefix.clone(),
-                        name: info.name.clone(),
+                        name: ActionName::new(&svc.prefix, &info.name),
                         resources: Vec::new(),
                         resource_types: Vec::new(),
                     });
@@ -91,7 +90,7 @@ impl Checker<'_> {
         expansions.push(Expansion {
             rule: RuleKind::Protect,
             pattern: pattern.join(", "),
-            actions: actions.iter().map(Action::full_name).collect(),
+            actions: actions.iter().map(|a| a.name.clone()).collect(),
             left_out: Vec::new(),
         });
         Some(Protect {
@@ -118,11 +117,7 @@ mod tests {
             .and_then(|p| p.protects.first())
             .expect("one protect rule");
         assert_eq!(rule.keys, ["CostCenter"]);
-        let names: Vec<String> = rule
-            .actions
-            .iter()
-            .map(crate::model::Action::full_name)
-            .collect();
+        let names: Vec<String> = rule.actions.iter().map(|a| a.name.to_string()).collect();
         assert!(names.contains(&"ec2:CreateTags".to_owned()), "{names:?}");
         assert!(names.contains(&"ec2:DeleteTags".to_owned()), "{names:?}");
         assert!(names.iter().all(|n| n.starts_with("ec2:")), "{names:?}");

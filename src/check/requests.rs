@@ -6,7 +6,7 @@ use super::validate::{check_principal_arn, check_resource_arn, split_action};
 use super::{CheckError, CheckErrorKind, Checker, did_you_mean};
 use crate::ast::{self, TargetRef, Text};
 use crate::catalog::Catalog;
-use crate::model::{DEFAULT_PRINCIPAL, Project, Request, Target, TestCase};
+use crate::model::{ActionName, DEFAULT_PRINCIPAL, Project, Request, Target, TestCase};
 
 /// A request as written, each part with its place for diagnostics: a `test` block's, or
 /// `tagc eval`'s flags.
@@ -172,11 +172,15 @@ impl Checker<'_> {
         let action_name = self.known_action(action);
         let during = during.and_then(|d| self.known_action(d));
         if let (Some(_), Some(a)) = (&during, &action_name) {
-            let tagging = split_action(a)
-                .and_then(|(s, n)| self.catalog.action(s, n))
+            let tagging = self
+                .catalog
+                .action(a.service(), a.action())
                 .is_some_and(|i| i.tagging_only);
             if !tagging {
-                self.err(CheckErrorKind::DuringOnNonTagging(a.clone()), &action.loc);
+                self.err(
+                    CheckErrorKind::DuringOnNonTagging(a.to_string()),
+                    &action.loc,
+                );
             }
         }
         let principal = match principal {
@@ -212,14 +216,14 @@ impl Checker<'_> {
             principal,
             action: action_name?,
             tags: Vec::new(),
-            on_create: during.and_then(|d| d.split_once(':').map(|(_, n)| n.to_owned())),
+            on_create: during.map(|d| d.action().to_owned()),
             resource: resource.map(|r| r.value.clone()),
         };
         Some((request, from))
     }
 
     /// An exact action that must exist; returns it in AWS's casing.
-    pub(super) fn known_action(&mut self, text: &Text) -> Option<String> {
+    pub(super) fn known_action(&mut self, text: &Text) -> Option<ActionName> {
         let Some((service, name)) = split_action(&text.value) else {
             self.err(
                 CheckErrorKind::MalformedAction(text.value.clone()),
@@ -239,7 +243,7 @@ impl Checker<'_> {
         }
         let svc = self.known_service(service, &text.loc)?;
         if let Some(info) = svc.action(name) {
-            return Some(format!("{}:{}", svc.prefix, info.name));
+            return Some(ActionName::new(&svc.prefix, &info.name));
         }
         self.unknown_action(text, service, name);
         None

@@ -4,33 +4,35 @@
 use super::validate::{Field, valid_ou_id};
 use super::{CheckErrorKind, Checker};
 use crate::ast::{TargetRef, Text};
-use crate::model::Target;
+use crate::model::{ResourceType, Target};
 use crate::source::Loc;
 
 impl Checker<'_> {
-    pub(super) fn check_resource_types(&mut self, types: &[Text], field: Field) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
+    pub(super) fn check_resource_types(
+        &mut self,
+        types: &[Text],
+        field: Field,
+    ) -> Vec<ResourceType> {
+        let mut out: Vec<ResourceType> = Vec::new();
         for t in types {
             let v = &t.value;
-            let well_formed = v.split_once(':').is_some_and(|(s, r)| {
-                !s.is_empty()
-                    && !r.is_empty()
-                    && s.chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                    && !r.contains(':')
+            let parsed = v.parse::<ResourceType>().ok().filter(|r| {
+                r.service()
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             });
-            if !well_formed {
+            let Some(rt) = parsed else {
                 self.err(CheckErrorKind::MalformedResourceType(v.clone()), &t.loc);
                 continue;
-            }
-            if let Some(e) = field.validate(v, &t.loc) {
+            };
+            if let Some(e) = field.validate(&rt, &t.loc) {
                 self.push(e);
                 continue;
             }
-            if out.contains(v) {
+            if out.contains(&rt) {
                 self.err(CheckErrorKind::DuplicateInList(v.clone()), &t.loc);
             } else {
-                out.push(v.clone());
+                out.push(rt);
             }
         }
         out

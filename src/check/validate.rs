@@ -5,6 +5,7 @@
 use super::{CheckError, CheckErrorKind};
 use crate::ast::Text;
 use crate::catalog::tag_policy_types;
+use crate::model::ResourceType;
 use crate::source::Loc;
 
 /// Lists the supported resource types of a service.
@@ -21,7 +22,9 @@ pub(super) enum Field {
 
 impl Field {
     /// The error for a type AWS does not support in this field, listing the supported ones.
-    pub(super) fn validate(self, resource_type: &str, loc: &Loc) -> Option<CheckError> {
+    pub(super) fn validate(self, parsed: &ResourceType, loc: &Loc) -> Option<CheckError> {
+        let resource_type = parsed.to_string();
+        let resource_type = resource_type.as_str();
         let (ok, field, suggestion, listed): (bool, &str, Option<&str>, TypeLister) = match self {
             Self::EnforcedFor => (
                 tag_policy_types::enforceable(resource_type),
@@ -39,7 +42,7 @@ impl Field {
         if ok {
             return None;
         }
-        let service = resource_type.split(':').next().unwrap_or("");
+        let service = parsed.service();
         let supported = listed(service);
         let mut help = if supported.is_empty() {
             format!("AWS lists no `{service}` resource types for `{field}`")

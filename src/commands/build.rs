@@ -7,7 +7,7 @@ use super::{Outcome, compile, print_diagnostics};
 use crate::artifact::Manifest;
 use crate::cli::{BuildArgs, Format};
 use crate::model::{Policy, Project, RuleKind};
-use crate::{Compiled, output};
+use crate::{Build, output};
 
 /// Run `tagc build`.
 pub fn run(args: &BuildArgs) -> Outcome {
@@ -16,7 +16,7 @@ pub fn run(args: &BuildArgs) -> Outcome {
         Err(outcome) => return outcome,
     };
     if args.check {
-        return check_fresh(&args.out, &compiled);
+        return check_fresh(&args.out, &compiled, args.input.format);
     }
     if let Err(e) = output::write(&args.out, &args.input.paths, &compiled) {
         let mut d = crate::diagnostics::Diagnostics::new();
@@ -27,14 +27,20 @@ pub fn run(args: &BuildArgs) -> Outcome {
     match args.input.format {
         Format::Human => {
             eprint!("{}", size_report(&compiled, &args.out));
-            if args.explain
-                && let Some(project) = &compiled.project
-            {
-                eprint!("{}", explain(project));
+            if args.explain {
+                eprint!("{}", explain(&compiled.project));
                 eprint!("{}", explain_wildcards(&compiled.manifest));
             }
         }
-        Format::Json => println!("{}", output::manifest_json(&compiled.manifest)),
+        Format::Json => match output::manifest_text(&args.out, &compiled.manifest) {
+            Ok(text) => println!("{text}"),
+            Err(e) => {
+                let mut d = crate::diagnostics::Diagnostics::new();
+                d.push(e);
+                print_diagnostics(&d, args.input.format);
+                return Outcome::Failure;
+            }
+        },
     }
     Outcome::Success
 }
@@ -42,8 +48,16 @@ pub fn run(args: &BuildArgs) -> Outcome {
 /// `--check`: whether the files on disk are exactly what this build would write (for CI,
 /// which should fail when generated policies are stale): every file compared, missing ones and
 /// ones a build would delete listed too.
-fn check_fresh(out: &Path, compiled: &Compiled) -> Outcome {
-    let d = output::differences(out, compiled);
+fn check_fresh(out: &Path, compiled: &Build, format: Format) -> Outcome {
+    let d = match output::differences(out, compiled) {
+        Ok(d) => d,
+        Err(e) => {
+            let mut diagnostics = crate::diagnostics::Diagnostics::new();
+            diagnostics.push(e);
+            print_diagnostics(&diagnostics, format);
+            return Outcome::Failure;
+        }
+    };
     if d.is_empty() {
         eprintln!("{} is up to date", out.display());
         return Outcome::Success;
@@ -70,7 +84,7 @@ fn check_fresh(out: &Path, compiled: &Compiled) -> Outcome {
 }
 
 /// One line per artifact: its file, its size against its limit.
-fn size_report(compiled: &Compiled, out: &Path) -> String {
+fn size_report(compiled: &Build, out: &Path) -> String {
     let mut s = String::new();
     for a in &compiled.artifacts {
         #[expect(clippy::cast_precision_loss, reason = "sizes are far below 2^52")]
@@ -113,7 +127,11 @@ pub fn explain(project: &Project) -> String {
                 let _ = writeln!(
                     s,
                     "    left out, tagging-only (name them to require the tags on later tagging): {}",
-                    e.left_out.join(", ")
+                    e.left_out
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 );
             }
         }
@@ -173,7 +191,7 @@ fn explain_rules(s: &mut String, p: &Policy, kind: RuleKind) {
                     pr.keys.join(", "),
                     pr.actions
                         .iter()
-                        .map(crate::model::Action::full_name)
+                        .map(|a| a.name.to_string())
                         .collect::<Vec<_>>()
                         .join(", ")
                 );

@@ -9,12 +9,12 @@ pub fn run(args: &CheckArgs) -> Outcome {
         Ok(compiled) => {
             match args.input.format {
                 Format::Human => {
-                    let project = compiled.project.as_ref();
+                    let project = &compiled.project;
                     eprintln!(
                         "ok: {} tags, {} policies, {} tests",
-                        project.map_or(0, |p| p.tags.len()),
-                        project.map_or(0, |p| p.policies.len()),
-                        project.map_or(0, |p| p.tests.len()),
+                        project.tags.len(),
+                        project.policies.len(),
+                        project.tests.len(),
                     );
                 }
                 Format::Json => println!("{}", compiled.diagnostics.render_json()),

@@ -24,9 +24,7 @@ pub fn run(args: &EvalArgs) -> Outcome {
         Ok(c) => c,
         Err(outcome) => return outcome,
     };
-    let Some(project) = &compiled.project else {
-        return Outcome::Failure;
-    };
+    let project = &compiled.project;
     let Some((request, scope)) = checked_request(args, project, &catalog) else {
         return Outcome::Failure;
     };

@@ -54,7 +54,7 @@ mod test;
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
-use crate::Compiled;
+use crate::Build;
 use crate::catalog::Catalog;
 use crate::cli::{Cli, Command, Format, InputArgs};
 use crate::diagnostics::Diagnostics;
@@ -155,23 +155,22 @@ fn load_catalog(args: &InputArgs) -> Result<std::borrow::Cow<'static, Catalog>, 
 }
 
 /// Compile the input, printing its diagnostics.
-fn compile(args: &InputArgs) -> Result<Compiled, Outcome> {
-    compile_with_catalog(args).map(|(compiled, _)| compiled)
+fn compile(args: &InputArgs) -> Result<Build, Outcome> {
+    compile_with_catalog(args).map(|(build, _)| build)
 }
 
 /// [`compile`], also returning the catalog it used.
 fn compile_with_catalog(
     args: &InputArgs,
-) -> Result<(Compiled, std::borrow::Cow<'static, Catalog>), Outcome> {
+) -> Result<(Build, std::borrow::Cow<'static, Catalog>), Outcome> {
     let catalog = load_catalog(args)?;
     let compiled = crate::compile_paths(&args.paths, &catalog);
     if args.format == Format::Human || compiled.diagnostics.has_errors() {
         print_diagnostics(&compiled.diagnostics, args.format);
     }
-    if compiled.ok() {
-        Ok((compiled, catalog))
-    } else {
-        Err(Outcome::Failure)
+    match compiled.into_build() {
+        Ok(build) => Ok((build, catalog)),
+        Err(_) => Err(Outcome::Failure),
     }
 }
 

@@ -18,9 +18,7 @@ pub fn plan(args: &PlanArgs) -> Outcome {
         Ok(c) => c,
         Err(outcome) => return outcome,
     };
-    let Some(project) = &compiled.project else {
-        return Outcome::Failure;
-    };
+    let project = &compiled.project;
     let paths: Vec<String> = args
         .input
         .paths
@@ -86,9 +84,7 @@ pub fn apply(args: &ApplyArgs) -> Outcome {
         Ok(c) => c,
         Err(outcome) => return outcome,
     };
-    let Some(project) = &compiled.project else {
-        return Outcome::Failure;
-    };
+    let project = &compiled.project;
     let options = ApplyOptions {
         plan: PlanOptions {
             allow_destroy: args.allow_destroy,

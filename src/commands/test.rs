@@ -28,9 +28,7 @@ pub fn run(args: &TestArgs) -> Outcome {
         Ok(c) => c,
         Err(outcome) => return outcome,
     };
-    let Some(project) = &compiled.project else {
-        return Outcome::Failure;
-    };
+    let project = &compiled.project;
     let results = Verifier::new(&compiled.artifacts, &catalog)
         .map_err(VerifyError::from)
         .and_then(|whole| {

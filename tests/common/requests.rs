@@ -108,11 +108,14 @@ pub fn scoped_and_enforced(
             .chain(p.only_declared.iter().flat_map(|o| &o.actions));
         for a in rule_actions {
             for r in &a.resources {
-                push_new(scoped.entry(a.service.clone()).or_default(), arn(r));
+                push_new(
+                    scoped.entry(a.name.service().to_owned()).or_default(),
+                    arn(r),
+                );
             }
         }
         for t in p.enforce.iter().flat_map(|r| &r.resource_types) {
-            let (service, ty) = t.split_once(':').unwrap_or((t, ""));
+            let (service, ty) = (t.service(), t.kind());
             let list = enforced.entry(service.to_owned()).or_default();
             if ty != "ALL_SUPPORTED" && ty != "*" {
                 // The ARN shape both sides read `service:type` from.

@@ -238,6 +238,15 @@ impl Operator {
     }
 }
 
+impl std::str::FromStr for Operator {
+    type Err = EvalError;
+
+    /// Reads an operator name as AWS writes it: see [`Operator::parse`].
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
 /// One operator applied to one key: `"StringEquals": {"aws:RequestTag/env": ["dev"]}`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Condition {
