@@ -1,13 +1,20 @@
 //! Diagnostics: the errors and warnings of every stage, collected and rendered.
 //!
-//! Each stage has its own error type (a kind enum with the wording, plus a location), and they
-//! all implement [`miette::Diagnostic`] so that they render the same way: a stable code, a
-//! lowercase message, a labelled span in the named file, and a help line. [`Diagnostics`] holds
+//! Each stage has one error enum that derives [`miette::Diagnostic`], declaring per variant its
+//! message, stable code, severity and help, so that every diagnostic renders the same way: a
+//! code, a lowercase message, a labelled span in the named file where there is one, and a help
+//! line. The stages that point into source files (syntax, check, emit) declare a [`Kind`] and
+//! report it as a [`Located`]. [`Diagnostics`] holds
 //! every diagnostic of a run, because users fix files faster when they see all errors at once.
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, JSONReportHandler, Severity};
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, JSONReportHandler, LabeledSpan, Severity,
+};
+
+use crate::source::Loc;
 
 /// A diagnostic of any stage.
 pub type BoxedDiagnostic = Box<dyn Diagnostic + Send + Sync + 'static>;
@@ -139,57 +146,107 @@ impl Diagnostics {
     }
 }
 
-/// Implements [`miette::Diagnostic`] for a stage's located error: a struct with fields
-/// `kind` (whose `code()`, `label()` and `help()` give the wording), `loc`, `help`
-/// (extra help computed where the error was found, such as "did you mean") and `related`
-/// (secondary labels).
-macro_rules! located_diagnostic {
-    ($ty:ty) => {
-        impl std::fmt::Display for $ty {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                std::fmt::Display::fmt(&self.kind, f)
-            }
-        }
-
-        impl std::error::Error for $ty {}
-
-        impl miette::Diagnostic for $ty {
-            fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-                Some(Box::new(self.kind.code()))
-            }
-
-            fn severity(&self) -> Option<miette::Severity> {
-                Some(self.kind.severity())
-            }
-
-            fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-                match (&self.help, self.kind.help()) {
-                    (Some(h), _) => Some(Box::new(h.clone())),
-                    (None, Some(h)) => Some(Box::new(h)),
-                    (None, None) => None,
-                }
-            }
-
-            fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-                Some(self.loc.file.as_ref())
-            }
-
-            fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-                let primary = miette::LabeledSpan::new_primary_with_span(
-                    Some(self.kind.label()),
-                    self.loc.span,
-                );
-                let others = self
-                    .related
-                    .iter()
-                    .filter(|(loc, _)| std::sync::Arc::ptr_eq(&loc.file, &self.loc.file))
-                    .map(|(loc, text)| {
-                        miette::LabeledSpan::new_with_span(Some(text.clone()), loc.span)
-                    });
-                Some(Box::new(std::iter::once(primary).chain(others)))
-            }
-        }
-    };
+/// The kind of a located diagnostic: what is wrong, declared once per variant. Its message
+/// comes from `#[error(…)]` (thiserror), its code, severity and help from `#[diagnostic(…)]`
+/// (miette), and its primary label from `#[label(…)]` ([`tagc_macros::PrimaryLabel`], which also
+/// refuses a variant without a declared severity, so none falls through to a default).
+pub trait Kind: Diagnostic + Send + Sync + 'static {
+    /// The text of the primary label, at the diagnostic's location.
+    fn label(&self) -> String;
 }
 
-pub(crate) use located_diagnostic;
+/// A diagnostic of kind `K` at a place in a source file: the syntax, check and emit stages'
+/// errors and warnings.
+///
+/// Secondary labels follow one rule: a label in the same file as the diagnostic is drawn in its
+/// snippet; a label in another file (a snippet shows one file) is said at the end of the help
+/// line as `text: file:line:col`. Either way it is shown.
+#[derive(Debug, Clone)]
+pub struct Located<K> {
+    /// What is wrong.
+    pub kind: K,
+    /// Where.
+    pub loc: Loc,
+    /// Help computed where the error was found (such as "did you mean"), replacing the kind's.
+    help: Option<String>,
+    /// Secondary labels, such as the first declaration of a duplicate.
+    related: Vec<(Loc, String)>,
+}
+
+impl<K: Kind> Located<K> {
+    /// A diagnostic of `kind` at `loc`.
+    pub const fn new(kind: K, loc: Loc) -> Self {
+        Self {
+            kind,
+            loc,
+            help: None,
+            related: Vec::new(),
+        }
+    }
+
+    /// With help computed at the error, in place of the kind's.
+    #[must_use]
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// With a secondary label at `loc`, in this file or another.
+    #[must_use]
+    pub fn with_related(mut self, loc: &Loc, text: &str) -> Self {
+        self.related.push((loc.clone(), text.to_owned()));
+        self
+    }
+
+    fn in_this_file(&self, loc: &Loc) -> bool {
+        Arc::ptr_eq(&loc.file, &self.loc.file)
+    }
+}
+
+impl<K: Kind> std::fmt::Display for Located<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.kind, f)
+    }
+}
+
+impl<K: Kind> std::error::Error for Located<K> {}
+
+impl<K: Kind> Diagnostic for Located<K> {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.kind.code()
+    }
+
+    fn severity(&self) -> Option<Severity> {
+        self.kind.severity()
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        let mut help = match &self.help {
+            Some(h) => Some(h.clone()),
+            None => self.kind.help().map(|h| h.to_string()),
+        };
+        for (loc, text) in self.related.iter().filter(|(l, _)| !self.in_this_file(l)) {
+            let (line, col) = loc.line_col();
+            let note = format!("{text}: {}:{line}:{col}", loc.file.name);
+            help = Some(match help {
+                Some(h) => format!("{h}; {note}"),
+                None => note,
+            });
+        }
+        help.map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(self.loc.file.as_ref())
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let primary = LabeledSpan::new_primary_with_span(Some(self.kind.label()), self.loc.span);
+        let others = self
+            .related
+            .iter()
+            .filter(|(loc, _)| self.in_this_file(loc))
+            .map(|(loc, text)| LabeledSpan::new_with_span(Some(text.clone()), loc.span));
+        Some(Box::new(std::iter::once(primary).chain(others)))
+    }
+}

@@ -8,24 +8,32 @@
 
 use std::collections::BTreeMap;
 
-use miette::Severity;
+use miette::Diagnostic;
+use tagc_macros::PrimaryLabel;
 
 use crate::artifact::{Artifact, ArtifactKind, content_hash};
-use crate::diagnostics::located_diagnostic;
+use crate::diagnostics::Located;
 use crate::ir::{LoweredPolicy, PolicyDocument, Statement};
 use crate::limits::Limits;
 use crate::model::{Project, ScpStrategy, Target};
-use crate::source::Loc;
 
 /// What kind of emit error, with its wording.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Diagnostic, PrimaryLabel)]
 #[non_exhaustive]
 pub enum EmitErrorKind {
     /// A document is over its size limit and cannot be split.
     #[error("{kind} `{name}` is {size} characters, over the limit of {limit}")]
+    #[diagnostic(
+        code("tagc::emit::too-large"),
+        severity(Error),
+        help(
+            "split the policy's rules into two policies, or select `limits current` if the organization has the 2026 quotas"
+        )
+    )]
+    #[label("this policy's document is too large")]
     TooLarge {
-        /// `SCP`, `tag policy` or `IAM policy`.
-        kind: String,
+        /// The kind of document.
+        kind: ArtifactKind,
         /// The artifact's name.
         name: String,
         /// Its minified size.
@@ -35,11 +43,17 @@ pub enum EmitErrorKind {
     },
     /// More policies of one type would be attached to a target than AWS allows.
     #[error("{count} {kind}s would be attached to {target}, over the limit of {limit}")]
+    #[diagnostic(
+        code("tagc::emit::slots-exceeded"),
+        severity(Error),
+        help("{}", slots_help(*full_aws_access))
+    )]
+    #[label("this policy is one of them")]
     SlotsExceeded {
-        /// `SCP` or `tag policy`.
-        kind: String,
+        /// The kind of policy: an SCP or a tag policy.
+        kind: ArtifactKind,
         /// The target.
-        target: String,
+        target: Target,
         /// How many would be attached.
         count: usize,
         /// The limit.
@@ -49,63 +63,19 @@ pub enum EmitErrorKind {
     },
 }
 
-impl EmitErrorKind {
-    /// The stable diagnostic code.
-    pub const fn code(&self) -> &'static str {
-        match self {
-            Self::TooLarge { .. } => "tagc::emit::too-large",
-            Self::SlotsExceeded { .. } => "tagc::emit::slots-exceeded",
-        }
+/// The help for too many policies on one target, naming `FullAWSAccess` where it took a slot.
+fn slots_help(full_aws_access: bool) -> String {
+    let mut h = "attach fewer policies to this target, or merge policies that share it".to_owned();
+    if full_aws_access {
+        h.push_str(
+            "; `FullAWSAccess` takes a slot under the deny-list strategy (see `organization { scp-strategy … }`)",
+        );
     }
-
-    /// The label at the span.
-    pub fn label(&self) -> String {
-        match self {
-            Self::TooLarge { .. } => "this policy's document is too large".into(),
-            Self::SlotsExceeded { .. } => "this policy is one of them".into(),
-        }
-    }
-
-    /// The default help line.
-    pub fn help(&self) -> Option<String> {
-        Some(match self {
-            Self::TooLarge { .. } => {
-                "split the policy's rules into two policies, or select `limits current` if the organization has the 2026 quotas".into()
-            }
-            Self::SlotsExceeded {
-                full_aws_access, ..
-            } => {
-                let mut h = "attach fewer policies to this target, or merge policies that share it".to_owned();
-                if *full_aws_access {
-                    h.push_str(
-                        "; `FullAWSAccess` takes a slot under the deny-list strategy (see `organization { scp-strategy … }`)",
-                    );
-                }
-                h
-            }
-        })
-    }
-
-    /// Every emit error is an error.
-    pub const fn severity(&self) -> Severity {
-        Severity::Error
-    }
+    h
 }
 
 /// An emit error, pointing at the policy it concerns.
-#[derive(Debug, Clone)]
-pub struct EmitError {
-    /// What is wrong.
-    pub kind: EmitErrorKind,
-    /// The policy's declaration.
-    pub loc: Loc,
-    /// Help computed at the error.
-    pub help: Option<String>,
-    /// Secondary labels.
-    pub related: Vec<(Loc, String)>,
-}
-
-located_diagnostic!(EmitError);
+pub type EmitError = Located<EmitErrorKind>;
 
 /// Emit every artifact of the project.
 pub fn emit(
@@ -116,31 +86,29 @@ pub fn emit(
     let mut artifacts = Vec::new();
     let mut errors = Vec::new();
     for (policy, low) in project.policies.iter().zip(lowered) {
-        let too_large = |kind: &str, name: &str, size: usize, limit: usize| EmitError {
-            kind: EmitErrorKind::TooLarge {
-                kind: kind.into(),
-                name: name.into(),
-                size,
-                limit,
-            },
-            loc: policy.name_loc(),
-            help: None,
-            related: Vec::new(),
+        let too_large = |kind: ArtifactKind, name: &str, size: usize, limit: usize| {
+            EmitError::new(
+                EmitErrorKind::TooLarge {
+                    kind,
+                    name: name.into(),
+                    size,
+                    limit,
+                },
+                policy.name_loc(),
+            )
         };
         let targets = policy.targets.clone();
-        for (kind, doc, limit, label, targets) in [
+        for (kind, doc, limit, targets) in [
             (
                 ArtifactKind::Scp,
                 &low.scp,
                 limits.scp_size,
-                "SCP",
                 targets.clone(),
             ),
             (
                 ArtifactKind::IamPolicy,
                 &low.iam,
                 limits.iam_managed_size,
-                "IAM policy",
                 Vec::new(),
             ),
         ] {
@@ -157,7 +125,7 @@ pub fn emit(
                 };
                 let a = artifact(low, kind, &suffix, &part.to_json(), targets.clone(), limit);
                 if a.size > limit {
-                    errors.push(too_large(label, &a.name, a.size, limit));
+                    errors.push(too_large(kind, &a.name, a.size, limit));
                 }
                 artifacts.push(a);
             }
@@ -173,7 +141,7 @@ pub fn emit(
                 limit,
             );
             if a.size > limit {
-                errors.push(too_large("tag policy", &a.name, a.size, limit));
+                errors.push(too_large(ArtifactKind::TagPolicy, &a.name, a.size, limit));
             }
             artifacts.push(a);
         }
@@ -197,9 +165,9 @@ fn check_slots(project: &Project, artifacts: &[Artifact], limits: &Limits) -> Ve
     }
     let mut errors = Vec::new();
     for ((kind, target), attached) in per_target {
-        let (limit, extra, kind_name) = match kind {
-            ArtifactKind::Scp => (limits.scp_slots, usize::from(full_aws_access), "SCP"),
-            ArtifactKind::TagPolicy => (limits.tag_policy_slots, 0, "tag policy"),
+        let (limit, extra) = match kind {
+            ArtifactKind::Scp => (limits.scp_slots, usize::from(full_aws_access)),
+            ArtifactKind::TagPolicy => (limits.tag_policy_slots, 0),
             ArtifactKind::IamPolicy => continue,
         };
         let count = attached.len() + extra;
@@ -210,25 +178,25 @@ fn check_slots(project: &Project, artifacts: &[Artifact], limits: &Limits) -> Ve
             let Some(policy) = project.policies.iter().find(|p| p.name == first.policy) else {
                 continue;
             };
-            let related = attached
-                .iter()
-                .skip(1)
-                .filter_map(|a| project.policies.iter().find(|p| p.name == a.policy))
-                .filter(|p| p.name != policy.name)
-                .map(|p| (p.name_loc(), "also attached here".to_owned()))
-                .collect();
-            errors.push(EmitError {
-                kind: EmitErrorKind::SlotsExceeded {
-                    kind: kind_name.into(),
-                    target: target.to_string(),
+            let mut error = EmitError::new(
+                EmitErrorKind::SlotsExceeded {
+                    kind,
+                    target: target.clone(),
                     count,
                     limit,
                     full_aws_access: kind == ArtifactKind::Scp && full_aws_access,
                 },
-                loc: policy.name_loc(),
-                help: None,
-                related,
-            });
+                policy.name_loc(),
+            );
+            for other in attached
+                .iter()
+                .skip(1)
+                .filter_map(|a| project.policies.iter().find(|p| p.name == a.policy))
+                .filter(|p| p.name != policy.name)
+            {
+                error = error.with_related(&other.name_loc(), "also attached here");
+            }
+            errors.push(error);
         }
     }
     errors

@@ -28,7 +28,7 @@ mod tags;
 mod targets;
 mod validate;
 
-pub use error::{CheckError, CheckErrorKind};
+pub use error::{CheckError, CheckErrorKind, Field};
 pub use requests::{RequestText, check_request};
 pub use suggest::did_you_mean;
 
@@ -98,10 +98,18 @@ impl Checker<'_> {
 /// Check `text` as the one file of a project against the built-in catalog: the project and the
 /// codes of every diagnostic found, for the rooms' unit tests.
 #[cfg(test)]
-fn check_text(text: &str) -> (Project, Vec<&'static str>) {
+fn check_text(text: &str) -> (Project, Vec<String>) {
     let source = crate::source::SourceFile::new("t.tags", text);
     let (file, syntax_errors) = crate::syntax::parse(&source);
     assert!(syntax_errors.is_empty(), "{text}: {syntax_errors:?}");
     let (project, errors) = check(&[file], Catalog::builtin());
-    (project, errors.iter().map(|e| e.kind.code()).collect())
+    let codes = errors
+        .iter()
+        .map(|e| {
+            miette::Diagnostic::code(e)
+                .map(|c| c.to_string())
+                .unwrap_or_default()
+        })
+        .collect();
+    (project, codes)
 }
