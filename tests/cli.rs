@@ -1,5 +1,7 @@
 //! The `tagc` binary: stdout, stderr and exit codes as users and CI see them.
 
+use std::fmt::Write as _;
+
 use crate::common::{root, tagc, tagc_env};
 
 /// Replaces what the output holds that is not the behaviour under test: tagc's own version.
@@ -25,7 +27,7 @@ fn stdouts<'a>(dir: &std::path::Path, runs: impl IntoIterator<Item = Vec<&'a str
     for args in runs {
         let run = tagc(dir, &args);
         assert_eq!(run.code, 0, "{args:?}: {}", run.transcript());
-        text.push_str(&format!("$ tagc {}\n{}\n", args.join(" "), run.stdout));
+        writeln!(text, "$ tagc {}\n{}", args.join(" "), run.stdout).unwrap();
     }
     text
 }
