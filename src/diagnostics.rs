@@ -384,6 +384,26 @@ mod tests {
 
     #[test]
     fn test_help_given_after_a_label_in_another_file_keeps_the_label() {
+        use crate::check::{CheckError, CheckErrorKind};
+        use crate::source::{Loc, Span};
+        let a = SourceFile::new("a.tags", "tag owner\n");
+        let b = SourceFile::new("b.tags", "tag Owner\n");
+        let error = CheckError::new(
+            CheckErrorKind::DuplicateTag("Owner".into()),
+            Loc::new(b, Span::new(4, 9)),
+        )
+        .with_related(&Loc::new(a, Span::new(4, 9)), "first declared here")
+        .with_help("keep one");
+        assert_eq!(
+            miette::Diagnostic::help(&error)
+                .map(|h| h.to_string())
+                .as_deref(),
+            Some("keep one; first declared here: a.tags:1:5")
+        );
+    }
+
+    #[test]
+    fn test_check_labels_in_another_file_are_named_in_the_help() {
         let a = "tag owner\npolicy a {\n  enforce owner for sagemaker:training-job\n  \
                  attach to ou \"Root/ML\"\n}\n";
         let b = "policy b {\n  enforce owner for sagemaker:processing-job\n  \

@@ -35,8 +35,7 @@ impl Checker<'_> {
                                         },
                                         p.name_loc(),
                                     )
-                                    .with_related(&other.name_loc(), "the other policy")
-                                    .with_help("AWS keeps the setting of whichever tag policy was attached first; set it in one policy"),
+                                    .with_related(&other.name_loc(), "the other policy"),
                                 );
                             }
                         } else {

@@ -288,7 +288,13 @@ pub enum CheckErrorKind {
     #[error(
         "conflicting rules: policies `{first}` and `{second}` both set `{field}` for tag `{key}` at {target}"
     )]
-    #[diagnostic(code("tagc::check::conflicting-rules"), severity(Error))]
+    #[diagnostic(
+        code("tagc::check::conflicting-rules"),
+        severity(Error),
+        help(
+            "AWS keeps the setting of whichever tag policy was attached first; set it in one policy"
+        )
+    )]
     #[label("conflicts with another rule")]
     ConflictingRules {
         /// The policy met first.
