@@ -21,6 +21,17 @@ pub enum ArtifactKind {
     IamPolicy,
 }
 
+/// How diagnostics name the kind: `SCP`, `tag policy`, `IAM policy`.
+impl std::fmt::Display for ArtifactKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Scp => "SCP",
+            Self::TagPolicy => "tag policy",
+            Self::IamPolicy => "IAM policy",
+        })
+    }
+}
+
 impl ArtifactKind {
     /// The file name stem used in the output directory.
     pub const fn file_stem(self) -> &'static str {

@@ -1,13 +1,20 @@
 //! Diagnostics: the errors and warnings of every stage, collected and rendered.
 //!
-//! Each stage has its own error type (a kind enum with the wording, plus a location), and they
-//! all implement [`miette::Diagnostic`] so that they render the same way: a stable code, a
-//! lowercase message, a labelled span in the named file, and a help line. [`Diagnostics`] holds
+//! Each stage has one error enum that derives [`miette::Diagnostic`], declaring per variant its
+//! message, stable code, severity and help, so that every diagnostic renders the same way: a
+//! code, a lowercase message, a labelled span in the named file where there is one, and a help
+//! line. The stages that point into source files (syntax, check, emit) declare a [`Kind`] and
+//! report it as a [`Located`]. [`Diagnostics`] holds
 //! every diagnostic of a run, because users fix files faster when they see all errors at once.
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, JSONReportHandler, Severity};
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, JSONReportHandler, LabeledSpan, Severity,
+};
+
+use crate::source::Loc;
 
 /// A diagnostic of any stage.
 pub type BoxedDiagnostic = Box<dyn Diagnostic + Send + Sync + 'static>;
@@ -139,57 +146,275 @@ impl Diagnostics {
     }
 }
 
-/// Implements [`miette::Diagnostic`] for a stage's located error: a struct with fields
-/// `kind` (whose `code()`, `label()` and `help()` give the wording), `loc`, `help`
-/// (extra help computed where the error was found, such as "did you mean") and `related`
-/// (secondary labels).
-macro_rules! located_diagnostic {
-    ($ty:ty) => {
-        impl std::fmt::Display for $ty {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                std::fmt::Display::fmt(&self.kind, f)
-            }
-        }
-
-        impl std::error::Error for $ty {}
-
-        impl miette::Diagnostic for $ty {
-            fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-                Some(Box::new(self.kind.code()))
-            }
-
-            fn severity(&self) -> Option<miette::Severity> {
-                Some(self.kind.severity())
-            }
-
-            fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-                match (&self.help, self.kind.help()) {
-                    (Some(h), _) => Some(Box::new(h.clone())),
-                    (None, Some(h)) => Some(Box::new(h)),
-                    (None, None) => None,
-                }
-            }
-
-            fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-                Some(self.loc.file.as_ref())
-            }
-
-            fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-                let primary = miette::LabeledSpan::new_primary_with_span(
-                    Some(self.kind.label()),
-                    self.loc.span,
-                );
-                let others = self
-                    .related
-                    .iter()
-                    .filter(|(loc, _)| std::sync::Arc::ptr_eq(&loc.file, &self.loc.file))
-                    .map(|(loc, text)| {
-                        miette::LabeledSpan::new_with_span(Some(text.clone()), loc.span)
-                    });
-                Some(Box::new(std::iter::once(primary).chain(others)))
-            }
-        }
-    };
+/// The kind of a located diagnostic: what is wrong, declared once per variant. Its message
+/// comes from `#[error(…)]` (thiserror), its code, severity and help from `#[diagnostic(…)]`
+/// (miette), and its primary label from `#[label(…)]` ([`tagc_macros::PrimaryLabel`], which also
+/// refuses a variant without a declared severity, so none falls through to a default).
+pub trait Kind: Diagnostic + Send + Sync + 'static {
+    /// The text of the primary label, at the diagnostic's location.
+    fn label(&self) -> String;
 }
 
-pub(crate) use located_diagnostic;
+/// A diagnostic of kind `K` at a place in a source file: the syntax, check and emit stages'
+/// errors and warnings.
+///
+/// Secondary labels follow one rule: a label in the same file as the diagnostic is drawn in its
+/// snippet; a label in another file (a snippet shows one file) is said at the end of the help
+/// line as `text: file:line:col`. Either way it is shown.
+#[derive(Debug, Clone)]
+pub struct Located<K> {
+    /// What is wrong.
+    pub kind: K,
+    /// Where.
+    pub loc: Loc,
+    /// Help computed where the error was found (such as "did you mean"), replacing the kind's.
+    help: Option<String>,
+    /// Secondary labels, such as the first declaration of a duplicate.
+    related: Vec<(Loc, String)>,
+}
+
+impl<K: Kind> Located<K> {
+    /// A diagnostic of `kind` at `loc`.
+    pub const fn new(kind: K, loc: Loc) -> Self {
+        Self {
+            kind,
+            loc,
+            help: None,
+            related: Vec::new(),
+        }
+    }
+
+    /// With help computed at the error, in place of the kind's.
+    #[must_use]
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// With a secondary label at `loc`, in this file or another.
+    #[must_use]
+    pub fn with_related(mut self, loc: &Loc, text: &str) -> Self {
+        self.related.push((loc.clone(), text.to_owned()));
+        self
+    }
+
+    fn in_this_file(&self, loc: &Loc) -> bool {
+        Arc::ptr_eq(&loc.file, &self.loc.file)
+    }
+}
+
+impl<K: Kind> std::fmt::Display for Located<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.kind, f)
+    }
+}
+
+impl<K: Kind> std::error::Error for Located<K> {}
+
+impl<K: Kind> Diagnostic for Located<K> {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.kind.code()
+    }
+
+    fn severity(&self) -> Option<Severity> {
+        self.kind.severity()
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        let mut help = match &self.help {
+            Some(h) => Some(h.clone()),
+            None => self.kind.help().map(|h| h.to_string()),
+        };
+        for (loc, text) in self.related.iter().filter(|(l, _)| !self.in_this_file(l)) {
+            let (line, col) = loc.line_col();
+            let note = format!("{text}: {}:{line}:{col}", loc.file.name);
+            help = Some(match help {
+                Some(h) => format!("{h}; {note}"),
+                None => note,
+            });
+        }
+        help.map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(self.loc.file.as_ref())
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let primary = LabeledSpan::new_primary_with_span(Some(self.kind.label()), self.loc.span);
+        let others = self
+            .related
+            .iter()
+            .filter(|(loc, _)| self.in_this_file(loc))
+            .map(|(loc, text)| LabeledSpan::new_with_span(Some(text.clone()), loc.span));
+        Some(Box::new(std::iter::once(primary).chain(others)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use syn::visit::Visit;
+
+    use crate::catalog::Catalog;
+    use crate::source::SourceFile;
+
+    /// Finds the items deriving `Diagnostic` whose severity is left to a default.
+    #[derive(Default)]
+    struct Undeclared {
+        file: String,
+        found: Vec<String>,
+        seen: usize,
+    }
+
+    /// Whether one of `attrs` is `#[name(…)]` holding a bare `word` or a `word(…)`.
+    fn has(attrs: &[syn::Attribute], name: &str, words: &[&str]) -> bool {
+        let parser = syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated;
+        attrs.iter().any(|a| {
+            a.path().is_ident(name)
+                && a.parse_args_with(parser).is_ok_and(|metas| {
+                    metas
+                        .iter()
+                        .any(|m| words.iter().any(|w| m.path().is_ident(w)))
+                })
+        })
+    }
+
+    /// Whether `attrs` declare a severity (or forward the whole diagnostic to another).
+    fn declares_severity(attrs: &[syn::Attribute]) -> bool {
+        has(attrs, "diagnostic", &["severity", "transparent"])
+    }
+
+    fn derives_diagnostic(attrs: &[syn::Attribute]) -> bool {
+        attrs.iter().any(|a| {
+            a.path().is_ident("derive")
+                && a.parse_args_with(
+                    syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+                )
+                .is_ok_and(|paths| {
+                    paths
+                        .iter()
+                        .any(|p| p.segments.last().is_some_and(|s| s.ident == "Diagnostic"))
+                })
+        })
+    }
+
+    impl Visit<'_> for Undeclared {
+        fn visit_item_struct(&mut self, item: &syn::ItemStruct) {
+            if derives_diagnostic(&item.attrs) {
+                self.seen += 1;
+                if !declares_severity(&item.attrs) {
+                    self.found.push(format!("{}: {}", self.file, item.ident));
+                }
+            }
+        }
+
+        fn visit_item_enum(&mut self, item: &syn::ItemEnum) {
+            if derives_diagnostic(&item.attrs) {
+                for v in &item.variants {
+                    self.seen += 1;
+                    if !declares_severity(&v.attrs) {
+                        self.found
+                            .push(format!("{}: {}::{}", self.file, item.ident, v.ident));
+                    }
+                }
+            }
+        }
+    }
+
+    /// miette leaves an undeclared severity to the renderer, which would show a new warning
+    /// as an error; the located kinds' derive refuses one at compile time, and this test
+    /// covers every other diagnostic.
+    #[test]
+    fn test_every_diagnostic_declares_its_severity() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut visitor = Undeclared::default();
+        for entry in walkdir::WalkDir::new(root.join("src")) {
+            let entry = entry.unwrap();
+            if entry.path().extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            let file = syn::parse_file(&text).unwrap();
+            visitor.file = entry.path().display().to_string();
+            visitor.visit_file(&file);
+        }
+        assert!(visitor.seen > 90, "found only {} diagnostics", visitor.seen);
+        assert!(
+            visitor.found.is_empty(),
+            "declare `severity(…)` in `#[diagnostic(…)]`: {:?}",
+            visitor.found
+        );
+    }
+
+    /// The help line of the one diagnostic with `code` when `files` compile.
+    fn help_of(files: &[(&str, &str)], code: &str) -> String {
+        let sources: Vec<_> = files
+            .iter()
+            .map(|(name, text)| SourceFile::new(*name, *text))
+            .collect();
+        let compiled = crate::compile_sources(&sources, Catalog::builtin());
+        let found: Vec<_> = compiled
+            .diagnostics
+            .iter()
+            .filter(|d| d.code().is_some_and(|c| c.to_string() == code))
+            .collect();
+        assert_eq!(found.len(), 1, "{:?}", compiled.diagnostics);
+        found[0].help().map(|h| h.to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn test_emit_labels_in_another_file_are_named_in_the_help() {
+        let a = "organization {\n  limits legacy\n}\ntag owner\n\
+                 policy p0 {\n  require owner on sqs:CreateQueue\n  attach to root\n}\n\
+                 policy p1 {\n  require owner on sqs:CreateQueue\n  attach to root\n}\n\
+                 policy p2 {\n  require owner on sqs:CreateQueue\n  attach to root\n}\n";
+        let b = "policy p3 {\n  require owner on sqs:CreateQueue\n  attach to root\n}\n\
+                 policy p4 {\n  require owner on sqs:CreateQueue\n  attach to root\n}\n";
+        assert_eq!(
+            help_of(
+                &[("a.tags", a), ("b.tags", b)],
+                "tagc::emit::slots-exceeded"
+            ),
+            "attach fewer policies to this target, or merge policies that share it; \
+             `FullAWSAccess` takes a slot under the deny-list strategy (see \
+             `organization { scp-strategy … }`); also attached here: b.tags:1:8; \
+             also attached here: b.tags:5:8"
+        );
+    }
+
+    #[test]
+    fn test_help_given_after_a_label_in_another_file_keeps_the_label() {
+        use crate::check::{CheckError, CheckErrorKind};
+        use crate::source::{Loc, Span};
+        let a = SourceFile::new("a.tags", "tag owner\n");
+        let b = SourceFile::new("b.tags", "tag Owner\n");
+        let error = CheckError::new(
+            CheckErrorKind::DuplicateTag("Owner".into()),
+            Loc::new(b, Span::new(4, 9)),
+        )
+        .with_related(&Loc::new(a, Span::new(4, 9)), "first declared here")
+        .with_help("keep one");
+        assert_eq!(
+            miette::Diagnostic::help(&error)
+                .map(|h| h.to_string())
+                .as_deref(),
+            Some("keep one; first declared here: a.tags:1:5")
+        );
+    }
+
+    #[test]
+    fn test_check_labels_in_another_file_are_named_in_the_help() {
+        let a = "tag owner\npolicy a {\n  enforce owner for sagemaker:training-job\n  \
+                 attach to ou \"Root/ML\"\n}\n";
+        let b = "policy b {\n  enforce owner for sagemaker:processing-job\n  \
+                 attach to ou \"Root/ML\"\n}\n";
+        assert_eq!(
+            help_of(
+                &[("a.tags", a), ("b.tags", b)],
+                "tagc::check::conflicting-rules"
+            ),
+            "AWS keeps the setting of whichever tag policy was attached first; set it in one \
+             policy; the other policy: a.tags:2:8"
+        );
+    }
+}

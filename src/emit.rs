@@ -11,24 +11,32 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use miette::Severity;
+use miette::Diagnostic;
+use tagc_macros::PrimaryLabel;
 
 use crate::artifact::{Artifact, ArtifactKind, content_hash};
-use crate::diagnostics::located_diagnostic;
+use crate::diagnostics::Located;
 use crate::ir::{LoweredPolicy, PolicyDocument, Statement};
 use crate::limits::Limits;
 use crate::model::{Project, ScpStrategy, Target};
-use crate::source::Loc;
 
 /// What kind of emit error, with its wording.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Diagnostic, PrimaryLabel)]
 #[non_exhaustive]
 pub enum EmitErrorKind {
     /// A document is over its size limit and cannot be split.
     #[error("{kind} `{name}` is {size} characters, over the limit of {limit}")]
+    #[diagnostic(
+        code("tagc::emit::too-large"),
+        severity(Error),
+        help(
+            "split the policy's rules into two policies, or select `limits current` if the organization has the 2026 quotas"
+        )
+    )]
+    #[label("this policy's document is too large")]
     TooLarge {
-        /// `SCP`, `tag policy` or `IAM policy`.
-        kind: String,
+        /// The kind of document.
+        kind: ArtifactKind,
         /// The artifact's name.
         name: String,
         /// Its minified size.
@@ -38,11 +46,17 @@ pub enum EmitErrorKind {
     },
     /// More policies of one type would be attached to a target than AWS allows.
     #[error("{count} {kind}s would be attached to {target}, over the limit of {limit}")]
+    #[diagnostic(
+        code("tagc::emit::slots-exceeded"),
+        severity(Error),
+        help("{}", slots_help(*full_aws_access))
+    )]
+    #[label("this policy is one of them")]
     SlotsExceeded {
-        /// `SCP` or `tag policy`.
-        kind: String,
+        /// The kind of policy: an SCP or a tag policy.
+        kind: ArtifactKind,
         /// The target.
-        target: String,
+        target: Target,
         /// How many would be attached.
         count: usize,
         /// The limit.
@@ -52,63 +66,19 @@ pub enum EmitErrorKind {
     },
 }
 
-impl EmitErrorKind {
-    /// The stable diagnostic code.
-    pub const fn code(&self) -> &'static str {
-        match self {
-            Self::TooLarge { .. } => "tagc::emit::too-large",
-            Self::SlotsExceeded { .. } => "tagc::emit::slots-exceeded",
-        }
+/// The help for too many policies on one target, naming `FullAWSAccess` where it took a slot.
+fn slots_help(full_aws_access: bool) -> String {
+    let mut h = "attach fewer policies to this target, or merge policies that share it".to_owned();
+    if full_aws_access {
+        h.push_str(
+            "; `FullAWSAccess` takes a slot under the deny-list strategy (see `organization { scp-strategy … }`)",
+        );
     }
-
-    /// The label at the span.
-    pub fn label(&self) -> String {
-        match self {
-            Self::TooLarge { .. } => "this policy's document is too large".into(),
-            Self::SlotsExceeded { .. } => "this policy is one of them".into(),
-        }
-    }
-
-    /// The default help line.
-    pub fn help(&self) -> Option<String> {
-        Some(match self {
-            Self::TooLarge { .. } => {
-                "split the policy's rules into two policies, or select `limits current` if the organization has the 2026 quotas".into()
-            }
-            Self::SlotsExceeded {
-                full_aws_access, ..
-            } => {
-                let mut h = "attach fewer policies to this target, or merge policies that share it".to_owned();
-                if *full_aws_access {
-                    h.push_str(
-                        "; `FullAWSAccess` takes a slot under the deny-list strategy (see `organization { scp-strategy … }`)",
-                    );
-                }
-                h
-            }
-        })
-    }
-
-    /// Every emit error is an error.
-    pub const fn severity(&self) -> Severity {
-        Severity::Error
-    }
+    h
 }
 
 /// An emit error, pointing at the policy it concerns.
-#[derive(Debug, Clone)]
-pub struct EmitError {
-    /// What is wrong.
-    pub kind: EmitErrorKind,
-    /// The policy's declaration.
-    pub loc: Loc,
-    /// Help computed at the error.
-    pub help: Option<String>,
-    /// Secondary labels.
-    pub related: Vec<(Loc, String)>,
-}
-
-located_diagnostic!(EmitError);
+pub type EmitError = Located<EmitErrorKind>;
 
 /// Emit every artifact of the project.
 pub fn emit(
@@ -162,17 +132,15 @@ pub fn emit(
         .filter(|a| a.size > a.limit)
         .filter_map(|a| {
             let policy = project.policies.iter().find(|p| p.name == a.policy)?;
-            Some(EmitError {
-                kind: EmitErrorKind::TooLarge {
-                    kind: kind_label(a.kind).into(),
+            Some(EmitError::new(
+                EmitErrorKind::TooLarge {
+                    kind: a.kind,
                     name: a.name.clone(),
                     size: a.size,
                     limit: a.limit,
                 },
-                loc: policy.name_loc(),
-                help: None,
-                related: Vec::new(),
-            })
+                policy.name_loc(),
+            ))
         })
         .collect();
     errors.extend(check_slots(project, &artifacts, limits));
@@ -180,15 +148,6 @@ pub fn emit(
         Ok(artifacts)
     } else {
         Err(errors)
-    }
-}
-
-/// How diagnostics name a kind of artifact.
-const fn kind_label(kind: ArtifactKind) -> &'static str {
-    match kind {
-        ArtifactKind::Scp => "SCP",
-        ArtifactKind::IamPolicy => "IAM policy",
-        ArtifactKind::TagPolicy => "tag policy",
     }
 }
 
@@ -336,9 +295,9 @@ fn check_slots(project: &Project, artifacts: &[Artifact], limits: &Limits) -> Ve
     }
     let mut errors = Vec::new();
     for ((kind, target), attached) in per_target {
-        let (limit, extra, kind_name) = match kind {
-            ArtifactKind::Scp => (limits.scp_slots, usize::from(full_aws_access), "SCP"),
-            ArtifactKind::TagPolicy => (limits.tag_policy_slots, 0, "tag policy"),
+        let (limit, extra) = match kind {
+            ArtifactKind::Scp => (limits.scp_slots, usize::from(full_aws_access)),
+            ArtifactKind::TagPolicy => (limits.tag_policy_slots, 0),
             ArtifactKind::IamPolicy => continue,
         };
         let count = attached.len() + extra;
@@ -349,25 +308,25 @@ fn check_slots(project: &Project, artifacts: &[Artifact], limits: &Limits) -> Ve
             let Some(policy) = project.policies.iter().find(|p| p.name == first.policy) else {
                 continue;
             };
-            let related = attached
-                .iter()
-                .skip(1)
-                .filter_map(|a| project.policies.iter().find(|p| p.name == a.policy))
-                .filter(|p| p.name != policy.name)
-                .map(|p| (p.name_loc(), "also attached here".to_owned()))
-                .collect();
-            errors.push(EmitError {
-                kind: EmitErrorKind::SlotsExceeded {
-                    kind: kind_name.into(),
-                    target: target.to_string(),
+            let mut error = EmitError::new(
+                EmitErrorKind::SlotsExceeded {
+                    kind,
+                    target: target.clone(),
                     count,
                     limit,
                     full_aws_access: kind == ArtifactKind::Scp && full_aws_access,
                 },
-                loc: policy.name_loc(),
-                help: None,
-                related,
-            });
+                policy.name_loc(),
+            );
+            for other in attached
+                .iter()
+                .skip(1)
+                .filter_map(|a| project.policies.iter().find(|p| p.name == a.policy))
+                .filter(|p| p.name != policy.name)
+            {
+                error = error.with_related(&other.name_loc(), "also attached here");
+            }
+            errors.push(error);
         }
     }
     errors

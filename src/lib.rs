@@ -13,8 +13,9 @@
 //!
 //! Around it: [`catalog`] (AWS's action catalog), [`reference`] (what the rules decide, from the
 //! model alone), [`verify`] (the emitted documents run through the independent `tagc_eval`
-//! crate, which must agree with the reference) and `aws` (plan and apply to AWS
-//! Organizations). [`compile`] runs the whole pipeline; [`output`] writes a build.
+//! crate, which must agree with the reference), `aws` (plan and apply to AWS
+//! Organizations), [`diagnostics`] (how every stage reports) and [`suggest`] (the one "did you
+//! mean" rule). [`compile`] runs the whole pipeline; [`output`] writes a build.
 
 pub mod artifact;
 pub mod ast;
@@ -35,6 +36,7 @@ pub mod model;
 pub mod output;
 pub mod reference;
 pub mod source;
+pub mod suggest;
 pub mod syntax;
 pub mod verify;
 

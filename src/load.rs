@@ -16,7 +16,7 @@ use miette::Diagnostic;
 /// A path that could not be read.
 #[derive(Debug, Clone, thiserror::Error, Diagnostic)]
 #[error("cannot read `{path}`: {reason}")]
-#[diagnostic(code(tagc::load::unreadable), help("{help}"))]
+#[diagnostic(code("tagc::load::unreadable"), severity(Error), help("{help}"))]
 pub struct LoadError {
     /// The path.
     pub path: String,
@@ -31,6 +31,7 @@ pub struct LoadError {
 #[error("symbolic link loop: `{path}` leads back to `{ancestor}`, which contains it")]
 #[diagnostic(
     code("tagc::load::symlink-loop"),
+    severity(Error),
     help(
         "the files under `{ancestor}` are read once; remove the link, or point it outside the directory it is in"
     )

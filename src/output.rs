@@ -57,6 +57,7 @@ pub enum OutputError {
     #[error("`{}` is not a directory", path.display())]
     #[diagnostic(
         code("tagc::build::out-not-directory"),
+        severity(Error),
         help(
             "`--out` names a directory that tagc replaces as a whole; choose a directory, or move the file away"
         )
@@ -70,6 +71,7 @@ pub enum OutputError {
     #[error("`{}` is the current directory or contains it", path.display())]
     #[diagnostic(
         code("tagc::build::out-is-current-directory"),
+        severity(Error),
         help(
             "tagc replaces the output directory as a whole; build into a directory of its own, such as `--out out`"
         )
@@ -83,6 +85,7 @@ pub enum OutputError {
     #[error("`{}` holds the input `{}`", path.display(), input.display())]
     #[diagnostic(
         code("tagc::build::out-holds-input"),
+        severity(Error),
         help(
             "replacing the output directory would delete the rules; choose an output directory outside every input path"
         )
@@ -98,6 +101,7 @@ pub enum OutputError {
     #[error("`{}` is not empty and has no tagc `manifest.json`", path.display())]
     #[diagnostic(
         code("tagc::build::out-not-tagc"),
+        severity(Error),
         help(
             "tagc replaces only an empty directory or one it wrote; choose another `--out`, or empty this one yourself"
         )
@@ -111,6 +115,7 @@ pub enum OutputError {
     #[error("`{}` holds files tagc did not write: {}", path.display(), files.join(", "))]
     #[diagnostic(
         code("tagc::build::out-foreign-files"),
+        severity(Error),
         help(
             "a build replaces the output directory as a whole; move these files out of it, then build again"
         )
@@ -126,6 +131,7 @@ pub enum OutputError {
     #[error("cannot write the build to `{}`", path.display())]
     #[diagnostic(
         code("tagc::build::io"),
+        severity(Error),
         help("check that the location exists and is writable; the previous output is unchanged")
     )]
     Io {

@@ -39,6 +39,7 @@ pub enum VerifyError {
     #[error("an emitted document could not be evaluated: {reason}")]
     #[diagnostic(
         code("tagc::verify::unevaluable"),
+        severity(Error),
         help(
             "the documents come from a successful build, so this is a bug in tagc: report it \
              with the project's files"

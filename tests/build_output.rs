@@ -40,11 +40,20 @@ fn snapshot(dir: &Path) -> Vec<(String, Option<String>)> {
     out
 }
 
-/// The run was refused with `code`, exit 1.
-fn assert_refused(run: &Run, code: &str) {
-    assert_eq!(run.code, 1, "{}", run.transcript());
-    assert!(run.stderr.contains(code), "{}", run.transcript());
-    assert!(run.stderr.contains("help:"), "{}", run.transcript());
+/// The run was refused with exit 1 and the diagnostic `code`: its whole transcript is
+/// snapshotted under the test's name (a macro, so that insta names it after the test).
+macro_rules! assert_refused {
+    ($run:expr, $code:expr) => {{
+        let run: &Run = $run;
+        assert_eq!(run.code, 1, "{}", run.transcript());
+        assert_eq!(
+            run.stderr.lines().next(),
+            Some($code),
+            "{}",
+            run.transcript()
+        );
+        insta::assert_snapshot!(run.transcript());
+    }};
 }
 
 #[test]
@@ -52,7 +61,7 @@ fn test_build_refuses_to_replace_the_input_directory() {
     let dir = project();
     let before = snapshot(dir.path());
     let run = tagc(dir.path(), &["build", "--out", "policies"]);
-    assert_refused(&run, "tagc::build::out-holds-input");
+    assert_refused!(&run, "tagc::build::out-holds-input");
     assert_eq!(snapshot(dir.path()), before);
 }
 
@@ -64,7 +73,7 @@ fn test_build_refuses_an_output_directory_that_contains_an_input() {
     std::fs::write(dir.path().join("proj/README.md"), "my project").unwrap();
     let before = snapshot(dir.path());
     let run = tagc(dir.path(), &["build", "--out", "proj", "proj/policies"]);
-    assert_refused(&run, "tagc::build::out-holds-input");
+    assert_refused!(&run, "tagc::build::out-holds-input");
     assert_eq!(snapshot(dir.path()), before);
 }
 
@@ -74,7 +83,7 @@ fn test_build_refuses_a_file_as_output_and_leaves_it_where_it_was() {
     std::fs::write(dir.path().join("existing.txt"), "mine").unwrap();
     let before = snapshot(dir.path());
     let run = tagc(dir.path(), &["build", "--out", "existing.txt"]);
-    assert_refused(&run, "tagc::build::out-not-directory");
+    assert_refused!(&run, "tagc::build::out-not-directory");
     assert_eq!(snapshot(dir.path()), before);
 }
 
@@ -84,14 +93,14 @@ fn test_build_refuses_the_current_directory_and_leaves_nothing_behind() {
     let before = snapshot(dir.path());
     for _ in 0..2 {
         let run = tagc(dir.path(), &["build", "--out", "."]);
-        assert_refused(&run, "tagc::build::out-is-current-directory");
+        assert_refused!(&run, "tagc::build::out-is-current-directory");
     }
     // An ancestor of the current directory is refused the same way.
     let run = tagc(
         &dir.path().join("policies"),
         &["build", "--out", "..", "rules.tags"],
     );
-    assert_refused(&run, "tagc::build::out-is-current-directory");
+    assert_refused!(&run, "tagc::build::out-is-current-directory");
     assert_eq!(snapshot(dir.path()), before);
 }
 
@@ -102,7 +111,7 @@ fn test_build_refuses_a_non_empty_directory_it_did_not_write() {
     std::fs::write(dir.path().join("docs/guide.md"), "mine").unwrap();
     let before = snapshot(dir.path());
     let run = tagc(dir.path(), &["build", "--out", "docs"]);
-    assert_refused(&run, "tagc::build::out-not-tagc");
+    assert_refused!(&run, "tagc::build::out-not-tagc");
     assert_eq!(snapshot(dir.path()), before);
 }
 
@@ -114,8 +123,7 @@ fn test_build_refuses_its_own_output_once_it_holds_a_file_tagc_did_not_write() {
     std::fs::write(dir.path().join("policies/more.tags"), MORE).unwrap();
     let before = snapshot(dir.path());
     let run = tagc(dir.path(), &["build"]);
-    assert_refused(&run, "tagc::build::out-foreign-files");
-    assert!(run.stderr.contains("notes.md"), "{}", run.stderr);
+    assert_refused!(&run, "tagc::build::out-foreign-files");
     assert_eq!(snapshot(dir.path()), before);
 }
 
@@ -164,7 +172,7 @@ fn test_build_that_cannot_write_exits_1_and_writes_nothing() {
     std::fs::write(dir.path().join("existing.txt"), "mine").unwrap();
     let before = snapshot(dir.path());
     let run = tagc(dir.path(), &["build", "--out", "existing.txt/out"]);
-    assert_refused(&run, "tagc::build::io");
+    assert_refused!(&run, "tagc::build::io");
     assert_eq!(snapshot(dir.path()), before);
 }
 
@@ -221,7 +229,7 @@ fn test_build_after_a_run_killed_between_renames_finds_the_old_output() {
     .unwrap();
     // Only an output put back is found to hold the user's file, so the build is refused.
     let run = tagc(dir.path(), &["build"]);
-    assert_refused(&run, "tagc::build::out-foreign-files");
+    assert_refused!(&run, "tagc::build::out-foreign-files");
     assert_eq!(
         std::fs::read_to_string(dir.path().join("out/notes.md")).unwrap(),
         "mine"

@@ -104,8 +104,7 @@ fn test_huge_garbage_gives_a_diagnostic() {
 fn test_invalid_utf8_points_at_the_bad_byte() {
     let c = compile_bytes(b"tag owner\ntag caf\xe9\n".to_vec());
     assert_eq!(c.diagnostics.codes(), vec!["tagc::syntax::invalid-utf8"]);
-    let text = c.diagnostics.render_human(false);
-    assert!(text.contains("fuzz.tags:2:8"), "{text}");
+    insta::assert_snapshot!(c.diagnostics.render_human(false));
 }
 
 #[test]
@@ -176,7 +175,6 @@ fn test_closed_stdout_pipe_ends_quietly() {
     let big = write_many_errors(dir.path());
     let (status, stderr) =
         run_and_close_after_one_line(&["check", "--format", "json", big.to_str().unwrap()], false);
-    assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(stderr.is_empty(), "{stderr}");
     // The run ends normally, with the exit code of what it found (errors: 1), not a panic's 101.
     assert_eq!(status.code(), Some(1), "{status:?}");
@@ -206,12 +204,8 @@ fn test_full_disk_on_stdout_is_an_error() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(
-        stderr.contains("error: cannot write to standard output: No space left on device"),
-        "{stderr}"
-    );
-    assert_eq!(output.status.code(), Some(1));
+    let code = output.status.code().unwrap_or(-1);
+    insta::assert_snapshot!(format!("{stderr}[exit {code}]"));
 }
 
 #[test]
@@ -220,13 +214,9 @@ fn test_error_past_column_65535_is_rendered() {
     let text = format!("{}tag x {{ bogus }}\n", " ".repeat(70_000));
     std::fs::write(dir.path().join("wide.tags"), text).unwrap();
     let run = crate::common::tagc(dir.path(), &["check", "wide.tags"]);
-    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-    assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("[wide.tags:1:70009]"), "{}", run.stderr);
-    assert!(run.stderr.contains("tag x { bogus }"), "{}", run.stderr);
-    assert!(run.stderr.contains("╰── expected"), "{}", run.stderr);
     // The snippet is clipped to the neighbourhood of the error.
     assert!(run.stderr.len() < 2_000, "{}", run.stderr.len());
+    insta::assert_snapshot!(run.transcript());
 }
 
 #[test]
@@ -271,25 +261,7 @@ fn test_symlink_loop_is_one_diagnostic() {
     let p = project_dir(dir.path());
     std::os::unix::fs::symlink("..", p.join("sub/up")).unwrap();
     let run = crate::common::tagc(dir.path(), &["check", "p"]);
-    assert_eq!(run.code, 1, "{}", run.transcript());
-    assert_eq!(
-        run.stderr.matches("tagc::").count(),
-        1,
-        "{}",
-        run.transcript()
-    );
-    assert!(
-        run.stderr
-            .contains("symbolic link loop: `p/sub/up` leads back to `p`"),
-        "{}",
-        run.transcript()
-    );
-    assert!(
-        run.stderr.contains("tagc::load::symlink-loop"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("1 error, 0 warnings"), "{}", run.stderr);
+    insta::assert_snapshot!(run.transcript());
 }
 
 #[cfg(unix)]
@@ -310,6 +282,5 @@ fn test_file_reached_through_a_link_is_read_once() {
             "./p/sub/b.tags",
         ],
     );
-    assert_eq!(run.code, 0, "{}", run.transcript());
-    assert!(!run.stderr.contains("twice"), "{}", run.transcript());
+    insta::assert_snapshot!(run.transcript());
 }

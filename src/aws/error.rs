@@ -15,7 +15,7 @@ use super::api::ApiError;
 pub enum PlanError {
     /// A target is not in the organization.
     #[error("{target}, where policy `{policy}` is attached, does not exist in the organization")]
-    #[diagnostic(code("tagc::aws::unknown-target"), help("{help}"))]
+    #[diagnostic(code("tagc::aws::unknown-target"), severity(Error), help("{help}"))]
     UnknownTarget {
         /// The target as declared, with its kind (`ou Root/ML`, `account 111122223333`).
         target: String,
@@ -28,6 +28,7 @@ pub enum PlanError {
     #[error("policy `{name}` ({id}) exists in AWS but is not managed by tagc")]
     #[diagnostic(
         code("tagc::aws::not-owned"),
+        severity(Error),
         help(
             "tagc changes only policies tagged `managed-by = tagc`; rename the tagc policy, or \
              delete the existing one yourself, or tag it `managed-by = tagc` and claim it with \
@@ -44,6 +45,7 @@ pub enum PlanError {
     #[error("policy `{name}` is a {live} in AWS but is declared as a {desired}")]
     #[diagnostic(
         code("tagc::aws::kind-changed"),
+        severity(Error),
         help("a policy's type cannot change: rename the tagc policy so a new one is created")
     )]
     KindChanged {
@@ -58,6 +60,7 @@ pub enum PlanError {
     #[error("two policies are named `{name}`")]
     #[diagnostic(
         code("tagc::aws::duplicate-name"),
+        severity(Error),
         help("policy names are unique in an organization: rename one of them")
     )]
     DuplicateName {
@@ -68,6 +71,7 @@ pub enum PlanError {
     #[error("policy `{name}` has {what}")]
     #[diagnostic(
         code("tagc::aws::invalid-name"),
+        severity(Error),
         help("AWS accepts policy names of 1 to 128 characters and descriptions of up to 512")
     )]
     InvalidName {
@@ -80,6 +84,7 @@ pub enum PlanError {
     #[error("policy `{name}` is {size} characters, over the {limit}-character limit of a {kind}")]
     #[diagnostic(
         code("tagc::aws::policy-too-large"),
+        severity(Error),
         help("split the tagc policy, or check the limits profile in `organization {{ … }}`")
     )]
     TooLarge {
@@ -94,7 +99,7 @@ pub enum PlanError {
     },
     /// A target would get more policies of a type than AWS allows.
     #[error("{target} would have {needed} {kind} policies attached, over the limit of {limit}")]
-    #[diagnostic(code("tagc::aws::too-many-policies"), help("{help}"))]
+    #[diagnostic(code("tagc::aws::too-many-policies"), severity(Error), help("{help}"))]
     SlotOverflow {
         /// The target.
         target: String,
@@ -111,6 +116,7 @@ pub enum PlanError {
     #[error("{target} would be left without a service control policy")]
     #[diagnostic(
         code("tagc::aws::last-scp"),
+        severity(Error),
         help(
             "AWS requires at least one SCP on every root, OU and account: attach another SCP \
              (such as `FullAWSAccess`) first"
@@ -124,6 +130,7 @@ pub enum PlanError {
     #[error("the project has no name: plan and apply need `organization {{ project \"…\" }}`")]
     #[diagnostic(
         code("tagc::aws::no-project"),
+        severity(Error),
         help(
             "add `organization {{ project \"NAME\" }}` to one `.tags` file; tagc tags every policy \
              it creates `tagc:project = NAME` and touches only the policies with that tag"
@@ -132,7 +139,7 @@ pub enum PlanError {
     NoProject,
     /// A declared name is taken by a tagc policy of another project, or of none.
     #[error("policy `{name}` ({id}) exists in AWS and belongs to {owner}")]
-    #[diagnostic(code("tagc::aws::foreign"), help("{help}"))]
+    #[diagnostic(code("tagc::aws::foreign"), severity(Error), help("{help}"))]
     Foreign {
         /// The policy name.
         name: String,
@@ -150,6 +157,7 @@ pub enum PlanError {
     )]
     #[diagnostic(
         code("tagc::aws::destroy"),
+        severity(Error),
         help(
             "a project that declares nothing, or a missing, empty or truncated `.tags` file, looks \
              like this; check the sources, and if the removal is intended run again with \
@@ -172,7 +180,7 @@ pub enum PlanError {
     },
     /// Several of the above.
     #[error("the plan has {} errors", errors.len())]
-    #[diagnostic(code("tagc::aws::plan"))]
+    #[diagnostic(code("tagc::aws::plan"), severity(Error))]
     Several {
         /// The errors.
         #[related]
@@ -190,7 +198,7 @@ pub enum ApplyError {
     Plan(#[from] PlanError),
     /// A call to AWS failed while reading the organization (nothing was changed).
     #[error("`{operation}` failed: {error}")]
-    #[diagnostic(code("tagc::aws::api"), help("{}", api_help(error)))]
+    #[diagnostic(code("tagc::aws::api"), severity(Error), help("{}", api_help(error)))]
     Api {
         /// The operation.
         operation: String,
@@ -201,6 +209,7 @@ pub enum ApplyError {
     #[error("cannot configure the aws client: {message}")]
     #[diagnostic(
         code("tagc::aws::config"),
+        severity(Error),
         help("check `--profile`, `--region` and `--endpoint-url`, or the `AWS_*` variables")
     )]
     Config {
@@ -211,12 +220,17 @@ pub enum ApplyError {
     #[error("apply needs confirmation, and stdin is not a terminal")]
     #[diagnostic(
         code("tagc::aws::not-confirmed"),
+        severity(Error),
         help("review the plan with `tagc plan`, then run `tagc apply --yes`")
     )]
     NotConfirmed,
     /// The operator answered no.
     #[error("apply cancelled: nothing was changed")]
-    #[diagnostic(code("tagc::aws::cancelled"), help("answer `yes` to apply the plan"))]
+    #[diagnostic(
+        code("tagc::aws::cancelled"),
+        severity(Error),
+        help("answer `yes` to apply the plan")
+    )]
     Cancelled,
     /// A step failed; some steps were done, the rest were not.
     #[error(transparent)]
@@ -226,6 +240,7 @@ pub enum ApplyError {
     #[error("policy type `{policy_type}` was not enabled after {seconds} seconds")]
     #[diagnostic(
         code("tagc::aws::enable-timeout"),
+        severity(Error),
         help("enabling is asynchronous in AWS: run `tagc apply` again in a minute")
     )]
     EnableTimeout {
@@ -238,6 +253,7 @@ pub enum ApplyError {
     #[error("cannot write the plan to `{path}`: {message}")]
     #[diagnostic(
         code("tagc::aws::save-plan"),
+        severity(Error),
         help("check that the directory exists and is writable")
     )]
     SavePlan {
@@ -252,6 +268,7 @@ pub enum ApplyError {
     )]
     #[diagnostic(
         code("tagc::aws::out-not-plan"),
+        severity(Error),
         help("choose a new file, such as `--out plan.json`, or move this one away")
     )]
     OutNotPlan {
@@ -262,6 +279,7 @@ pub enum ApplyError {
     #[error("`{path}` is not a plan tagc can apply: {reason}")]
     #[diagnostic(
         code("tagc::aws::plan-file"),
+        severity(Error),
         help("write the plan with `tagc plan --out FILE` and apply that file unchanged")
     )]
     BadPlanFile {
@@ -272,7 +290,7 @@ pub enum ApplyError {
     },
     /// A saved plan no longer fits the sources or the organization; nothing was changed.
     #[error("the saved plan is stale: {what} changed since it was made, and nothing was applied")]
-    #[diagnostic(code("tagc::aws::stale-plan"), help("{help}"))]
+    #[diagnostic(code("tagc::aws::stale-plan"), severity(Error), help("{help}"))]
     StalePlan {
         /// What changed: the sources, the organization, the project, the steps.
         what: String,
@@ -294,7 +312,7 @@ pub enum ApplyError {
     },
     /// Reading stdin or writing the plan failed.
     #[error("cannot read or write the terminal: {0}")]
-    #[diagnostic(code("tagc::aws::io"))]
+    #[diagnostic(code("tagc::aws::io"), severity(Error))]
     Io(#[from] std::io::Error),
 }
 
@@ -320,7 +338,7 @@ fn api_help(e: &ApiError) -> &'static str {
 /// `apply` stopped at a failed step: what was done and what was not.
 #[derive(Debug, thiserror::Error, Diagnostic)]
 #[error("apply stopped at step {step} of {total} ({failed}): {error}")]
-#[diagnostic(code("tagc::aws::interrupted"), help("{report}"))]
+#[diagnostic(code("tagc::aws::interrupted"), severity(Error), help("{report}"))]
 pub struct Interrupted {
     /// The failed step, 1-based.
     pub step: usize,

@@ -295,17 +295,8 @@ fn json_diff(live: &str, desired: &str) -> String {
 /// The closest OU path to an unknown one, for "did you mean".
 fn suggest(snapshot: &OrgSnapshot, wanted: &str) -> Option<String> {
     let wanted = normalize_path(wanted);
-    std::iter::once("Root".to_owned())
-        .chain(snapshot.ous.iter().map(|o| o.path.clone()))
-        .map(|p| {
-            (
-                strsim::normalized_levenshtein(&wanted.to_lowercase(), &p.to_lowercase()),
-                p,
-            )
-        })
-        .filter(|(score, _)| *score >= 0.5)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, p)| p)
+    let paths = std::iter::once("Root").chain(snapshot.ous.iter().map(|o| o.path.as_str()));
+    crate::suggest::did_you_mean(&wanted, paths).map(str::to_owned)
 }
 
 fn unknown_target(snapshot: &OrgSnapshot, target: &Target, policy: &str) -> PlanError {

@@ -15,7 +15,8 @@ pub enum CatalogError {
     /// A file or directory could not be read or written
     #[error("cannot access `{}`", path.display())]
     #[diagnostic(
-        code(tagc::catalog::io),
+        code("tagc::catalog::io"),
+        severity(Error),
         help("check that the path exists and is readable (or writable, for output)")
     )]
     Io {
@@ -29,7 +30,8 @@ pub enum CatalogError {
     /// A file is not valid JSON
     #[error("`{}` is not valid JSON", path.display())]
     #[diagnostic(
-        code(tagc::catalog::json),
+        code("tagc::catalog::json"),
+        severity(Error),
         help(
             "`--catalog` takes a directory of AWS service-reference JSON files or a catalog written by `tagc catalog import`"
         )
@@ -45,7 +47,8 @@ pub enum CatalogError {
     /// A file is JSON but not in the expected shape
     #[error("`{}` is not an AWS service-reference document or a tagc catalog: {message}", path.display())]
     #[diagnostic(
-        code(tagc::catalog::schema),
+        code("tagc::catalog::schema"),
+        severity(Error),
         help(
             "`--catalog` takes a directory of AWS service-reference JSON files or a catalog written by `tagc catalog import`"
         )
@@ -60,7 +63,8 @@ pub enum CatalogError {
     /// A compressed archive of service-reference files could not be read
     #[error("cannot read the archive `{}`", path.display())]
     #[diagnostic(
-        code(tagc::catalog::archive),
+        code("tagc::catalog::archive"),
+        severity(Error),
         help(
             "give a gzip-compressed tar archive of AWS service-reference JSON files (`<prefix>.json`, with an optional `DATE` file), or a directory of them"
         )
@@ -76,7 +80,8 @@ pub enum CatalogError {
     /// A directory or archive holds no service-reference files
     #[error("`{}` contains no AWS service-reference JSON files", path.display())]
     #[diagnostic(
-        code(tagc::catalog::empty),
+        code("tagc::catalog::empty"),
+        severity(Error),
         help(
             "the directory should hold one `<prefix>.json` file per AWS service, as served by https://servicereference.us-east-1.amazonaws.com/"
         )
@@ -90,6 +95,7 @@ pub enum CatalogError {
     #[error("cannot find the user's cache directory")]
     #[diagnostic(
         code("tagc::catalog::cache-dir"),
+        severity(Error),
         help("pass an explicit cache directory, or use `--catalog DIR` with a copy of the files")
     )]
     NoCacheDir,
@@ -97,7 +103,8 @@ pub enum CatalogError {
     /// AWS's service reference could not be reached
     #[error("cannot download `{url}`: {reason}")]
     #[diagnostic(
-        code(tagc::catalog::offline),
+        code("tagc::catalog::offline"),
+        severity(Error),
         help("use `--catalog DIR` with a copy of the files")
     )]
     Offline {
@@ -110,7 +117,8 @@ pub enum CatalogError {
     /// AWS's service reference answered, but not with the expected document
     #[error("unexpected answer from `{url}`: {reason}")]
     #[diagnostic(
-        code(tagc::catalog::download),
+        code("tagc::catalog::download"),
+        severity(Error),
         help("try again later, or use `--catalog DIR` with a copy of the files")
     )]
     Download {

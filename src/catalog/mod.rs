@@ -34,6 +34,7 @@ pub use error::CatalogError;
 pub use import::DATE_FILE;
 
 use crate::model::wildcard_match;
+use crate::suggest::did_you_mean;
 
 /// The committed compact catalog (see [`compact`] for the format).
 const BUILTIN_JSON: &str = include_str!("data/catalog.json");
@@ -243,13 +244,13 @@ impl Catalog {
     /// The known service prefix closest to `prefix`, for "did you mean" help
     pub fn suggest_service(&self, prefix: &str) -> Option<&str> {
         let current = self.services.values().filter(|s| !s.deprecated);
-        closest(prefix, current.map(|s| s.prefix.as_str()))
+        did_you_mean(prefix, current.map(|s| s.prefix.as_str()))
     }
 
     /// The action of `service` closest to `name`, for "did you mean" help
     pub fn suggest_action(&self, service: &str, name: &str) -> Option<String> {
         let s = self.service(service)?;
-        closest(name, s.actions.iter().map(|a| a.name.as_str())).map(str::to_owned)
+        did_you_mean(name, s.actions.iter().map(|a| a.name.as_str())).map(str::to_owned)
     }
 
     /// True when `service:name` exists and accepts `aws:RequestTag` or `aws:TagKeys`
@@ -316,23 +317,6 @@ fn noun(lower: &str) -> &str {
         .find_map(|v| lower.strip_prefix(v))
         .filter(|rest| !rest.is_empty())
         .unwrap_or(lower)
-}
-
-/// The candidate closest to `input` by edit distance (case-insensitive), if close enough to be
-/// a plausible typo: at most a third of the input's length, and at least 1.
-fn closest<'a>(input: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    let lower = input.to_ascii_lowercase();
-    let limit = (lower.chars().count() / 3).max(1);
-    candidates
-        .map(|c| {
-            (
-                strsim::damerau_levenshtein(&lower, &c.to_ascii_lowercase()),
-                c,
-            )
-        })
-        .filter(|(d, _)| *d <= limit)
-        .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)))
-        .map(|(_, c)| c)
 }
 
 #[cfg(test)]

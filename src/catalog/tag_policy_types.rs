@@ -13,6 +13,8 @@
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
+use crate::suggest::did_you_mean;
+
 /// The wildcard token that selects every enforceable type of a service.
 pub const ALL_SUPPORTED: &str = "ALL_SUPPORTED";
 
@@ -102,29 +104,12 @@ pub fn reportable_types_for(service: &str) -> Vec<&'static str> {
 
 /// The listed `enforced_for` value closest to `rt`, for "did you mean" help
 pub fn suggest_enforceable(rt: &str) -> Option<&'static str> {
-    closest(rt, enforced_table())
+    did_you_mean(rt, enforced_table().iter().copied())
 }
 
 /// The `report_required_tag_for` value closest to `rt`, for "did you mean" help
 pub fn suggest_reportable(rt: &str) -> Option<&'static str> {
-    closest(rt, report_table())
-}
-
-/// The closest entry by case-insensitive edit distance, within a third of the input's length.
-fn closest(rt: &str, table: &BTreeSet<&'static str>) -> Option<&'static str> {
-    let lower = rt.to_ascii_lowercase();
-    let limit = (lower.chars().count() / 3).max(1);
-    table
-        .iter()
-        .map(|e| {
-            (
-                strsim::damerau_levenshtein(&lower, &e.to_ascii_lowercase()),
-                *e,
-            )
-        })
-        .filter(|(d, _)| *d <= limit)
-        .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)))
-        .map(|(_, e)| e)
+    did_you_mean(rt, report_table().iter().copied())
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{CheckError, CheckErrorKind, Checker};
+use super::{CheckError, CheckErrorKind, Checker, Field};
 use crate::model::{Policy, Target};
 
 impl Checker<'_> {
@@ -11,12 +11,12 @@ impl Checker<'_> {
     /// to the same target: AWS resolves such same-node conflicts by attachment order, so one
     /// policy's list would silently win.
     pub(super) fn check_conflicts(&mut self) {
-        let mut seen: BTreeMap<(&str, String, &Target), &Policy> = BTreeMap::new();
+        let mut seen: BTreeMap<(Field, String, &Target), &Policy> = BTreeMap::new();
         let mut found = Vec::new();
         for p in &self.project.policies {
             for (field, rules) in [
-                ("enforced_for", &p.enforce),
-                ("report_required_tag_for", &p.report),
+                (Field::EnforcedFor, &p.enforce),
+                (Field::ReportRequired, &p.report),
             ] {
                 let mut keys: Vec<String> = rules.iter().map(|r| r.key.to_lowercase()).collect();
                 keys.dedup();
@@ -26,14 +26,16 @@ impl Checker<'_> {
                             if other.name != p.name {
                                 found.push(
                                     CheckError::new(
-                                        CheckErrorKind::ConflictingRules(format!(
-                                            "policies `{}` and `{}` both set `{field}` for tag `{key}` at {t}",
-                                            other.name, p.name
-                                        )),
+                                        CheckErrorKind::ConflictingRules {
+                                            first: other.name.clone(),
+                                            second: p.name.clone(),
+                                            field,
+                                            key: key.clone(),
+                                            target: t.clone(),
+                                        },
                                         p.name_loc(),
                                     )
-                                    .with_related(&other.name_loc(), "the other policy")
-                                    .with_help("AWS keeps the setting of whichever tag policy was attached first; set it in one policy"),
+                                    .with_related(&other.name_loc(), "the other policy"),
                                 );
                             }
                         } else {

@@ -14,7 +14,8 @@
 //! (policy statements into rules), `protect` (the `protect` statement), `targets` (resource
 //! types and targets), `conflicts` (rules that conflict once attached), `requests` (`test`
 //! blocks and `tagc eval`'s request), `org` (the `organization` block). `validate` holds the
-//! value checks that need no project, `suggest` the "did you mean", `error` the diagnostics.
+//! value checks that need no project, `error` the diagnostics; "did you mean" comes from
+//! [`crate::suggest`].
 
 mod actions;
 mod conflicts;
@@ -23,19 +24,18 @@ mod org;
 mod policies;
 mod protect;
 mod requests;
-mod suggest;
 mod tags;
 mod targets;
 mod validate;
 
-pub use error::{CheckError, CheckErrorKind};
+pub use error::{CheckError, CheckErrorKind, Field};
 pub use requests::{RequestText, check_request};
-pub use suggest::did_you_mean;
 
 use crate::ast::{self, Item};
 use crate::catalog::Catalog;
 use crate::model::{Placement, Project};
 use crate::source::Loc;
+use crate::suggest::did_you_mean;
 
 /// Check the parsed files of one project. The project is complete only when no returned
 /// diagnostic is an error.
@@ -99,10 +99,18 @@ impl Checker<'_> {
 /// Check `text` as the one file of a project against the built-in catalog: the project and the
 /// codes of every diagnostic found, for the rooms' unit tests.
 #[cfg(test)]
-fn check_text(text: &str) -> (Project, Vec<&'static str>) {
+fn check_text(text: &str) -> (Project, Vec<String>) {
     let source = crate::source::SourceFile::new("t.tags", text);
     let (file, syntax_errors) = crate::syntax::parse(&source);
     assert!(syntax_errors.is_empty(), "{text}: {syntax_errors:?}");
     let (project, errors) = check(&[file], Catalog::builtin());
-    (project, errors.iter().map(|e| e.kind.code()).collect())
+    let codes = errors
+        .iter()
+        .map(|e| {
+            miette::Diagnostic::code(e)
+                .map(|c| c.to_string())
+                .unwrap_or_default()
+        })
+        .collect();
+    (project, codes)
 }

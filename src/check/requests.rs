@@ -59,7 +59,7 @@ pub fn check_request(
     let ok = !cx
         .errors
         .iter()
-        .any(|e| e.kind.severity() == miette::Severity::Error);
+        .any(|e| miette::Diagnostic::severity(e) == Some(miette::Severity::Error));
     (checked.filter(|_| ok), cx.errors)
 }
 
@@ -289,7 +289,14 @@ mod tests {
         };
         let (checked, errors) = check_request(&project, Catalog::builtin(), &request);
         assert!(checked.is_none());
-        let codes: Vec<&str> = errors.iter().map(|e| e.kind.code()).collect();
+        let codes: Vec<String> = errors
+            .iter()
+            .map(|e| {
+                miette::Diagnostic::code(e)
+                    .map(|c| c.to_string())
+                    .unwrap_or_default()
+            })
+            .collect();
         assert_eq!(codes, ["tagc::check::unknown-ou"]);
     }
 }

@@ -12,8 +12,8 @@ use crate::source::Loc;
 type TypeLister = fn(&str) -> Vec<&'static str>;
 
 /// Which tag-policy field a resource type goes in.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Field {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Field {
     /// `enforced_for`.
     EnforcedFor,
     /// `report_required_tag_for`.
@@ -76,7 +76,7 @@ impl Field {
             CheckError::new(
                 CheckErrorKind::UnsupportedResourceType {
                     resource_type: resource_type.to_owned(),
-                    field: field.to_owned(),
+                    field: self,
                 },
                 loc.clone(),
             )

@@ -15,6 +15,7 @@ use crate::syntax::{self, FormatError};
 #[error("cannot write `{path}`: {reason}")]
 #[diagnostic(
     code("tagc::fmt::write"),
+    severity(Error),
     help("the file was left as it is; check that it is writable and that the disk has room")
 )]
 struct WriteError {

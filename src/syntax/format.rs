@@ -45,7 +45,8 @@ pub enum FormatError {
     /// could move a token across a comment or a brace and change what it means.
     #[error("`{file}` has syntax errors, so it was not formatted")]
     #[diagnostic(
-        code(tagc::fmt::syntax),
+        code("tagc::fmt::syntax"),
+        severity(Error),
         help("fix the syntax errors, then run `tagc fmt` again")
     )]
     Syntax {
@@ -60,7 +61,8 @@ pub enum FormatError {
     /// never rewrite a file into something that means something else.
     #[error("formatting `{file}` would change its tokens or comments; this is a bug in tagc")]
     #[diagnostic(
-        code(tagc::fmt::bug),
+        code("tagc::fmt::bug"),
+        severity(Error),
         help("the file was left as it is; please report this bug with the file attached")
     )]
     Changed {
