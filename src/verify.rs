@@ -112,7 +112,7 @@ impl<'c> Verifier<'c> {
         for a in artifacts {
             // Content that is not JSON is refused, never read as a `null` document.
             let doc: serde_json::Value =
-                serde_json::from_str(&a.minified).map_err(|e| EvalError::MalformedPolicy {
+                serde_json::from_str(&a.content).map_err(|e| EvalError::MalformedPolicy {
                     message: format!("`{}` is not JSON: {e}", a.name),
                 })?;
             match a.kind {
@@ -745,7 +745,7 @@ mod tests {
         let Some(first) = artifacts.first_mut() else {
             panic!("the rules emit artifacts")
         };
-        first.minified = "{not json".to_owned();
+        first.content = "{not json".into();
         let name = first.name.clone();
         match Verifier::new(&artifacts, catalog).map(|_| ()) {
             Err(EvalError::MalformedPolicy { message }) => {
