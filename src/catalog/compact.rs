@@ -27,6 +27,17 @@ use super::{ActionInfo, Catalog, CatalogError, Service, TagSupport};
 /// The format version written in the `format` field.
 pub(crate) const FORMAT: u64 = 1;
 
+/// The `date` field of a compact catalog, read from where [`to_compact_json`] writes it (right
+/// after `format`, at the start of the text) without parsing the rest; `None` when it is not
+/// there.
+pub(crate) fn date_of(text: &str) -> Option<&str> {
+    let head = format!("{{\"format\":{FORMAT},\"date\":\"");
+    let rest = text.strip_prefix(head.as_str())?;
+    let (date, _) = rest.split_once('"')?;
+    // A date has no escapes; anything else is left to the full parser.
+    (!date.contains('\\')).then_some(date)
+}
+
 /// Serializes `catalog` to the compact format.
 pub(crate) fn to_compact_json(catalog: &Catalog) -> String {
     let mut services = Map::new();

@@ -176,6 +176,58 @@ fn test_sagemaker_create_and_start_actions() {
 }
 
 #[test]
+fn test_builtin_date_is_read_without_parsing_and_equals_the_parsed_one() {
+    assert_eq!(Catalog::builtin_date(), DATA_DATE);
+    assert_eq!(Catalog::builtin_date(), Catalog::builtin().date);
+    let text = Catalog::builtin().to_compact_json();
+    assert_eq!(compact::date_of(&text), Some(DATA_DATE));
+    assert_eq!(compact::date_of("{\"services\":{}}"), None);
+    assert_eq!(compact::date_of("{\"format\":1,\"date\":\"a\\\"b\"}"), None);
+}
+
+#[test]
+fn test_expand_matches_exactly_what_the_general_matcher_matches() {
+    // The exact-name lookup and the byte matcher are shortcuts: over every action of these
+    // services and patterns of every shape, they must select what `wildcard_match` does.
+    let c = Catalog::builtin();
+    let patterns = [
+        "*",
+        "Create*",
+        "create*",
+        "*Tags",
+        "*tag*",
+        "Create*Job",
+        "CREATE*JOB*",
+        "?reate*",
+        "Describe?",
+        "*Training?ob",
+        "CreateTrainingJob",
+        "createtrainingjob",
+        "CreateTrainingJo",
+        "**Job",
+        "Run*",
+        "Add*Tag?",
+        "",
+    ];
+    for service in ["sagemaker", "ec2", "s3", "sqs", "lambda"] {
+        let all = &c.service(service).unwrap().actions;
+        for p in patterns {
+            let want: Vec<&str> = all
+                .iter()
+                .filter(|a| crate::model::wildcard_match(p, &a.name, true))
+                .map(|a| a.name.as_str())
+                .collect();
+            let got: Vec<&str> = c
+                .expand(service, p)
+                .iter()
+                .map(|a| a.name.as_str())
+                .collect();
+            assert_eq!(got, want, "{service}:{p}");
+        }
+    }
+}
+
+#[test]
 fn test_expand_wildcards() {
     let c = fresh();
     let names: Vec<&str> = c
