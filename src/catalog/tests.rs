@@ -543,3 +543,34 @@ fn test_operations_authorize_tagging_actions() {
             .is_empty()
     );
 }
+
+#[test]
+fn test_compact_format_errors_name_what_is_wrong() {
+    let parse = |text: &str| Catalog::from_compact_json(Path::new("c.json"), text);
+    let schema = |text: &str| match parse(text) {
+        Err(CatalogError::Schema { message, .. }) => message,
+        other => panic!("{text}: {other:?}"),
+    };
+    assert!(schema(r#"{"format":2,"date":"x","services":{"s":[]}}"#).contains("format"));
+    assert!(schema(r#"{"format":1,"services":{}}"#).contains("date"));
+    assert!(schema(r#"{"format":1,"date":"x"}"#).contains("services"));
+    assert!(
+        schema(r#"{"format":1,"date":"x","services":{"s":{"actions":[["A",7,0,0,0]]}}}"#)
+            .contains("service `s`: a tag-support field")
+    );
+    assert!(matches!(
+        parse(r#"{"format":1,"date":"x","services":{"s":{"actions":[{"A":1}]}}}"#),
+        Err(CatalogError::Json { .. })
+    ));
+    let ok = parse(
+        r#"{"format":1,"date":"d","services":{"s":{"tagging":["T"],"actions":["A",["T",0,1,["r"],1]]}}}"#,
+    )
+    .unwrap();
+    let s = &ok.services["s"];
+    assert_eq!(s.actions[1].tag_keys, TagSupport::Action);
+    assert_eq!(
+        s.actions[1].resource_tag,
+        TagSupport::Resources(vec!["r".to_owned()])
+    );
+    assert!(s.actions[1].tagging_only && !s.actions[0].tagging_only);
+}
