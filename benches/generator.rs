@@ -7,6 +7,8 @@
 //! compiles. Every policy has its own OU, so no target runs out of attachment slots however
 //! many policies there are.
 
+use std::fmt::Write as _;
+
 /// The size and kind of a generated project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shape {
@@ -112,7 +114,8 @@ tag owner {
 pub fn project(shape: Shape) -> Vec<(String, String)> {
     let mut tags = String::from(BASE_TAGS);
     for i in 0..shape.tags.saturating_sub(4) {
-        tags.push_str(&format!("\ntag team-{i} {{\n  values \"t{i}-*\"\n}}\n"));
+        // Writing to a String cannot fail.
+        let _ = write!(tags, "\ntag team-{i} {{\n  values \"t{i}-*\"\n}}\n");
     }
     let mut files = vec![("tags.tags".to_owned(), tags)];
     let mut current = String::new();

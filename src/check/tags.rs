@@ -153,6 +153,8 @@ impl Checker<'_> {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::super::check_text;
 
     #[test]
@@ -174,7 +176,10 @@ mod tests {
     #[test]
     fn test_many_tags_are_each_checked_against_all_earlier_ones() {
         // Thousands of distinct keys, then one repeat and one case variant of an early key.
-        let mut text: String = (0..5_000).map(|i| format!("tag key{i}\n")).collect();
+        let mut text = String::new();
+        for i in 0..5_000 {
+            let _ = writeln!(text, "tag key{i}");
+        }
         text.push_str("tag key17\ntag KEY18\n");
         let (project, codes) = check_text(&text);
         assert_eq!(
