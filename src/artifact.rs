@@ -3,6 +3,12 @@
 //!
 //! One [`Artifact`] is one AWS policy document. [`Manifest`] lists them all with their targets,
 //! sizes against limits and content hashes, so CI and `apply` read a single file.
+//!
+//! An artifact holds its document once, as written to its file: the same bytes are measured
+//! against the limit, hashed, and sent to AWS, so a file deployed by hand (AWS CLI, Terraform's
+//! `file()`) fits its limit exactly as tagc's own `apply` does.
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -54,28 +60,26 @@ pub struct Artifact {
     pub name: String,
     /// The description it gets in AWS.
     pub description: String,
-    /// Path of the pretty-printed file, relative to the output directory.
+    /// Path of the written file, relative to the output directory.
     pub file: String,
     /// Where it is attached (empty for IAM policies, which tagc does not attach).
     pub targets: Vec<Target>,
-    /// Size in characters of the minified document, as the API receives it.
+    /// Size in bytes of the document as written: the file's length, and what the API receives.
     pub size: usize,
     /// The limit that size is checked against.
     pub limit: usize,
-    /// `sha256:` of the minified document.
+    /// `sha256:` of the document as written.
     pub hash: String,
-    /// The minified document: exactly the bytes sent to AWS.
+    /// The document as written to its file, byte for byte: exactly what is sent to AWS. Shared,
+    /// so that the manifest's copy of an artifact does not copy the document.
     #[serde(skip)]
-    pub minified: String,
-    /// The document, pretty-printed for review.
-    #[serde(skip)]
-    pub pretty: String,
+    pub content: Arc<str>,
 }
 
 impl Artifact {
-    /// The document as JSON; an error when `minified` is not JSON (never a `null` document).
+    /// The document as JSON; an error when `content` is not JSON (never a `null` document).
     pub fn document(&self) -> Result<serde_json::Value, serde_json::Error> {
-        serde_json::from_str(&self.minified)
+        serde_json::from_str(&self.content)
     }
 }
 
@@ -130,7 +134,7 @@ pub struct Wildcard {
 mod tests {
     use super::{Artifact, ArtifactKind};
 
-    fn artifact(minified: &str) -> Artifact {
+    fn artifact(content: &str) -> Artifact {
         Artifact {
             policy: "p".into(),
             kind: ArtifactKind::Scp,
@@ -138,11 +142,10 @@ mod tests {
             description: String::new(),
             file: "p/scp.json".into(),
             targets: Vec::new(),
-            size: minified.len(),
+            size: content.len(),
             limit: 10_000,
             hash: String::new(),
-            minified: minified.into(),
-            pretty: minified.into(),
+            content: content.into(),
         }
     }
 

@@ -5,11 +5,27 @@
 //!
 //! Input: the lowered policies and the checked project (for targets, placements and
 //! settings). Output: [`Artifact`]s in a deterministic order, or every limit that was broken.
-//! Sizes are measured on the minified document, in bytes: that is exactly what the API
-//! receives, and bytes are a safe bound for AWS's "characters" when a document holds non-ASCII
-//! text.
+//!
+//! **The written form.** Each document is written once, in a compact layout that is valid JSON
+//! and diffs per statement: the top-level object on one line, except that the elements of its
+//! list (an IAM policy's `Statement` array, a tag policy's `tags` object) go one per line:
+//!
+//! ```text
+//! {"Version":"2012-10-17","Statement":[
+//! {"Sid":"A","Effect":"Deny",…},
+//! {"Sid":"B","Effect":"Deny",…}
+//! ]}
+//! ```
+//!
+//! That text, final newline included, is the file in `out/`, what `plan` and `apply` send, what
+//! is hashed, and what is measured against the limit, in bytes. Organizations counts every
+//! character of a document saved through the API, whitespace included, so a file deployed as
+//! written must fit as written
+//! (<https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html>);
+//! bytes are a safe bound for AWS's "characters" when a document holds non-ASCII text.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 
 use miette::Diagnostic;
 use tagc_macros::PrimaryLabel;
@@ -39,7 +55,7 @@ pub enum EmitErrorKind {
         kind: ArtifactKind,
         /// The artifact's name.
         name: String,
-        /// Its minified size.
+        /// Its size as written, in bytes.
         size: usize,
         /// The limit.
         limit: usize,
@@ -368,7 +384,7 @@ pub fn split_to_fit(doc: &PolicyDocument, limit: usize) -> Vec<PolicyDocument> {
         .collect()
 }
 
-/// A document's minified size is its frame plus its statements and the commas between them,
+/// A document's written size is its frame plus its statements and the commas between them,
 /// so each statement is measured once rather than the document at every step. A bin is the
 /// indices of its statements, ascending.
 fn fits(used: usize, count: usize, size: usize, limit: usize) -> bool {
@@ -465,12 +481,57 @@ fn part_letter(index: usize) -> String {
         .map_or_else(|| index.to_string(), |i| char::from(b'A' + i).to_string())
 }
 
-fn statement_size(s: &Statement) -> usize {
-    s.to_json().to_string().len()
+/// What one statement adds to a document as written, in bytes: its line and the line break
+/// before it. A document's size is [`size_of`] an empty document (the frame) plus this for each
+/// statement plus one comma between each two, which is how [`split_to_fit`] packs them.
+pub fn statement_size(s: &Statement) -> usize {
+    s.to_json().to_string().len() + 1
 }
 
-fn size_of(doc: &PolicyDocument) -> usize {
-    doc.to_json().to_string().len()
+/// The size in bytes of a document as written (see [`written`]).
+pub fn size_of(doc: &PolicyDocument) -> usize {
+    written(&doc.to_json()).len()
+}
+
+/// A document in its written form: the top-level object on one line, except the elements of
+/// each array or object member, which go one per line, and a final newline. Every line but
+/// those is as compact as JSON allows.
+pub fn written(doc: &serde_json::Value) -> String {
+    // A JSON value always serializes (its keys are strings), and writing to a String cannot
+    // fail: there is no error to default away.
+    let serde_json::Value::Object(members) = doc else {
+        return format!("{doc}\n");
+    };
+    let mut out = String::from("{");
+    for (i, (key, value)) in members.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "{}:", serde_json::Value::from(key.as_str()));
+        match value {
+            serde_json::Value::Array(items) => {
+                out.push('[');
+                for (j, item) in items.iter().enumerate() {
+                    out.push_str(if j > 0 { ",\n" } else { "\n" });
+                    let _ = write!(out, "{item}");
+                }
+                out.push_str("\n]");
+            }
+            serde_json::Value::Object(entries) => {
+                out.push('{');
+                for (j, (k, v)) in entries.iter().enumerate() {
+                    out.push_str(if j > 0 { ",\n" } else { "\n" });
+                    let _ = write!(out, "{}:{v}", serde_json::Value::from(k.as_str()));
+                }
+                out.push_str("\n}");
+            }
+            other => {
+                let _ = write!(out, "{other}");
+            }
+        }
+    }
+    out.push_str("}\n");
+    out
 }
 
 fn artifact(
@@ -481,10 +542,7 @@ fn artifact(
     targets: Vec<Target>,
     limit: usize,
 ) -> Artifact {
-    // A JSON value always serializes (its keys are strings): `Display` writes it minified, and
-    // pretty-printed with `{:#}`, with no error to default away.
-    let minified = doc.to_string();
-    let pretty = format!("{doc:#}\n");
+    let content = written(doc);
     let stem = kind.file_stem();
     Artifact {
         policy: low.name.clone(),
@@ -493,11 +551,10 @@ fn artifact(
         description: truncate(&low.description, 512),
         file: format!("{}/{stem}{suffix}.json", low.name),
         targets,
-        size: minified.len(),
+        size: content.len(),
         limit,
-        hash: content_hash(&minified),
-        minified,
-        pretty,
+        hash: content_hash(&content),
+        content: content.into(),
     }
 }
 
@@ -731,5 +788,105 @@ mod tests {
         assert!(!compiled.diagnostics.has_errors());
         let names: Vec<String> = (0..9).map(|i| format!("tagc-p{i}-scp")).collect();
         assert_eq!(scp_names(&compiled), names);
+    }
+
+    /// The written form: what is sent, hashed and measured.
+    mod written_form {
+        use super::super::{size_of, split_to_fit, statement_size, written};
+        use crate::ir::{
+            Condition, ConditionOperator, Effect, PolicyDocument, Statement, TagPolicyDocument, TagPolicyKey,
+        };
+
+        fn statement(sid: &str, actions: usize) -> Statement {
+            Statement {
+                sid: sid.to_owned(),
+                effect: Effect::Deny,
+                actions: (0..actions).map(|i| format!("sqs:Action{i}")).collect(),
+                resources: Vec::new(),
+                not_resource: false,
+                conditions: vec![Condition::new(
+                    ConditionOperator::Null,
+                    "aws:RequestTag/owner",
+                    vec!["true".to_owned()],
+                )],
+            }
+        }
+
+        fn document(statements: usize, actions: usize) -> PolicyDocument {
+            PolicyDocument {
+                statements: (0..statements)
+                    .map(|i| statement(&format!("S{i}"), actions))
+                    .collect(),
+            }
+        }
+
+        #[test]
+        fn test_written_form_has_one_statement_per_line_and_means_the_document() {
+            let doc = document(3, 2);
+            let text = written(&doc.to_json());
+            let lines: Vec<&str> = text.lines().collect();
+            assert_eq!(lines.len(), 5, "{text}");
+            assert_eq!(lines[0], r#"{"Version":"2012-10-17","Statement":["#);
+            assert!(lines[1].starts_with(r#"{"Sid":"S0","#) && lines[1].ends_with("},"));
+            assert!(lines[3].starts_with(r#"{"Sid":"S2","#) && lines[3].ends_with('}'));
+            assert_eq!(lines[4], "]}");
+            assert!(text.ends_with("]}\n"));
+            let parsed: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            assert_eq!(parsed, doc.to_json());
+        }
+
+        #[test]
+        fn test_tag_policy_is_written_one_key_per_line() {
+            let key = |k: &str| TagPolicyKey {
+                key: k.to_owned(),
+                values: Some(vec!["a\"b".to_owned()]),
+                enforced_for: vec!["sqs:queue".to_owned()],
+                report_required_for: Vec::new(),
+            };
+            let doc = TagPolicyDocument {
+                keys: vec![key("owner"), key("team")],
+            };
+            let text = written(&doc.to_json());
+            let lines: Vec<&str> = text.lines().collect();
+            assert_eq!(lines.len(), 4, "{text}");
+            assert_eq!(lines[0], r#"{"tags":{"#);
+            assert!(lines[1].starts_with(r#""owner":{"#) && lines[1].ends_with("},"));
+            assert!(lines[2].starts_with(r#""team":{"#));
+            assert_eq!(lines[3], "}}");
+            let parsed: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            assert_eq!(parsed, doc.to_json());
+        }
+
+        #[test]
+        fn test_size_is_the_frame_plus_each_statement_plus_the_commas() {
+            let frame = size_of(&PolicyDocument::default());
+            for n in 1..5 {
+                let doc = document(n, 3);
+                let sum: usize = doc.statements.iter().map(statement_size).sum();
+                assert_eq!(size_of(&doc), frame + sum + (n - 1));
+                assert_eq!(size_of(&doc), written(&doc.to_json()).len());
+            }
+        }
+
+        #[test]
+        fn test_split_parts_fit_the_limit_as_written() {
+            let doc = document(40, 6);
+            let limit = 1_000;
+            assert!(size_of(&doc) > limit);
+            let parts = split_to_fit(&doc, limit);
+            assert!(parts.len() > 1);
+            for part in &parts {
+                let bytes = written(&part.to_json()).len();
+                assert!(bytes <= limit, "{bytes} > {limit}");
+            }
+            // Packed tightly: no two parts would fit together as one.
+            for (i, a) in parts.iter().enumerate() {
+                for b in parts.iter().skip(i + 1) {
+                    let mut both = a.clone();
+                    both.statements.extend(b.statements.iter().cloned());
+                    assert!(size_of(&both) > limit);
+                }
+            }
+        }
     }
 }

@@ -756,7 +756,7 @@ mod tests {
         let Some(first) = artifacts.first_mut() else {
             panic!("the rules emit artifacts")
         };
-        first.minified = "{not json".to_owned();
+        first.content = "{not json".into();
         let name = first.name.clone();
         match Verifier::new(&artifacts, catalog).map(|_| ()) {
             Err(EvalError::MalformedPolicy { message }) => {

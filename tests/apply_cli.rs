@@ -266,8 +266,8 @@ impl Org {
         s
     }
 
-    /// Asserts AWS holds exactly the project's policies, tagc's and AWS's own: the minified
-    /// content, the description, both tags and the declared targets.
+    /// Asserts AWS holds exactly the project's policies, tagc's and AWS's own: the content as
+    /// written to the files, the description, both tags and the declared targets.
     fn assert_applied(&self) {
         let live = self.policies();
         let artifacts: BTreeMap<String, Artifact> = self
@@ -284,7 +284,7 @@ impl Org {
         );
         for (name, a) in &artifacts {
             let p = &live[name];
-            assert_eq!(p.content, a.minified, "content of {name}");
+            assert_eq!(*p.content, *a.content, "content of {name}");
             assert_eq!(p.description, a.description, "description of {name}");
             assert_eq!(
                 p.tags,
@@ -1046,7 +1046,7 @@ fn test_policy_of_an_older_tagc_is_foreign_until_adopted() {
                 .name("tagc-ml-scp")
                 .description(&scp.description)
                 .r#type(SdkPolicyType::ServiceControlPolicy)
-                .content(&scp.minified)
+                .content(&*scp.content)
                 .tags(tag("managed-by", "tagc"))
                 .tags(tag("tagc:hash", &scp.hash))
                 .send(),

@@ -113,6 +113,47 @@ fn test_build_writes_artifacts_and_manifest() {
     );
 }
 
+/// Build `inputs` with the binary and check every file it writes against the manifest: the
+/// file is at most its limit in bytes as written, and the manifest's size is its length. Returns
+/// how many files were checked.
+fn assert_files_fit_as_written(inputs: &[std::path::PathBuf]) -> usize {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut args: Vec<String> = vec!["build".into(), "--out".into(), out.display().to_string()];
+    args.extend(inputs.iter().map(|p| p.display().to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = tagc(dir.path(), &args);
+    assert_eq!(run.code, 0, "{inputs:?}: {}", run.stderr);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let artifacts = manifest["artifacts"].as_array().unwrap();
+    for a in artifacts {
+        let file = a["file"].as_str().unwrap();
+        let bytes = std::fs::read(out.join(file)).unwrap();
+        let (size, limit) = (a["size"].as_u64().unwrap(), a["limit"].as_u64().unwrap());
+        assert_eq!(bytes.len() as u64, size, "{file}: manifest size");
+        assert!(
+            size <= limit,
+            "{file}: {size} bytes over the limit of {limit}"
+        );
+        assert_eq!(
+            a["hash"].as_str().unwrap(),
+            tagc::artifact::content_hash(std::str::from_utf8(&bytes).unwrap()),
+            "{file}: manifest hash"
+        );
+    }
+    artifacts.len()
+}
+
+#[test]
+fn test_every_written_file_fits_its_limit_and_its_manifest_size() {
+    let mut checked = assert_files_fit_as_written(&[root().join("policies")]);
+    for example in crate::common::tags_files("examples") {
+        checked += assert_files_fit_as_written(&[example]);
+    }
+    assert!(checked > 10, "only {checked} files checked");
+}
+
 #[test]
 fn test_failed_build_writes_nothing_and_keeps_the_old_output() {
     let dir = fixture_dir();

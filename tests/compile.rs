@@ -23,7 +23,7 @@ fn render(compiled: &Compiled) -> String {
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(", "),
-            a.pretty
+            a.content
         );
     }
     out
@@ -69,7 +69,7 @@ fn test_output_is_deterministic() {
         let bytes = |c: &Compiled| {
             c.artifacts
                 .iter()
-                .map(|a| a.minified.clone())
+                .map(|a| a.content.clone())
                 .collect::<Vec<_>>()
         };
         assert_eq!(bytes(&a), bytes(&b));
@@ -78,17 +78,37 @@ fn test_output_is_deterministic() {
 }
 
 #[test]
-fn test_sizes_are_measured_on_the_minified_bytes() {
+fn test_sizes_and_hashes_are_of_the_written_bytes_one_statement_per_line() {
     let compiled = compile_text(
         "x.tags",
-        "tag owner\npolicy p {\n require owner on sqs:CreateQueue\n attach to root\n}\n",
+        "tag owner { values \"a\" \"b\" }\npolicy p {\n require owner on sqs:CreateQueue\n protect owner\n enforce owner for sqs:queue\n attach to root\n}\n",
+    );
+    assert!(
+        compiled.ok(),
+        "{}",
+        compiled.diagnostics.render_human(false)
+    );
+    let scp = compiled
+        .artifacts
+        .iter()
+        .find(|a| a.kind == tagc::artifact::ArtifactKind::Scp)
+        .unwrap();
+    let statements = scp.document().unwrap()["Statement"].as_array().unwrap().len();
+    assert!(statements >= 2, "{}", scp.content);
+    // The opening line, one line per statement, the closing line.
+    assert_eq!(
+        scp.content.lines().count(),
+        statements + 2,
+        "{}",
+        scp.content
     );
     for a in &compiled.artifacts {
-        assert_eq!(a.size, a.minified.len());
-        assert!(!a.minified.contains('\n') && !a.minified.contains("  "));
-        let pretty: serde_json::Value = serde_json::from_str(&a.pretty).unwrap();
-        assert_eq!(serde_json::to_string(&pretty).unwrap(), a.minified);
-        assert_eq!(a.hash, tagc::artifact::content_hash(&a.minified));
+        assert_eq!(a.size, a.content.len());
+        assert!(a.content.ends_with("]}\n") || a.content.ends_with("}}\n"));
+        assert!(!a.content.contains("  "), "{}", a.content);
+        let parsed: serde_json::Value = serde_json::from_str(&a.content).unwrap();
+        assert!(parsed.is_object());
+        assert_eq!(a.hash, tagc::artifact::content_hash(&a.content));
     }
 }
 

@@ -1263,7 +1263,7 @@ fn test_a_tagged_create_is_denied_when_its_tagging_action_is_not_allowed() {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": "lambda:CreateFunction", "Resource": "*"}]
     });
-    let minified = doc.to_string();
+    let content = tagc::emit::written(&doc);
     let artifact = Artifact {
         policy: "p".into(),
         kind: ArtifactKind::IamPolicy,
@@ -1271,11 +1271,10 @@ fn test_a_tagged_create_is_denied_when_its_tagging_action_is_not_allowed() {
         description: String::new(),
         file: "p/iam-policy.json".into(),
         targets: Vec::new(),
-        size: minified.len(),
+        size: content.len(),
         limit: 6_144,
-        hash: tagc::artifact::content_hash(&minified),
-        pretty: minified.clone(),
-        minified,
+        hash: tagc::artifact::content_hash(&content),
+        content: content.into(),
     };
     let verifier = Verifier::new(&[artifact], Catalog::builtin()).unwrap();
     let tagged = scenario_request(

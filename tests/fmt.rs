@@ -144,7 +144,7 @@ fn relayout(text: &str, rng: &mut Rng) -> String {
     out
 }
 
-/// The artifacts of compiling `sources`, as (file, minified document).
+/// The artifacts of compiling `sources`, as (file, written document).
 fn artifacts(sources: &[Arc<SourceFile>]) -> Vec<(String, String)> {
     let compiled = tagc::compile_sources(sources, Catalog::builtin());
     assert!(
@@ -156,7 +156,7 @@ fn artifacts(sources: &[Arc<SourceFile>]) -> Vec<(String, String)> {
     compiled
         .artifacts
         .iter()
-        .map(|a| (a.file.clone(), a.minified.clone()))
+        .map(|a| (a.file.clone(), a.content.to_string()))
         .collect()
 }
 

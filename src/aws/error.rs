@@ -92,7 +92,7 @@ pub enum PlanError {
         name: String,
         /// The policy type.
         kind: String,
-        /// Its minified size.
+        /// Its size as sent, in bytes.
         size: usize,
         /// The limit.
         limit: usize,

@@ -414,7 +414,7 @@ fn artifact_errors(artifact: &Artifact, ty: PolicyType, profile: LimitsProfile) 
         });
     }
     // UTF-8 bytes: never fewer than characters, so a safe bound either way AWS counts.
-    let size = artifact.minified.len();
+    let size = artifact.content.len();
     let limit = ty.size_limit(profile);
     if size > limit {
         errors.push(PlanError::TooLarge {
@@ -526,7 +526,7 @@ impl Draft {
         target_ids: &BTreeSet<String>,
         owners: &Ownership<'_>,
     ) {
-        let hash = content_hash(&artifact.minified);
+        let hash = content_hash(&artifact.content);
         if owners.adopted(p) {
             self.adopts.push(Step::AdoptPolicy {
                 policy_id: p.info.id.clone(),
@@ -547,11 +547,11 @@ impl Draft {
                 old_hash: live_hash,
                 new_hash: hash.clone(),
                 diff: if content_changed {
-                    json_diff(live_content, &artifact.minified)
+                    json_diff(live_content, &artifact.content)
                 } else {
                     String::new()
                 },
-                content: artifact.minified.clone(),
+                content: artifact.content.to_string(),
             });
         } else if facts.recorded_hash.as_deref() != Some(hash.as_str()) {
             self.tags.push(Step::TagPolicy {
@@ -589,10 +589,10 @@ impl Draft {
             name: artifact.name.clone(),
             policy_type: ty,
             description: artifact.description.clone(),
-            size: artifact.minified.len(),
+            size: artifact.content.len(),
             limit: ty.size_limit(settings.limits),
-            hash: content_hash(&artifact.minified),
-            content: artifact.minified.clone(),
+            hash: content_hash(&artifact.content),
+            content: artifact.content.to_string(),
         });
         let pref = PolicyRef {
             name: artifact.name.clone(),
@@ -1253,8 +1253,7 @@ mod tests {
             size: content.len(),
             limit: 10_240,
             hash: content_hash(content),
-            minified: content.to_owned(),
-            pretty: content.to_owned(),
+            content: content.into(),
         }
     }
 

@@ -29,7 +29,7 @@ pub struct SavedArtifact {
     pub name: String,
     /// Its kind.
     pub kind: ArtifactKind,
-    /// The hash of its minified content.
+    /// The hash of its content as written.
     pub hash: String,
     /// Its description.
     pub description: String,
@@ -42,7 +42,7 @@ impl SavedArtifact {
         Self {
             name: a.name.clone(),
             kind: a.kind,
-            hash: content_hash(&a.minified),
+            hash: content_hash(&a.content),
             description: a.description.clone(),
             targets: a.targets.clone(),
         }
@@ -104,7 +104,7 @@ pub fn sources_digest(artifacts: &[Artifact], settings: &Settings) -> Result<Str
             kind: a.kind,
             description: &a.description,
             targets: &a.targets,
-            hash: content_hash(&a.minified),
+            hash: content_hash(&a.content),
         })
         .collect();
     views.sort_by(|a, b| (a.name, a.kind).cmp(&(b.name, b.kind)));

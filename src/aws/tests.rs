@@ -42,8 +42,7 @@ fn art(name: &str, kind: ArtifactKind, content: &str, targets: &[Target]) -> Art
         size: content.len(),
         limit: 10_240,
         hash: content_hash(content),
-        minified: content.to_owned(),
-        pretty: content.to_owned(),
+        content: content.into(),
     }
 }
 

@@ -20,12 +20,24 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::{ActionInfo, Catalog, CatalogError, Service, TagSupport};
 
 /// The format version written in the `format` field.
 pub(crate) const FORMAT: u64 = 1;
+
+/// The `date` field of a compact catalog, read from where [`to_compact_json`] writes it (right
+/// after `format`, at the start of the text) without parsing the rest; `None` when it is not
+/// there.
+pub(crate) fn date_of(text: &str) -> Option<&str> {
+    let head = format!("{{\"format\":{FORMAT},\"date\":\"");
+    let rest = text.strip_prefix(head.as_str())?;
+    let (date, _) = rest.split_once('"')?;
+    // A date has no escapes; anything else is left to the full parser.
+    (!date.contains('\\')).then_some(date)
+}
 
 /// Serializes `catalog` to the compact format.
 pub(crate) fn to_compact_json(catalog: &Catalog) -> String {
@@ -80,120 +92,118 @@ fn support_value(s: &TagSupport) -> Value {
     }
 }
 
+/// The compact format as read: deserialized straight into these types rather than through a
+/// `serde_json::Value` tree, which for the 1 MB built-in file cost several times its size in
+/// memory and most of the time of every compiling command.
+#[derive(Deserialize)]
+struct RawCatalog {
+    format: Option<u64>,
+    date: Option<String>,
+    services: Option<BTreeMap<String, RawService>>,
+}
+
+/// Only the `format` field: checked first, so that a file of another format is reported as
+/// such rather than by where its shape differs.
+#[derive(Deserialize)]
+struct RawHead {
+    format: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct RawService {
+    #[serde(default)]
+    deprecated: bool,
+    #[serde(default)]
+    tagging: Vec<String>,
+    create_key: Option<String>,
+    #[serde(default)]
+    resources: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    create_tagging: BTreeMap<String, Vec<String>>,
+    actions: Vec<RawAction>,
+}
+
+/// An action: its bare name, or `[name, request_tag, tag_keys, resource_tag, tagging_only]`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawAction {
+    Name(String),
+    Full(String, RawSupport, RawSupport, RawSupport, u8),
+}
+
+/// A tag-support field: `0`, `1` or a list of resource types.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawSupport {
+    Flag(u64),
+    Types(Vec<String>),
+}
+
 /// Parses the compact format; `path` only names the source in errors.
 pub(crate) fn from_compact_json(path: &Path, text: &str) -> Result<Catalog, CatalogError> {
-    let doc: Value = serde_json::from_str(text).map_err(|source| CatalogError::Json {
+    let json = |source| CatalogError::Json {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
     let bad = |message: &str| CatalogError::schema(path, message);
-    if doc.get("format").and_then(Value::as_u64) != Some(FORMAT) {
+    let head: RawHead = serde_json::from_str(text).map_err(json)?;
+    if head.format != Some(FORMAT) {
         return Err(bad("unknown or missing `format` (expected 1)"));
     }
-    let date = doc
-        .get("date")
-        .and_then(Value::as_str)
-        .ok_or_else(|| bad("missing `date`"))?
-        .to_owned();
-    let raw_services = doc
-        .get("services")
-        .and_then(Value::as_object)
-        .ok_or_else(|| bad("missing `services`"))?;
+    let doc: RawCatalog = serde_json::from_str(text).map_err(json)?;
+    debug_assert_eq!(doc.format, Some(FORMAT));
+    let date = doc.date.ok_or_else(|| bad("missing `date`"))?;
+    let raw_services = doc.services.ok_or_else(|| bad("missing `services`"))?;
     let mut services = BTreeMap::new();
     for (prefix, s) in raw_services {
-        let service = parse_service(prefix, s)
+        let service = service_of(&prefix, s)
             .map_err(|m| CatalogError::schema(path, format!("service `{prefix}`: {m}")))?;
-        services.insert(prefix.clone(), service);
+        services.insert(prefix, service);
     }
     Ok(Catalog { date, services })
 }
 
-fn strings(v: &Value, what: &str) -> Result<Vec<String>, String> {
-    v.as_array()
-        .ok_or_else(|| format!("`{what}` is not a list"))?
-        .iter()
-        .map(|x| {
-            x.as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| format!("`{what}` holds a non-string"))
-        })
-        .collect()
-}
-
-fn parse_service(prefix: &str, s: &Value) -> Result<Service, String> {
-    let tagging_actions = match s.get("tagging") {
-        Some(v) => strings(v, "tagging")?,
-        None => Vec::new(),
-    };
-    let create_context_key = match s.get("create_key") {
-        Some(v) => Some(v.as_str().ok_or("`create_key` is not a string")?.to_owned()),
-        None => None,
-    };
-    let mut resources = BTreeMap::new();
-    if let Some(v) = s.get("resources") {
-        let map = v.as_object().ok_or("`resources` is not an object")?;
-        for (name, arns) in map {
-            resources.insert(name.clone(), strings(arns, "resources")?);
-        }
-    }
-    let mut create_tagging = BTreeMap::new();
-    if let Some(v) = s.get("create_tagging") {
-        let map = v.as_object().ok_or("`create_tagging` is not an object")?;
-        for (name, tagging) in map {
-            create_tagging.insert(name.clone(), strings(tagging, "create_tagging")?);
-        }
-    }
+fn service_of(prefix: &str, s: RawService) -> Result<Service, String> {
     let actions = s
-        .get("actions")
-        .and_then(Value::as_array)
-        .ok_or("missing `actions`")?
-        .iter()
-        .map(parse_action)
+        .actions
+        .into_iter()
+        .map(action_of)
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Service {
         prefix: prefix.to_owned(),
-        deprecated: s.get("deprecated").and_then(Value::as_bool) == Some(true),
+        deprecated: s.deprecated,
         actions,
-        tagging_actions,
-        create_context_key,
-        resources,
-        create_tagging,
+        tagging_actions: s.tagging,
+        create_context_key: s.create_key,
+        resources: s.resources,
+        create_tagging: s.create_tagging,
     })
 }
 
-fn parse_action(v: &Value) -> Result<ActionInfo, String> {
-    if let Some(name) = v.as_str() {
-        return Ok(ActionInfo {
-            name: name.to_owned(),
+fn action_of(a: RawAction) -> Result<ActionInfo, String> {
+    Ok(match a {
+        RawAction::Name(name) => ActionInfo {
+            name,
             request_tag: TagSupport::No,
             tag_keys: TagSupport::No,
             resource_tag: TagSupport::No,
             tagging_only: false,
-        });
-    }
-    let fields = v
-        .as_array()
-        .ok_or("an action is neither a name nor a list")?;
-    let [name, rq, tk, rt, tagging] = fields.as_slice() else {
-        return Err("an action list does not have 5 fields".to_owned());
-    };
-    Ok(ActionInfo {
-        name: name
-            .as_str()
-            .ok_or("an action name is not a string")?
-            .to_owned(),
-        request_tag: parse_support(rq)?,
-        tag_keys: parse_support(tk)?,
-        resource_tag: parse_support(rt)?,
-        tagging_only: tagging.as_u64() == Some(1),
+        },
+        RawAction::Full(name, rq, tk, rt, tagging) => ActionInfo {
+            name,
+            request_tag: support_of(rq)?,
+            tag_keys: support_of(tk)?,
+            resource_tag: support_of(rt)?,
+            tagging_only: tagging == 1,
+        },
     })
 }
 
-fn parse_support(v: &Value) -> Result<TagSupport, String> {
+fn support_of(v: RawSupport) -> Result<TagSupport, String> {
     match v {
-        Value::Number(n) if n.as_u64() == Some(0) => Ok(TagSupport::No),
-        Value::Number(n) if n.as_u64() == Some(1) => Ok(TagSupport::Action),
-        Value::Array(_) => Ok(TagSupport::Resources(strings(v, "resource types")?)),
-        _ => Err("a tag-support field is not 0, 1 or a list".to_owned()),
+        RawSupport::Flag(0) => Ok(TagSupport::No),
+        RawSupport::Flag(1) => Ok(TagSupport::Action),
+        RawSupport::Types(types) => Ok(TagSupport::Resources(types)),
+        RawSupport::Flag(_) => Err("a tag-support field is not 0, 1 or a list".to_owned()),
     }
 }

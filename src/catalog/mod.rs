@@ -155,6 +155,20 @@ impl Catalog {
         })
     }
 
+    /// The date of the built-in catalog's AWS data, read from the head of the embedded file
+    /// without parsing the rest: `--version` and the manifest need only this, and parsing the
+    /// whole catalog would cost every run, `--help` included, for one field.
+    pub fn builtin_date() -> &'static str {
+        static DATE: OnceLock<&'static str> = OnceLock::new();
+        DATE.get_or_init(|| {
+            compact::date_of(BUILTIN_JSON).unwrap_or_else(|| {
+                // Not where the compact format writes it: the parsed catalog still knows.
+                let date: &'static str = &Self::builtin().date;
+                date
+            })
+        })
+    }
+
     /// Parses the embedded data file afresh, reporting any error
     pub fn try_builtin() -> Result<Catalog, CatalogError> {
         compact::from_compact_json(Path::new("<built-in catalog>"), BUILTIN_JSON)
@@ -233,12 +247,23 @@ impl Catalog {
     /// The actions of `service` matching `pattern` (`*` and `?` wildcards, case-insensitive),
     /// in name order; empty when the service is unknown or nothing matches
     pub fn expand(&self, service: &str, pattern: &str) -> Vec<&ActionInfo> {
-        self.service(service).map_or_else(Vec::new, |s| {
-            s.actions
-                .iter()
-                .filter(|a| wildcard_match(pattern, &a.name, true))
-                .collect()
-        })
+        let Some(s) = self.service(service) else {
+            return Vec::new();
+        };
+        // Most patterns are exact names: one lookup, not a match against every action.
+        if !pattern.contains(['*', '?']) {
+            return s.action(pattern).into_iter().collect();
+        }
+        s.actions
+            .iter()
+            .filter(|a| {
+                if pattern.is_ascii() && a.name.is_ascii() {
+                    ascii_wildcard_match(pattern.as_bytes(), a.name.as_bytes())
+                } else {
+                    wildcard_match(pattern, &a.name, true)
+                }
+            })
+            .collect()
     }
 
     /// The known service prefix closest to `prefix`, for "did you mean" help
@@ -304,6 +329,40 @@ impl Catalog {
     pub fn action_count(&self) -> usize {
         self.services.values().map(|s| s.actions.len()).sum()
     }
+}
+
+/// `model::wildcard_match` ignoring case, for an ASCII pattern and name, without allocating:
+/// IAM compares action names ignoring case
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html>),
+/// and AWS's action names are ASCII. `*` matches any run of characters, `?` any one.
+fn ascii_wildcard_match(pattern: &[u8], name: &[u8]) -> bool {
+    // One backtrack point, as in `model::wildcard_match`: linear in practice.
+    let (mut pi, mut ni) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while let Some(&n) = name.get(ni) {
+        match pattern.get(pi) {
+            Some(b'*') => {
+                star = Some(pi);
+                mark = ni;
+                pi += 1;
+            }
+            Some(&c) if c == b'?' || c.eq_ignore_ascii_case(&n) => {
+                pi += 1;
+                ni += 1;
+            }
+            _ => match star {
+                Some(p) => {
+                    pi = p + 1;
+                    mark += 1;
+                    ni = mark;
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern
+        .get(pi..)
+        .is_some_and(|rest| rest.iter().all(|&c| c == b'*'))
 }
 
 /// A lowercase action name without its leading verb: `createtrainingjob` → `trainingjob`.

@@ -176,6 +176,58 @@ fn test_sagemaker_create_and_start_actions() {
 }
 
 #[test]
+fn test_builtin_date_is_read_without_parsing_and_equals_the_parsed_one() {
+    assert_eq!(Catalog::builtin_date(), DATA_DATE);
+    assert_eq!(Catalog::builtin_date(), Catalog::builtin().date);
+    let text = Catalog::builtin().to_compact_json();
+    assert_eq!(compact::date_of(&text), Some(DATA_DATE));
+    assert_eq!(compact::date_of("{\"services\":{}}"), None);
+    assert_eq!(compact::date_of("{\"format\":1,\"date\":\"a\\\"b\"}"), None);
+}
+
+#[test]
+fn test_expand_matches_exactly_what_the_general_matcher_matches() {
+    // The exact-name lookup and the byte matcher are shortcuts: over every action of these
+    // services and patterns of every shape, they must select what `wildcard_match` does.
+    let c = Catalog::builtin();
+    let patterns = [
+        "*",
+        "Create*",
+        "create*",
+        "*Tags",
+        "*tag*",
+        "Create*Job",
+        "CREATE*JOB*",
+        "?reate*",
+        "Describe?",
+        "*Training?ob",
+        "CreateTrainingJob",
+        "createtrainingjob",
+        "CreateTrainingJo",
+        "**Job",
+        "Run*",
+        "Add*Tag?",
+        "",
+    ];
+    for service in ["sagemaker", "ec2", "s3", "sqs", "lambda"] {
+        let all = &c.service(service).unwrap().actions;
+        for p in patterns {
+            let want: Vec<&str> = all
+                .iter()
+                .filter(|a| crate::model::wildcard_match(p, &a.name, true))
+                .map(|a| a.name.as_str())
+                .collect();
+            let got: Vec<&str> = c
+                .expand(service, p)
+                .iter()
+                .map(|a| a.name.as_str())
+                .collect();
+            assert_eq!(got, want, "{service}:{p}");
+        }
+    }
+}
+
+#[test]
 fn test_expand_wildcards() {
     let c = fresh();
     let names: Vec<&str> = c
@@ -490,4 +542,35 @@ fn test_operations_authorize_tagging_actions() {
         c.tagging_authorized_by("nosuch", "CreateFunction")
             .is_empty()
     );
+}
+
+#[test]
+fn test_compact_format_errors_name_what_is_wrong() {
+    let parse = |text: &str| Catalog::from_compact_json(Path::new("c.json"), text);
+    let schema = |text: &str| match parse(text) {
+        Err(CatalogError::Schema { message, .. }) => message,
+        other => panic!("{text}: {other:?}"),
+    };
+    assert!(schema(r#"{"format":2,"date":"x","services":{"s":[]}}"#).contains("format"));
+    assert!(schema(r#"{"format":1,"services":{}}"#).contains("date"));
+    assert!(schema(r#"{"format":1,"date":"x"}"#).contains("services"));
+    assert!(
+        schema(r#"{"format":1,"date":"x","services":{"s":{"actions":[["A",7,0,0,0]]}}}"#)
+            .contains("service `s`: a tag-support field")
+    );
+    assert!(matches!(
+        parse(r#"{"format":1,"date":"x","services":{"s":{"actions":[{"A":1}]}}}"#),
+        Err(CatalogError::Json { .. })
+    ));
+    let ok = parse(
+        r#"{"format":1,"date":"d","services":{"s":{"tagging":["T"],"actions":["A",["T",0,1,["r"],1]]}}}"#,
+    )
+    .unwrap();
+    let s = &ok.services["s"];
+    assert_eq!(s.actions[1].tag_keys, TagSupport::Action);
+    assert_eq!(
+        s.actions[1].resource_tag,
+        TagSupport::Resources(vec!["r".to_owned()])
+    );
+    assert!(s.actions[1].tagging_only && !s.actions[0].tagging_only);
 }

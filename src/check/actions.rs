@@ -2,6 +2,8 @@
 //! actions they cover, each with the resource types and ARNs it is checked on, or a diagnostic
 //! (unknown service or action with "did you mean", an action that cannot carry the tag key).
 
+use std::collections::{HashMap, HashSet};
+
 use super::validate::split_action;
 use super::{CheckError, CheckErrorKind, Checker, did_you_mean};
 use crate::ast::Text;
@@ -125,21 +127,42 @@ impl<'c> Checker<'c> {
         rule: RuleKind,
         expansions: &mut Vec<Expansion>,
     ) -> Vec<Action> {
-        let mut out: Vec<Action> = Vec::new();
-        let mut seen: Vec<&str> = Vec::new();
+        // Sets, not scans: a list of thousands of patterns is checked in linear time.
+        let mut counts: HashMap<&str, usize> = HashMap::new();
         for text in list {
-            if seen.contains(&text.value.as_str()) {
-                self.err(
-                    CheckErrorKind::DuplicateInList(text.value.clone()),
-                    &text.loc,
-                );
-                continue;
+            *counts.entry(text.value.as_str()).or_default() += 1;
+        }
+        let mut out: Vec<Action> = Vec::new();
+        let mut in_out: HashSet<Action> = HashSet::new();
+        // Per pattern, whether its repetition has been reported: once, at the first repeat,
+        // with how many times it is listed, rather than once per copy.
+        let mut seen: HashMap<&str, bool> = HashMap::new();
+        for text in list {
+            match seen.get_mut(text.value.as_str()) {
+                Some(true) => continue,
+                Some(reported) => {
+                    *reported = true;
+                    let mut e = CheckError::new(
+                        CheckErrorKind::DuplicateInList(text.value.clone()),
+                        text.loc.clone(),
+                    );
+                    let count = counts.get(text.value.as_str()).copied().unwrap_or(2);
+                    if count > 2 {
+                        e = e.with_help(format!(
+                            "it is listed {count} times; keep one (this is the first repetition)"
+                        ));
+                    }
+                    self.push(e);
+                    continue;
+                }
+                None => {
+                    seen.insert(&text.value, false);
+                }
             }
-            seen.push(&text.value);
             if let Some((actions, expansion)) = self.expand_action(text, need, rule) {
                 expansions.push(expansion);
                 for a in actions {
-                    if !out.contains(&a) {
+                    if in_out.insert(a.clone()) {
                         out.push(a);
                     }
                 }
@@ -328,6 +351,7 @@ pub(super) enum Need {
 
 #[cfg(test)]
 mod tests {
+    use super::super::check_text;
     use crate::catalog::Catalog;
     use crate::model::{ActionName, DEFAULT_PRINCIPAL, Decision, Layer, Project, Request};
     use crate::source::SourceFile;
@@ -438,5 +462,27 @@ mod tests {
             super::default_types("CreateEndpoint", &endpoints),
             endpoints
         );
+    }
+
+    #[test]
+    fn test_an_action_listed_many_times_is_reported_once_and_kept_once() {
+        let list = vec!["sqs:CreateQueue"; 1_000].join(", ");
+        let text = format!(
+            "tag owner\npolicy p {{\n  require owner on {list}, sns:CreateTopic, sns:CreateTopic\n  attach to root\n}}\n"
+        );
+        let (project, codes) = check_text(&text);
+        assert_eq!(
+            codes,
+            [
+                "tagc::check::duplicate-in-list",
+                "tagc::check::duplicate-in-list"
+            ]
+        );
+        let actions: Vec<String> = project.policies[0].requires[0]
+            .actions
+            .iter()
+            .map(|a| a.name.to_string())
+            .collect();
+        assert_eq!(actions, ["sqs:CreateQueue", "sns:CreateTopic"]);
     }
 }

@@ -46,11 +46,10 @@ pub fn check(files: &[ast::File], catalog: &Catalog) -> (Project, Vec<CheckError
         project: Project::default(),
     };
     let items: Vec<&Item> = files.iter().flat_map(|f| &f.items).collect();
-    for item in &items {
-        if let Item::Tag(t) = item {
-            cx.check_tag(t);
-        }
-    }
+    cx.check_tags(items.iter().filter_map(|item| match item {
+        Item::Tag(t) => Some(t),
+        _ => None,
+    }));
     let mut org_seen: Option<Loc> = None;
     for item in &items {
         match item {

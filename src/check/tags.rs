@@ -2,13 +2,33 @@
 //! project's `TagDef`s, keys and values checked against AWS's rules, and names resolved to the
 //! declared keys, or a diagnostic (duplicate, case conflict, unknown tag with "did you mean").
 
+use std::collections::HashMap;
+
 use super::validate::{invalid_key, invalid_value};
 use super::{CheckError, CheckErrorKind, Checker, did_you_mean};
 use crate::ast::{self, Text};
 use crate::model::TagDef;
 
+/// The tags declared so far, by exact key and by lowercase key, so that each declaration is
+/// checked against all the earlier ones in constant time rather than by a scan of them.
+#[derive(Default)]
+pub(super) struct TagIndex {
+    /// Exact key to its position in the project's tags.
+    exact: HashMap<String, usize>,
+    /// Lowercase key to the position of the one tag of that spelling.
+    folded: HashMap<String, usize>,
+}
+
 impl Checker<'_> {
-    pub(super) fn check_tag(&mut self, t: &ast::TagDecl) {
+    /// Check every tag declaration of the project, in order.
+    pub(super) fn check_tags<'a>(&mut self, decls: impl IntoIterator<Item = &'a ast::TagDecl>) {
+        let mut index = TagIndex::default();
+        for t in decls {
+            self.check_tag(t, &mut index);
+        }
+    }
+
+    fn check_tag(&mut self, t: &ast::TagDecl, index: &mut TagIndex) {
         let key = &t.name.value;
         if let Some(reason) = invalid_key(key) {
             self.err(
@@ -19,7 +39,7 @@ impl Checker<'_> {
                 &t.name.loc,
             );
         }
-        if let Some(prev) = self.project.tags.iter().find(|d| d.key == *key) {
+        if let Some(prev) = index.exact.get(key).and_then(|&i| self.project.tags.get(i)) {
             let e = CheckError::new(
                 CheckErrorKind::DuplicateTag(key.clone()),
                 t.name.loc.clone(),
@@ -28,10 +48,12 @@ impl Checker<'_> {
             self.push(e);
             return;
         }
-        if let Some(prev) =
-            self.project.tags.iter().find(|d| {
-                d.key.eq_ignore_ascii_case(key) || d.key.to_lowercase() == key.to_lowercase()
-            })
+        // Keys that differ only in case: equal once lowercased (which takes in ASCII case).
+        let folded = key.to_lowercase();
+        if let Some(prev) = index
+            .folded
+            .get(&folded)
+            .and_then(|&i| self.project.tags.get(i))
         {
             let e = CheckError::new(
                 CheckErrorKind::TagCaseConflict(prev.key.clone(), key.clone()),
@@ -93,6 +115,8 @@ impl Checker<'_> {
             }
             values = Some(list);
         }
+        index.exact.insert(key.clone(), self.project.tags.len());
+        index.folded.insert(folded, self.project.tags.len());
         self.project.tags.push(TagDef {
             key: key.clone(),
             values,
@@ -129,6 +153,8 @@ impl Checker<'_> {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::super::check_text;
 
     #[test]
@@ -137,6 +163,33 @@ mod tests {
         assert_eq!(codes, ["tagc::check::duplicate-tag"]);
         let keys: Vec<&str> = project.tags.iter().map(|t| t.key.as_str()).collect();
         assert_eq!(keys, ["owner"]);
+    }
+
+    #[test]
+    fn test_keys_differing_only_in_case_conflict_with_the_first_declared() {
+        let (project, codes) = check_text("tag Owner\ntag team\ntag owner\ntag OWNER\ntag Team\n");
+        assert_eq!(codes, ["tagc::check::tag-case-conflict"; 3]);
+        let keys: Vec<&str> = project.tags.iter().map(|t| t.key.as_str()).collect();
+        assert_eq!(keys, ["Owner", "team"]);
+    }
+
+    #[test]
+    fn test_many_tags_are_each_checked_against_all_earlier_ones() {
+        // Thousands of distinct keys, then one repeat and one case variant of an early key.
+        let mut text = String::new();
+        for i in 0..5_000 {
+            let _ = writeln!(text, "tag key{i}");
+        }
+        text.push_str("tag key17\ntag KEY18\n");
+        let (project, codes) = check_text(&text);
+        assert_eq!(
+            codes,
+            [
+                "tagc::check::duplicate-tag",
+                "tagc::check::tag-case-conflict"
+            ]
+        );
+        assert_eq!(project.tags.len(), 5_000);
     }
 
     #[test]

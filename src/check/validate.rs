@@ -11,6 +11,9 @@ use crate::source::Loc;
 /// Lists the supported resource types of a service.
 type TypeLister = fn(&str) -> Vec<&'static str>;
 
+/// The supported resource type closest to one that is not.
+type TypeSuggester = fn(&str) -> Option<&'static str>;
+
 /// Which tag-policy field a resource type goes in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Field {
@@ -25,17 +28,18 @@ impl Field {
     pub(super) fn validate(self, parsed: &ResourceType, loc: &Loc) -> Option<CheckError> {
         let resource_type = parsed.to_string();
         let resource_type = resource_type.as_str();
-        let (ok, field, suggestion, listed): (bool, &str, Option<&str>, TypeLister) = match self {
+        // The suggestion is a search of the whole table: made only once there is an error.
+        let (ok, field, suggest, listed): (bool, &str, TypeSuggester, TypeLister) = match self {
             Self::EnforcedFor => (
                 tag_policy_types::enforceable(resource_type),
                 "enforced_for",
-                tag_policy_types::suggest_enforceable(resource_type),
+                tag_policy_types::suggest_enforceable,
                 tag_policy_types::enforceable_types_for,
             ),
             Self::ReportRequired => (
                 tag_policy_types::reportable(resource_type),
                 "report_required_tag_for",
-                tag_policy_types::suggest_reportable(resource_type),
+                tag_policy_types::suggest_reportable,
                 tag_policy_types::reportable_types_for,
             ),
         };
@@ -69,7 +73,7 @@ impl Field {
         };
         if let Some(h) = other_field {
             help = h;
-        } else if let Some(s) = suggestion.filter(|s| *s != resource_type) {
+        } else if let Some(s) = suggest(resource_type).filter(|s| *s != resource_type) {
             help = format!("did you mean `{s}`? {help}");
         }
         Some(

@@ -134,7 +134,7 @@ pub fn version_line() -> String {
     format!(
         "{} (AWS service reference of {})",
         env!("CARGO_PKG_VERSION"),
-        Catalog::builtin().date
+        Catalog::builtin_date()
     )
 }
 
