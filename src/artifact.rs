@@ -39,6 +39,15 @@ impl std::fmt::Display for ArtifactKind {
 }
 
 impl ArtifactKind {
+    /// The plural of the kind's name in messages: `SCPs`, `tag policies`, `IAM policies`.
+    pub const fn plural(self) -> &'static str {
+        match self {
+            Self::Scp => "SCPs",
+            Self::TagPolicy => "tag policies",
+            Self::IamPolicy => "IAM policies",
+        }
+    }
+
     /// The file name stem used in the output directory.
     pub const fn file_stem(self) -> &'static str {
         match self {
@@ -147,6 +156,26 @@ mod tests {
             hash: String::new(),
             content: content.into(),
         }
+    }
+
+    #[test]
+    fn test_kinds_name_themselves_in_the_singular_and_the_plural() {
+        let names: Vec<(String, &str)> = [
+            ArtifactKind::Scp,
+            ArtifactKind::TagPolicy,
+            ArtifactKind::IamPolicy,
+        ]
+        .into_iter()
+        .map(|k| (k.to_string(), k.plural()))
+        .collect();
+        assert_eq!(
+            names,
+            [
+                ("SCP".to_owned(), "SCPs"),
+                ("tag policy".to_owned(), "tag policies"),
+                ("IAM policy".to_owned(), "IAM policies"),
+            ]
+        );
     }
 
     #[test]

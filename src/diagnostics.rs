@@ -364,12 +364,14 @@ mod tests {
 
     #[test]
     fn test_emit_labels_in_another_file_are_named_in_the_help() {
+        // Each policy has its own set of targets, so that their SCPs are not shared and the
+        // root's slots overflow.
         let a = "organization {\n  limits legacy\n}\ntag owner\n\
                  policy p0 {\n  require owner on sqs:CreateQueue\n  attach to root\n}\n\
-                 policy p1 {\n  require owner on sqs:CreateQueue\n  attach to root\n}\n\
-                 policy p2 {\n  require owner on sqs:CreateQueue\n  attach to root\n}\n";
-        let b = "policy p3 {\n  require owner on sqs:CreateQueue\n  attach to root\n}\n\
-                 policy p4 {\n  require owner on sqs:CreateQueue\n  attach to root\n}\n";
+                 policy p1 {\n  require owner on sqs:CreateQueue\n  attach to root, ou \"Root/A\"\n}\n\
+                 policy p2 {\n  require owner on sqs:CreateQueue\n  attach to root, ou \"Root/B\"\n}\n";
+        let b = "policy p3 {\n  require owner on sqs:CreateQueue\n  attach to root, ou \"Root/C\"\n}\n\
+                 policy p4 {\n  require owner on sqs:CreateQueue\n  attach to root, ou \"Root/D\"\n}\n";
         assert_eq!(
             help_of(
                 &[("a.tags", a), ("b.tags", b)],

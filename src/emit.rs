@@ -61,7 +61,7 @@ pub enum EmitErrorKind {
         limit: usize,
     },
     /// More policies of one type would be attached to a target than AWS allows.
-    #[error("{count} {kind}s would be attached to {target}, over the limit of {limit}")]
+    #[error("{count} {plural} would be attached to {target}, over the limit of {limit}", plural = kind.plural())]
     #[diagnostic(
         code("tagc::emit::slots-exceeded"),
         severity(Error),
@@ -794,7 +794,8 @@ mod tests {
     mod written_form {
         use super::super::{size_of, split_to_fit, statement_size, written};
         use crate::ir::{
-            Condition, ConditionOperator, Effect, PolicyDocument, Statement, TagPolicyDocument, TagPolicyKey,
+            Condition, ConditionOperator, Effect, PolicyDocument, Statement, TagPolicyDocument,
+            TagPolicyKey,
         };
 
         fn statement(sid: &str, actions: usize) -> Statement {

@@ -411,6 +411,7 @@ pub enum NameError {
     #[error("`{0}` is not an action name")]
     #[diagnostic(
         code("tagc::model::malformed-action-name"),
+        severity(Error),
         help("write an action as `service:ActionName`, such as `sagemaker:CreateTrainingJob`")
     )]
     Action(String),
@@ -418,6 +419,7 @@ pub enum NameError {
     #[error("`{0}` is not a resource type")]
     #[diagnostic(
         code("tagc::model::malformed-resource-type-name"),
+        severity(Error),
         help("write a resource type as `service:type`, such as `sagemaker:training-job`")
     )]
     ResourceType(String),

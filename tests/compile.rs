@@ -93,7 +93,10 @@ fn test_sizes_and_hashes_are_of_the_written_bytes_one_statement_per_line() {
         .iter()
         .find(|a| a.kind == tagc::artifact::ArtifactKind::Scp)
         .unwrap();
-    let statements = scp.document().unwrap()["Statement"].as_array().unwrap().len();
+    let statements = scp.document().unwrap()["Statement"]
+        .as_array()
+        .unwrap()
+        .len();
     assert!(statements >= 2, "{}", scp.content);
     // The opening line, one line per statement, the closing line.
     assert_eq!(

@@ -302,6 +302,7 @@ pub enum ApplyError {
     #[error("cannot compute the digest of {what}: {message}")]
     #[diagnostic(
         code("tagc::aws::digest"),
+        severity(Error),
         help("this is a bug in tagc: report it with the project's files")
     )]
     Digest {
