@@ -1,8 +1,9 @@
 //! Writing a build to disk: all or nothing, and never over anything tagc did not write.
 //!
-//! Input: the output directory the user named (`--out`), the input paths, and a compiled build.
-//! Output: `<out>/<policy>/<kind>.json` per artifact and `<out>/manifest.json`, or an
-//! [`OutputError`] with nothing changed. [`differences`] compares a build with what is on disk,
+//! Input: the output directory the user named (`--out`), the input paths, a compiled build and
+//! its infrastructure-as-code renderings ([`crate::iac`], if asked for).
+//! Output: `<out>/<policy>/<kind>.json` per artifact, the renderings, and `<out>/manifest.json`
+//! (which lists the renderings under `iac`), or an [`OutputError`] with nothing changed. [`differences`] compares a build with what is on disk,
 //! for `build --check`.
 //!
 //! **What may be replaced.** The output directory is replaced as a whole, so tagc first makes
@@ -38,6 +39,7 @@ use thiserror::Error;
 
 use crate::Compiled;
 use crate::artifact::Manifest;
+use crate::iac;
 
 /// The manifest's file name in the output directory.
 pub const MANIFEST: &str = "manifest.json";
@@ -148,6 +150,17 @@ fn io_at(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
 /// Write `compiled` to `out`, replacing what is there if it may be replaced (see the module
 /// documentation). `inputs` are the input paths, which `out` must not hold.
 pub fn write(out: &Path, inputs: &[PathBuf], compiled: &Compiled) -> Result<(), OutputError> {
+    write_with(out, inputs, compiled, &[])
+}
+
+/// [`write`], with infrastructure-as-code files written beside the artifacts and listed in
+/// the manifest.
+pub fn write_with(
+    out: &Path,
+    inputs: &[PathBuf],
+    compiled: &Compiled,
+    extra: &[iac::File],
+) -> Result<(), OutputError> {
     Place::resolve(out)?.recover()?;
     // Recovery may have put an old output back: look again.
     let place = Place::resolve(out)?;
@@ -155,7 +168,7 @@ pub fn write(out: &Path, inputs: &[PathBuf], compiled: &Compiled) -> Result<(), 
     place.check_replaceable()?;
     // Directories made for the output are removed again if the build cannot be written.
     let created = create_dirs(&place.parent).map_err(io_at(&place.parent))?;
-    let result = place.stage_and_swap(compiled);
+    let result = place.stage_and_swap(compiled, extra);
     if result.is_err() {
         for dir in created.iter().rev() {
             let _ = fs::remove_dir(dir);
@@ -303,7 +316,7 @@ impl Place {
     }
 
     /// Write the build into a staging directory, then put it in the output's place.
-    fn stage_and_swap(&self, compiled: &Compiled) -> Result<(), OutputError> {
+    fn stage_and_swap(&self, compiled: &Compiled, extra: &[iac::File]) -> Result<(), OutputError> {
         let prefix = format!("{STAGING}{}-", self.name);
         let mut builder = tempfile::Builder::new();
         builder.prefix(&prefix);
@@ -322,14 +335,22 @@ impl Place {
         }
         let put = |path: &Path, text: &str| fs::write(path, text).map_err(io_at(path));
         put(&root.join(MARKER), "")?;
-        for a in &compiled.artifacts {
-            let path = root.join(&a.file);
+        let files = compiled
+            .artifacts
+            .iter()
+            .map(|a| (&a.file, &a.pretty))
+            .chain(extra.iter().map(|f| (&f.path, &f.text)));
+        for (file, text) in files {
+            let path = root.join(file);
             if let Some(dir) = path.parent() {
                 fs::create_dir_all(dir).map_err(io_at(dir))?;
             }
-            put(&path, &a.pretty)?;
+            put(&path, text)?;
         }
-        put(&root.join(MANIFEST), &manifest_json(&compiled.manifest))?;
+        put(
+            &root.join(MANIFEST),
+            &manifest_json_with(&compiled.manifest, extra),
+        )?;
         // Complete: the manifest now says it is tagc's, and the marker must not be published.
         fs::remove_file(root.join(MARKER)).map_err(io_at(root))?;
         if self.dir.exists() {
@@ -479,6 +500,8 @@ fn manifest_files(dir: &Path) -> Option<BTreeSet<String>> {
         #[expect(dead_code, reason = "required only to recognise the shape")]
         tagc: String,
         artifacts: Vec<File>,
+        #[serde(default)]
+        iac: Vec<String>,
     }
     #[derive(serde::Deserialize)]
     struct File {
@@ -487,6 +510,7 @@ fn manifest_files(dir: &Path) -> Option<BTreeSet<String>> {
     let text = fs::read_to_string(dir.join(MANIFEST)).ok()?;
     let shape: Shape = serde_json::from_str(&text).ok()?;
     let mut files: BTreeSet<String> = shape.artifacts.into_iter().map(|a| a.file).collect();
+    files.extend(shape.iac);
     files.insert(MANIFEST.to_owned());
     Some(files)
 }
@@ -539,12 +563,22 @@ impl Differences {
 /// Compare the whole tree under `out` with what `compiled` would write there. Paths are
 /// relative to `out`, `/`-separated.
 pub fn differences(out: &Path, compiled: &Compiled) -> Differences {
+    differences_with(out, compiled, &[])
+}
+
+/// [`differences`] for a build written with these infrastructure-as-code files
+/// ([`write_with`]).
+pub fn differences_with(out: &Path, compiled: &Compiled, extra: &[iac::File]) -> Differences {
     let mut expected: Vec<(String, String)> = compiled
         .artifacts
         .iter()
         .map(|a| (a.file.clone(), a.pretty.clone()))
+        .chain(extra.iter().map(|f| (f.path.clone(), f.text.clone())))
         .collect();
-    expected.push((MANIFEST.to_owned(), manifest_json(&compiled.manifest)));
+    expected.push((
+        MANIFEST.to_owned(),
+        manifest_json_with(&compiled.manifest, extra),
+    ));
     let mut d = Differences::default();
     for (file, text) in &expected {
         match fs::read(out.join(file)) {
@@ -572,7 +606,24 @@ pub fn differences(out: &Path, compiled: &Compiled) -> Differences {
 
 /// The manifest as written: pretty JSON with a final newline.
 pub fn manifest_json(manifest: &Manifest) -> String {
-    let mut s = serde_json::to_string_pretty(manifest).unwrap_or_default();
+    manifest_json_with(manifest, &[])
+}
+
+/// The manifest as written with infrastructure-as-code files: their paths follow the
+/// artifacts, as `iac`, so that the files are tagc's to replace (and absent without any).
+pub fn manifest_json_with(manifest: &Manifest, extra: &[iac::File]) -> String {
+    #[derive(serde::Serialize)]
+    struct Written<'a> {
+        #[serde(flatten)]
+        manifest: &'a Manifest,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        iac: Vec<&'a str>,
+    }
+    let written = Written {
+        manifest,
+        iac: extra.iter().map(|f| f.path.as_str()).collect(),
+    };
+    let mut s = serde_json::to_string_pretty(&written).unwrap_or_default();
     s.push('\n');
     s
 }

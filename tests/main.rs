@@ -24,6 +24,7 @@ mod exhaustive;
 mod exit_codes;
 mod fmt;
 mod fuzz;
+mod iac;
 mod robustness;
 mod selfcontained;
 

@@ -1,4 +1,5 @@
-//! `tagc build`: compile and write the artifacts and the manifest, all or nothing.
+//! `tagc build`: compile and write the artifacts, their infrastructure-as-code renderings
+//! (`--emit`) and the manifest, all or nothing.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -6,7 +7,7 @@ use std::path::Path;
 use super::{Outcome, compile, print_diagnostics};
 use crate::cli::{BuildArgs, Format};
 use crate::model::Project;
-use crate::{Compiled, output};
+use crate::{Compiled, iac, output};
 
 /// Run `tagc build`.
 pub fn run(args: &BuildArgs) -> Outcome {
@@ -14,10 +15,14 @@ pub fn run(args: &BuildArgs) -> Outcome {
         Ok(c) => c,
         Err(outcome) => return outcome,
     };
+    let extra = match render_iac(args, &compiled) {
+        Ok(files) => files,
+        Err(outcome) => return outcome,
+    };
     if args.check {
-        return check_fresh(&args.out, &compiled);
+        return check_fresh(&args.out, &compiled, &extra);
     }
-    if let Err(e) = output::write(&args.out, &args.input.paths, &compiled) {
+    if let Err(e) = output::write_with(&args.out, &args.input.paths, &compiled, &extra) {
         let mut d = crate::diagnostics::Diagnostics::new();
         d.push(e);
         print_diagnostics(&d, args.input.format);
@@ -25,23 +30,42 @@ pub fn run(args: &BuildArgs) -> Outcome {
     }
     match args.input.format {
         Format::Human => {
-            eprint!("{}", size_report(&compiled, &args.out));
+            eprint!("{}", size_report(&compiled, &args.out, &extra));
             if args.explain
                 && let Some(project) = &compiled.project
             {
                 eprint!("{}", explain(project));
             }
         }
-        Format::Json => println!("{}", output::manifest_json(&compiled.manifest)),
+        Format::Json => println!("{}", output::manifest_json_with(&compiled.manifest, &extra)),
     }
     Outcome::Success
+}
+
+/// The `--emit` renderings of the build, or the outcome of reporting why there are none.
+fn render_iac(args: &BuildArgs, compiled: &Compiled) -> Result<Vec<iac::File>, Outcome> {
+    if args.emit.is_empty() {
+        return Ok(Vec::new());
+    }
+    let formats: Vec<iac::Format> = args.emit.iter().map(|&e| e.into()).collect();
+    let settings = compiled
+        .project
+        .as_ref()
+        .map(|p| p.settings.clone())
+        .unwrap_or_default();
+    iac::render(&formats, &compiled.artifacts, &settings).map_err(|e| {
+        let mut d = crate::diagnostics::Diagnostics::new();
+        d.push(e);
+        print_diagnostics(&d, args.input.format);
+        Outcome::Failure
+    })
 }
 
 /// `--check`: whether the files on disk are exactly what this build would write (for CI,
 /// which should fail when generated policies are stale): every file compared, missing ones and
 /// ones a build would delete listed too.
-fn check_fresh(out: &Path, compiled: &Compiled) -> Outcome {
-    let d = output::differences(out, compiled);
+fn check_fresh(out: &Path, compiled: &Compiled, extra: &[iac::File]) -> Outcome {
+    let d = output::differences_with(out, compiled, extra);
     if d.is_empty() {
         eprintln!("{} is up to date", out.display());
         return Outcome::Success;
@@ -68,7 +92,7 @@ fn check_fresh(out: &Path, compiled: &Compiled) -> Outcome {
 }
 
 /// One line per artifact: its file, its size against its limit.
-fn size_report(compiled: &Compiled, out: &Path) -> String {
+fn size_report(compiled: &Compiled, out: &Path, extra: &[iac::File]) -> String {
     let mut s = String::new();
     for a in &compiled.artifacts {
         #[expect(clippy::cast_precision_loss, reason = "sizes are far below 2^52")]
@@ -80,6 +104,9 @@ fn size_report(compiled: &Compiled, out: &Path) -> String {
             a.size,
             a.limit
         );
+    }
+    for f in extra {
+        let _ = writeln!(s, "  {}", out.join(&f.path).display());
     }
     let _ = writeln!(
         s,
