@@ -25,6 +25,7 @@ mod exit_codes;
 mod fmt;
 mod fuzz;
 mod iac;
+mod install;
 mod robustness;
 mod selfcontained;
 
