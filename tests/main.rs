@@ -20,6 +20,7 @@ mod corpus;
 mod diagnostics;
 mod differential;
 mod docs;
+mod docs_examples;
 mod exhaustive;
 mod exit_codes;
 mod fmt;
