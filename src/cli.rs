@@ -40,6 +40,21 @@ pub enum Command {
     /// Work with the AWS action catalog
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Print a completion script for SHELL to standard output
+    Completions(CompletionsArgs),
+    /// Print tagc's manual page (roff, section 1) to standard output
+    Man,
+}
+
+/// `tagc completions`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  tagc completions bash > ~/.local/share/bash-completion/completions/tagc\n  tagc completions zsh > ~/.zfunc/_tagc\n  tagc completions fish > ~/.config/fish/completions/tagc.fish"
+)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Where the rules are and how to report on them.
@@ -81,6 +96,28 @@ pub struct BuildArgs {
     /// Do not write; list stale, missing and extra files in --out and exit 1 if there are any
     #[arg(long)]
     pub check: bool,
+    /// Also write the artifacts as infrastructure as code (repeat for both): `terraform` writes
+    /// DIR/terraform/main.tf.json, `cloudformation` DIR/cloudformation/template.json
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub emit: Vec<Emit>,
+}
+
+/// An infrastructure-as-code format of `tagc build --emit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Emit {
+    /// Terraform JSON configuration for the `hashicorp/aws` provider
+    Terraform,
+    /// An AWS CloudFormation template
+    Cloudformation,
+}
+
+impl From<Emit> for crate::iac::Format {
+    fn from(e: Emit) -> Self {
+        match e {
+            Emit::Terraform => Self::Terraform,
+            Emit::Cloudformation => Self::CloudFormation,
+        }
+    }
 }
 
 /// `tagc test`.

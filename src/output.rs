@@ -1,8 +1,9 @@
 //! Writing a build to disk: all or nothing, and never over anything tagc did not write.
 //!
-//! Input: the output directory the user named (`--out`), the input paths, and a compiled build.
-//! Output: `<out>/<policy>/<kind>.json` per artifact and `<out>/manifest.json`, or an
-//! [`OutputError`] with nothing changed. [`differences`] compares a build with what is on disk,
+//! Input: the output directory the user named (`--out`), the input paths, a compiled build and
+//! its infrastructure-as-code renderings ([`crate::iac`], if asked for).
+//! Output: `<out>/<policy>/<kind>.json` per artifact, the renderings, and `<out>/manifest.json`
+//! (which lists the renderings under `iac`), or an [`OutputError`] with nothing changed. [`differences`] compares a build with what is on disk,
 //! for `build --check`.
 //!
 //! **What may be replaced.** The output directory is replaced as a whole, so tagc first makes
@@ -39,6 +40,7 @@ use thiserror::Error;
 
 use crate::Build;
 use crate::artifact::Manifest;
+use crate::iac;
 
 /// The manifest's file name in the output directory.
 pub const MANIFEST: &str = "manifest.json";
@@ -155,6 +157,17 @@ fn io_at(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
 /// Write `compiled` to `out`, replacing what is there if it may be replaced (see the module
 /// documentation). `inputs` are the input paths, which `out` must not hold.
 pub fn write(out: &Path, inputs: &[PathBuf], compiled: &Build) -> Result<(), OutputError> {
+    write_with(out, inputs, compiled, &[])
+}
+
+/// [`write`], with infrastructure-as-code files written beside the artifacts and listed in
+/// the manifest.
+pub fn write_with(
+    out: &Path,
+    inputs: &[PathBuf],
+    compiled: &Build,
+    extra: &[iac::File],
+) -> Result<(), OutputError> {
     Place::resolve(out)?.recover()?;
     // Recovery may have put an old output back: look again.
     let place = Place::resolve(out)?;
@@ -162,7 +175,7 @@ pub fn write(out: &Path, inputs: &[PathBuf], compiled: &Build) -> Result<(), Out
     place.check_replaceable()?;
     // Directories made for the output are removed again if the build cannot be written.
     let created = create_dirs(&place.parent).map_err(io_at(&place.parent))?;
-    let result = place.stage_and_swap(compiled);
+    let result = place.stage_and_swap(compiled, extra);
     if result.is_err() {
         for dir in created.iter().rev() {
             let _ = fs::remove_dir(dir);
@@ -310,7 +323,7 @@ impl Place {
     }
 
     /// Write the build into a staging directory, then put it in the output's place.
-    fn stage_and_swap(&self, compiled: &Build) -> Result<(), OutputError> {
+    fn stage_and_swap(&self, compiled: &Build, extra: &[iac::File]) -> Result<(), OutputError> {
         let prefix = format!("{STAGING}{}-", self.name);
         let mut builder = tempfile::Builder::new();
         builder.prefix(&prefix);
@@ -329,16 +342,21 @@ impl Place {
         }
         let put = |path: &Path, text: &str| fs::write(path, text).map_err(io_at(path));
         put(&root.join(MARKER), "")?;
-        for a in &compiled.artifacts {
-            let path = root.join(&a.file);
+        let files = compiled
+            .artifacts
+            .iter()
+            .map(|a| (a.file.as_str(), &*a.content))
+            .chain(extra.iter().map(|f| (f.path.as_str(), f.text.as_str())));
+        for (file, text) in files {
+            let path = root.join(file);
             if let Some(dir) = path.parent() {
                 fs::create_dir_all(dir).map_err(io_at(dir))?;
             }
-            put(&path, &a.content)?;
+            put(&path, text)?;
         }
         put(
             &root.join(MANIFEST),
-            &manifest_text(root, &compiled.manifest)?,
+            &manifest_text_with(root, &compiled.manifest, extra)?,
         )?;
         // Complete: the manifest now says it is tagc's, and the marker must not be published.
         fs::remove_file(root.join(MARKER)).map_err(io_at(root))?;
@@ -489,6 +507,8 @@ fn manifest_files(dir: &Path) -> Option<BTreeSet<String>> {
         #[expect(dead_code, reason = "required only to recognise the shape")]
         tagc: String,
         artifacts: Vec<File>,
+        #[serde(default)]
+        iac: Vec<String>,
     }
     #[derive(serde::Deserialize)]
     struct File {
@@ -497,6 +517,7 @@ fn manifest_files(dir: &Path) -> Option<BTreeSet<String>> {
     let text = fs::read_to_string(dir.join(MANIFEST)).ok()?;
     let shape: Shape = serde_json::from_str(&text).ok()?;
     let mut files: BTreeSet<String> = shape.artifacts.into_iter().map(|a| a.file).collect();
+    files.extend(shape.iac);
     files.insert(MANIFEST.to_owned());
     Some(files)
 }
@@ -549,16 +570,31 @@ impl Differences {
 /// Compare the whole tree under `out` with what `compiled` would write there. Paths are
 /// relative to `out`, `/`-separated.
 pub fn differences(out: &Path, compiled: &Build) -> Result<Differences, OutputError> {
+    differences_with(out, compiled, &[])
+}
+
+/// [`differences`] for a build written with these infrastructure-as-code files
+/// ([`write_with`]).
+pub fn differences_with(
+    out: &Path,
+    compiled: &Build,
+    extra: &[iac::File],
+) -> Result<Differences, OutputError> {
     // The artifacts' documents are shared, not copied: a large build is compared in the
     // memory it already takes.
     let mut expected: Vec<(String, Arc<str>)> = compiled
         .artifacts
         .iter()
         .map(|a| (a.file.clone(), Arc::clone(&a.content)))
+        .chain(
+            extra
+                .iter()
+                .map(|f| (f.path.clone(), Arc::from(f.text.as_str()))),
+        )
         .collect();
     expected.push((
         MANIFEST.to_owned(),
-        manifest_text(out, &compiled.manifest)?.into(),
+        manifest_text_with(out, &compiled.manifest, extra)?.into(),
     ));
     let mut d = Differences::default();
     for (file, text) in &expected {
@@ -591,14 +627,43 @@ pub fn differences(out: &Path, compiled: &Build) -> Result<Differences, OutputEr
 /// The manifest as written: pretty JSON with a final newline. A manifest that does not
 /// serialize is an error, never an empty file.
 pub fn manifest_json(manifest: &Manifest) -> Result<String, serde_json::Error> {
-    let mut s = serde_json::to_string_pretty(manifest)?;
+    manifest_json_with(manifest, &[])
+}
+
+/// The manifest as written with infrastructure-as-code files: their paths follow the
+/// artifacts, as `iac`, so that the files are tagc's to replace (and absent without any).
+pub fn manifest_json_with(
+    manifest: &Manifest,
+    extra: &[iac::File],
+) -> Result<String, serde_json::Error> {
+    #[derive(serde::Serialize)]
+    struct Written<'a> {
+        #[serde(flatten)]
+        manifest: &'a Manifest,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        iac: Vec<&'a str>,
+    }
+    let written = Written {
+        manifest,
+        iac: extra.iter().map(|f| f.path.as_str()).collect(),
+    };
+    let mut s = serde_json::to_string_pretty(&written)?;
     s.push('\n');
     Ok(s)
 }
 
 /// [`manifest_json`], failing as the write of `out`'s manifest (`tagc::build::io`).
 pub fn manifest_text(out: &Path, manifest: &Manifest) -> Result<String, OutputError> {
-    manifest_json(manifest).map_err(|e| io_at(&out.join(MANIFEST))(io::Error::other(e)))
+    manifest_text_with(out, manifest, &[])
+}
+
+/// [`manifest_json_with`], failing as the write of `out`'s manifest (`tagc::build::io`).
+pub fn manifest_text_with(
+    out: &Path,
+    manifest: &Manifest,
+    extra: &[iac::File],
+) -> Result<String, OutputError> {
+    manifest_json_with(manifest, extra).map_err(|e| io_at(&out.join(MANIFEST))(io::Error::other(e)))
 }
 
 #[cfg(test)]

@@ -227,6 +227,14 @@ const NOT_FROM_A_SOURCE_FILE: &[(&str, &str)] = &[
         "tagc::eval::unknown-operator",
         "the evaluator reading a JSON policy document, never a `.tags` file",
     ),
+    (
+        "tagc::iac::no-project",
+        "caused by a file without `organization { project }`, but such a file compiles and builds: only `build --emit` needs the name (tests/iac.rs)",
+    ),
+    (
+        "tagc::iac::not-json",
+        "`build --emit cloudformation` reading back a document tagc wrote itself",
+    ),
     ("tagc::aws::api", "plan/apply: an AWS call failed"),
     ("tagc::aws::cancelled", "apply: the user answered no"),
     (

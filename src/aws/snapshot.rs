@@ -16,14 +16,7 @@ use super::api::{ApiError, OrganizationsApi, Page, PolicyInfo, PolicyType, RootI
 use super::error::ApplyError;
 use super::retry::{RetryPolicy, with_retry};
 
-/// The tag every policy tagc creates carries: `managed-by = tagc`.
-pub const MANAGED_BY_KEY: &str = "managed-by";
-/// The value of [`MANAGED_BY_KEY`].
-pub const MANAGED_BY_VALUE: &str = "tagc";
-/// The tag naming the project that owns a policy (`organization { project "…" }`).
-pub const PROJECT_KEY: &str = "tagc:project";
-/// The tag holding the hash of the content tagc last applied (`sha256:…`), for drift detection.
-pub const HASH_KEY: &str = "tagc:hash";
+pub use crate::ownership::{HASH_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE, PROJECT_KEY};
 /// The id of AWS's managed `FullAWSAccess` SCP.
 pub const FULL_AWS_ACCESS_ID: &str = "p-FullAWSAccess";
 /// The name of AWS's managed `FullAWSAccess` SCP.

@@ -1,4 +1,5 @@
-//! `tagc build`: compile and write the artifacts and the manifest, all or nothing.
+//! `tagc build`: compile and write the artifacts, their infrastructure-as-code renderings
+//! (`--emit`) and the manifest, all or nothing.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -7,7 +8,7 @@ use super::{Outcome, compile, print_diagnostics};
 use crate::artifact::Manifest;
 use crate::cli::{BuildArgs, Format};
 use crate::model::{Policy, Project, RuleKind};
-use crate::{Build, output};
+use crate::{Build, iac, output};
 
 /// Run `tagc build`.
 pub fn run(args: &BuildArgs) -> Outcome {
@@ -15,10 +16,14 @@ pub fn run(args: &BuildArgs) -> Outcome {
         Ok(c) => c,
         Err(outcome) => return outcome,
     };
+    let extra = match render_iac(args, &compiled) {
+        Ok(files) => files,
+        Err(outcome) => return outcome,
+    };
     if args.check {
-        return check_fresh(&args.out, &compiled, args.input.format);
+        return check_fresh(&args.out, &compiled, &extra, args.input.format);
     }
-    if let Err(e) = output::write(&args.out, &args.input.paths, &compiled) {
+    if let Err(e) = output::write_with(&args.out, &args.input.paths, &compiled, &extra) {
         let mut d = crate::diagnostics::Diagnostics::new();
         d.push(e);
         print_diagnostics(&d, args.input.format);
@@ -26,13 +31,13 @@ pub fn run(args: &BuildArgs) -> Outcome {
     }
     match args.input.format {
         Format::Human => {
-            eprint!("{}", size_report(&compiled, &args.out));
+            eprint!("{}", size_report(&compiled, &args.out, &extra));
             if args.explain {
                 eprint!("{}", explain(&compiled.project));
                 eprint!("{}", explain_wildcards(&compiled.manifest));
             }
         }
-        Format::Json => match output::manifest_text(&args.out, &compiled.manifest) {
+        Format::Json => match output::manifest_text_with(&args.out, &compiled.manifest, &extra) {
             Ok(text) => println!("{text}"),
             Err(e) => {
                 let mut d = crate::diagnostics::Diagnostics::new();
@@ -45,11 +50,25 @@ pub fn run(args: &BuildArgs) -> Outcome {
     Outcome::Success
 }
 
+/// The `--emit` renderings of the build, or the outcome of reporting why there are none.
+fn render_iac(args: &BuildArgs, compiled: &Build) -> Result<Vec<iac::File>, Outcome> {
+    if args.emit.is_empty() {
+        return Ok(Vec::new());
+    }
+    let formats: Vec<iac::Format> = args.emit.iter().map(|&e| e.into()).collect();
+    iac::render(&formats, &compiled.artifacts, &compiled.project.settings).map_err(|e| {
+        let mut d = crate::diagnostics::Diagnostics::new();
+        d.push(e);
+        print_diagnostics(&d, args.input.format);
+        Outcome::Failure
+    })
+}
+
 /// `--check`: whether the files on disk are exactly what this build would write (for CI,
 /// which should fail when generated policies are stale): every file compared, missing ones and
 /// ones a build would delete listed too.
-fn check_fresh(out: &Path, compiled: &Build, format: Format) -> Outcome {
-    let d = match output::differences(out, compiled) {
+fn check_fresh(out: &Path, compiled: &Build, extra: &[iac::File], format: Format) -> Outcome {
+    let d = match output::differences_with(out, compiled, extra) {
         Ok(d) => d,
         Err(e) => {
             let mut diagnostics = crate::diagnostics::Diagnostics::new();
@@ -84,7 +103,7 @@ fn check_fresh(out: &Path, compiled: &Build, format: Format) -> Outcome {
 }
 
 /// One line per artifact: its file, its size against its limit.
-fn size_report(compiled: &Build, out: &Path) -> String {
+fn size_report(compiled: &Build, out: &Path, extra: &[iac::File]) -> String {
     let mut s = String::new();
     for a in &compiled.artifacts {
         #[expect(clippy::cast_precision_loss, reason = "sizes are far below 2^52")]
@@ -96,6 +115,9 @@ fn size_report(compiled: &Build, out: &Path) -> String {
             a.size,
             a.limit
         );
+    }
+    for f in extra {
+        let _ = writeln!(s, "  {}", out.join(&f.path).display());
     }
     let _ = writeln!(
         s,

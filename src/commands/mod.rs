@@ -46,6 +46,7 @@ mod catalog;
 mod check;
 mod eval;
 mod fmt;
+mod install;
 #[cfg(feature = "aws")]
 mod org;
 pub mod stdio;
@@ -126,6 +127,8 @@ fn run_command(cli: Cli) -> Outcome {
         #[cfg(feature = "aws")]
         Command::Apply(args) => org::apply(&args),
         Command::Catalog(cmd) => catalog::run(cmd),
+        Command::Completions(args) => install::completions(args.shell),
+        Command::Man => install::man(),
     }
 }
 
