@@ -369,8 +369,9 @@ fn test_terraform_for_the_shipped_policies_matches_their_build() {
 static CFN_LINT_INSTALL: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
 
 /// Where `cfn-lint` is: `TAGC_CFN_LINT`, then `.venv/bin/` of the project (what
-/// `.ci/install-cfn-lint` creates), then `PATH`; when none has it, `.ci/install-cfn-lint` runs
-/// once for the test run. If that fails the test fails: a lint that is skipped shows nothing.
+/// `.ci/install-cfn-lint` creates, at the pinned version); when neither has it,
+/// `.ci/install-cfn-lint` runs once for the test run. A `cfn-lint` on `PATH` is not used: its
+/// version, and so its list of known actions, is not the one the tests were written against. If that fails the test fails: a lint that is skipped shows nothing.
 fn cfn_lint() -> PathBuf {
     if let Some(p) = std::env::var_os("TAGC_CFN_LINT") {
         return PathBuf::from(p);
@@ -378,14 +379,6 @@ fn cfn_lint() -> PathBuf {
     let venv = root().join(".venv/bin/cfn-lint");
     if venv.is_file() {
         return venv;
-    }
-    if let Some(path) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&path) {
-            let candidate = dir.join("cfn-lint");
-            if candidate.is_file() {
-                return candidate;
-            }
-        }
     }
     let installed = CFN_LINT_INSTALL.get_or_init(|| {
         match Command::new("bash")
@@ -405,7 +398,7 @@ fn cfn_lint() -> PathBuf {
         ),
         Err(e) => panic!(
             "cfn-lint not found and `.ci/install-cfn-lint` failed: {e}\nthe CloudFormation \
-             tests need cfn-lint: put it on PATH or set TAGC_CFN_LINT to its path"
+             tests need cfn-lint: run `.ci/install-cfn-lint` or set TAGC_CFN_LINT to its path"
         ),
     }
 }
