@@ -214,13 +214,10 @@ fn share_scps(
         if members.len() < 2 || parts.len() >= separate {
             continue;
         }
-        let Some(at) = artifacts.iter().position(&is_member) else {
+        let Some((at, member)) = artifacts.iter().enumerate().find(|(_, a)| is_member(a)) else {
             continue;
         };
-        let targets = artifacts
-            .get(at)
-            .map(|a| a.targets.clone())
-            .unwrap_or_default();
+        let targets = member.targets.clone();
         let names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
         let count = parts.len();
         let shared: Vec<Artifact> = parts

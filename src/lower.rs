@@ -531,7 +531,10 @@ fn drop_covered_null(statements: Vec<Statement>) -> Vec<Statement> {
         let Some((null, rest)) = split_null(s) else {
             return false;
         };
-        let key = null.key.strip_prefix("aws:RequestTag/").unwrap_or_default();
+        // `split_null` only returns a `Null` test on an `aws:RequestTag/` key.
+        let Some(key) = null.key.strip_prefix("aws:RequestTag/") else {
+            return false;
+        };
         statements.iter().enumerate().any(|(j, o)| {
             j != i
                 && o.effect == s.effect

@@ -157,9 +157,8 @@ fn unique(base: String, sep: &str, taken: impl Fn(&str) -> bool) -> String {
         .unwrap_or(base)
 }
 
-/// JSON, pretty-printed, with a final newline.
+/// JSON, pretty-printed, with a final newline. A JSON value always serializes (its keys are
+/// strings), and `Display` with `{:#}` pretty-prints it with no error to default away.
 fn pretty(value: &serde_json::Value) -> String {
-    let mut s = serde_json::to_string_pretty(value).unwrap_or_default();
-    s.push('\n');
-    s
+    format!("{value:#}\n")
 }
