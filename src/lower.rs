@@ -38,7 +38,7 @@ use crate::ir::{
     Condition, ConditionOperator as Op, Effect, LoweredPolicy, PolicyDocument, Statement,
     TagPolicyDocument, TagPolicyKey,
 };
-use crate::model::{Action, ActionForm, Policy, Project, Protect, TagDef, replaces_tags};
+use crate::model::{Action, ActionForm, Policy, Project, Protect, RuleKind, TagDef, replaces_tags};
 
 /// Lower every policy of the project.
 pub fn lower(project: &Project, catalog: &Catalog) -> Vec<LoweredPolicy> {
@@ -90,71 +90,94 @@ fn lower_policy(project: &Project, policy: &Policy, catalog: &Catalog) -> Lowere
 fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
     let exempt = exemption(policy);
     let mut out = Vec::new();
-    for require in &policy.requires {
-        for (resources, actions) in by_resources(&require.actions) {
-            for key in &require.keys {
-                let Some(tag) = project.tag(key) else {
-                    continue;
-                };
-                let request_tag = format!("aws:RequestTag/{key}");
-                out.push(deny(
-                    format!("Require{}", sid_part(key)),
-                    &actions,
-                    &resources,
-                    vec![Condition::new(Op::Null, &request_tag, vec!["true".into()])],
-                    exempt.as_ref(),
-                ));
-                if let Some(values) = &tag.values {
-                    out.push(deny(
-                        format!("Require{}Value", sid_part(key)),
-                        &actions,
-                        &resources,
-                        vec![Condition::new(
-                            value_operator(values, true),
-                            &request_tag,
-                            values.clone(),
-                        )],
-                        exempt.as_ref(),
-                    ));
-                }
-                if tag.exact_case {
-                    // True when no request key is exactly `key` (and on an empty set, which the
-                    // Null statement already denies): a case variant alone is refused.
-                    out.push(deny(
-                        format!("Require{}Case", sid_part(key)),
-                        &actions,
-                        &resources,
-                        vec![Condition::new(
-                            Op::ForAllValuesStringNotEquals,
-                            "aws:TagKeys",
-                            vec![key.clone()],
-                        )],
-                        exempt.as_ref(),
-                    ));
+    // In the order of `RuleKind::ALL`, and with no wildcard: a new kind of rule breaks the
+    // build here until it says what, if anything, it adds to the guardrails.
+    for kind in RuleKind::ALL {
+        match kind {
+            RuleKind::Require => {
+                for require in &policy.requires {
+                    for (resources, actions) in by_resources(&require.actions) {
+                        for key in &require.keys {
+                            let Some(tag) = project.tag(key) else {
+                                continue;
+                            };
+                            let request_tag = format!("aws:RequestTag/{key}");
+                            out.push(deny(
+                                format!("Require{}", sid_part(key)),
+                                &actions,
+                                &resources,
+                                vec![Condition::new(Op::Null, &request_tag, vec!["true".into()])],
+                                exempt.as_ref(),
+                            ));
+                            if let Some(values) = &tag.values {
+                                out.push(deny(
+                                    format!("Require{}Value", sid_part(key)),
+                                    &actions,
+                                    &resources,
+                                    vec![Condition::new(
+                                        value_operator(values, true),
+                                        &request_tag,
+                                        values.clone(),
+                                    )],
+                                    exempt.as_ref(),
+                                ));
+                            }
+                            if tag.exact_case {
+                                // True when no request key is exactly `key` (and on an empty set, which the
+                                // Null statement already denies): a case variant alone is refused.
+                                out.push(deny(
+                                    format!("Require{}Case", sid_part(key)),
+                                    &actions,
+                                    &resources,
+                                    vec![Condition::new(
+                                        Op::ForAllValuesStringNotEquals,
+                                        "aws:TagKeys",
+                                        vec![key.clone()],
+                                    )],
+                                    exempt.as_ref(),
+                                ));
+                            }
+                        }
+                    }
                 }
             }
+            RuleKind::OnlyDeclaredKeys => {
+                for only in &policy.only_declared {
+                    let declared: Vec<String> =
+                        project.tags.iter().map(|t| t.key.clone()).collect();
+                    for (resources, actions) in by_resources(&only.actions) {
+                        // ForAnyValue is false on an empty set, so a request without tags passes here; and
+                        // keys are compared ignoring case, as the key part of aws:RequestTag is.
+                        out.push(deny(
+                            "OnlyDeclaredKeys".into(),
+                            &actions,
+                            &resources,
+                            vec![Condition::new(
+                                Op::ForAnyValueStringNotEqualsIgnoreCase,
+                                "aws:TagKeys",
+                                declared.clone(),
+                            )],
+                            exempt.as_ref(),
+                        ));
+                    }
+                }
+            }
+            RuleKind::Protect => {
+                for protect in &policy.protects {
+                    out.extend(protect_statements(protect, exempt.as_ref()));
+                }
+            }
+            // `enforce` and `report` are the tag policy's (`tag_policy`), `grant` adds the
+            // Allow form to the IAM policy (`grant_statements`), `exempt` is every statement's
+            // exemption (`exemption`), and `attach` and `description` place and name the
+            // documents: none adds a guardrail statement.
+            RuleKind::Enforce
+            | RuleKind::Report
+            | RuleKind::Grant
+            | RuleKind::Exempt
+            | RuleKind::Attach
+            | RuleKind::Description => {}
         }
-    }
-    for only in &policy.only_declared {
-        let declared: Vec<String> = project.tags.iter().map(|t| t.key.clone()).collect();
-        for (resources, actions) in by_resources(&only.actions) {
-            // ForAnyValue is false on an empty set, so a request without tags passes here; and
-            // keys are compared ignoring case, as the key part of aws:RequestTag is.
-            out.push(deny(
-                "OnlyDeclaredKeys".into(),
-                &actions,
-                &resources,
-                vec![Condition::new(
-                    Op::ForAnyValueStringNotEqualsIgnoreCase,
-                    "aws:TagKeys",
-                    declared.clone(),
-                )],
-                exempt.as_ref(),
-            ));
-        }
-    }
-    for protect in &policy.protects {
-        out.extend(protect_statements(protect, exempt.as_ref()));
     }
     out
 }

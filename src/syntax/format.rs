@@ -195,8 +195,8 @@ fn collect(pair: Pair<'_, Rule>, offset: usize, out: &mut Vec<(usize, usize, Tok
             Shape::Equals => Role::Equals,
             Shape::Item(_)
             | Shape::PolicyStatement(_)
-            | Shape::Statement
-            | Shape::Clause
+            | Shape::Statement(_)
+            | Shape::Clause(_)
             | Shape::Other => Role::Other,
         };
         let token = Token {
@@ -221,8 +221,8 @@ fn collect(pair: Pair<'_, Rule>, offset: usize, out: &mut Vec<(usize, usize, Tok
     };
     match shape(rule) {
         Shape::Item(_) => head.role = Role::Item,
-        Shape::PolicyStatement(_) | Shape::Statement => head.role = Role::Statement,
-        Shape::Clause => {
+        Shape::PolicyStatement(_) | Shape::Statement(_) => head.role = Role::Statement,
+        Shape::Clause(_) => {
             head.clause = true;
             head.break_before = true;
         }

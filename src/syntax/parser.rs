@@ -33,9 +33,9 @@ pub(super) enum Shape {
     /// A statement of a policy (a `description` also of a tag).
     PolicyStatement(RuleKind),
     /// A statement of a tag, test or organization block.
-    Statement,
+    Statement(BlockStatement),
     /// A clause of a `request`.
-    Clause,
+    Clause(RequestClause),
     /// `{`
     Open,
     /// `}`
@@ -46,6 +46,54 @@ pub(super) enum Shape {
     Equals,
     /// Names, strings, keywords, lists, blocks' bodies and the rules pest keeps out of the tree.
     Other,
+}
+
+/// The statements of tag, test and organization blocks, one per grammar rule: the builder
+/// matches them without a wildcard, so a new one breaks the build until it is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum BlockStatement {
+    /// `values "…" …` (tag)
+    Values,
+    /// `exact-case` (tag)
+    ExactCase,
+    /// `request ACTION …` (test)
+    Request,
+    /// `expect allow|deny [in LAYER]` (test)
+    Expect,
+    /// `project "…"` (organization)
+    Project,
+    /// `scp-strategy …` (organization)
+    Strategy,
+    /// `limits …` (organization)
+    Limits,
+    /// `actions exact|compact` (organization)
+    Actions,
+}
+
+/// The clauses of a test's `request`, one per grammar rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum RequestClause {
+    /// `tags K="V", …`
+    Tags,
+    /// `by "ARN"`
+    By,
+    /// `during ACTION`
+    During,
+    /// `resource "ARN"`
+    Resource,
+    /// `from TARGET`
+    From,
+}
+
+/// What a test's `request` statement says, before the test is assembled.
+#[derive(Default)]
+struct RequestParts {
+    action: Option<Text>,
+    tags: Vec<(Text, Text)>,
+    principal: Option<Text>,
+    during: Option<Text>,
+    resource: Option<Text>,
+    from: Option<TargetRef>,
 }
 
 /// The kinds of top-level item, one per variant of [`Item`].
@@ -81,19 +129,19 @@ pub(super) const fn shape(rule: Rule) -> Shape {
         Rule::report_stmt => Shape::PolicyStatement(RuleKind::Report),
         Rule::attach_stmt => Shape::PolicyStatement(RuleKind::Attach),
         Rule::grant_stmt => Shape::PolicyStatement(RuleKind::Grant),
-        Rule::values_stmt
-        | Rule::exact_case
-        | Rule::request_stmt
-        | Rule::expect_stmt
-        | Rule::project_stmt
-        | Rule::strategy_stmt
-        | Rule::limits_stmt
-        | Rule::actions_stmt => Shape::Statement,
-        Rule::tags_clause
-        | Rule::by_clause
-        | Rule::during_clause
-        | Rule::resource_clause
-        | Rule::from_clause => Shape::Clause,
+        Rule::values_stmt => Shape::Statement(BlockStatement::Values),
+        Rule::exact_case => Shape::Statement(BlockStatement::ExactCase),
+        Rule::request_stmt => Shape::Statement(BlockStatement::Request),
+        Rule::expect_stmt => Shape::Statement(BlockStatement::Expect),
+        Rule::project_stmt => Shape::Statement(BlockStatement::Project),
+        Rule::strategy_stmt => Shape::Statement(BlockStatement::Strategy),
+        Rule::limits_stmt => Shape::Statement(BlockStatement::Limits),
+        Rule::actions_stmt => Shape::Statement(BlockStatement::Actions),
+        Rule::tags_clause => Shape::Clause(RequestClause::Tags),
+        Rule::by_clause => Shape::Clause(RequestClause::By),
+        Rule::during_clause => Shape::Clause(RequestClause::During),
+        Rule::resource_clause => Shape::Clause(RequestClause::Resource),
+        Rule::from_clause => Shape::Clause(RequestClause::From),
         Rule::lbrace => Shape::Open,
         Rule::rbrace => Shape::Close,
         Rule::comma => Shape::Comma,
@@ -258,8 +306,8 @@ impl Builder {
             Shape::Item(ItemKind::Test) => Item::Test(self.build_test(pair)),
             Shape::Item(ItemKind::Organization) => Item::Organization(self.build_org(pair)),
             Shape::PolicyStatement(_)
-            | Shape::Statement
-            | Shape::Clause
+            | Shape::Statement(_)
+            | Shape::Clause(_)
             | Shape::Open
             | Shape::Close
             | Shape::Comma
@@ -287,8 +335,8 @@ impl Builder {
                 Rule::tag_name => decl.name = self.build_tag_name(p),
                 Rule::tag_body => {
                     for stmt in p.into_inner() {
-                        match stmt.as_rule() {
-                            Rule::values_stmt => {
+                        match shape(stmt.as_rule()) {
+                            Shape::Statement(BlockStatement::Values) => {
                                 let loc = self.loc(stmt.as_span());
                                 let values = stmt
                                     .into_inner()
@@ -297,11 +345,38 @@ impl Builder {
                                     .collect();
                                 decl.values.push(Spanned { value: values, loc });
                             }
-                            Rule::exact_case => decl.exact_case.push(self.loc(stmt.as_span())),
-                            Rule::description => {
+                            Shape::Statement(BlockStatement::ExactCase) => {
+                                decl.exact_case.push(self.loc(stmt.as_span()));
+                            }
+                            Shape::PolicyStatement(RuleKind::Description) => {
                                 decl.descriptions.push(self.build_description(stmt));
                             }
-                            _ => {}
+                            // The grammar admits none of these in a tag's body.
+                            Shape::Statement(
+                                BlockStatement::Request
+                                | BlockStatement::Expect
+                                | BlockStatement::Project
+                                | BlockStatement::Strategy
+                                | BlockStatement::Limits
+                                | BlockStatement::Actions,
+                            )
+                            | Shape::PolicyStatement(
+                                RuleKind::Require
+                                | RuleKind::OnlyDeclaredKeys
+                                | RuleKind::Protect
+                                | RuleKind::Exempt
+                                | RuleKind::Enforce
+                                | RuleKind::Report
+                                | RuleKind::Attach
+                                | RuleKind::Grant,
+                            )
+                            | Shape::Item(_)
+                            | Shape::Clause(_)
+                            | Shape::Open
+                            | Shape::Close
+                            | Shape::Comma
+                            | Shape::Equals
+                            | Shape::Other => {}
                         }
                     }
                 }
@@ -334,8 +409,8 @@ impl Builder {
                 }
                 // The policy's keyword and braces.
                 Shape::Item(_)
-                | Shape::Statement
-                | Shape::Clause
+                | Shape::Statement(_)
+                | Shape::Clause(_)
                 | Shape::Open
                 | Shape::Close
                 | Shape::Comma
@@ -462,61 +537,17 @@ impl Builder {
     fn build_test(&mut self, pair: Pair<'_, Rule>) -> TestDecl {
         let loc = self.loc(pair.as_span());
         let mut name = None;
-        let mut action = None;
-        let mut tags = Vec::new();
-        let (mut principal, mut during, mut resource, mut from) = (None, None, None, None);
+        let mut request = RequestParts::default();
         let mut expect = None;
         let mut layer = None;
         for p in pair.into_inner() {
-            match p.as_rule() {
-                Rule::string => name = Some(self.build_string(&p)),
-                Rule::request_stmt => {
-                    for c in p.into_inner() {
-                        match c.as_rule() {
-                            Rule::action => action = Some(self.text(&c)),
-                            Rule::tags_clause => {
-                                for pair in c.into_inner().filter(|t| t.as_rule() == Rule::tag_pair)
-                                {
-                                    let mut key = None;
-                                    let mut value = None;
-                                    for part in pair.into_inner() {
-                                        match part.as_rule() {
-                                            Rule::tag_name => key = Some(self.build_tag_name(part)),
-                                            Rule::string => value = Some(self.build_string(&part)),
-                                            _ => {}
-                                        }
-                                    }
-                                    if let (Some(k), Some(v)) = (key, value) {
-                                        tags.push((k, v));
-                                    }
-                                }
-                            }
-                            Rule::by_clause => {
-                                principal = c
-                                    .into_inner()
-                                    .find(|s| s.as_rule() == Rule::string)
-                                    .map(|s| self.build_string(&s));
-                            }
-                            Rule::during_clause => {
-                                during = c
-                                    .into_inner()
-                                    .find(|s| s.as_rule() == Rule::action)
-                                    .map(|s| self.text(&s));
-                            }
-                            Rule::from_clause => {
-                                from = c.into_inner().find_map(|t| self.build_target(t));
-                            }
-                            Rule::resource_clause => {
-                                resource = c
-                                    .into_inner()
-                                    .find(|s| s.as_rule() == Rule::string)
-                                    .map(|s| self.build_string(&s));
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-                Rule::expect_stmt => {
+            if p.as_rule() == Rule::string {
+                name = Some(self.build_string(&p));
+                continue;
+            }
+            match shape(p.as_rule()) {
+                Shape::Statement(BlockStatement::Request) => request = self.build_request(p),
+                Shape::Statement(BlockStatement::Expect) => {
                     for c in p.into_inner() {
                         let cloc = self.loc(c.as_span());
                         match c.as_rule() {
@@ -540,21 +571,97 @@ impl Builder {
                         }
                     }
                 }
-                _ => {}
+                // The grammar admits none of these in a test's body.
+                Shape::Statement(
+                    BlockStatement::Values
+                    | BlockStatement::ExactCase
+                    | BlockStatement::Project
+                    | BlockStatement::Strategy
+                    | BlockStatement::Limits
+                    | BlockStatement::Actions,
+                )
+                | Shape::PolicyStatement(_)
+                | Shape::Item(_)
+                | Shape::Clause(_)
+                | Shape::Open
+                | Shape::Close
+                | Shape::Comma
+                | Shape::Equals
+                | Shape::Other => {}
             }
         }
         TestDecl {
             name: name.expect("a test has a name"),
-            action: action.expect("a request has an action"),
-            tags,
-            principal,
-            during,
-            resource,
-            from,
+            action: request.action.expect("a request has an action"),
+            tags: request.tags,
+            principal: request.principal,
+            during: request.during,
+            resource: request.resource,
+            from: request.from,
             expect: expect.expect("a test has an expectation"),
             layer,
             loc,
         }
+    }
+
+    /// The parts of a test's `request` statement.
+    fn build_request(&mut self, p: Pair<'_, Rule>) -> RequestParts {
+        let mut parts = RequestParts::default();
+        for c in p.into_inner() {
+            if c.as_rule() == Rule::action {
+                parts.action = Some(self.text(&c));
+                continue;
+            }
+            match shape(c.as_rule()) {
+                Shape::Clause(RequestClause::Tags) => {
+                    for pair in c.into_inner().filter(|t| t.as_rule() == Rule::tag_pair) {
+                        let mut key = None;
+                        let mut value = None;
+                        for part in pair.into_inner() {
+                            match part.as_rule() {
+                                Rule::tag_name => key = Some(self.build_tag_name(part)),
+                                Rule::string => value = Some(self.build_string(&part)),
+                                _ => {}
+                            }
+                        }
+                        if let (Some(k), Some(v)) = (key, value) {
+                            parts.tags.push((k, v));
+                        }
+                    }
+                }
+                Shape::Clause(RequestClause::By) => {
+                    parts.principal = c
+                        .into_inner()
+                        .find(|s| s.as_rule() == Rule::string)
+                        .map(|s| self.build_string(&s));
+                }
+                Shape::Clause(RequestClause::During) => {
+                    parts.during = c
+                        .into_inner()
+                        .find(|s| s.as_rule() == Rule::action)
+                        .map(|s| self.text(&s));
+                }
+                Shape::Clause(RequestClause::From) => {
+                    parts.from = c.into_inner().find_map(|t| self.build_target(t));
+                }
+                Shape::Clause(RequestClause::Resource) => {
+                    parts.resource = c
+                        .into_inner()
+                        .find(|s| s.as_rule() == Rule::string)
+                        .map(|s| self.build_string(&s));
+                }
+                // Keywords and punctuation of the request.
+                Shape::Item(_)
+                | Shape::PolicyStatement(_)
+                | Shape::Statement(_)
+                | Shape::Open
+                | Shape::Close
+                | Shape::Comma
+                | Shape::Equals
+                | Shape::Other => {}
+            }
+        }
+        parts
     }
 
     fn build_org(&mut self, pair: Pair<'_, Rule>) -> OrgDecl {
@@ -568,8 +675,8 @@ impl Builder {
         };
         for p in pair.into_inner() {
             let sloc = self.loc(p.as_span());
-            match p.as_rule() {
-                Rule::project_stmt => {
+            match shape(p.as_rule()) {
+                Shape::Statement(BlockStatement::Project) => {
                     // The grammar requires the string; a missing one cannot reach here.
                     if let Some(s) = p.clone().into_inner().find(|s| s.as_rule() == Rule::string) {
                         org.project.push(self.build_string(&s));
@@ -577,7 +684,7 @@ impl Builder {
                 }
                 // Decided by the keyword pair, not the statement's text, which includes any
                 // comment between the tokens (`scp-strategy # not allow-list` …).
-                Rule::strategy_stmt => {
+                Shape::Statement(BlockStatement::Strategy) => {
                     let value = if has_inner(&p, Rule::kw_allow_list) {
                         ScpStrategy::AllowList
                     } else {
@@ -585,7 +692,7 @@ impl Builder {
                     };
                     org.strategy.push(Spanned { value, loc: sloc });
                 }
-                Rule::limits_stmt => {
+                Shape::Statement(BlockStatement::Limits) => {
                     let value = if has_inner(&p, Rule::kw_legacy) {
                         LimitsProfile::Legacy
                     } else {
@@ -593,7 +700,7 @@ impl Builder {
                     };
                     org.limits.push(Spanned { value, loc: sloc });
                 }
-                Rule::actions_stmt => {
+                Shape::Statement(BlockStatement::Actions) => {
                     let value = if has_inner(&p, Rule::kw_compact) {
                         ActionForm::Compact
                     } else {
@@ -601,7 +708,21 @@ impl Builder {
                     };
                     org.actions.push(Spanned { value, loc: sloc });
                 }
-                _ => {}
+                // The grammar admits none of these in an organization's body.
+                Shape::Statement(
+                    BlockStatement::Values
+                    | BlockStatement::ExactCase
+                    | BlockStatement::Request
+                    | BlockStatement::Expect,
+                )
+                | Shape::PolicyStatement(_)
+                | Shape::Item(_)
+                | Shape::Clause(_)
+                | Shape::Open
+                | Shape::Close
+                | Shape::Comma
+                | Shape::Equals
+                | Shape::Other => {}
             }
         }
         org
