@@ -356,7 +356,7 @@ impl Place {
         }
         put(
             &root.join(MANIFEST),
-            &manifest_text_with(root, &compiled.manifest, extra)?,
+            &manifest_text(root, &compiled.manifest, extra)?,
         )?;
         // Complete: the manifest now says it is tagc's, and the marker must not be published.
         fs::remove_file(root.join(MARKER)).map_err(io_at(root))?;
@@ -594,7 +594,7 @@ pub fn differences_with(
         .collect();
     expected.push((
         MANIFEST.to_owned(),
-        manifest_text_with(out, &compiled.manifest, extra)?.into(),
+        manifest_text(out, &compiled.manifest, extra)?.into(),
     ));
     let mut d = Differences::default();
     for (file, text) in &expected {
@@ -652,13 +652,8 @@ pub fn manifest_json_with(
     Ok(s)
 }
 
-/// [`manifest_json`], failing as the write of `out`'s manifest (`tagc::build::io`).
-pub fn manifest_text(out: &Path, manifest: &Manifest) -> Result<String, OutputError> {
-    manifest_text_with(out, manifest, &[])
-}
-
 /// [`manifest_json_with`], failing as the write of `out`'s manifest (`tagc::build::io`).
-pub fn manifest_text_with(
+pub fn manifest_text(
     out: &Path,
     manifest: &Manifest,
     extra: &[iac::File],

@@ -37,7 +37,7 @@ pub fn run(args: &BuildArgs) -> Outcome {
                 eprint!("{}", explain_wildcards(&compiled.manifest));
             }
         }
-        Format::Json => match output::manifest_text_with(&args.out, &compiled.manifest, &extra) {
+        Format::Json => match output::manifest_text(&args.out, &compiled.manifest, &extra) {
             Ok(text) => println!("{text}"),
             Err(e) => {
                 let mut d = crate::diagnostics::Diagnostics::new();
