@@ -63,7 +63,8 @@ pub struct InputArgs {
     /// `.tags` files or directories (all files together form one project)
     #[arg(default_value = "policies")]
     pub paths: Vec<PathBuf>,
-    /// How to print diagnostics
+    /// How to print diagnostics and results (not every command has every format: see
+    /// "Machine-readable output" in docs/cli.md)
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
     /// Use this AWS catalog instead of the built-in one: a directory of AWS service-reference
@@ -287,8 +288,38 @@ pub enum CatalogCommand {
 /// How diagnostics and reports are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// For people, with source snippets
+    /// For people, with source snippets, on stderr
     Human,
-    /// For machines: one JSON document on stdout
+    /// For machines: one versioned JSON document on stdout
     Json,
+    /// A SARIF 2.1.0 log on stdout, for code scanning (check, build, test)
+    Sarif,
+    /// GitHub Actions annotations on stdout (check, build, test)
+    Github,
+    /// JUnit XML on stdout (test)
+    Junit,
+}
+
+impl Format {
+    /// The machine format this is, or `None` for [`Format::Human`].
+    pub const fn machine(self) -> Option<crate::report::Format> {
+        match self {
+            Self::Human => None,
+            Self::Json => Some(crate::report::Format::Json),
+            Self::Sarif => Some(crate::report::Format::Sarif),
+            Self::Github => Some(crate::report::Format::Github),
+            Self::Junit => Some(crate::report::Format::Junit),
+        }
+    }
+
+    /// The name on the command line.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Human => "human",
+            Self::Json => "json",
+            Self::Sarif => "sarif",
+            Self::Github => "github",
+            Self::Junit => "junit",
+        }
+    }
 }

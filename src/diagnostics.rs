@@ -10,19 +10,25 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, JSONReportHandler, LabeledSpan, Severity,
-};
+use std::any::Any;
+
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, Severity};
 
 use crate::source::Loc;
 
 /// A diagnostic of any stage.
 pub type BoxedDiagnostic = Box<dyn Diagnostic + Send + Sync + 'static>;
 
+/// A related place in another file than its diagnostic's, and what is there.
+pub type Elsewhere = Vec<(Loc, String)>;
+
 /// Every diagnostic of one run, in the order found.
 #[derive(Default)]
 pub struct Diagnostics {
     items: Vec<BoxedDiagnostic>,
+    /// Per item, its related places in other files: a snippet shows one file, so miette's
+    /// labels cannot carry them, and the machine formats need them as places, not text.
+    elsewhere: Vec<Elsewhere>,
 }
 
 impl std::fmt::Debug for Diagnostics {
@@ -41,12 +47,14 @@ impl Diagnostics {
 
     /// Add one.
     pub fn push(&mut self, diagnostic: impl Diagnostic + Send + Sync + 'static) {
+        self.elsewhere.push(elsewhere(&diagnostic));
         self.items.push(Box::new(diagnostic));
     }
 
     /// Add all of another collection.
     pub fn extend(&mut self, other: Self) {
         self.items.extend(other.items);
+        self.elsewhere.extend(other.elsewhere);
     }
 
     /// Whether any diagnostic is an error (not a warning or advice).
@@ -82,6 +90,13 @@ impl Diagnostics {
         self.items.iter()
     }
 
+    /// The diagnostics, each with its related places in other files.
+    pub fn entries(&self) -> impl Iterator<Item = (&BoxedDiagnostic, &[(Loc, String)])> {
+        self.items
+            .iter()
+            .zip(self.elsewhere.iter().map(Vec::as_slice))
+    }
+
     /// The codes of all diagnostics, in order (for tests and summaries).
     pub fn codes(&self) -> Vec<String> {
         self.items
@@ -106,27 +121,6 @@ impl Diagnostics {
             }
         }
         out
-    }
-
-    /// Render as JSON: one object per diagnostic in a `diagnostics` array.
-    pub fn render_json(&self) -> String {
-        let handler = JSONReportHandler::new();
-        let mut items = Vec::new();
-        for d in &self.items {
-            let mut one = String::new();
-            if handler.render_report(&mut one, d.as_ref()).is_ok()
-                && let Ok(v) = serde_json::from_str::<serde_json::Value>(&one)
-            {
-                items.push(v);
-            }
-        }
-        let doc = serde_json::json!({
-            "errors": self.error_count(),
-            "warnings": self.warning_count(),
-            "diagnostics": items,
-        });
-        // A JSON value always serializes: `{:#}` pretty-prints it.
-        format!("{doc:#}")
     }
 
     /// A one-line summary such as `2 errors, 1 warning`.
@@ -201,6 +195,29 @@ impl<K: Kind> Located<K> {
     fn in_this_file(&self, loc: &Loc) -> bool {
         Arc::ptr_eq(&loc.file, &self.loc.file)
     }
+
+    /// The secondary labels in other files than this diagnostic's.
+    pub fn related_elsewhere(&self) -> Elsewhere {
+        self.related
+            .iter()
+            .filter(|(loc, _)| !self.in_this_file(loc))
+            .cloned()
+            .collect()
+    }
+}
+
+/// The related places in other files of `diagnostic`, when it is a [`Located`] one: those are
+/// the only diagnostics with places in more than one file.
+fn elsewhere(diagnostic: &dyn Any) -> Elsewhere {
+    fn of<K: Kind>(d: &dyn Any) -> Option<Elsewhere> {
+        d.downcast_ref::<Located<K>>()
+            .map(Located::related_elsewhere)
+    }
+    // Every kind of located diagnostic; a test checks that none is missing.
+    of::<crate::syntax::SyntaxErrorKind>(diagnostic)
+        .or_else(|| of::<crate::check::CheckErrorKind>(diagnostic))
+        .or_else(|| of::<crate::emit::EmitErrorKind>(diagnostic))
+        .unwrap_or_default()
 }
 
 impl<K: Kind> std::fmt::Display for Located<K> {

@@ -15,7 +15,8 @@
 //! model alone), [`verify`] (the emitted documents run through the independent `tagc_eval`
 //! crate, which must agree with the reference), `aws` (plan and apply to AWS
 //! Organizations), [`diagnostics`] (how every stage reports) and [`suggest`] (the one "did you
-//! mean" rule). [`compile`] runs the whole pipeline; [`output`] writes a build.
+//! mean" rule). [`compile`] runs the whole pipeline; [`output`] writes a build; [`report`] renders
+//! diagnostics and results for machines (JSON, SARIF, GitHub annotations, JUnit).
 
 pub mod artifact;
 pub mod ast;
@@ -37,6 +38,7 @@ pub mod model;
 pub mod output;
 pub mod ownership;
 pub mod reference;
+pub mod report;
 pub mod source;
 pub mod suggest;
 pub mod syntax;

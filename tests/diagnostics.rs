@@ -86,11 +86,18 @@ fn test_duplicate_across_files_names_the_first_file() {
     let a = tagc::source::SourceFile::new("a.tags", "tag owner\n");
     let b = tagc::source::SourceFile::new("b.tags", "tag owner\n");
     let compiled = tagc::compile_sources(&[a, b], tagc::catalog::Catalog::builtin());
-    let json: serde_json::Value =
-        serde_json::from_str(&compiled.diagnostics.render_json()).unwrap();
+    let json: serde_json::Value = serde_json::from_str(
+        &tagc::report::Report::new("check", &compiled.diagnostics)
+            .render(tagc::report::Format::Json),
+    )
+    .unwrap();
     let d = &json["diagnostics"][0];
     assert_eq!(d["message"], "tag `owner` is declared twice");
-    assert_eq!(d["filename"], "b.tags");
+    assert_eq!(d["location"]["file"], "b.tags");
+    assert_eq!(d["related"][0]["message"], "first declared here");
+    assert_eq!(d["related"][0]["location"]["file"], "a.tags");
+    assert_eq!(d["related"][0]["location"]["line"], 1);
+    assert_eq!(d["related"][0]["location"]["column"], 5);
     assert!(
         d["help"]
             .as_str()
@@ -106,15 +113,21 @@ fn test_json_diagnostics_carry_code_span_and_help() {
         "j.tags",
         "tag environment\npolicy p {\n require enviroment on sqs:CreateQueue\n attach to root\n}\n",
     );
-    let json: serde_json::Value =
-        serde_json::from_str(&compiled.diagnostics.render_json()).unwrap();
+    let json: serde_json::Value = serde_json::from_str(
+        &tagc::report::Report::new("check", &compiled.diagnostics)
+            .render(tagc::report::Format::Json),
+    )
+    .unwrap();
     let d = &json["diagnostics"][0];
     assert_eq!(d["code"], "tagc::check::unknown-tag");
     assert_eq!(d["message"], "unknown tag `enviroment`");
-    assert_eq!(d["filename"], "j.tags");
-    assert_eq!(d["labels"][0]["span"]["offset"], 36);
+    assert_eq!(d["location"]["file"], "j.tags");
+    assert_eq!(d["location"]["offset"], 36);
+    assert_eq!(d["location"]["line"], 3);
+    assert_eq!(d["location"]["column"], 10);
+    assert_eq!(d["label"], "not declared");
     assert_eq!(d["help"], "did you mean `environment`?");
-    assert_eq!(json["errors"], 1);
+    assert_eq!(json["summary"]["errors"], 1);
 }
 
 /// The diagnostic codes that no `.tags` file can make `compile` report, each with the reason

@@ -479,7 +479,8 @@ fn run_pipeline(texts: &[String]) {
         .collect();
     let compiled = tagc::compile_files(files, Catalog::builtin());
     let _ = compiled.diagnostics.render_human(false);
-    let _ = compiled.diagnostics.render_json();
+    let _ = tagc::report::Report::new("check", &compiled.diagnostics)
+        .render(tagc::report::Format::Json);
     if let Some(project) = &compiled.project {
         let _ = tagc::output::manifest_json(&compiled.manifest).unwrap();
         if let Ok(verifier) = Verifier::new(&compiled.artifacts, Catalog::builtin()) {

@@ -16,8 +16,11 @@ fn compile_bytes(bytes: Vec<u8>) -> tagc::Compiled {
 /// Every diagnostic renders, and each error carries a code and a message.
 fn assert_diagnosed(c: &tagc::Compiled) -> Result<(), TestCaseError> {
     let _ = c.diagnostics.render_human(false);
-    let json: serde_json::Value = serde_json::from_str(&c.diagnostics.render_json()).unwrap();
-    prop_assert_eq!(c.ok(), json["errors"] == 0);
+    let json: serde_json::Value = serde_json::from_str(
+        &tagc::report::Report::new("check", &c.diagnostics).render(tagc::report::Format::Json),
+    )
+    .unwrap();
+    prop_assert_eq!(c.ok(), json["summary"]["errors"] == 0);
     for d in json["diagnostics"].as_array().unwrap() {
         prop_assert!(
             d["code"].as_str().is_some_and(|s| s.starts_with("tagc::")),
@@ -62,12 +65,14 @@ proptest! {
         let c = compile_text("cut.tags", text);
         // Either the prefix is a whole project, or it is diagnosed with spans inside the text.
         if !c.ok() {
-            let json: serde_json::Value = serde_json::from_str(&c.diagnostics.render_json()).unwrap();
-            prop_assert!(json["errors"].as_u64().unwrap() >= 1);
+            let json: serde_json::Value = serde_json::from_str(&tagc::report::Report::new("check", &c.diagnostics).render(tagc::report::Format::Json)).unwrap();
+            prop_assert!(json["summary"]["errors"].as_u64().unwrap() >= 1);
             for d in json["diagnostics"].as_array().unwrap() {
-                for label in d["labels"].as_array().into_iter().flatten() {
-                    let offset = label["span"]["offset"].as_u64().unwrap();
-                    let length = label["span"]["length"].as_u64().unwrap();
+                prop_assert!(!d["location"].is_null(), "{d}");
+                let related = d["related"].as_array().into_iter().flatten().map(|r| &r["location"]);
+                for loc in std::iter::once(&d["location"]).chain(related).filter(|l| !l.is_null()) {
+                    let offset = loc["offset"].as_u64().unwrap();
+                    let length = loc["length"].as_u64().unwrap();
                     prop_assert!(offset + length <= text.len() as u64, "{d}");
                 }
             }

@@ -1,82 +1,99 @@
 //! `tagc build`: compile and write the artifacts, their infrastructure-as-code renderings
-//! (`--emit`) and the manifest, all or nothing.
+//! (`--emit`) and the manifest, all or nothing; report the sizes (for people) or the manifest
+//! (in a machine format).
 
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::{Outcome, compile, print_diagnostics};
+use serde_json::json;
+
+use super::{Outcome, compile, fail_after, print_report};
 use crate::artifact::Manifest;
 use crate::cli::{BuildArgs, Format};
+use crate::diagnostics::Diagnostics;
 use crate::model::{Policy, Project, RuleKind};
+use crate::report::{Report, ReportError};
 use crate::{Build, iac, output};
 
 /// Run `tagc build`.
 pub fn run(args: &BuildArgs) -> Outcome {
-    let compiled = match compile(&args.input) {
+    let mut compiled = match compile(&args.input) {
         Ok(c) => c,
         Err(outcome) => return outcome,
     };
-    let extra = match render_iac(args, &compiled) {
-        Ok(files) => files,
-        Err(outcome) => return outcome,
+    let format = args.input.format;
+    let warnings = std::mem::take(&mut compiled.diagnostics);
+    let extra = if args.emit.is_empty() {
+        Vec::new()
+    } else {
+        let formats: Vec<iac::Format> = args.emit.iter().map(|&e| e.into()).collect();
+        match iac::render(&formats, &compiled.artifacts, &compiled.project.settings) {
+            Ok(files) => files,
+            Err(e) => return fail_after(warnings, e, format),
+        }
     };
     if args.check {
-        return check_fresh(&args.out, &compiled, &extra, args.input.format);
+        return check_fresh(&args.out, &compiled, &extra, warnings, format);
     }
     if let Err(e) = output::write_with(&args.out, &args.input.paths, &compiled, &extra) {
-        let mut d = crate::diagnostics::Diagnostics::new();
-        d.push(e);
-        print_diagnostics(&d, args.input.format);
-        return Outcome::Failure;
+        return fail_after(warnings, e, format);
     }
-    match args.input.format {
-        Format::Human => {
-            eprint!("{}", size_report(&compiled, &args.out, &extra));
-            if args.explain {
-                eprint!("{}", explain(&compiled.project));
-                eprint!("{}", explain_wildcards(&compiled.manifest));
-            }
+    if format.machine().is_none() {
+        eprint!("{}", size_report(&compiled, &args.out, &extra));
+        if args.explain {
+            eprint!("{}", explain(&compiled.project));
+            eprint!("{}", explain_wildcards(&compiled.manifest));
         }
-        Format::Json => match output::manifest_text(&args.out, &compiled.manifest, &extra) {
-            Ok(text) => println!("{text}"),
-            Err(e) => {
-                let mut d = crate::diagnostics::Diagnostics::new();
-                d.push(e);
-                print_diagnostics(&d, args.input.format);
-                return Outcome::Failure;
-            }
-        },
+        return Outcome::Success;
     }
+    let manifest = match output::manifest_text(&args.out, &compiled.manifest, &extra) {
+        Ok(text) => text,
+        Err(e) => return fail_after(warnings, e, format),
+    };
+    let manifest = match serde_json::from_str::<serde_json::Value>(&manifest) {
+        Ok(v) => v,
+        Err(e) => {
+            let e = ReportError::Unrenderable {
+                what: "manifest",
+                reason: e.to_string(),
+            };
+            return fail_after(warnings, e, format);
+        }
+    };
+    let mut report = Report::new("build", &warnings);
+    report.payload.push(("manifest", manifest));
+    print_report(&report, format);
     Outcome::Success
-}
-
-/// The `--emit` renderings of the build, or the outcome of reporting why there are none.
-fn render_iac(args: &BuildArgs, compiled: &Build) -> Result<Vec<iac::File>, Outcome> {
-    if args.emit.is_empty() {
-        return Ok(Vec::new());
-    }
-    let formats: Vec<iac::Format> = args.emit.iter().map(|&e| e.into()).collect();
-    iac::render(&formats, &compiled.artifacts, &compiled.project.settings).map_err(|e| {
-        let mut d = crate::diagnostics::Diagnostics::new();
-        d.push(e);
-        print_diagnostics(&d, args.input.format);
-        Outcome::Failure
-    })
 }
 
 /// `--check`: whether the files on disk are exactly what this build would write (for CI,
 /// which should fail when generated policies are stale): every file compared, missing ones and
-/// ones a build would delete listed too.
-fn check_fresh(out: &Path, compiled: &Build, extra: &[iac::File], format: Format) -> Outcome {
+/// ones a build would delete listed too. A machine-readable report lists them as
+/// `differences`.
+fn check_fresh(
+    out: &Path,
+    compiled: &Build,
+    extra: &[iac::File],
+    warnings: Diagnostics,
+    format: Format,
+) -> Outcome {
     let d = match output::differences_with(out, compiled, extra) {
         Ok(d) => d,
-        Err(e) => {
-            let mut diagnostics = crate::diagnostics::Diagnostics::new();
-            diagnostics.push(e);
-            print_diagnostics(&diagnostics, format);
-            return Outcome::Failure;
-        }
+        Err(e) => return fail_after(warnings, e, format),
     };
+    if format.machine().is_some() {
+        let mut report = Report::new("build", &warnings);
+        report.ok = d.is_empty();
+        report.payload.push((
+            "differences",
+            json!({
+                "stale": d.stale,
+                "missing": d.missing,
+                "extra": d.extra.iter().map(|(file, ours)| json!({"file": file, "written_by_tagc": ours})).collect::<Vec<_>>(),
+            }),
+        ));
+        print_report(&report, format);
+    }
     if d.is_empty() {
         eprintln!("{} is up to date", out.display());
         return Outcome::Success;

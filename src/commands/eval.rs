@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use super::{Outcome, compile_with_catalog, print_diagnostics};
+use super::{Outcome, compile_with_catalog, fail_after, print_diagnostics, print_report};
 use crate::ast::{TargetRef, Text};
 use crate::catalog::Catalog;
 use crate::check::RequestText;
@@ -15,29 +15,26 @@ use crate::cli::{EvalArgs, Format};
 use crate::diagnostics::Diagnostics;
 use crate::model::{Layer, Project, Request, Target};
 use crate::reference;
+use crate::report::Report;
 use crate::source::{Loc, SourceFile, Span};
 use crate::verify::scoped_verifier;
 
 /// Run `tagc eval`.
 pub fn run(args: &EvalArgs) -> Outcome {
-    let (compiled, catalog) = match compile_with_catalog(&args.input) {
+    let (mut compiled, catalog) = match compile_with_catalog(&args.input) {
         Ok(c) => c,
         Err(outcome) => return outcome,
     };
+    let mut diagnostics = std::mem::take(&mut compiled.diagnostics);
     let project = &compiled.project;
-    let Some((request, scope)) = checked_request(args, project, &catalog) else {
+    let Some((request, scope)) = checked_request(args, project, &catalog, &mut diagnostics) else {
         return Outcome::Failure;
     };
     let scoped = scope.as_ref().map(|s| project.scoped(s));
     let project = scoped.as_ref().unwrap_or(project);
     let verifier = match scoped_verifier(project, &compiled.artifacts, &catalog, scope.as_ref()) {
         Ok(v) => v,
-        Err(e) => {
-            let mut d = Diagnostics::new();
-            d.push(e);
-            print_diagnostics(&d, args.input.format);
-            return Outcome::Failure;
-        }
+        Err(e) => return fail_after(diagnostics, e, args.input.format),
     };
     let mut rows = Vec::new();
     for layer in [Layer::Scp, Layer::Iam, Layer::TagPolicy] {
@@ -45,6 +42,7 @@ pub fn run(args: &EvalArgs) -> Outcome {
         let want = reference::decide(project, layer, &request);
         rows.push((got, want));
     }
+    let agree = rows.iter().all(|(g, w)| g.decision == w.decision);
     match args.input.format {
         Format::Human => {
             println!("{} by {}", request.action, request.principal);
@@ -61,7 +59,8 @@ pub fn run(args: &EvalArgs) -> Outcome {
                 }
             }
         }
-        Format::Json => {
+        // `main` refuses the other formats before the command runs.
+        Format::Json | Format::Sarif | Format::Github | Format::Junit => {
             let layers: Vec<_> = rows
                 .iter()
                 .map(|(got, want)| {
@@ -73,26 +72,28 @@ pub fn run(args: &EvalArgs) -> Outcome {
                     })
                 })
                 .collect();
-            // A JSON value always serializes: `{:#}` pretty-prints it.
-            println!(
-                "{:#}",
-                serde_json::json!({"request": request, "layers": layers})
-            );
+            let mut report = Report::new("eval", &diagnostics);
+            report.ok = report.ok && agree;
+            report.payload.push(("request", serde_json::json!(request)));
+            report.payload.push(("layers", serde_json::json!(layers)));
+            print_report(&report, args.input.format);
         }
     }
-    if rows.iter().any(|(g, w)| g.decision != w.decision) {
-        Outcome::Failure
-    } else {
+    if agree {
         Outcome::Success
+    } else {
+        Outcome::Failure
     }
 }
 
 /// The request the flags describe and where it comes from, checked as a `test` block's request
 /// is (see [`crate::check::check_request`]); `None` after printing why it cannot be evaluated.
+/// Its diagnostics join `earlier`, the run's, for the machine-readable report.
 fn checked_request(
     args: &EvalArgs,
     project: &Project,
     catalog: &Catalog,
+    earlier: &mut Diagnostics,
 ) -> Option<(Request, Option<Target>)> {
     let from = match (&args.ou, &args.account) {
         (Some(ou), _) => Some(TargetRef::Ou(flag("ou", ou))),
@@ -136,8 +137,13 @@ fn checked_request(
     for e in errors {
         diagnostics.push(e);
     }
-    if checked.is_none() || args.input.format == Format::Human {
-        print_diagnostics(&diagnostics, args.input.format);
+    let format = args.input.format;
+    if format == Format::Human {
+        print_diagnostics(&diagnostics, format);
+    }
+    earlier.extend(diagnostics);
+    if checked.is_none() && format != Format::Human {
+        print_diagnostics(earlier, format);
     }
     let (request, scope) = checked?;
     Some((

@@ -54,11 +54,24 @@ mod test;
 
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
+use std::sync::OnceLock;
+
+use miette::Diagnostic;
 
 use crate::Build;
 use crate::catalog::Catalog;
 use crate::cli::{Cli, Command, Format, InputArgs};
 use crate::diagnostics::Diagnostics;
+use crate::report::{Report, ReportError};
+
+/// The command being run, named in machine-readable reports. Set once per process, before the
+/// command runs; every report of the run is of that command.
+static COMMAND: OnceLock<&'static str> = OnceLock::new();
+
+/// The name of the command being run.
+fn command() -> &'static str {
+    COMMAND.get().copied().unwrap_or("tagc")
+}
 
 /// How a command ended; the exit code users and CI rely on (see `docs/cli.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,7 +128,54 @@ pub fn run(cli: Cli) -> Outcome {
     }
 }
 
+/// The name of `command`, and the `--format` it was given with the formats it can print, for
+/// the commands that take one.
+fn formats_of(command: &Command) -> (&'static str, Option<(Format, &'static [Format])>) {
+    const DIAGNOSTICS: &[Format] = &[Format::Human, Format::Json, Format::Sarif, Format::Github];
+    const TESTS: &[Format] = &[
+        Format::Human,
+        Format::Json,
+        Format::Sarif,
+        Format::Github,
+        Format::Junit,
+    ];
+    const RESULTS: &[Format] = &[Format::Human, Format::Json];
+    match command {
+        Command::Check(a) => ("check", Some((a.input.format, DIAGNOSTICS))),
+        Command::Build(a) => ("build", Some((a.input.format, DIAGNOSTICS))),
+        Command::Test(a) => ("test", Some((a.input.format, TESTS))),
+        Command::Eval(a) => ("eval", Some((a.input.format, RESULTS))),
+        #[cfg(feature = "aws")]
+        Command::Plan(a) => ("plan", Some((a.input.format, RESULTS))),
+        #[cfg(feature = "aws")]
+        Command::Apply(a) => ("apply", Some((a.input.format, RESULTS))),
+        Command::Fmt(_) => ("fmt", None),
+        Command::Catalog(_) => ("catalog", None),
+        Command::Completions(_) => ("completions", None),
+        Command::Man => ("man", None),
+    }
+}
+
 fn run_command(cli: Cli) -> Outcome {
+    let (name, format) = formats_of(&cli.command);
+    let _ = COMMAND.set(name);
+    if let Some((format, supported)) = format
+        && !supported.contains(&format)
+    {
+        // The command line asks for what this command cannot print: nothing runs.
+        let mut d = Diagnostics::new();
+        d.push(ReportError::UnsupportedFormat {
+            command: name,
+            format: format.name(),
+            supported: supported
+                .iter()
+                .map(|f| f.name())
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+        print_diagnostics(&d, Format::Human);
+        return Outcome::Usage;
+    }
     match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Build(args) => build::run(&args),
@@ -157,7 +217,9 @@ fn load_catalog(args: &InputArgs) -> Result<std::borrow::Cow<'static, Catalog>, 
     }
 }
 
-/// Compile the input, printing its diagnostics.
+/// Compile the input, printing its diagnostics: all of them for people; in a machine format
+/// only when they stop the command, otherwise the warnings stay in [`Build::diagnostics`] for
+/// the command's own report.
 fn compile(args: &InputArgs) -> Result<Build, Outcome> {
     compile_with_catalog(args).map(|(build, _)| build)
 }
@@ -177,10 +239,11 @@ fn compile_with_catalog(
     }
 }
 
-/// Print diagnostics to stderr (human) or stdout (json).
+/// Print diagnostics: for people on stderr, with a summary line; in a machine format on stdout,
+/// as the command's whole report (which succeeded when none is an error).
 fn print_diagnostics(diagnostics: &Diagnostics, format: Format) {
-    match format {
-        Format::Human => {
+    match format.machine() {
+        None => {
             if diagnostics.is_empty() {
                 return;
             }
@@ -188,6 +251,35 @@ fn print_diagnostics(diagnostics: &Diagnostics, format: Format) {
             eprint!("{}", diagnostics.render_human(color));
             eprintln!("{}", diagnostics.summary());
         }
-        Format::Json => println!("{}", diagnostics.render_json()),
+        Some(_) => print_report(&Report::new(command(), diagnostics), format),
     }
+}
+
+/// Print a machine-readable report on stdout (nothing for [`Format::Human`], whose commands
+/// print their own text).
+fn print_report(report: &Report, format: Format) {
+    if let Some(machine) = format.machine() {
+        let text = report.render(machine);
+        print!("{text}");
+        if !text.ends_with('\n') {
+            println!();
+        }
+    }
+}
+
+/// Report `error`, which ends the command, after the `earlier` diagnostics of the run: people
+/// have already seen those, a machine-readable report holds them all.
+fn fail_after(
+    earlier: Diagnostics,
+    error: impl Diagnostic + Send + Sync + 'static,
+    format: Format,
+) -> Outcome {
+    let mut d = if format == Format::Human {
+        Diagnostics::new()
+    } else {
+        earlier
+    };
+    d.push(error);
+    print_diagnostics(&d, format);
+    Outcome::Failure
 }

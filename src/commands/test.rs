@@ -4,16 +4,15 @@
 //! Every layer's decision is also compared with the reference semantics: a disagreement means
 //! an emitted document does not mean what the rules say, which is a bug in tagc, and is
 //! reported as such whatever the test expected. The verdicts come from
-//! [`crate::verify::run_test`]; this module prints them.
+//! [`crate::verify::run_test`]; this module prints them, for people or as a machine-readable
+//! report (see [`crate::report`]).
 
 use std::fmt::Write as _;
 
-use serde_json::json;
-
-use super::{Outcome, compile_with_catalog, print_diagnostics};
-use crate::cli::{Format, TestArgs};
-use crate::diagnostics::Diagnostics;
+use super::{Outcome, compile_with_catalog, fail_after, print_report};
+use crate::cli::TestArgs;
 use crate::model::TestCase;
+use crate::report::{LayerRecord, Report, TestRecord, location_of};
 use crate::verify::{TestVerdict, Verifier, VerifyError, run_test};
 
 /// One test's result.
@@ -24,10 +23,12 @@ struct TestResult<'t> {
 
 /// Run `tagc test`.
 pub fn run(args: &TestArgs) -> Outcome {
-    let (compiled, catalog) = match compile_with_catalog(&args.input) {
+    let (mut compiled, catalog) = match compile_with_catalog(&args.input) {
         Ok(c) => c,
         Err(outcome) => return outcome,
     };
+    let format = args.input.format;
+    let warnings = std::mem::take(&mut compiled.diagnostics);
     let project = &compiled.project;
     let results = Verifier::new(&compiled.artifacts, &catalog)
         .map_err(VerifyError::from)
@@ -43,23 +44,48 @@ pub fn run(args: &TestArgs) -> Outcome {
         });
     let results = match results {
         Ok(r) => r,
-        Err(e) => {
-            let mut d = Diagnostics::new();
-            d.push(e);
-            print_diagnostics(&d, args.input.format);
-            return Outcome::Failure;
-        }
+        Err(e) => return fail_after(warnings, e, format),
     };
     let failed = results.iter().filter(|r| !r.verdict.passed()).count();
     let passed = results.len() - failed;
-    match args.input.format {
-        Format::Human => print!("{}", human(&results, passed, failed)),
-        Format::Json => println!("{}", as_json(&results, passed, failed)),
+    if format.machine().is_some() {
+        let mut report = Report::new("test", &warnings);
+        report.ok = report.ok && failed == 0;
+        report.tests = Some(results.iter().map(record).collect());
+        print_report(&report, format);
+    } else {
+        print!("{}", human(&results, passed, failed));
     }
     if failed == 0 {
         Outcome::Success
     } else {
         Outcome::Failure
+    }
+}
+
+/// A test's result as the machine-readable reports show it.
+fn record(r: &TestResult<'_>) -> TestRecord {
+    let location = location_of(&r.test.loc);
+    let (line, column) = r.test.loc.line_col();
+    TestRecord {
+        name: r.test.name.clone(),
+        file: r.test.loc.file.name.clone(),
+        line: location.as_ref().map_or(line, |l| l.line),
+        column: location.as_ref().map_or(column, |l| l.column),
+        location,
+        passed: r.verdict.passed(),
+        vacuous: r.verdict.vacuous,
+        layers: r
+            .verdict
+            .layers
+            .iter()
+            .map(|l| LayerRecord {
+                layer: l.layer.to_string(),
+                decision: l.decision.to_string(),
+                as_expected: l.as_expected,
+            })
+            .collect(),
+        failures: r.verdict.failures.clone(),
     }
 }
 
@@ -96,30 +122,4 @@ fn human(results: &[TestResult<'_>], passed: usize, failed: usize) -> String {
     }
     let _ = writeln!(s, "{passed} passed, {failed} failed");
     s
-}
-
-fn as_json(results: &[TestResult<'_>], passed: usize, failed: usize) -> String {
-    let tests: Vec<_> = results
-        .iter()
-        .map(|r| {
-            json!({
-                "name": r.test.name,
-                "file": r.test.loc.file.name,
-                "line": r.test.loc.line_col().0,
-                "passed": r.verdict.passed(),
-                "vacuous": r.verdict.vacuous,
-                "layers": r.verdict.layers.iter().map(|l| json!({
-                    "layer": l.layer.to_string(),
-                    "decision": l.decision.to_string(),
-                    "as_expected": l.as_expected,
-                })).collect::<Vec<_>>(),
-                "failures": r.verdict.failures,
-            })
-        })
-        .collect();
-    // A JSON value always serializes: `{:#}` pretty-prints it with nothing to default away.
-    format!(
-        "{:#}",
-        json!({"tests": tests, "passed": passed, "failed": failed})
-    )
 }
