@@ -29,6 +29,7 @@ mod generated;
 mod iac;
 mod install;
 mod packing;
+mod report;
 mod robustness;
 mod selfcontained;
 
