@@ -363,6 +363,33 @@ mod tests {
         );
     }
 
+    /// [`super::elsewhere`] names every kind of located diagnostic: a kind it missed would lose
+    /// its related places in other files from the machine-readable reports.
+    #[test]
+    fn test_every_located_kind_keeps_its_places_elsewhere() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let this = std::fs::read_to_string(root.join("src/diagnostics.rs")).unwrap();
+        let mut kinds = Vec::new();
+        for entry in walkdir::WalkDir::new(root.join("src")) {
+            let entry = entry.unwrap();
+            if entry.path().extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            for (i, _) in text.match_indices("= Located<") {
+                let rest = &text[i + "= Located<".len()..];
+                kinds.push(rest[..rest.find('>').unwrap()].to_owned());
+            }
+        }
+        assert!(kinds.len() >= 3, "{kinds:?}");
+        for kind in kinds {
+            assert!(
+                this.contains(&format!("::{kind}>(diagnostic)")),
+                "`elsewhere` does not name {kind}"
+            );
+        }
+    }
+
     /// The help line of the one diagnostic with `code` when `files` compile.
     fn help_of(files: &[(&str, &str)], code: &str) -> String {
         let sources: Vec<_> = files

@@ -579,7 +579,8 @@ fn test_unknown_ou_path_exits_1_with_did_you_mean_and_changes_nothing() {
     let run = org.tagc(&["plan", "--format", "json"]);
     assert_eq!(run.code, 1, "{}", run.transcript());
     let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON on stdout");
-    assert_eq!(report["errors"], 1, "{report}");
+    assert_eq!(report["summary"]["errors"], 1, "{report}");
+    assert_eq!(report["command"], "plan", "{report}");
     let error = &report["diagnostics"][0];
     assert_eq!(error["code"], "tagc::aws::unknown-target", "{report}");
     assert_eq!(

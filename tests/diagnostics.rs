@@ -276,6 +276,22 @@ const NOT_FROM_A_SOURCE_FILE: &[(&str, &str)] = &[
         "plan's own check of the build before any AWS call: a file with a policy name too long for AWS compiles and builds, so only plan reports it (src/aws/tests.rs)",
     ),
     (
+        "tagc::report::unsupported-format",
+        "the command line asks for a --format the command does not have (tests/report.rs)",
+    ),
+    (
+        "tagc::report::unrenderable",
+        "a result of the command that cannot be put into the report: a bug, not a file's text",
+    ),
+    (
+        "tagc::test::failed",
+        "a test result in the machine formats, not a diagnostic of the rules (tests/report.rs)",
+    ),
+    (
+        "tagc::test::vacuous",
+        "a test result in the machine formats, not a diagnostic of the rules (tests/report.rs)",
+    ),
+    (
         "tagc::aws::digest",
         "plan/apply: a digest of in-memory data could not be computed",
     ),

@@ -617,10 +617,12 @@ fn test_emit_without_a_project_name_is_refused_and_writes_nothing() {
 fn test_emit_with_json_format_prints_the_manifest_listing_the_renderings() {
     let dir = project(RULES);
     let run = build(dir.path(), &["--emit", "terraform", "--format", "json"]);
-    let manifest: Value = serde_json::from_str(&run.stdout).unwrap();
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["ok"], true, "{report}");
+    let manifest = &report["manifest"];
     assert_eq!(
         manifest["iac"],
         serde_json::json!(["terraform/main.tf.json"])
     );
-    assert_eq!(manifest, read_json(&dir.path().join("out/manifest.json")));
+    assert_eq!(*manifest, read_json(&dir.path().join("out/manifest.json")));
 }

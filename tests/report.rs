@@ -307,3 +307,51 @@ fn test_columns_count_characters_in_every_format() {
         github.stdout
     );
 }
+
+/// The report-writing commands of `docs/ci.md`'s pipelines run on the shipped rules, and what
+/// they write is what the CI system reads: a valid SARIF log, JUnit XML, annotations.
+#[test]
+fn test_the_reports_of_ci_md_are_written_and_valid() {
+    let text = std::fs::read_to_string(root().join("docs/ci.md")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("policies")).unwrap();
+    for entry in std::fs::read_dir(root().join("policies")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(
+            &path,
+            dir.path().join("policies").join(path.file_name().unwrap()),
+        )
+        .unwrap();
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for line in text.lines().filter(|l| l.contains("--format")) {
+        let command = line
+            .trim_start()
+            .trim_start_matches("- ")
+            .trim_start_matches("run: ");
+        let command = command.split(" >").next().unwrap().trim();
+        let args: Vec<&str> = command.split_whitespace().collect();
+        assert_eq!(args[0], "tagc", "{line}");
+        let run = tagc(dir.path(), &args[1..]);
+        assert_eq!(run.code, 0, "{command}: {}", run.transcript());
+        let format = args[args.iter().position(|a| *a == "--format").unwrap() + 1];
+        match format {
+            "sarif" => assert_valid(SARIF, &parse(&run)),
+            "junit" => {
+                let xml = roxmltree::Document::parse(&run.stdout).unwrap();
+                assert_eq!(xml.root_element().attribute("failures"), Some("0"));
+            }
+            "github" => assert!(
+                run.stdout.starts_with("tagc check: 0 errors"),
+                "{}",
+                run.stdout
+            ),
+            other => panic!("{command}: no check for --format {other}"),
+        }
+        seen.insert(format);
+    }
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        ["github", "junit", "sarif"]
+    );
+}
