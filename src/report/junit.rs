@@ -10,7 +10,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Level, Report, TestRecord};
+use super::{Level, Record, Report, TestRecord};
 
 /// The XML document.
 pub fn render(report: &Report) -> String {
@@ -34,37 +34,7 @@ pub fn render(report: &Report) -> String {
         "<testsuites name=\"tagc test\" tests=\"{total}\" failures=\"{failures}\" errors=\"{}\">",
         errors.len()
     );
-    if !errors.is_empty() {
-        let _ = writeln!(
-            s,
-            "  <testsuite name=\"tagc\" tests=\"{0}\" failures=\"0\" errors=\"{0}\" skipped=\"0\">",
-            errors.len()
-        );
-        for e in errors {
-            let code = e.code.as_deref().unwrap_or("tagc");
-            let place = e
-                .location
-                .as_ref()
-                .map(|l| format!("{}:{}:{}: ", l.file, l.line, l.column))
-                .unwrap_or_default();
-            let _ = writeln!(
-                s,
-                "    <testcase name=\"{}\" classname=\"tagc\">\n      <error message=\"{}\" type=\"{}\">{}</error>\n    </testcase>",
-                escape(code),
-                escape(&e.message),
-                escape(code),
-                escape_text(&format!(
-                    "{place}{}{}",
-                    e.message,
-                    e.help
-                        .as_ref()
-                        .map(|h| format!("\nhelp: {h}"))
-                        .unwrap_or_default()
-                ))
-            );
-        }
-        s.push_str("  </testsuite>\n");
-    }
+    errors_suite(&mut s, &errors);
     for (file, tests) in &suites {
         let failed = tests.iter().filter(|t| !t.passed).count();
         let _ = writeln!(
@@ -118,6 +88,42 @@ pub fn render(report: &Report) -> String {
     }
     s.push_str("</testsuites>\n");
     s
+}
+
+/// The suite of the errors that stopped the tests from running, when there are any.
+fn errors_suite(s: &mut String, errors: &[&Record]) {
+    if errors.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        *s,
+        "  <testsuite name=\"tagc\" tests=\"{0}\" failures=\"0\" errors=\"{0}\" skipped=\"0\">",
+        errors.len()
+    );
+    for e in errors {
+        let code = e.code.as_deref().unwrap_or("tagc");
+        let place = e
+            .location
+            .as_ref()
+            .map(|l| format!("{}:{}:{}: ", l.file, l.line, l.column))
+            .unwrap_or_default();
+        let _ = writeln!(
+            *s,
+            "    <testcase name=\"{}\" classname=\"tagc\">\n      <error message=\"{}\" type=\"{}\">{}</error>\n    </testcase>",
+            escape(code),
+            escape(&e.message),
+            escape(code),
+            escape_text(&format!(
+                "{place}{}{}",
+                e.message,
+                e.help
+                    .as_ref()
+                    .map(|h| format!("\nhelp: {h}"))
+                    .unwrap_or_default()
+            ))
+        );
+    }
+    s.push_str("  </testsuite>\n");
 }
 
 /// Text for an XML attribute: the five special characters and the line breaks and tabs as

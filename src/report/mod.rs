@@ -15,6 +15,8 @@ mod json;
 mod junit;
 mod sarif;
 
+use std::fmt::Write as _;
+
 use miette::{Diagnostic, LabeledSpan, Severity, SourceCode, SourceSpan};
 use serde::Serialize;
 
@@ -241,10 +243,7 @@ impl Report {
         );
         if let Some(tests) = &self.tests {
             let failed = tests.iter().filter(|t| !t.passed).count();
-            s.push_str(&format!(
-                "; {} passed, {failed} failed",
-                tests.len() - failed
-            ));
+            let _ = write!(s, "; {} passed, {failed} failed", tests.len() - failed);
         }
         s
     }
