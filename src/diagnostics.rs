@@ -19,18 +19,38 @@ use crate::source::Loc;
 /// A diagnostic of any stage.
 pub type BoxedDiagnostic = Box<dyn Diagnostic + Send + Sync + 'static>;
 
+/// Why a warning was acknowledged at its site by an allow comment (`# tagc: allow <code>`, see
+/// `docs/language.md`): the warning stays in the run's [`Diagnostics`] but is not shown to
+/// people, not counted as a warning and does not fail `--deny-warnings`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppression {
+    /// The reason given after `--` in the comment, or the whole comment when none is given.
+    pub justification: String,
+}
+
+/// One diagnostic and, for an acknowledged warning, its suppression.
+struct Entry {
+    diagnostic: BoxedDiagnostic,
+    suppressed: Option<Suppression>,
+}
+
 /// Every diagnostic of one run, in the order found.
 #[derive(Default)]
 pub struct Diagnostics {
-    items: Vec<BoxedDiagnostic>,
+    items: Vec<Entry>,
 }
 
 impl std::fmt::Debug for Diagnostics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list()
-            .entries(self.items.iter().map(ToString::to_string))
+            .entries(self.items.iter().map(|e| e.diagnostic.to_string()))
             .finish()
     }
+}
+
+/// Whether a diagnostic of this severity is an error (miette's default, when none is declared).
+fn is_error(d: &dyn Diagnostic) -> bool {
+    matches!(d.severity(), None | Some(Severity::Error))
 }
 
 impl Diagnostics {
@@ -41,7 +61,15 @@ impl Diagnostics {
 
     /// Add one.
     pub fn push(&mut self, diagnostic: impl Diagnostic + Send + Sync + 'static) {
-        self.items.push(Box::new(diagnostic));
+        self.push_boxed(Box::new(diagnostic));
+    }
+
+    /// Add one already boxed.
+    pub fn push_boxed(&mut self, diagnostic: BoxedDiagnostic) {
+        self.items.push(Entry {
+            diagnostic,
+            suppressed: None,
+        });
     }
 
     /// Add all of another collection.
@@ -49,27 +77,45 @@ impl Diagnostics {
         self.items.extend(other.items);
     }
 
+    /// Mark the warnings `suppress` returns a suppression for. Only warnings can be
+    /// acknowledged: errors and advice are never offered to `suppress`.
+    pub fn suppress_where(
+        &mut self,
+        mut suppress: impl FnMut(&dyn Diagnostic) -> Option<Suppression>,
+    ) {
+        for e in &mut self.items {
+            if e.suppressed.is_none() && e.diagnostic.severity() == Some(Severity::Warning) {
+                e.suppressed = suppress(e.diagnostic.as_ref());
+            }
+        }
+    }
+
     /// Whether any diagnostic is an error (not a warning or advice).
     pub fn has_errors(&self) -> bool {
-        self.items
-            .iter()
-            .any(|d| matches!(d.severity(), None | Some(Severity::Error)))
+        self.items.iter().any(|e| is_error(e.diagnostic.as_ref()))
     }
 
     /// How many errors.
     pub fn error_count(&self) -> usize {
         self.items
             .iter()
-            .filter(|d| matches!(d.severity(), None | Some(Severity::Error)))
+            .filter(|e| is_error(e.diagnostic.as_ref()))
             .count()
     }
 
-    /// How many warnings.
+    /// How many warnings, not counting the suppressed ones.
     pub fn warning_count(&self) -> usize {
         self.items
             .iter()
-            .filter(|d| d.severity() == Some(Severity::Warning))
+            .filter(|e| {
+                e.suppressed.is_none() && e.diagnostic.severity() == Some(Severity::Warning)
+            })
             .count()
+    }
+
+    /// How many warnings were acknowledged by an allow comment.
+    pub fn suppressed_count(&self) -> usize {
+        self.items.iter().filter(|e| e.suppressed.is_some()).count()
     }
 
     /// Whether there are none at all.
@@ -77,20 +123,34 @@ impl Diagnostics {
         self.items.is_empty()
     }
 
-    /// The diagnostics.
+    /// The diagnostics, suppressed ones included.
     pub fn iter(&self) -> impl Iterator<Item = &BoxedDiagnostic> {
-        self.items.iter()
+        self.items.iter().map(|e| &e.diagnostic)
+    }
+
+    /// Each diagnostic with its suppression, if it is an acknowledged warning (for renderers
+    /// that report suppressed findings, as SARIF does).
+    pub fn entries(&self) -> impl Iterator<Item = (&BoxedDiagnostic, Option<&Suppression>)> {
+        self.items
+            .iter()
+            .map(|e| (&e.diagnostic, e.suppressed.as_ref()))
     }
 
     /// The codes of all diagnostics, in order (for tests and summaries).
     pub fn codes(&self) -> Vec<String> {
         self.items
             .iter()
-            .map(|d| d.code().map(|c| c.to_string()).unwrap_or_default())
+            .map(|e| {
+                e.diagnostic
+                    .code()
+                    .map(|c| c.to_string())
+                    .unwrap_or_default()
+            })
             .collect()
     }
 
-    /// Render for a terminal; `color` selects ANSI colours.
+    /// Render for a terminal; `color` selects ANSI colours. Suppressed warnings are left out
+    /// (the summary counts them).
     pub fn render_human(&self, color: bool) -> String {
         let theme = if color {
             GraphicalTheme::unicode()
@@ -100,36 +160,52 @@ impl Diagnostics {
         };
         let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
         let mut out = String::new();
-        for d in &self.items {
-            if handler.render_report(&mut out, d.as_ref()).is_err() {
+        for e in self.items.iter().filter(|e| e.suppressed.is_none()) {
+            let d = e.diagnostic.as_ref();
+            if handler.render_report(&mut out, d).is_err() {
                 let _ = writeln!(out, "{d}");
             }
         }
         out
     }
 
-    /// Render as JSON: one object per diagnostic in a `diagnostics` array.
+    /// Render as JSON: one object per diagnostic in a `diagnostics` array, each with a
+    /// `suppressed` field: `null`, or the justification of the allow comment that acknowledged
+    /// it.
     pub fn render_json(&self) -> String {
         let handler = JSONReportHandler::new();
         let mut items = Vec::new();
-        for d in &self.items {
+        for e in &self.items {
             let mut one = String::new();
-            if handler.render_report(&mut one, d.as_ref()).is_ok()
-                && let Ok(v) = serde_json::from_str::<serde_json::Value>(&one)
+            if handler
+                .render_report(&mut one, e.diagnostic.as_ref())
+                .is_ok()
+                && let Ok(mut v) = serde_json::from_str::<serde_json::Value>(&one)
             {
+                if let Some(object) = v.as_object_mut() {
+                    object.insert(
+                        "suppressed".to_owned(),
+                        e.suppressed.as_ref().map_or(
+                            serde_json::Value::Null,
+                            |s| serde_json::json!({ "justification": s.justification }),
+                        ),
+                    );
+                }
                 items.push(v);
             }
         }
         let doc = serde_json::json!({
             "errors": self.error_count(),
             "warnings": self.warning_count(),
+            "suppressed": self.suppressed_count(),
             "diagnostics": items,
         });
         // A JSON value always serializes: `{:#}` pretty-prints it.
         format!("{doc:#}")
     }
 
-    /// A one-line summary such as `2 errors, 1 warning`.
+    /// A one-line summary such as `2 errors, 1 warning`, followed by `, 1 warning suppressed`
+    /// when allow comments acknowledged some.
     pub fn summary(&self) -> String {
         let plural = |n: usize, word: &str| {
             if n == 1 {
@@ -138,11 +214,16 @@ impl Diagnostics {
                 format!("{n} {word}s")
             }
         };
-        format!(
+        let mut s = format!(
             "{}, {}",
             plural(self.error_count(), "error"),
             plural(self.warning_count(), "warning")
-        )
+        );
+        let suppressed = self.suppressed_count();
+        if suppressed > 0 {
+            let _ = write!(s, ", {} suppressed", plural(suppressed, "warning"));
+        }
+        s
     }
 }
 

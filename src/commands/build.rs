@@ -64,42 +64,104 @@ fn render_iac(args: &BuildArgs, compiled: &Build) -> Result<Vec<iac::File>, Outc
     })
 }
 
+/// A finding of `build --check`: a file in `--out` that is not what this build would write.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+enum Freshness {
+    /// A file whose content differs.
+    #[error("`{path}` is stale")]
+    #[diagnostic(code("tagc::build::stale"), severity(Error), help("{rebuild}"))]
+    Stale {
+        /// The file.
+        path: String,
+        /// The command that brings the directory up to date.
+        rebuild: String,
+    },
+    /// A file this build writes that is not there.
+    #[error("`{path}` is missing")]
+    #[diagnostic(code("tagc::build::missing"), severity(Error), help("{rebuild}"))]
+    Missing {
+        /// The file.
+        path: String,
+        /// The command that brings the directory up to date.
+        rebuild: String,
+    },
+    /// A file tagc wrote that this build no longer writes.
+    #[error("`{path}` is no longer written: a build deletes it")]
+    #[diagnostic(code("tagc::build::extra"), severity(Error), help("{rebuild}"))]
+    Extra {
+        /// The file.
+        path: String,
+        /// The command that brings the directory up to date.
+        rebuild: String,
+    },
+    /// A file tagc did not write.
+    #[error("`{path}` was not written by tagc")]
+    #[diagnostic(
+        code("tagc::build::foreign"),
+        severity(Error),
+        help(
+            "move it away: a build refuses to replace a directory that holds files tagc did not write"
+        )
+    )]
+    Foreign {
+        /// The file.
+        path: String,
+    },
+}
+
 /// `--check`: whether the files on disk are exactly what this build would write (for CI,
-/// which should fail when generated policies are stale): every file compared, missing ones and
-/// ones a build would delete listed too.
+/// which should fail when generated policies are stale): every file compared, and each stale,
+/// missing or extra one reported as a diagnostic, in `format`.
 fn check_fresh(out: &Path, compiled: &Build, extra: &[iac::File], format: Format) -> Outcome {
+    let mut diagnostics = crate::diagnostics::Diagnostics::new();
     let d = match output::differences_with(out, compiled, extra) {
         Ok(d) => d,
         Err(e) => {
-            let mut diagnostics = crate::diagnostics::Diagnostics::new();
             diagnostics.push(e);
             print_diagnostics(&diagnostics, format);
             return Outcome::Failure;
         }
     };
-    if d.is_empty() {
-        eprintln!("{} is up to date", out.display());
-        return Outcome::Success;
-    }
+    let rebuild = || {
+        format!(
+            "run `tagc build --out {}` and commit the result",
+            out.display()
+        )
+    };
+    let path = |f: &String| out.join(f).display().to_string();
     for f in &d.stale {
-        eprintln!("stale: {}", out.join(f).display());
+        diagnostics.push(Freshness::Stale {
+            path: path(f),
+            rebuild: rebuild(),
+        });
     }
     for f in &d.missing {
-        eprintln!("missing: {}", out.join(f).display());
+        diagnostics.push(Freshness::Missing {
+            path: path(f),
+            rebuild: rebuild(),
+        });
     }
     for (f, ours) in &d.extra {
-        let note = if *ours {
-            "a build deletes it"
+        diagnostics.push(if *ours {
+            Freshness::Extra {
+                path: path(f),
+                rebuild: rebuild(),
+            }
         } else {
-            "not written by tagc: move it away, or a build refuses to replace the directory"
-        };
-        eprintln!("extra: {} ({note})", out.join(f).display());
+            Freshness::Foreign { path: path(f) }
+        });
     }
-    eprintln!(
-        "run `tagc build --out {}` and commit the result",
-        out.display()
-    );
-    Outcome::Failure
+    if format == Format::Json || !diagnostics.is_empty() {
+        print_diagnostics(&diagnostics, format);
+    }
+    if diagnostics.is_empty() {
+        if format == Format::Human {
+            eprintln!("{} is up to date", out.display());
+        }
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    }
 }
 
 /// One line per artifact: its file, its size against its limit.

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use super::{Outcome, compile_with_catalog, print_diagnostics};
+use super::{Outcome, compile_with_catalog, print_diagnostics, report_cli};
 use crate::ast::{TargetRef, Text};
 use crate::catalog::Catalog;
 use crate::check::RequestText;
@@ -20,12 +20,16 @@ use crate::verify::scoped_verifier;
 
 /// Run `tagc eval`.
 pub fn run(args: &EvalArgs) -> Outcome {
+    let tags = match args.tag_pairs() {
+        Ok(t) => t,
+        Err(e) => return report_cli(e, args.input.format),
+    };
     let (compiled, catalog) = match compile_with_catalog(&args.input) {
         Ok(c) => c,
         Err(outcome) => return outcome,
     };
     let project = &compiled.project;
-    let Some((request, scope)) = checked_request(args, project, &catalog) else {
+    let Some((request, scope)) = checked_request(args, &tags, project, &catalog) else {
         return Outcome::Failure;
     };
     let scoped = scope.as_ref().map(|s| project.scoped(s));
@@ -91,6 +95,7 @@ pub fn run(args: &EvalArgs) -> Outcome {
 /// is (see [`crate::check::check_request`]); `None` after printing why it cannot be evaluated.
 fn checked_request(
     args: &EvalArgs,
+    pairs: &[(String, String)],
     project: &Project,
     catalog: &Catalog,
 ) -> Option<(Request, Option<Target>)> {
@@ -101,8 +106,7 @@ fn checked_request(
     };
     // Each tag as the flag that set it, for a diagnostic to point at; the key is the text
     // before `=`.
-    let tags: Vec<(Text, Text)> = args
-        .tags
+    let tags: Vec<(Text, Text)> = pairs
         .iter()
         .map(|(k, v)| {
             let whole = flag("tag", &format!("{k}={v}"));
@@ -142,7 +146,7 @@ fn checked_request(
     let (request, scope) = checked?;
     Some((
         Request {
-            tags: args.tags.clone(),
+            tags: pairs.to_vec(),
             ..request
         },
         scope,
