@@ -16,9 +16,15 @@ pub struct Cli {
     /// The command.
     #[command(subcommand)]
     pub command: Command,
-    /// Colour in diagnostics: `auto` colours on a terminal unless `NO_COLOR` is set (and not
-    /// empty); `FORCE_COLOR` (not empty, not `0`) colours without one
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    /// Colour diagnostics: auto (on a terminal; honours NO_COLOR and FORCE_COLOR), always, never
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t = ColorChoice::Auto,
+        value_name = "WHEN",
+        hide_possible_values = true
+    )]
     pub color: ColorChoice,
 }
 

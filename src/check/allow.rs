@@ -240,3 +240,148 @@ fn primary(d: &dyn Diagnostic, sources: &[Arc<SourceFile>]) -> Option<(Arc<Sourc
         .find(|f| std::ptr::addr_eq(source as *const dyn miette::SourceCode, Arc::as_ptr(f)))?;
     Some((file.clone(), label.offset()))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::catalog::Catalog;
+    use crate::diagnostics::Diagnostics;
+    use crate::source::SourceFile;
+
+    /// The diagnostics of `text` as one file: each code with whether it is suppressed and why.
+    fn run(text: &str) -> (Diagnostics, Vec<(String, Option<String>)>) {
+        let compiled =
+            crate::compile_sources(&[SourceFile::new("t.tags", text)], Catalog::builtin());
+        let found = compiled
+            .diagnostics
+            .entries()
+            .map(|(d, s)| {
+                (
+                    d.code().map(|c| c.to_string()).unwrap_or_default(),
+                    s.map(|s| s.justification.clone()),
+                )
+            })
+            .collect();
+        (compiled.diagnostics, found)
+    }
+
+    fn pair(code: &str, why: Option<&str>) -> (String, Option<String>) {
+        (code.to_owned(), why.map(str::to_owned))
+    }
+
+    const TAG: &str = "tag owner\n";
+
+    #[test]
+    fn test_allow_on_the_warnings_line_suppresses_it_with_its_reason() {
+        let (d, found) = run(&format!(
+            "{TAG}policy p {{ # tagc: allow no-targets -- staging only\n  require owner on sqs:CreateQueue\n}}\n"
+        ));
+        assert_eq!(
+            found,
+            [pair("tagc::check::no-targets", Some("staging only"))]
+        );
+        assert_eq!((d.warning_count(), d.suppressed_count()), (0, 1));
+        assert_eq!(d.summary(), "0 errors, 0 warnings, 1 warning suppressed");
+        assert_eq!(d.render_human(false), "");
+    }
+
+    #[test]
+    fn test_allow_alone_applies_to_the_next_line_of_code_by_full_code() {
+        let text = format!(
+            "{TAG}# tagc: allow tagc::check::no-targets\n\n# another comment\npolicy p {{\n  require owner on sqs:CreateQueue\n}}\n"
+        );
+        let (_, found) = run(&text);
+        assert_eq!(
+            found,
+            [pair(
+                "tagc::check::no-targets",
+                Some("# tagc: allow tagc::check::no-targets")
+            )]
+        );
+    }
+
+    #[test]
+    fn test_allow_on_another_line_suppresses_nothing_and_is_unused() {
+        let (d, found) = run(&format!(
+            "{TAG}policy p {{\n  require owner on sqs:CreateQueue # tagc: allow no-targets\n}}\n"
+        ));
+        assert_eq!(
+            found,
+            [
+                pair("tagc::check::no-targets", None),
+                pair("tagc::check::unused-allow", None)
+            ]
+        );
+        assert_eq!(d.warning_count(), 2);
+    }
+
+    #[test]
+    fn test_a_hash_inside_a_string_is_not_an_allow_comment() {
+        let (_, found) = run(&format!(
+            "{TAG}policy p {{ description \"# tagc: allow no-targets\"\n  require owner on sqs:CreateQueue\n}}\n"
+        ));
+        assert_eq!(found, [pair("tagc::check::no-targets", None)]);
+    }
+
+    #[test]
+    fn test_allow_naming_an_error_or_an_unknown_code_is_a_warning_with_did_you_mean() {
+        let text = "tag owner # tagc: allow unknown-tag, no-targts\n";
+        let compiled =
+            crate::compile_sources(&[SourceFile::new("t.tags", text)], Catalog::builtin());
+        assert_eq!(
+            compiled.diagnostics.codes(),
+            [
+                "tagc::check::allow-error",
+                "tagc::check::unknown-allow-code"
+            ]
+        );
+        let help: Vec<String> = compiled
+            .diagnostics
+            .iter()
+            .filter_map(|d| d.help().map(|h| h.to_string()))
+            .collect();
+        assert_eq!(help[1], "did you mean `no-targets`?");
+        assert!(compiled.ok());
+    }
+
+    #[test]
+    fn test_a_malformed_tagc_comment_is_a_warning_and_plain_comments_are_not() {
+        let (_, found) = run("tag owner # tagc: allow no-targets because\n# tagc is great\n");
+        assert_eq!(found, [pair("tagc::check::malformed-allow", None)]);
+        let (_, found) = run("tag owner # tagc: alow no-targets\n");
+        assert_eq!(found, [pair("tagc::check::malformed-allow", None)]);
+        let (_, found) = run("tag owner # tagc:allow\n");
+        assert_eq!(found, [pair("tagc::check::malformed-allow", None)]);
+    }
+
+    #[test]
+    fn test_unused_allows_are_not_reported_when_the_project_has_errors() {
+        let (_, found) = run(
+            "tag owner # tagc: allow no-targets\npolicy p { require nobody on sqs:CreateQueue\n attach to root }\n",
+        );
+        assert_eq!(found, [pair("tagc::check::unknown-tag", None)]);
+    }
+
+    #[test]
+    fn test_errors_are_never_suppressed() {
+        let (d, found) = run(
+            "policy p { # tagc: allow unknown-tag\n  require nobody on sqs:CreateQueue\n  attach to root\n}\n",
+        );
+        assert_eq!(
+            found,
+            [
+                pair("tagc::check::unknown-tag", None),
+                pair("tagc::check::allow-error", None)
+            ]
+        );
+        assert!(d.has_errors());
+    }
+
+    #[test]
+    fn test_every_documented_warning_is_known_with_its_severity() {
+        let known = super::known_codes();
+        assert!(known.len() > 90, "{}", known.len());
+        assert!(known.contains(&("tagc::check::no-targets", "warning")));
+        assert!(known.contains(&("tagc::check::unknown-tag", "error")));
+        assert!(known.iter().all(|(_, s)| *s == "warning" || *s == "error"));
+    }
+}
