@@ -16,7 +16,7 @@ pub struct Cli {
     /// The command.
     #[command(subcommand)]
     pub command: Command,
-    /// Colour diagnostics: auto (on a terminal; honours NO_COLOR and FORCE_COLOR), always, never
+    /// Colour diagnostics: `auto` (on a terminal; honours `NO_COLOR`, `FORCE_COLOR`), `always`, `never`
     #[arg(
         long,
         global = true,

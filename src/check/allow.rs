@@ -80,9 +80,12 @@ fn next_code_line(text: &str, line: usize, comment_starts: &[usize]) -> Option<u
     None
 }
 
+/// The codes an allow comment names, as written, and its reason.
+type Directive<'a> = (Vec<&'a str>, Option<&'a str>);
+
 /// The codes and reason of an allow comment: `Ok(None)` when the comment is not a `tagc:`
 /// directive at all, `Err` with what is wrong when it is one but malformed.
-fn parse_directive(comment: &str) -> Result<Option<(Vec<&str>, Option<&str>)>, String> {
+fn parse_directive(comment: &str) -> Result<Option<Directive<'_>>, String> {
     let body = comment
         .strip_prefix('#')
         .or_else(|| comment.strip_prefix("//"))
@@ -237,7 +240,7 @@ fn primary(d: &dyn Diagnostic, sources: &[Arc<SourceFile>]) -> Option<(Arc<Sourc
     // address.
     let file = sources
         .iter()
-        .find(|f| std::ptr::addr_eq(source as *const dyn miette::SourceCode, Arc::as_ptr(f)))?;
+        .find(|f| std::ptr::addr_eq(std::ptr::from_ref(source), Arc::as_ptr(f)))?;
     Some((file.clone(), label.offset()))
 }
 

@@ -67,8 +67,8 @@ use crate::diagnostics::Diagnostics;
 static COLOR: AtomicBool = AtomicBool::new(false);
 
 /// Whether to colour: `--color always` or `never` decide; under `auto`, a non-empty `NO_COLOR`
-/// turns colour off (https://no-color.org/), then a `FORCE_COLOR` that is neither empty nor `0`
-/// turns it on (https://force-color.org/), and otherwise it follows whether the output is a
+/// turns colour off (<https://no-color.org/>), then a `FORCE_COLOR` that is neither empty nor `0`
+/// turns it on (<https://force-color.org/>), and otherwise it follows whether the output is a
 /// terminal.
 pub fn color_enabled(
     choice: ColorChoice,
