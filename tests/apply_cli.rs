@@ -1088,3 +1088,22 @@ fn test_policy_of_an_older_tagc_is_foreign_until_adopted() {
     );
     assert_eq!(org.tagc(&["plan"]).code, 0);
 }
+
+/// `apply --format json` prints one JSON document on stdout, also when it succeeds: the plan
+/// with the number of changes applied, and no human plan.
+#[test]
+fn test_apply_as_json_prints_only_json_on_success() {
+    let org = Org::new();
+    let run = org.tagc(&["apply", "--yes", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let doc: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.transcript()));
+    let steps = doc["steps"].as_array().map_or(0, Vec::len);
+    assert!(steps > 0, "{doc}");
+    assert_eq!(doc["applied"], steps, "{doc}");
+    org.assert_applied();
+    let run = org.tagc(&["apply", "--yes", "--format", "json"]);
+    let doc: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.transcript()));
+    assert_eq!(doc["applied"], 0, "{doc}");
+}
