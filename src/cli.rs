@@ -62,6 +62,14 @@ pub enum CliError {
         )
     )]
     StdinNotSupported(&'static str),
+    /// `--stdin-filename` without the path `-`.
+    #[error("`--stdin-filename` names standard input, but `-` is not among the paths")]
+    #[diagnostic(
+        code("tagc::cli::stdin-filename-without-stdin"),
+        severity(Error),
+        help("give `-` as the path to read standard input, or leave `--stdin-filename` out")
+    )]
+    StdinFilenameWithoutStdin,
     /// Standard input could not be read.
     #[error("cannot read standard input: {0}")]
     #[diagnostic(

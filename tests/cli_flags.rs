@@ -208,6 +208,20 @@ fn test_stdin_with_other_paths_is_a_coded_usage_error() {
     let run = tagc_stdin(dir.path(), &["fmt", "policies", "-"], "tag owner\n");
     assert_eq!(run.code, 64, "{}", run.transcript());
     assert!(run.stderr.contains("tagc::cli::stdin-with-paths"));
+    // A name for standard input without `-` names nothing.
+    for command in ["check", "fmt"] {
+        let run = tagc(
+            dir.path(),
+            &[command, "--stdin-filename", "a.tags", "policies"],
+        );
+        assert_eq!(run.code, 64, "{}", run.transcript());
+        assert!(
+            run.stderr
+                .contains("tagc::cli::stdin-filename-without-stdin"),
+            "{}",
+            run.transcript()
+        );
+    }
 }
 
 #[test]

@@ -185,6 +185,10 @@ const NOT_FROM_A_SOURCE_FILE: &[(&str, &str)] = &[
         "tagc::cli::stdin-not-supported",
         "the paths given to `plan` or `apply`",
     ),
+    (
+        "tagc::cli::stdin-filename-without-stdin",
+        "`--stdin-filename` without `-`: flags, not a file",
+    ),
     ("tagc::cli::stdin", "standard input cannot be read"),
     (
         "tagc::cli::malformed-tag",

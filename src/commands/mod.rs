@@ -255,7 +255,10 @@ fn read_stdin_if_asked(
     stdin_filename: Option<&PathBuf>,
 ) -> Result<Option<(String, Vec<u8>)>, CliError> {
     if !paths.iter().any(|p| is_stdin(p)) {
-        return Ok(None);
+        return match stdin_filename {
+            Some(_) => Err(CliError::StdinFilenameWithoutStdin),
+            None => Ok(None),
+        };
     }
     if paths.len() > 1 {
         return Err(CliError::StdinWithPaths);
