@@ -1107,3 +1107,37 @@ fn test_apply_as_json_prints_only_json_on_success() {
         serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.transcript()));
     assert_eq!(doc["applied"], 0, "{doc}");
 }
+
+/// A plan refused for three reasons prints three diagnostics, and its summary and its JSON
+/// count three errors.
+#[test]
+fn test_plan_with_three_errors_counts_three() {
+    let org = Org::new();
+    let text: String = ["Nope", "Nada", "Niente"]
+        .iter()
+        .map(|ou| {
+            format!(
+                "policy p-{} {{\n  require owner on sns:CreateTopic\n  attach to ou \"Root/{ou}\"\n}}\n",
+                ou.to_lowercase()
+            )
+        })
+        .collect();
+    org.write("ml.tags", &text);
+    let run = org.tagc(&["plan"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert_eq!(
+        run.stderr.matches("tagc::aws::unknown-target").count(),
+        3,
+        "{}",
+        run.transcript()
+    );
+    assert!(
+        run.stderr.ends_with("3 errors, 0 warnings\n"),
+        "{}",
+        run.transcript()
+    );
+    let run = org.tagc(&["plan", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON on stdout");
+    assert_eq!(report["errors"], 3, "{report}");
+    assert_eq!(report["diagnostics"].as_array().map(Vec::len), Some(3));
+}
