@@ -1113,15 +1113,15 @@ fn test_apply_as_json_prints_only_json_on_success() {
 #[test]
 fn test_plan_with_three_errors_counts_three() {
     let org = Org::new();
-    let text: String = ["Nope", "Nada", "Niente"]
-        .iter()
-        .map(|ou| {
-            format!(
-                "policy p-{} {{\n  require owner on sns:CreateTopic\n  attach to ou \"Root/{ou}\"\n}}\n",
-                ou.to_lowercase()
-            )
-        })
-        .collect();
+    let mut text = String::new();
+    for ou in ["Nope", "Nada", "Niente"] {
+        writeln!(
+            text,
+            "policy p-{} {{\n  require owner on sns:CreateTopic\n  attach to ou \"Root/{ou}\"\n}}",
+            ou.to_lowercase()
+        )
+        .unwrap();
+    }
     org.write("ml.tags", &text);
     let run = org.tagc(&["plan"]);
     assert_eq!(run.code, 1, "{}", run.transcript());
