@@ -16,6 +16,88 @@ pub struct Cli {
     /// The command.
     #[command(subcommand)]
     pub command: Command,
+    /// Colour diagnostics: `auto` (on a terminal; honours `NO_COLOR`, `FORCE_COLOR`), `always`, `never`
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t = ColorChoice::Auto,
+        value_name = "WHEN",
+        hide_possible_values = true
+    )]
+    pub color: ColorChoice,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when stderr is a terminal, as `NO_COLOR` and `FORCE_COLOR` say
+    Auto,
+    /// Always colour
+    Always,
+    /// Never colour
+    Never,
+}
+
+/// The errors of the command line that clap cannot see: a path `-` (standard input) beside
+/// other paths, a malformed `--tag`, warnings refused by `--deny-warnings`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[non_exhaustive]
+pub enum CliError {
+    /// `-` with other paths.
+    #[error("`-` (standard input) cannot be given with other paths")]
+    #[diagnostic(
+        code("tagc::cli::stdin-with-paths"),
+        severity(Error),
+        help("`-` reads one file, which is then the whole project: give `-` alone, or only paths")
+    )]
+    StdinWithPaths,
+    /// `-` where the command cannot read standard input.
+    #[error("`tagc {0}` cannot read its sources from standard input")]
+    #[diagnostic(
+        code("tagc::cli::stdin-not-supported"),
+        severity(Error),
+        help(
+            "give the `.tags` files or directories; `-` is for `check`, `build`, `test`, `eval` and `fmt`"
+        )
+    )]
+    StdinNotSupported(&'static str),
+    /// `--stdin-filename` without the path `-`.
+    #[error("`--stdin-filename` names standard input, but `-` is not among the paths")]
+    #[diagnostic(
+        code("tagc::cli::stdin-filename-without-stdin"),
+        severity(Error),
+        help("give `-` as the path to read standard input, or leave `--stdin-filename` out")
+    )]
+    StdinFilenameWithoutStdin,
+    /// Standard input could not be read.
+    #[error("cannot read standard input: {0}")]
+    #[diagnostic(
+        code("tagc::cli::stdin"),
+        severity(Error),
+        help("pipe the `.tags` text into tagc, such as `tagc check - < rules.tags`")
+    )]
+    Stdin(String),
+    /// `--tag` without `=`.
+    #[error("`--tag {0}` is not KEY=VALUE")]
+    #[diagnostic(
+        code("tagc::cli::malformed-tag"),
+        severity(Error),
+        help(
+            "write the key, `=` and the value, such as `--tag environment=dev` (`--tag owner=` for an empty value)"
+        )
+    )]
+    MalformedTag(String),
+    /// `--deny-warnings` with warnings.
+    #[error("{0} denied by `--deny-warnings`")]
+    #[diagnostic(
+        code("tagc::cli::denied-warnings"),
+        severity(Error),
+        help(
+            "fix the warnings, or acknowledge one where it is reported with `# tagc: allow <code> -- reason` on its line or the line above"
+        )
+    )]
+    DeniedWarnings(String),
 }
 
 /// tagc's commands.
@@ -60,7 +142,8 @@ pub struct CompletionsArgs {
 /// Where the rules are and how to report on them.
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// `.tags` files or directories (all files together form one project)
+    /// `.tags` files or directories (all files together form one project); `-` alone reads one
+    /// file from standard input
     #[arg(default_value = "policies")]
     pub paths: Vec<PathBuf>,
     /// How to print diagnostics and results (not every command has every format: see
@@ -71,6 +154,14 @@ pub struct InputArgs {
     /// JSON files, or a file written by `tagc catalog import`
     #[arg(long, value_name = "DIR")]
     pub catalog: Option<PathBuf>,
+    /// Exit 1 when there are warnings (acknowledged ones do not count); `build` then writes
+    /// nothing
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// With the path `-`: the name diagnostics give the text read from standard input (default
+    /// `<stdin>`)
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<PathBuf>,
 }
 
 /// `tagc check`.
@@ -132,12 +223,16 @@ pub struct TestArgs {
 /// `tagc fmt`.
 #[derive(Debug, Args)]
 pub struct FmtArgs {
-    /// `.tags` files or directories
+    /// `.tags` files or directories; `-` alone formats standard input to standard output
     #[arg(default_value = "policies")]
     pub paths: Vec<PathBuf>,
     /// Write nothing: print the files that would change, with a diff, and exit 1 if any
     #[arg(long)]
     pub check: bool,
+    /// With the path `-`: the name diagnostics and the diff give the text read from standard
+    /// input (default `<stdin>`)
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<PathBuf>,
 }
 
 /// `tagc eval`.
@@ -153,8 +248,8 @@ pub struct EvalArgs {
     #[arg(long)]
     pub action: String,
     /// A tag the request sets, as KEY=VALUE (repeat for several)
-    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_tag)]
-    pub tags: Vec<(String, String)>,
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
     /// The calling principal's ARN
     #[arg(long, default_value = crate::model::DEFAULT_PRINCIPAL)]
     pub principal: String,
@@ -173,11 +268,19 @@ pub struct EvalArgs {
     pub account: Option<String>,
 }
 
-/// A `--tag` value: `KEY=VALUE`, split at the first `=` (a value may contain `=`).
-fn parse_tag(s: &str) -> Result<(String, String), String> {
-    s.split_once('=')
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .ok_or_else(|| format!("`{s}` is not KEY=VALUE"))
+impl EvalArgs {
+    /// The `--tag` values as key and value, split at the first `=` (a value may contain `=`),
+    /// or the error for the first that has no `=`.
+    pub fn tag_pairs(&self) -> Result<Vec<(String, String)>, CliError> {
+        self.tags
+            .iter()
+            .map(|s| {
+                s.split_once('=')
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .ok_or_else(|| CliError::MalformedTag(s.clone()))
+            })
+            .collect()
+    }
 }
 
 /// How to reach AWS, as the AWS CLI takes it. Credentials come from the standard chain

@@ -22,21 +22,52 @@ pub type BoxedDiagnostic = Box<dyn Diagnostic + Send + Sync + 'static>;
 /// A related place in another file than its diagnostic's, and what is there.
 pub type Elsewhere = Vec<(Loc, String)>;
 
+/// Why a warning was acknowledged at its site by an allow comment (`# tagc: allow <code>`, see
+/// `docs/language.md`): the warning stays in the run's [`Diagnostics`] but is not shown to
+/// people, not counted as a warning and does not fail `--deny-warnings`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppression {
+    /// The reason given after `--` in the comment, or the whole comment when none is given.
+    pub justification: String,
+}
+
+/// One diagnostic and, for an acknowledged warning, its suppression.
+struct Entry {
+    diagnostic: BoxedDiagnostic,
+    /// Its related places in other files: a snippet shows one file, so miette's labels cannot
+    /// carry them, and the machine formats need them as places, not text.
+    elsewhere: Elsewhere,
+    suppressed: Option<Suppression>,
+}
+
+/// One diagnostic of a run as renderers see it.
+#[derive(Clone, Copy)]
+pub struct EntryRef<'a> {
+    /// The diagnostic.
+    pub diagnostic: &'a BoxedDiagnostic,
+    /// Its related places in other files than its own.
+    pub elsewhere: &'a [(Loc, String)],
+    /// Why it is acknowledged, when it is a warning an allow comment acknowledged.
+    pub suppressed: Option<&'a Suppression>,
+}
+
 /// Every diagnostic of one run, in the order found.
 #[derive(Default)]
 pub struct Diagnostics {
-    items: Vec<BoxedDiagnostic>,
-    /// Per item, its related places in other files: a snippet shows one file, so miette's
-    /// labels cannot carry them, and the machine formats need them as places, not text.
-    elsewhere: Vec<Elsewhere>,
+    items: Vec<Entry>,
 }
 
 impl std::fmt::Debug for Diagnostics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list()
-            .entries(self.items.iter().map(ToString::to_string))
+            .entries(self.items.iter().map(|e| e.diagnostic.to_string()))
             .finish()
     }
+}
+
+/// Whether a diagnostic of this severity is an error (miette's default, when none is declared).
+fn is_error(d: &dyn Diagnostic) -> bool {
+    matches!(d.severity(), None | Some(Severity::Error))
 }
 
 impl Diagnostics {
@@ -47,37 +78,58 @@ impl Diagnostics {
 
     /// Add one.
     pub fn push(&mut self, diagnostic: impl Diagnostic + Send + Sync + 'static) {
-        self.elsewhere.push(elsewhere(&diagnostic));
-        self.items.push(Box::new(diagnostic));
+        let elsewhere = elsewhere(&diagnostic);
+        self.items.push(Entry {
+            diagnostic: Box::new(diagnostic),
+            elsewhere,
+            suppressed: None,
+        });
     }
 
     /// Add all of another collection.
     pub fn extend(&mut self, other: Self) {
         self.items.extend(other.items);
-        self.elsewhere.extend(other.elsewhere);
+    }
+
+    /// Mark the warnings `suppress` returns a suppression for. Only warnings can be
+    /// acknowledged: errors and advice are never offered to `suppress`.
+    pub fn suppress_where(
+        &mut self,
+        mut suppress: impl FnMut(&dyn Diagnostic) -> Option<Suppression>,
+    ) {
+        for e in &mut self.items {
+            if e.suppressed.is_none() && e.diagnostic.severity() == Some(Severity::Warning) {
+                e.suppressed = suppress(e.diagnostic.as_ref());
+            }
+        }
     }
 
     /// Whether any diagnostic is an error (not a warning or advice).
     pub fn has_errors(&self) -> bool {
-        self.items
-            .iter()
-            .any(|d| matches!(d.severity(), None | Some(Severity::Error)))
+        self.items.iter().any(|e| is_error(e.diagnostic.as_ref()))
     }
 
     /// How many errors.
     pub fn error_count(&self) -> usize {
         self.items
             .iter()
-            .filter(|d| matches!(d.severity(), None | Some(Severity::Error)))
+            .filter(|e| is_error(e.diagnostic.as_ref()))
             .count()
     }
 
-    /// How many warnings.
+    /// How many warnings, not counting the suppressed ones.
     pub fn warning_count(&self) -> usize {
         self.items
             .iter()
-            .filter(|d| d.severity() == Some(Severity::Warning))
+            .filter(|e| {
+                e.suppressed.is_none() && e.diagnostic.severity() == Some(Severity::Warning)
+            })
             .count()
+    }
+
+    /// How many warnings were acknowledged by an allow comment.
+    pub fn suppressed_count(&self) -> usize {
+        self.items.iter().filter(|e| e.suppressed.is_some()).count()
     }
 
     /// Whether there are none at all.
@@ -85,27 +137,36 @@ impl Diagnostics {
         self.items.is_empty()
     }
 
-    /// The diagnostics.
+    /// The diagnostics, suppressed ones included.
     pub fn iter(&self) -> impl Iterator<Item = &BoxedDiagnostic> {
-        self.items.iter()
+        self.items.iter().map(|e| &e.diagnostic)
     }
 
-    /// The diagnostics, each with its related places in other files.
-    pub fn entries(&self) -> impl Iterator<Item = (&BoxedDiagnostic, &[(Loc, String)])> {
-        self.items
-            .iter()
-            .zip(self.elsewhere.iter().map(Vec::as_slice))
+    /// Each diagnostic with its related places in other files and its suppression, if it is an
+    /// acknowledged warning (for renderers that report suppressed findings, as SARIF does).
+    pub fn entries(&self) -> impl Iterator<Item = EntryRef<'_>> {
+        self.items.iter().map(|e| EntryRef {
+            diagnostic: &e.diagnostic,
+            elsewhere: &e.elsewhere,
+            suppressed: e.suppressed.as_ref(),
+        })
     }
 
     /// The codes of all diagnostics, in order (for tests and summaries).
     pub fn codes(&self) -> Vec<String> {
         self.items
             .iter()
-            .map(|d| d.code().map(|c| c.to_string()).unwrap_or_default())
+            .map(|e| {
+                e.diagnostic
+                    .code()
+                    .map(|c| c.to_string())
+                    .unwrap_or_default()
+            })
             .collect()
     }
 
-    /// Render for a terminal; `color` selects ANSI colours.
+    /// Render for a terminal; `color` selects ANSI colours. Suppressed warnings are left out
+    /// (the summary counts them).
     pub fn render_human(&self, color: bool) -> String {
         let theme = if color {
             GraphicalTheme::unicode()
@@ -115,15 +176,17 @@ impl Diagnostics {
         };
         let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
         let mut out = String::new();
-        for d in &self.items {
-            if handler.render_report(&mut out, d.as_ref()).is_err() {
+        for e in self.items.iter().filter(|e| e.suppressed.is_none()) {
+            let d = e.diagnostic.as_ref();
+            if handler.render_report(&mut out, d).is_err() {
                 let _ = writeln!(out, "{d}");
             }
         }
         out
     }
 
-    /// A one-line summary such as `2 errors, 1 warning`.
+    /// A one-line summary such as `2 errors, 1 warning`, followed by `, 1 warning suppressed`
+    /// when allow comments acknowledged some.
     pub fn summary(&self) -> String {
         let plural = |n: usize, word: &str| {
             if n == 1 {
@@ -132,11 +195,16 @@ impl Diagnostics {
                 format!("{n} {word}s")
             }
         };
-        format!(
+        let mut s = format!(
             "{}, {}",
             plural(self.error_count(), "error"),
             plural(self.warning_count(), "warning")
-        )
+        );
+        let suppressed = self.suppressed_count();
+        if suppressed > 0 {
+            let _ = write!(s, ", {} suppressed", plural(suppressed, "warning"));
+        }
+        s
     }
 }
 

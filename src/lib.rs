@@ -151,8 +151,17 @@ pub fn compile_files(files: Vec<(String, Vec<u8>)>, catalog: &Catalog) -> Compil
     compiled
 }
 
-/// Compile source files that are already in memory. They form one project.
+/// [`compile_checked`], then the allow comments of `sources` applied to its diagnostics (see
+/// [`check::allow`]): the warnings they acknowledge are marked suppressed, and a wrong or unused
+/// allow comment is a warning of its own.
 pub fn compile_sources(sources: &[Arc<SourceFile>], catalog: &Catalog) -> Compiled {
+    let mut compiled = compile_checked(sources, catalog);
+    check::allow::apply(sources, &mut compiled.diagnostics);
+    compiled
+}
+
+/// Compile source files that are already in memory. They form one project.
+fn compile_checked(sources: &[Arc<SourceFile>], catalog: &Catalog) -> Compiled {
     let mut diagnostics = Diagnostics::new();
     let mut files = Vec::new();
     for src in sources {

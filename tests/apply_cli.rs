@@ -1089,3 +1089,56 @@ fn test_policy_of_an_older_tagc_is_foreign_until_adopted() {
     );
     assert_eq!(org.tagc(&["plan"]).code, 0);
 }
+
+/// `apply --format json` prints one JSON document on stdout, also when it succeeds: the plan
+/// with the number of changes applied, and no human plan.
+#[test]
+fn test_apply_as_json_prints_only_json_on_success() {
+    let org = Org::new();
+    let run = org.tagc(&["apply", "--yes", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let doc: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.transcript()));
+    let steps = doc["steps"].as_array().map_or(0, Vec::len);
+    assert!(steps > 0, "{doc}");
+    assert_eq!(doc["applied"], steps, "{doc}");
+    org.assert_applied();
+    let run = org.tagc(&["apply", "--yes", "--format", "json"]);
+    let doc: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.transcript()));
+    assert_eq!(doc["applied"], 0, "{doc}");
+}
+
+/// A plan refused for three reasons prints three diagnostics, and its summary and its JSON
+/// count three errors.
+#[test]
+fn test_plan_with_three_errors_counts_three() {
+    let org = Org::new();
+    let mut text = String::new();
+    for ou in ["Nope", "Nada", "Niente"] {
+        writeln!(
+            text,
+            "policy p-{} {{\n  require owner on sns:CreateTopic\n  attach to ou \"Root/{ou}\"\n}}",
+            ou.to_lowercase()
+        )
+        .unwrap();
+    }
+    org.write("ml.tags", &text);
+    let run = org.tagc(&["plan"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert_eq!(
+        run.stderr.matches("tagc::aws::unknown-target").count(),
+        3,
+        "{}",
+        run.transcript()
+    );
+    assert!(
+        run.stderr.ends_with("3 errors, 0 warnings\n"),
+        "{}",
+        run.transcript()
+    );
+    let run = org.tagc(&["plan", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON on stdout");
+    assert_eq!(report["summary"]["errors"], 3, "{report}");
+    assert_eq!(report["diagnostics"].as_array().map(Vec::len), Some(3));
+}

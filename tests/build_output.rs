@@ -252,14 +252,35 @@ fn test_build_check_lists_stale_missing_and_extra_files() {
     insta::assert_snapshot!(run.transcript(), @r"
     ----- stdout -----
     ----- stderr -----
-    stale: out/manifest.json
-    stale: out/p/scp.json
-    missing: out/p/tag-policy.json
-    extra: out/notes.md (not written by tagc: move it away, or a build refuses to replace the directory)
-    extra: out/q/iam-policy.json (a build deletes it)
-    extra: out/q/scp.json (a build deletes it)
-    extra: out/q/tag-policy.json (a build deletes it)
-    run `tagc build --out out` and commit the result
+    tagc::build::stale
+
+      × `out/manifest.json` is stale
+      help: run `tagc build --out out` and commit the result
+    tagc::build::stale
+
+      × `out/p/scp.json` is stale
+      help: run `tagc build --out out` and commit the result
+    tagc::build::missing
+
+      × `out/p/tag-policy.json` is missing
+      help: run `tagc build --out out` and commit the result
+    tagc::build::foreign
+
+      × `out/notes.md` was not written by tagc
+      help: move it away: a build refuses to replace a directory that holds files tagc did not write
+    tagc::build::extra
+
+      × `out/q/iam-policy.json` is no longer written: a build deletes it
+      help: run `tagc build --out out` and commit the result
+    tagc::build::extra
+
+      × `out/q/scp.json` is no longer written: a build deletes it
+      help: run `tagc build --out out` and commit the result
+    tagc::build::extra
+
+      × `out/q/tag-policy.json` is no longer written: a build deletes it
+      help: run `tagc build --out out` and commit the result
+    7 errors, 0 warnings
     [exit 1]
     ");
     assert_eq!(snapshot(dir.path()), before);

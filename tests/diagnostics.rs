@@ -175,6 +175,43 @@ const NOT_FROM_A_SOURCE_FILE: &[(&str, &str)] = &[
         "`build` cannot write its output directory: I/O",
     ),
     (
+        "tagc::build::stale",
+        "`build --check`: about the output directory, not the sources",
+    ),
+    (
+        "tagc::build::missing",
+        "`build --check`: about the output directory, not the sources",
+    ),
+    (
+        "tagc::build::extra",
+        "`build --check`: about the output directory, not the sources",
+    ),
+    (
+        "tagc::build::foreign",
+        "`build --check`: about the output directory, not the sources",
+    ),
+    (
+        "tagc::cli::stdin-with-paths",
+        "the paths given on the command line",
+    ),
+    (
+        "tagc::cli::stdin-not-supported",
+        "the paths given to `plan` or `apply`",
+    ),
+    (
+        "tagc::cli::stdin-filename-without-stdin",
+        "`--stdin-filename` without `-`: flags, not a file",
+    ),
+    ("tagc::cli::stdin", "standard input cannot be read"),
+    (
+        "tagc::cli::malformed-tag",
+        "`tagc eval --tag`: a flag, not a file",
+    ),
+    (
+        "tagc::cli::denied-warnings",
+        "`--deny-warnings`: a flag; the warnings it counts have their own fixtures",
+    ),
+    (
         "tagc::build::out-foreign-files",
         "`build --out`: about the output directory, not the sources",
     ),

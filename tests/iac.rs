@@ -582,7 +582,7 @@ fn test_emitted_files_are_listed_in_the_manifest_and_replaced_by_the_next_build(
     assert!(
         stale
             .stderr
-            .contains("terraform/main.tf.json (a build deletes it)"),
+            .contains("`out/terraform/main.tf.json` is no longer written: a build deletes it"),
         "{}",
         stale.stderr
     );

@@ -15,6 +15,7 @@ mod apply;
 mod apply_cli;
 mod build_output;
 mod cli;
+mod cli_flags;
 mod compile;
 mod corpus;
 mod diagnostics;

@@ -317,6 +317,24 @@ pub enum ApplyError {
     Io(#[from] std::io::Error),
 }
 
+impl ApplyError {
+    /// The error as the diagnostics it shows: each error of a plan refused for several reasons
+    /// on its own (so that the summary and `"errors"` count what is shown), any other error as
+    /// one.
+    pub fn into_diagnostics(self) -> crate::diagnostics::Diagnostics {
+        let mut d = crate::diagnostics::Diagnostics::new();
+        match self {
+            Self::Plan(PlanError::Several { errors }) => {
+                for e in errors {
+                    d.push(e);
+                }
+            }
+            other => d.push(other),
+        }
+        d
+    }
+}
+
 /// A help line for an AWS error code.
 fn api_help(e: &ApiError) -> &'static str {
     match e.code.as_str() {

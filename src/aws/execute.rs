@@ -26,6 +26,9 @@ pub struct ApplyOptions {
     pub poll_interval: Duration,
     /// What the plan may do (`--allow-destroy`, `--adopt`).
     pub plan: PlanOptions,
+    /// `--format json`: the output is one JSON document (the plan and what was applied), and
+    /// the question, when asked, goes to the progress stream with the plan for people.
+    pub json: bool,
 }
 
 impl Default for ApplyOptions {
@@ -35,6 +38,7 @@ impl Default for ApplyOptions {
             enable_timeout: Duration::from_secs(120),
             poll_interval: Duration::from_secs(2),
             plan: PlanOptions::default(),
+            json: false,
         }
     }
 }
@@ -47,6 +51,7 @@ impl ApplyOptions {
             enable_timeout: Duration::from_secs(10),
             poll_interval: Duration::ZERO,
             plan: PlanOptions::default(),
+            json: false,
         }
     }
 }

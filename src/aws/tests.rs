@@ -1524,3 +1524,85 @@ fn test_a_value_that_does_not_serialize_has_no_digest_but_a_coded_error() {
         content_hash("\"x\"")
     );
 }
+
+/// A plan refused for three reasons shows three diagnostics, and its summary and JSON count
+/// three errors, not the one error that holds them.
+#[test]
+fn test_a_plan_refused_for_several_reasons_counts_each_error_it_shows() {
+    let Org { mut fake, .. } = org();
+    let arts: Vec<Artifact> = ["Root/Nope", "Root/Nada", "Root/Niente"]
+        .iter()
+        .enumerate()
+        .map(|(i, path)| {
+            art(
+                &format!("tagc-x{i}"),
+                SCP,
+                &deny("*"),
+                &[Target::OuPath((*path).to_owned())],
+            )
+        })
+        .collect();
+    let err = plan_of(&mut fake, &arts, &settings()).unwrap_err();
+    let diagnostics = err.into_diagnostics();
+    assert_eq!(
+        diagnostics.codes(),
+        ["tagc::aws::unknown-target"; 3],
+        "{diagnostics:?}"
+    );
+    let shown = diagnostics.render_human(false);
+    assert_eq!(
+        shown.matches("does not exist in the organization").count(),
+        3
+    );
+    assert_eq!(diagnostics.summary(), "3 errors, 0 warnings");
+    let report = crate::report::Report::new("plan", &diagnostics);
+    let json: serde_json::Value =
+        serde_json::from_str(&report.render(crate::report::Format::Json)).expect("JSON");
+    assert_eq!(json["summary"]["errors"], 3, "{json}");
+    assert_eq!(json["diagnostics"].as_array().map(Vec::len), Some(3));
+}
+
+/// `apply --format json`: stdout is one JSON document, the plan with what was applied; no
+/// human plan, no "applied" line.
+#[test]
+fn test_apply_as_json_prints_one_json_document_with_the_changes_applied() {
+    let Org { mut fake, .. } = org();
+    let mut out = Vec::new();
+    let outcome = apply_with(
+        &mut fake,
+        &declared(),
+        &settings(),
+        &ApplyOptions {
+            json: true,
+            ..ApplyOptions::immediate()
+        },
+        Confirmation::Yes,
+        &mut out,
+        &mut Vec::new(),
+    )
+    .unwrap();
+    let ApplyOutcome::Applied(n) = outcome else {
+        panic!("{outcome:?}")
+    };
+    let text = String::from_utf8(out).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("only JSON on stdout");
+    assert_eq!(doc["applied"], n, "{doc}");
+    assert_eq!(doc["steps"].as_array().map(Vec::len), Some(n), "{doc}");
+    // Again: nothing to do, still one JSON document.
+    let mut out = Vec::new();
+    apply_with(
+        &mut fake,
+        &declared(),
+        &settings(),
+        &ApplyOptions {
+            json: true,
+            ..ApplyOptions::immediate()
+        },
+        Confirmation::Yes,
+        &mut out,
+        &mut Vec::new(),
+    )
+    .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out).expect("only JSON on stdout");
+    assert_eq!(doc["applied"], 0, "{doc}");
+}

@@ -264,7 +264,9 @@ pub fn apply_saved_with(
     confirm_and_execute(api, &plan, options, confirm, out, progress)
 }
 
-/// Prints the plan, asks when asked to, and runs it.
+/// Prints the plan, asks when asked to, and runs it. With `options.json`, `out` gets one JSON
+/// document at the end: the plan as `tagc plan --format json` prints it, with `applied`, the
+/// number of changes made; the plan for people and the question go to `progress`.
 fn confirm_and_execute(
     api: &mut dyn OrganizationsApi,
     plan: &Plan,
@@ -273,22 +275,33 @@ fn confirm_and_execute(
     out: &mut dyn Write,
     progress: &mut dyn Write,
 ) -> Result<ApplyOutcome, ApplyError> {
-    print_plan(plan, false, out)?;
+    let json = options.json;
+    if !json {
+        print_plan(plan, false, out)?;
+    }
     if plan.is_empty() {
+        if json {
+            print_applied(plan, 0, out)?;
+        }
         return Ok(ApplyOutcome::NothingToDo);
     }
     if matches!(confirm, Confirmation::Unavailable) {
         return Err(ApplyError::NotConfirmed);
     }
     if let Confirmation::Ask(input) = confirm {
+        // The question goes where people read: with JSON on stdout, that is stderr.
+        let asking: &mut dyn Write = if json { &mut *progress } else { &mut *out };
+        if json {
+            print_plan(plan, false, asking)?;
+        }
         let n = plan.steps.len();
         write!(
-            out,
+            asking,
             "apply {} change{}? [y/N] ",
             n,
             if n == 1 { "" } else { "s" }
         )?;
-        out.flush()?;
+        asking.flush()?;
         let mut answer = String::new();
         input.read_line(&mut answer)?;
         let answer = answer.trim().to_lowercase();
@@ -301,6 +314,20 @@ fn confirm_and_execute(
     };
     let done = execute(api, plan, options, &mut note)?;
     let n = done.len();
-    writeln!(out, "applied {n} change{}", if n == 1 { "" } else { "s" })?;
+    if json {
+        print_applied(plan, n, out)?;
+    } else {
+        writeln!(out, "applied {n} change{}", if n == 1 { "" } else { "s" })?;
+    }
     Ok(ApplyOutcome::Applied(done.len()))
+}
+
+/// `apply --format json`'s document: the plan's JSON with `applied`, the changes made.
+fn print_applied(plan: &Plan, applied: usize, out: &mut dyn Write) -> Result<(), ApplyError> {
+    let mut doc = serde_json::to_value(plan).map_err(std::io::Error::other)?;
+    if let Some(object) = doc.as_object_mut() {
+        object.insert("applied".to_owned(), applied.into());
+    }
+    writeln!(out, "{doc:#}")?;
+    Ok(())
 }

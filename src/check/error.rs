@@ -464,6 +464,50 @@ pub enum CheckErrorKind {
     )]
     #[label("none of its tagged types")]
     NoTypeForAction(String),
+    /// A `# tagc: …` comment that is not a well-formed allow comment.
+    #[error("malformed allow comment: {0}")]
+    #[diagnostic(
+        code("tagc::check::malformed-allow"),
+        severity(Warning),
+        help(
+            "write `# tagc: allow <code>[, <code>…] [-- reason]`, such as `# tagc: allow no-targets -- kept for staging`"
+        )
+    )]
+    #[label("not understood")]
+    MalformedAllow(String),
+    /// An allow comment naming a code that tagc does not have.
+    #[error("allow comment names unknown code `{0}`")]
+    #[diagnostic(
+        code("tagc::check::unknown-allow-code"),
+        severity(Warning),
+        help(
+            "name a warning's code, as printed above it (`tagc::check::no-targets`) or by its last part (`no-targets`)"
+        )
+    )]
+    #[label("no such code")]
+    UnknownAllowCode(String),
+    /// An allow comment naming an error: only warnings can be acknowledged.
+    #[error("`{0}` is an error, which cannot be allowed")]
+    #[diagnostic(
+        code("tagc::check::allow-error"),
+        severity(Warning),
+        help(
+            "an error means the rules cannot be compiled as written: fix it instead; only warnings can be allowed"
+        )
+    )]
+    #[label("an error's code")]
+    AllowError(String),
+    /// An allow comment that acknowledged no warning.
+    #[error("allow comment for `{0}` acknowledges no warning")]
+    #[diagnostic(
+        code("tagc::check::unused-allow"),
+        severity(Warning),
+        help(
+            "remove it: the warning is gone, or it is not on the line the comment applies to (its own line, or the next line of code when the comment stands alone)"
+        )
+    )]
+    #[label("allows nothing")]
+    UnusedAllow(String),
 }
 
 impl std::fmt::Display for Field {

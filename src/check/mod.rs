@@ -18,6 +18,7 @@
 //! [`crate::suggest`].
 
 mod actions;
+pub mod allow;
 mod conflicts;
 mod error;
 mod org;

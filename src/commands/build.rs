@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::json;
 
-use super::{Outcome, compile, fail_after, print_report};
+use super::{Outcome, compile, fail_after, print_diagnostics, print_report};
 use crate::artifact::Manifest;
 use crate::cli::{BuildArgs, Format};
 use crate::diagnostics::Diagnostics;
@@ -66,10 +66,55 @@ pub fn run(args: &BuildArgs) -> Outcome {
     Outcome::Success
 }
 
+/// A finding of `build --check`: a file in `--out` that is not what this build would write.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+enum Freshness {
+    /// A file whose content differs.
+    #[error("`{path}` is stale")]
+    #[diagnostic(code("tagc::build::stale"), severity(Error), help("{rebuild}"))]
+    Stale {
+        /// The file.
+        path: String,
+        /// The command that brings the directory up to date.
+        rebuild: String,
+    },
+    /// A file this build writes that is not there.
+    #[error("`{path}` is missing")]
+    #[diagnostic(code("tagc::build::missing"), severity(Error), help("{rebuild}"))]
+    Missing {
+        /// The file.
+        path: String,
+        /// The command that brings the directory up to date.
+        rebuild: String,
+    },
+    /// A file tagc wrote that this build no longer writes.
+    #[error("`{path}` is no longer written: a build deletes it")]
+    #[diagnostic(code("tagc::build::extra"), severity(Error), help("{rebuild}"))]
+    Extra {
+        /// The file.
+        path: String,
+        /// The command that brings the directory up to date.
+        rebuild: String,
+    },
+    /// A file tagc did not write.
+    #[error("`{path}` was not written by tagc")]
+    #[diagnostic(
+        code("tagc::build::foreign"),
+        severity(Error),
+        help(
+            "move it away: a build refuses to replace a directory that holds files tagc did not write"
+        )
+    )]
+    Foreign {
+        /// The file.
+        path: String,
+    },
+}
+
 /// `--check`: whether the files on disk are exactly what this build would write (for CI,
-/// which should fail when generated policies are stale): every file compared, missing ones and
-/// ones a build would delete listed too. A machine-readable report lists them as
-/// `differences`.
+/// which should fail when generated policies are stale): every file compared, and each stale,
+/// missing or extra one reported as a coded diagnostic. A machine-readable report holds the
+/// compile's `warnings` too, and lists the files as `differences`.
 fn check_fresh(
     out: &Path,
     compiled: &Build,
@@ -81,9 +126,43 @@ fn check_fresh(
         Ok(d) => d,
         Err(e) => return fail_after(warnings, e, format),
     };
+    // People have seen the warnings already; a machine report holds everything.
+    let mut diagnostics = if format.machine().is_some() {
+        warnings
+    } else {
+        Diagnostics::new()
+    };
+    let rebuild = || {
+        format!(
+            "run `tagc build --out {}` and commit the result",
+            out.display()
+        )
+    };
+    let path = |f: &String| out.join(f).display().to_string();
+    for f in &d.stale {
+        diagnostics.push(Freshness::Stale {
+            path: path(f),
+            rebuild: rebuild(),
+        });
+    }
+    for f in &d.missing {
+        diagnostics.push(Freshness::Missing {
+            path: path(f),
+            rebuild: rebuild(),
+        });
+    }
+    for (f, ours) in &d.extra {
+        diagnostics.push(if *ours {
+            Freshness::Extra {
+                path: path(f),
+                rebuild: rebuild(),
+            }
+        } else {
+            Freshness::Foreign { path: path(f) }
+        });
+    }
     if format.machine().is_some() {
-        let mut report = Report::new("build", &warnings);
-        report.ok = d.is_empty();
+        let mut report = Report::new("build", &diagnostics);
         report.payload.push((
             "differences",
             json!({
@@ -93,30 +172,17 @@ fn check_fresh(
             }),
         ));
         print_report(&report, format);
+    } else if !diagnostics.is_empty() {
+        print_diagnostics(&diagnostics, format);
     }
     if d.is_empty() {
-        eprintln!("{} is up to date", out.display());
-        return Outcome::Success;
+        if format.machine().is_none() {
+            eprintln!("{} is up to date", out.display());
+        }
+        Outcome::Success
+    } else {
+        Outcome::Failure
     }
-    for f in &d.stale {
-        eprintln!("stale: {}", out.join(f).display());
-    }
-    for f in &d.missing {
-        eprintln!("missing: {}", out.join(f).display());
-    }
-    for (f, ours) in &d.extra {
-        let note = if *ours {
-            "a build deletes it"
-        } else {
-            "not written by tagc: move it away, or a build refuses to replace the directory"
-        };
-        eprintln!("extra: {} ({note})", out.join(f).display());
-    }
-    eprintln!(
-        "run `tagc build --out {}` and commit the result",
-        out.display()
-    );
-    Outcome::Failure
 }
 
 /// One line per artifact: its file, its size against its limit.

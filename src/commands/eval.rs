@@ -7,7 +7,9 @@
 
 use std::sync::Arc;
 
-use super::{Outcome, compile_with_catalog, fail_after, print_diagnostics, print_report};
+use super::{
+    Outcome, compile_with_catalog, fail_after, print_diagnostics, print_report, report_cli,
+};
 use crate::ast::{TargetRef, Text};
 use crate::catalog::Catalog;
 use crate::check::RequestText;
@@ -21,13 +23,18 @@ use crate::verify::scoped_verifier;
 
 /// Run `tagc eval`.
 pub fn run(args: &EvalArgs) -> Outcome {
+    let tags = match args.tag_pairs() {
+        Ok(t) => t,
+        Err(e) => return report_cli(e, args.input.format),
+    };
     let (mut compiled, catalog) = match compile_with_catalog(&args.input) {
         Ok(c) => c,
         Err(outcome) => return outcome,
     };
     let mut diagnostics = std::mem::take(&mut compiled.diagnostics);
     let project = &compiled.project;
-    let Some((request, scope)) = checked_request(args, project, &catalog, &mut diagnostics) else {
+    let Some((request, scope)) = checked_request(args, &tags, project, &catalog, &mut diagnostics)
+    else {
         return Outcome::Failure;
     };
     let scoped = scope.as_ref().map(|s| project.scoped(s));
@@ -91,6 +98,7 @@ pub fn run(args: &EvalArgs) -> Outcome {
 /// Its diagnostics join `earlier`, the run's, for the machine-readable report.
 fn checked_request(
     args: &EvalArgs,
+    pairs: &[(String, String)],
     project: &Project,
     catalog: &Catalog,
     earlier: &mut Diagnostics,
@@ -102,8 +110,7 @@ fn checked_request(
     };
     // Each tag as the flag that set it, for a diagnostic to point at; the key is the text
     // before `=`.
-    let tags: Vec<(Text, Text)> = args
-        .tags
+    let tags: Vec<(Text, Text)> = pairs
         .iter()
         .map(|(k, v)| {
             let whole = flag("tag", &format!("{k}={v}"));
@@ -148,7 +155,7 @@ fn checked_request(
     let (request, scope) = checked?;
     Some((
         Request {
-            tags: args.tags.clone(),
+            tags: pairs.to_vec(),
             ..request
         },
         scope,

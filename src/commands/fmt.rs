@@ -4,7 +4,7 @@
 use std::io::Write as _;
 use std::path::Path;
 
-use super::{Outcome, print_diagnostics};
+use super::{Outcome, print_diagnostics, read_stdin_if_asked, report_cli};
 use crate::cli::{FmtArgs, Format};
 use crate::diagnostics::Diagnostics;
 use crate::load::{LoadError, find_files};
@@ -27,6 +27,11 @@ struct WriteError {
 
 /// Run `tagc fmt`.
 pub fn run(args: &FmtArgs) -> Outcome {
+    match read_stdin_if_asked(&args.paths, args.stdin_filename.as_ref()) {
+        Err(e) => return report_cli(e, Format::Human),
+        Ok(Some((name, bytes))) => return run_stdin(&name, bytes, args.check),
+        Ok(None) => {}
+    }
     let (files, errors) = find_files(&args.paths);
     let mut diagnostics = Diagnostics::new();
     for e in errors {
@@ -74,12 +79,7 @@ pub fn run(args: &FmtArgs) -> Outcome {
         changed += 1;
         if args.check {
             eprintln!("would reformat: {name}");
-            let diff = similar::TextDiff::from_lines(&source.text, &formatted)
-                .unified_diff()
-                .context_radius(3)
-                .header(&name, &format!("{name} (formatted)"))
-                .to_string();
-            print!("{diff}");
+            print!("{}", diff(&name, &source.text, &formatted));
         } else if let Err(e) = write_back(path, &name, &formatted) {
             diagnostics.push(e);
         } else {
@@ -97,6 +97,51 @@ pub fn run(args: &FmtArgs) -> Outcome {
     } else {
         Outcome::Success
     }
+}
+
+/// The unified diff from `old` to `new`, for `--check`.
+fn diff(name: &str, old: &str, new: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(name, &format!("{name} (formatted)"))
+        .to_string()
+}
+
+/// `tagc fmt -`: format the text read from standard input to standard output, or with `check`
+/// print the diff and exit 1 when it would change. Nothing is printed on stdout when the text
+/// cannot be formatted, so an editor never replaces a buffer with an error.
+fn run_stdin(name: &str, bytes: Vec<u8>, check: bool) -> Outcome {
+    let mut diagnostics = Diagnostics::new();
+    let formatted = syntax::decode(name, bytes)
+        .map_err(|e| diagnostics.push(e))
+        .and_then(|source| match syntax::format_source(&source) {
+            Ok(f) => Ok((source, f)),
+            Err(FormatError::Syntax { errors, .. }) => {
+                for e in errors {
+                    diagnostics.push(e);
+                }
+                Err(())
+            }
+            Err(e) => {
+                diagnostics.push(e);
+                Err(())
+            }
+        });
+    let Ok((source, formatted)) = formatted else {
+        print_diagnostics(&diagnostics, Format::Human);
+        return Outcome::Failure;
+    };
+    if !check {
+        print!("{formatted}");
+        return Outcome::Success;
+    }
+    if formatted == source.text {
+        return Outcome::Success;
+    }
+    eprintln!("would reformat: {name}");
+    print!("{}", diff(name, &source.text, &formatted));
+    Outcome::Failure
 }
 
 /// [`write_atomically`], its failure as a diagnostic naming the file as the user gave it.

@@ -52,15 +52,18 @@ mod org;
 pub mod stdio;
 mod test;
 
-use std::io::IsTerminal as _;
+use std::ffi::OsStr;
+use std::io::{IsTerminal as _, Read as _};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::OnceLock;
 
 use miette::Diagnostic;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::Build;
 use crate::catalog::Catalog;
-use crate::cli::{Cli, Command, Format, InputArgs};
+use crate::cli::{Cli, CliError, ColorChoice, Command, Format, InputArgs};
 use crate::diagnostics::Diagnostics;
 use crate::report::{Report, ReportError};
 
@@ -71,6 +74,34 @@ static COMMAND: OnceLock<&'static str> = OnceLock::new();
 /// The name of the command being run.
 fn command() -> &'static str {
     COMMAND.get().copied().unwrap_or("tagc")
+}
+
+/// Whether human diagnostics are coloured, decided once per run from `--color`.
+static COLOR: AtomicBool = AtomicBool::new(false);
+
+/// Whether to colour: `--color always` or `never` decide; under `auto`, a non-empty `NO_COLOR`
+/// turns colour off (<https://no-color.org/>), then a `FORCE_COLOR` that is neither empty nor `0`
+/// turns it on (<https://force-color.org/>), and otherwise it follows whether the output is a
+/// terminal.
+pub fn color_enabled(
+    choice: ColorChoice,
+    no_color: Option<&OsStr>,
+    force_color: Option<&OsStr>,
+    terminal: bool,
+) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            if no_color.is_some_and(|v| !v.is_empty()) {
+                false
+            } else if force_color.is_some_and(|v| !v.is_empty() && v != "0") {
+                true
+            } else {
+                terminal
+            }
+        }
+    }
 }
 
 /// How a command ended; the exit code users and CI rely on (see `docs/cli.md`).
@@ -118,6 +149,15 @@ pub fn usage_error(e: &clap::Error) -> Outcome {
 /// the command ends as it would have. Any other failure to write stdout (a full disk, say) makes
 /// the run fail, because its output is incomplete.
 pub fn run(cli: Cli) -> Outcome {
+    COLOR.store(
+        color_enabled(
+            cli.color,
+            std::env::var_os("NO_COLOR").as_deref(),
+            std::env::var_os("FORCE_COLOR").as_deref(),
+            std::io::stderr().is_terminal(),
+        ),
+        Ordering::Relaxed,
+    );
     let outcome = run_command(cli);
     match stdio::stdout_failure() {
         Some(e) => {
@@ -224,19 +264,85 @@ fn compile(args: &InputArgs) -> Result<Build, Outcome> {
     compile_with_catalog(args).map(|(build, _)| build)
 }
 
-/// [`compile`], also returning the catalog it used.
+/// [`compile`], also returning the catalog it used. With `--deny-warnings`, warnings that are
+/// not acknowledged fail the compilation (an error of their own says so), so that no command
+/// goes on to write or apply anything.
 fn compile_with_catalog(
     args: &InputArgs,
 ) -> Result<(Build, std::borrow::Cow<'static, Catalog>), Outcome> {
     let catalog = load_catalog(args)?;
-    let compiled = crate::compile_paths(&args.paths, &catalog);
+    let mut compiled = match read_stdin_project(args) {
+        Err(e) => return Err(report_cli(e, args.format)),
+        Ok(Some(file)) => crate::compile_files(vec![file], &catalog),
+        Ok(None) => crate::compile_paths(&args.paths, &catalog),
+    };
+    let warnings = compiled.diagnostics.warning_count();
+    let denied = args.deny_warnings && warnings > 0;
+    if denied {
+        let what = if warnings == 1 {
+            "1 warning".to_owned()
+        } else {
+            format!("{warnings} warnings")
+        };
+        compiled.diagnostics.push(CliError::DeniedWarnings(what));
+    }
     if args.format == Format::Human || compiled.diagnostics.has_errors() {
         print_diagnostics(&compiled.diagnostics, args.format);
     }
     match compiled.into_build() {
-        Ok(build) => Ok((build, catalog)),
-        Err(_) => Err(Outcome::Failure),
+        Ok(build) if !denied => Ok((build, catalog)),
+        Ok(_) | Err(_) => Err(Outcome::Failure),
     }
+}
+
+/// The path that stands for standard input.
+fn is_stdin(path: &Path) -> bool {
+    path == Path::new("-")
+}
+
+/// The name the text read from standard input goes by.
+fn stdin_name(stdin_filename: Option<&PathBuf>) -> String {
+    stdin_filename.map_or_else(|| "<stdin>".to_owned(), |p| p.display().to_string())
+}
+
+/// With the path `-` (alone): the one file read from standard input, named by
+/// `--stdin-filename` or `<stdin>`. `None` when the paths are files and directories.
+fn read_stdin_project(args: &InputArgs) -> Result<Option<(String, Vec<u8>)>, CliError> {
+    read_stdin_if_asked(&args.paths, args.stdin_filename.as_ref())
+}
+
+/// [`read_stdin_project`] for any command's paths.
+fn read_stdin_if_asked(
+    paths: &[PathBuf],
+    stdin_filename: Option<&PathBuf>,
+) -> Result<Option<(String, Vec<u8>)>, CliError> {
+    if !paths.iter().any(|p| is_stdin(p)) {
+        return match stdin_filename {
+            Some(_) => Err(CliError::StdinFilenameWithoutStdin),
+            None => Ok(None),
+        };
+    }
+    if paths.len() > 1 {
+        return Err(CliError::StdinWithPaths);
+    }
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .read_to_end(&mut bytes)
+        .map_err(|e| CliError::Stdin(e.to_string()))?;
+    Ok(Some((stdin_name(stdin_filename), bytes)))
+}
+
+/// Report a command-line error in `format`; its outcome is a usage error.
+fn report_cli(e: CliError, format: Format) -> Outcome {
+    let mut d = Diagnostics::new();
+    let outcome = match e {
+        CliError::Stdin(_) => Outcome::Failure,
+        _ => Outcome::Usage,
+    };
+    d.push(e);
+    print_diagnostics(&d, format);
+    outcome
 }
 
 /// Print diagnostics: for people on stderr, with a summary line; in a machine format on stdout,
@@ -247,8 +353,10 @@ fn print_diagnostics(diagnostics: &Diagnostics, format: Format) {
             if diagnostics.is_empty() {
                 return;
             }
-            let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            eprint!("{}", diagnostics.render_human(color));
+            eprint!(
+                "{}",
+                diagnostics.render_human(COLOR.load(Ordering::Relaxed))
+            );
             eprintln!("{}", diagnostics.summary());
         }
         Some(_) => print_report(&Report::new(command(), diagnostics), format),
@@ -282,4 +390,58 @@ fn fail_after(
     d.push(error);
     print_diagnostics(&d, format);
     Outcome::Failure
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsStr;
+
+    use super::color_enabled;
+    use crate::cli::ColorChoice;
+
+    #[test]
+    fn test_color_flag_wins_over_the_environment_and_the_terminal() {
+        let set = Some(OsStr::new("1"));
+        assert!(color_enabled(ColorChoice::Always, set, None, false));
+        assert!(!color_enabled(ColorChoice::Never, None, set, true));
+    }
+
+    #[test]
+    fn test_no_color_counts_only_when_not_empty_and_beats_force_color() {
+        let empty = Some(OsStr::new(""));
+        let one = Some(OsStr::new("1"));
+        assert!(!color_enabled(ColorChoice::Auto, one, one, true));
+        assert!(color_enabled(ColorChoice::Auto, empty, None, true));
+        assert!(color_enabled(ColorChoice::Auto, empty, one, false));
+    }
+
+    #[test]
+    fn test_force_color_colours_without_a_terminal_unless_empty_or_zero() {
+        assert!(color_enabled(
+            ColorChoice::Auto,
+            None,
+            Some(OsStr::new("1")),
+            false
+        ));
+        assert!(color_enabled(
+            ColorChoice::Auto,
+            None,
+            Some(OsStr::new("3")),
+            false
+        ));
+        assert!(!color_enabled(
+            ColorChoice::Auto,
+            None,
+            Some(OsStr::new("0")),
+            false
+        ));
+        assert!(!color_enabled(
+            ColorChoice::Auto,
+            None,
+            Some(OsStr::new("")),
+            false
+        ));
+        assert!(!color_enabled(ColorChoice::Auto, None, None, false));
+        assert!(color_enabled(ColorChoice::Auto, None, None, true));
+    }
 }

@@ -4,16 +4,21 @@
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
 
-use super::{Outcome, compile, print_diagnostics};
+use super::{Outcome, compile, is_stdin, print_diagnostics, report_cli};
 use crate::aws::execute::ApplyOptions;
 use crate::aws::plan::PlanOptions;
 use crate::aws::saved::SavedPlan;
 use crate::aws::workflow::{ApplyOutcome, Confirmation, PlanOutcome, PlanRun, run_apply, run_plan};
-use crate::cli::{ApplyArgs, Format, InputArgs, PlanArgs};
+use crate::cli::{ApplyArgs, CliError, Format, InputArgs, PlanArgs};
 use crate::diagnostics::Diagnostics;
 
 /// Run `tagc plan`.
 pub fn plan(args: &PlanArgs) -> Outcome {
+    // A saved plan records its source paths for `apply` to read again: standard input cannot
+    // be read again.
+    if args.input.paths.iter().any(|p| is_stdin(p)) {
+        return report_cli(CliError::StdinNotSupported("plan"), args.input.format);
+    }
     let compiled = match compile(&args.input) {
         Ok(c) => c,
         Err(outcome) => return outcome,
@@ -54,6 +59,10 @@ fn is_plan_file(path: &std::path::Path) -> bool {
 
 /// Run `tagc apply`.
 pub fn apply(args: &ApplyArgs) -> Outcome {
+    // Standard input is where the answer to the question comes from.
+    if args.input.paths.iter().any(|p| is_stdin(p)) {
+        return report_cli(CliError::StdinNotSupported("apply"), args.input.format);
+    }
     let (plans, sources): (Vec<&PathBuf>, Vec<&PathBuf>) =
         args.input.paths.iter().partition(|p| is_plan_file(p));
     let saved = match plans.as_slice() {
@@ -79,6 +88,8 @@ pub fn apply(args: &ApplyArgs) -> Outcome {
         paths,
         format: args.input.format,
         catalog: args.input.catalog.clone(),
+        deny_warnings: args.input.deny_warnings,
+        stdin_filename: None,
     };
     let compiled = match compile(&input) {
         Ok(c) => c,
@@ -90,6 +101,7 @@ pub fn apply(args: &ApplyArgs) -> Outcome {
             allow_destroy: args.allow_destroy,
             adopt: args.adopt,
         },
+        json: args.input.format == Format::Json,
         ..ApplyOptions::default()
     };
     // Without `--yes`, the answer is read from stdin, which must be a terminal.
@@ -115,11 +127,11 @@ pub fn apply(args: &ApplyArgs) -> Outcome {
     }
 }
 
-/// Prints an error of `plan` or `apply` like a compile error: human on stderr (in colour on a
-/// terminal, with the summary line), or JSON on stdout with `--format json`.
+/// Prints an error of `plan` or `apply` like a compile error: human on stderr (coloured as
+/// `--color` says, with the summary line), or JSON on stdout with `--format json`. A plan
+/// refused for several reasons shows each as a diagnostic of its own.
 fn report(e: crate::aws::error::ApplyError, format: Format) -> Outcome {
-    let mut d = Diagnostics::new();
-    d.push(e);
+    let d: Diagnostics = e.into_diagnostics();
     print_diagnostics(&d, format);
     Outcome::Failure
 }

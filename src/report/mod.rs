@@ -253,7 +253,11 @@ impl Report {
 pub fn records(diagnostics: &Diagnostics) -> Vec<Record> {
     diagnostics
         .entries()
-        .map(|(d, elsewhere)| record(d.as_ref(), elsewhere))
+        .map(|e| {
+            let mut r = record(e.diagnostic.as_ref(), e.elsewhere);
+            r.suppressed = e.suppressed.map(|s| s.justification.clone());
+            r
+        })
         .collect()
 }
 

@@ -99,6 +99,36 @@ pub fn format_source(file: &Arc<SourceFile>) -> Result<String, FormatError> {
     Ok(formatted)
 }
 
+/// A comment of a `.tags` file: its byte span (without the line break) and whether code
+/// precedes it on its line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Comment {
+    /// Where it is in the file's text, from `#` or `//` to the end of its line, trailing blanks
+    /// left out.
+    pub span: crate::source::Span,
+    /// Code precedes it on its line.
+    pub trailing: bool,
+}
+
+/// The comments of `text`, found by the parser (so that a `#` inside a string or a `//` inside
+/// a tag name is not taken for one), or `None` when the text does not parse.
+pub fn comments(text: &str) -> Option<Vec<Comment>> {
+    let base = text.as_ptr() as usize;
+    let mut found = Vec::new();
+    for e in scan(text)? {
+        if let Kind::Comment { text: c, trailing } = e.kind {
+            // Every comment's text is a slice of `text`: its offset is the distance between
+            // the two.
+            let start = (c.as_ptr() as usize).checked_sub(base)?;
+            found.push(Comment {
+                span: crate::source::Span::new(start, start + c.len()),
+                trailing,
+            });
+        }
+    }
+    Some(found)
+}
+
 /// What a token does for the layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
