@@ -96,26 +96,31 @@ pub struct BuildArgs {
     /// Do not write; list stale, missing and extra files in --out and exit 1 if there are any
     #[arg(long)]
     pub check: bool,
-    /// Also write the artifacts as infrastructure as code (repeat for both): `terraform` writes
-    /// DIR/terraform/main.tf.json, `cloudformation` DIR/cloudformation/template.json
+    /// Also write the artifacts as infrastructure as code (repeat for several): `terraform`
+    /// writes DIR/terraform/main.tf.json, `cloudformation` DIR/cloudformation/template.json;
+    /// `cost` writes DIR/cost/ (cost allocation tags to activate and CUR 2.0 queries)
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub emit: Vec<Emit>,
 }
 
-/// An infrastructure-as-code format of `tagc build --emit`.
+/// A further output of `tagc build --emit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Emit {
     /// Terraform JSON configuration for the `hashicorp/aws` provider
     Terraform,
     /// An AWS CloudFormation template
     Cloudformation,
+    /// Cost allocation: the tag keys to activate and CUR 2.0 queries for Athena
+    Cost,
 }
 
-impl From<Emit> for crate::iac::Format {
-    fn from(e: Emit) -> Self {
-        match e {
-            Emit::Terraform => Self::Terraform,
-            Emit::Cloudformation => Self::CloudFormation,
+impl Emit {
+    /// The infrastructure-as-code format it names; `None` for `cost`.
+    pub const fn iac_format(self) -> Option<crate::iac::Format> {
+        match self {
+            Self::Terraform => Some(crate::iac::Format::Terraform),
+            Self::Cloudformation => Some(crate::iac::Format::CloudFormation),
+            Self::Cost => None,
         }
     }
 }

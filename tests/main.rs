@@ -17,6 +17,7 @@ mod build_output;
 mod cli;
 mod compile;
 mod corpus;
+mod cost;
 mod diagnostics;
 mod differential;
 mod docs;

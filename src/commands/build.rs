@@ -1,14 +1,14 @@
 //! `tagc build`: compile and write the artifacts, their infrastructure-as-code renderings
-//! (`--emit`) and the manifest, all or nothing.
+//! and cost allocation files (`--emit`) and the manifest, all or nothing.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use super::{Outcome, compile, print_diagnostics};
 use crate::artifact::Manifest;
-use crate::cli::{BuildArgs, Format};
+use crate::cli::{BuildArgs, Emit, Format};
 use crate::model::{Policy, Project, RuleKind};
-use crate::{Build, iac, output};
+use crate::{Build, cost, iac, output};
 
 /// Run `tagc build`.
 pub fn run(args: &BuildArgs) -> Outcome {
@@ -16,10 +16,14 @@ pub fn run(args: &BuildArgs) -> Outcome {
         Ok(c) => c,
         Err(outcome) => return outcome,
     };
-    let extra = match render_iac(args, &compiled) {
+    let mut extra = match render_iac(args, &compiled) {
         Ok(files) => files,
         Err(outcome) => return outcome,
     };
+    match render_cost(args, &compiled) {
+        Ok(files) => extra.extend(files),
+        Err(outcome) => return outcome,
+    }
     if args.check {
         return check_fresh(&args.out, &compiled, &extra, args.input.format);
     }
@@ -52,11 +56,25 @@ pub fn run(args: &BuildArgs) -> Outcome {
 
 /// The `--emit` renderings of the build, or the outcome of reporting why there are none.
 fn render_iac(args: &BuildArgs, compiled: &Build) -> Result<Vec<iac::File>, Outcome> {
-    if args.emit.is_empty() {
+    let formats: Vec<iac::Format> = args.emit.iter().filter_map(|e| e.iac_format()).collect();
+    if formats.is_empty() {
         return Ok(Vec::new());
     }
-    let formats: Vec<iac::Format> = args.emit.iter().map(|&e| e.into()).collect();
     iac::render(&formats, &compiled.artifacts, &compiled.project.settings).map_err(|e| {
+        let mut d = crate::diagnostics::Diagnostics::new();
+        d.push(e);
+        print_diagnostics(&d, args.input.format);
+        Outcome::Failure
+    })
+}
+
+/// The files of `--emit cost` (none without it), or the outcome of reporting why there are
+/// none.
+fn render_cost(args: &BuildArgs, compiled: &Build) -> Result<Vec<iac::File>, Outcome> {
+    if !args.emit.contains(&Emit::Cost) {
+        return Ok(Vec::new());
+    }
+    cost::render(&compiled.project).map_err(|e| {
         let mut d = crate::diagnostics::Diagnostics::new();
         d.push(e);
         print_diagnostics(&d, args.input.format);
