@@ -35,6 +35,10 @@ pub enum Command {
     /// Show the plan, ask, then change the organization (`--yes` to skip the question)
     #[cfg(feature = "aws")]
     Apply(ApplyArgs),
+    /// Cost allocation tags in billing: which declared keys are active, and activating them
+    #[cfg(feature = "aws")]
+    #[command(subcommand)]
+    Cost(CostCommand),
     /// Rewrite `.tags` files in the canonical style (`--check`: exit 1 when a file would change)
     Fmt(FmtArgs),
     /// Work with the AWS action catalog
@@ -257,6 +261,41 @@ pub struct ApplyArgs {
     /// Claim the tagc policies without a project tag whose names this project declares
     #[arg(long)]
     pub adopt: bool,
+}
+
+/// `tagc cost …`.
+#[cfg(feature = "aws")]
+#[derive(Debug, Subcommand)]
+pub enum CostCommand {
+    /// Show which declared cost keys are active, inactive or unknown to billing, and their
+    /// other casings (exit 0 nothing to activate, 2 keys to activate, 1 error)
+    Plan(CostArgs),
+    /// Activate the inactive declared cost keys (needs `--yes`); never deactivates a tag
+    Activate(CostActivateArgs),
+}
+
+/// `tagc cost plan`.
+#[cfg(feature = "aws")]
+#[derive(Debug, Args)]
+pub struct CostArgs {
+    /// Input.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// AWS connection (the management or payer account).
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// `tagc cost activate`.
+#[cfg(feature = "aws")]
+#[derive(Debug, Args)]
+pub struct CostActivateArgs {
+    /// Input and connection.
+    #[command(flatten)]
+    pub cost: CostArgs,
+    /// Activate (without it, the plan is shown and nothing changes)
+    #[arg(long)]
+    pub yes: bool,
 }
 
 /// `tagc catalog …`.

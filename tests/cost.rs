@@ -614,3 +614,50 @@ fn test_cost_files_of_the_seed_example_are_deterministic() {
         insta::assert_snapshot!(format!("seed_{}", file.replace('/', "_")), text);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// `tagc cost plan` and `tagc cost activate`
+
+#[cfg(feature = "aws")]
+#[test]
+fn test_cost_plan_reports_an_unreachable_cost_explorer_as_a_coded_error() {
+    let dir =
+        project("tag owner\npolicy p {\n  require owner on sqs:CreateQueue\n  attach to root\n}\n");
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+        ("AWS_MAX_ATTEMPTS", "1".to_owned()),
+    ];
+    let run = crate::common::tagc_env(
+        dir.path(),
+        &["cost", "plan", "--endpoint-url", "http://127.0.0.1:9"],
+        &env,
+    );
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(run.stderr.contains("tagc::cost::api"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("ListCostAllocationTags"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("Dispatch"), "{}", run.stderr);
+}
+
+#[cfg(feature = "aws")]
+#[test]
+fn test_cost_activate_without_cost_keys_is_refused_before_connecting() {
+    let dir = project("tag owner\npolicy p {\n  protect owner on sqs\n  attach to root\n}\n");
+    let run = tagc(
+        dir.path(),
+        &[
+            "cost",
+            "activate",
+            "--yes",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(run.stderr.contains("tagc::cost::no-keys"), "{}", run.stderr);
+    assert!(!run.stderr.contains("tagc::cost::api"), "{}", run.stderr);
+}

@@ -44,6 +44,8 @@ macro_rules! eprintln {
 mod build;
 mod catalog;
 mod check;
+#[cfg(feature = "aws")]
+mod cost;
 mod eval;
 mod fmt;
 mod install;
@@ -122,6 +124,8 @@ fn run_command(cli: Cli) -> Outcome {
         Command::Test(args) => test::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Fmt(args) => fmt::run(&args),
+        #[cfg(feature = "aws")]
+        Command::Cost(cmd) => cost::run(&cmd),
         #[cfg(feature = "aws")]
         Command::Plan(args) => org::plan(&args),
         #[cfg(feature = "aws")]

@@ -10,6 +10,8 @@
 //! - `cost/tags/*.sql` and `cost/resource-tags/*.sql`: Athena (Trino) queries over a CUR 2.0
 //!   export ([`sql`]), one set per tag column of the export.
 //!
+//! [`activate`] plans and makes the activation through Cost Explorer (`tagc cost plan|activate`).
+//!
 //! **Which keys.** A key is a cost key when a policy makes it a rule on resources: `require`
 //! (present with an allowed value on create), `enforce` (allowed value and casing on later
 //! tagging) or `report` (required for compliance reporting). A key that is only protected is
@@ -22,6 +24,10 @@
 //! a present value must match one of the declared patterns. A line item that breaks any of
 //! these for any cost key is not attributable.
 
+pub mod activate;
+pub mod fake;
+#[cfg(feature = "aws")]
+pub mod sdk;
 pub mod sql;
 
 use miette::Diagnostic;
@@ -68,6 +74,61 @@ pub enum CostError {
         )
     )]
     NoKeys,
+
+    /// A Cost Explorer call failed.
+    #[error("Cost Explorer `{operation}` failed: {code}: {message}")]
+    #[diagnostic(
+        code("tagc::cost::api"),
+        severity(Error),
+        help(
+            "cost allocation tags are managed in the management (payer) account: use its credentials, \
+             with `ce:ListCostAllocationTags` and `ce:UpdateCostAllocationTagsStatus`; nothing after \
+             the failed call was changed"
+        )
+    )]
+    Api {
+        /// The operation.
+        operation: &'static str,
+        /// AWS's error code (`Dispatch` when no answer came).
+        code: String,
+        /// AWS's message.
+        message: String,
+    },
+
+    /// `UpdateCostAllocationTagsStatus` did not activate some keys.
+    #[error("Cost Explorer did not activate: {}", keys.join(", "))]
+    #[diagnostic(
+        code("tagc::cost::refused"),
+        severity(Error),
+        help(
+            "a key can be activated once billing has seen it on a resource; the other keys were \
+             activated, and `tagc cost plan` shows what is left"
+        )
+    )]
+    Refused {
+        /// Each key with AWS's code and message.
+        keys: Vec<String>,
+    },
+
+    /// `tagc cost activate` without `--yes`.
+    #[error("`tagc cost activate` changes billing settings and needs `--yes`")]
+    #[diagnostic(
+        code("tagc::cost::not-confirmed"),
+        severity(Error),
+        help("review the plan above (`tagc cost plan` shows it too), then run again with `--yes`")
+    )]
+    NotConfirmed,
+}
+
+impl CostError {
+    /// A failed call of `operation`.
+    pub fn api(operation: &'static str, e: activate::CallError) -> Self {
+        Self::Api {
+            operation,
+            code: e.code,
+            message: e.message,
+        }
+    }
 }
 
 /// The cost keys of `project`, in declaration order.
