@@ -105,6 +105,23 @@ pub struct BuildArgs {
     /// `cost` writes DIR/cost/ (cost allocation tags to activate and CUR 2.0 queries)
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub emit: Vec<Emit>,
+    /// Also write a monthly AWS budget of AMOUNT USD per allowed value of each cost key,
+    /// DIR/cost/budgets/*.json (and, with `--emit terraform`, DIR/terraform/budgets.tf.json);
+    /// implies `--emit cost`
+    #[arg(long, value_name = "AMOUNT", value_parser = budget_amount)]
+    pub budget_amount: Option<String>,
+}
+
+/// A budget amount: a positive decimal number of dollars, at most two decimals.
+fn budget_amount(text: &str) -> Result<String, String> {
+    if crate::cost::budgets::valid_amount(text) {
+        Ok(text.to_owned())
+    } else {
+        Err(
+            "expected a positive amount in USD with at most two decimals, such as 1000 or 250.50"
+                .to_owned(),
+        )
+    }
 }
 
 /// A further output of `tagc build --emit`.

@@ -661,3 +661,122 @@ fn test_cost_activate_without_cost_keys_is_refused_before_connecting() {
     assert!(run.stderr.contains("tagc::cost::no-keys"), "{}", run.stderr);
     assert!(!run.stderr.contains("tagc::cost::api"), "{}", run.stderr);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Budgets
+
+/// The arguments of `aws_budgets_budget` the provider documents
+/// (<https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/budgets_budget>),
+/// and those it requires.
+const BUDGET_ARGUMENTS: [&str; 6] = [
+    "name",
+    "budget_type",
+    "time_unit",
+    "limit_amount",
+    "limit_unit",
+    "cost_filter",
+];
+const BUDGET_REQUIRED: [&str; 2] = ["budget_type", "time_unit"];
+
+#[test]
+fn test_budget_amount_writes_a_budget_per_allowed_value_for_the_cli_and_terraform() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = root().join("examples/sagemaker-cost-allocation.tags");
+    let seed = seed.display().to_string();
+    let run = tagc(
+        dir.path(),
+        &[
+            "build",
+            &seed,
+            "--out",
+            "out",
+            "--budget-amount",
+            "2500",
+            "--emit",
+            "terraform",
+        ],
+    );
+    // Without a project name the Terraform rendering is refused; give the seed one.
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    let rules =
+        std::fs::read_to_string(&seed).unwrap() + "\norganization {\n  project \"finops\"\n}\n";
+    let project_dir = project(&rules);
+    build(
+        project_dir.path(),
+        &["--budget-amount", "2500", "--emit", "terraform"],
+    );
+    let out = project_dir.path().join("out");
+    let read = |p: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(out.join(p)).unwrap()).unwrap()
+    };
+    // `--budget-amount` implies `--emit cost`; `CC-*` names no one value and gets no budget.
+    let mut names: Vec<String> = std::fs::read_dir(out.join("cost/budgets"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "tagc-environment-dev.json",
+            "tagc-environment-production.json",
+            "tagc-environment-staging.json"
+        ]
+    );
+    assert_eq!(
+        read("cost/budgets/tagc-environment-dev.json"),
+        serde_json::json!({
+            "BudgetName": "tagc-environment-dev",
+            "BudgetType": "COST",
+            "TimeUnit": "MONTHLY",
+            "BudgetLimit": {"Amount": "2500", "Unit": "USD"},
+            "CostFilters": {"TagKeyValue": ["user:environment$dev"]}
+        })
+    );
+    let tf = read("terraform/budgets.tf.json");
+    let budgets = tf["resource"]["aws_budgets_budget"].as_object().unwrap();
+    assert_eq!(budgets.len(), 3);
+    for (name, b) in budgets {
+        let b = b.as_object().unwrap();
+        for arg in b.keys() {
+            assert!(BUDGET_ARGUMENTS.contains(&arg.as_str()), "{name}: {arg}");
+        }
+        for arg in BUDGET_REQUIRED {
+            assert!(b.contains_key(arg), "{name}: {arg} missing");
+        }
+    }
+    assert_eq!(
+        budgets["tagc-environment-staging".replace('-', "_").as_str()]["cost_filter"],
+        serde_json::json!([{"name": "TagKeyValue", "values": ["user:environment$staging"]}])
+    );
+    // The manifest makes every file tagc's.
+    let manifest = read("manifest.json");
+    assert!(
+        manifest["iac"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("terraform/budgets.tf.json")),
+        "{manifest}"
+    );
+    assert!(
+        manifest["cost"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("cost/budgets/tagc-environment-dev.json")),
+        "{manifest}"
+    );
+}
+
+#[test]
+fn test_a_budget_amount_that_is_not_a_dollar_amount_is_a_usage_error() {
+    let dir =
+        project("tag owner\npolicy p {\n  require owner on sqs:CreateQueue\n  attach to root\n}\n");
+    let run = tagc(dir.path(), &["build", "--budget-amount", "12.345"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("at most two decimals"),
+        "{}",
+        run.stderr
+    );
+    assert!(!dir.path().join("out").exists());
+}

@@ -68,13 +68,17 @@ fn render_iac(args: &BuildArgs, compiled: &Build) -> Result<Vec<iac::File>, Outc
     })
 }
 
-/// The files of `--emit cost` (none without it), or the outcome of reporting why there are
+/// The files of `--emit cost` (none without it or `--budget-amount`), or the outcome of reporting why there are
 /// none.
 fn render_cost(args: &BuildArgs, compiled: &Build) -> Result<Vec<iac::File>, Outcome> {
-    if !args.emit.contains(&Emit::Cost) {
+    if !args.emit.contains(&Emit::Cost) && args.budget_amount.is_none() {
         return Ok(Vec::new());
     }
-    cost::render(&compiled.project).map_err(|e| {
+    let options = cost::Options {
+        budget_amount: args.budget_amount.clone(),
+        terraform: args.emit.contains(&Emit::Terraform),
+    };
+    cost::render(&compiled.project, &options).map_err(|e| {
         let mut d = crate::diagnostics::Diagnostics::new();
         d.push(e);
         print_diagnostics(&d, args.input.format);

@@ -10,6 +10,10 @@
 //! - `cost/tags/*.sql` and `cost/resource-tags/*.sql`: Athena (Trino) queries over a CUR 2.0
 //!   export ([`sql`]), one set per tag column of the export.
 //!
+//! - with `--budget-amount`, `cost/budgets/<key>-<value>.json` ([`budgets`]): a monthly AWS
+//!   budget per allowed value, and with `--emit terraform` the same as
+//!   `terraform/budgets.tf.json`.
+//!
 //! [`activate`] plans and makes the activation through Cost Explorer (`tagc cost plan|activate`).
 //!
 //! **Which keys.** A key is a cost key when a policy makes it a rule on resources: `require`
@@ -25,6 +29,7 @@
 //! these for any cost key is not attributable.
 
 pub mod activate;
+pub mod budgets;
 pub mod fake;
 #[cfg(feature = "aws")]
 pub mod sdk;
@@ -158,8 +163,18 @@ pub fn keys(project: &Project) -> Vec<CostKey> {
         .collect()
 }
 
+/// What `--emit cost` writes besides the keys and queries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// The monthly amount, in USD, of a budget per allowed value; no budgets without it.
+    pub budget_amount: Option<String>,
+    /// Whether the Terraform rendering is written too (`--emit terraform`): the budgets then
+    /// also go to `terraform/budgets.tf.json`.
+    pub terraform: bool,
+}
+
 /// The files of `--emit cost` for `project`, in a fixed order.
-pub fn render(project: &Project) -> Result<Vec<File>, CostError> {
+pub fn render(project: &Project, options: &Options) -> Result<Vec<File>, CostError> {
     let keys = keys(project);
     if keys.is_empty() {
         return Err(CostError::NoKeys);
@@ -176,6 +191,21 @@ pub fn render(project: &Project) -> Result<Vec<File>, CostError> {
             files.push(File {
                 path: format!("{dir}/by-{name}.sql"),
                 text: sql::by_value(column, key),
+            });
+        }
+    }
+    if let Some(amount) = &options.budget_amount {
+        let budgets = budgets::budgets(&keys);
+        for b in &budgets {
+            files.push(File {
+                path: format!("{DIR}/budgets/{}.json", b.name),
+                text: format!("{:#}\n", budgets::create_budget_json(b, amount)),
+            });
+        }
+        if options.terraform && !budgets.is_empty() {
+            files.push(File {
+                path: "terraform/budgets.tf.json".to_owned(),
+                text: format!("{:#}\n", budgets::terraform(&budgets, amount)),
             });
         }
     }
@@ -272,7 +302,10 @@ mod tests {
     #[test]
     fn test_a_project_without_cost_keys_is_refused() {
         let p = project("tag d\npolicy p {\n  protect d on ec2\n  attach to root\n}\n");
-        assert!(matches!(render(&p), Err(CostError::NoKeys)));
+        assert!(matches!(
+            render(&p, &Options::default()),
+            Err(CostError::NoKeys)
+        ));
     }
 
     #[test]
