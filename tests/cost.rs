@@ -7,6 +7,7 @@
 //! `TAGC_DUCKDB_PYTHON`); without it the test fails, naming the script.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -322,14 +323,15 @@ fn setup(rows: &[Row]) -> String {
                 (map(resource), map(tags))
             }
         };
-        s.push_str(&format!(
-            "INSERT INTO cost_and_usage_report VALUES (TIMESTAMP {}, {}, {}, {}, {}, {resource_tags}, {tags});\n",
+        let _ = writeln!(
+            s,
+            "INSERT INTO cost_and_usage_report VALUES (TIMESTAMP {}, {}, {}, {}, {}, {resource_tags}, {tags});",
             sql_string(&r.period.replace('T', " ")),
             sql_string(r.account),
             sql_string(r.product),
             sql_string(r.line_type),
             money(r.cents),
-        ));
+        );
     }
     s
 }

@@ -321,11 +321,7 @@ mod tests {
         let files = activation_files(&keys);
         let sizes: Vec<usize> = files
             .iter()
-            .map(|f| {
-                serde_json::from_str::<Vec<serde_json::Value>>(&f.text)
-                    .map(|v| v.len())
-                    .unwrap_or(0)
-            })
+            .map(|f| serde_json::from_str::<Vec<serde_json::Value>>(&f.text).map_or(0, |v| v.len()))
             .collect();
         assert_eq!(sizes, [20, 20, 5]);
         assert_eq!(files[2].path, "cost/cost-allocation-tags-3.json");
