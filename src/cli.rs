@@ -106,8 +106,8 @@ pub struct BuildArgs {
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub emit: Vec<Emit>,
     /// Also write a monthly AWS budget of AMOUNT USD per allowed value of each cost key,
-    /// DIR/cost/budgets/*.json (and, with `--emit terraform`, DIR/terraform/budgets.tf.json);
-    /// implies `--emit cost`
+    /// DIR/cost/budgets/*.json (and, with `--emit terraform`, DIR/terraform/budgets.tf.json,
+    /// with `--emit cloudformation`, DIR/cloudformation/budgets.json); implies `--emit cost`
     #[arg(long, value_name = "AMOUNT", value_parser = budget_amount)]
     pub budget_amount: Option<String>,
 }

@@ -783,3 +783,43 @@ fn test_a_budget_amount_that_is_not_a_dollar_amount_is_a_usage_error() {
     );
     assert!(!dir.path().join("out").exists());
 }
+
+#[test]
+fn test_budget_amount_with_cloudformation_writes_a_lint_clean_budgets_template() {
+    let seed = std::fs::read_to_string(root().join("examples/sagemaker-cost-allocation.tags"))
+        .unwrap()
+        + "\norganization {\n  project \"finops\"\n}\n";
+    let dir = project(&seed);
+    build(
+        dir.path(),
+        &["--budget-amount", "250.50", "--emit", "cloudformation"],
+    );
+    let path = dir.path().join("out/cloudformation/budgets.json");
+    let (code, report) = crate::iac::lint(&path);
+    assert_eq!(code, 0, "cfn-lint found problems:\n{report}");
+    let template: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let resources = template["Resources"].as_object().unwrap();
+    let filters: Vec<&Value> = resources
+        .values()
+        .map(|r| {
+            assert_eq!(r["Type"], "AWS::Budgets::Budget");
+            assert_eq!(
+                r["Properties"]["Budget"]["BudgetLimit"],
+                serde_json::json!({"Amount": 250.5, "Unit": "USD"})
+            );
+            &r["Properties"]["Budget"]["CostFilters"]["TagKeyValue"][0]
+        })
+        .collect();
+    assert_eq!(
+        filters,
+        [
+            "user:environment$dev",
+            "user:environment$staging",
+            "user:environment$production"
+        ]
+    );
+    assert!(
+        resources.contains_key("TagcEnvironmentDev"),
+        "{resources:?}"
+    );
+}

@@ -77,6 +77,7 @@ fn render_cost(args: &BuildArgs, compiled: &Build) -> Result<Vec<iac::File>, Out
     let options = cost::Options {
         budget_amount: args.budget_amount.clone(),
         terraform: args.emit.contains(&Emit::Terraform),
+        cloudformation: args.emit.contains(&Emit::Cloudformation),
     };
     cost::render(&compiled.project, &options).map_err(|e| {
         let mut d = crate::diagnostics::Diagnostics::new();

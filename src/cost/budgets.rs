@@ -4,8 +4,10 @@
 //! Output: one budget per literal allowed value (a pattern with `*` or `?` names no one value
 //! and gets none), as the `Budget` JSON of `aws budgets create-budget --budget file://…`
 //! (<https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_Budget.html>),
-//! and, with `--emit terraform`, as `aws_budgets_budget` resources
-//! (<https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/budgets_budget>).
+//! with `--emit terraform`, as `aws_budgets_budget` resources
+//! (<https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/budgets_budget>),
+//! and with `--emit cloudformation`, as `AWS::Budgets::Budget` resources of a template of their
+//! own (<https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-budgets-budget.html>).
 //!
 //! A budget is filtered by `CostFilters` `TagKeyValue` = `user:<key>$<value>`: the cost
 //! allocation tag in its declared casing (user-defined tags carry the `user:` prefix in billing,
@@ -114,6 +116,53 @@ pub fn terraform(budgets: &[Budget], amount: &str) -> Value {
         );
     }
     json!({ "resource": { "aws_budgets_budget": resources } })
+}
+
+/// A CloudFormation template with one `AWS::Budgets::Budget` per budget. `BudgetLimit.Amount`
+/// is a number there (`Spend`), where the API's JSON takes a string.
+pub fn cloudformation(budgets: &[Budget], amount: serde_json::Number) -> Value {
+    let mut resources = serde_json::Map::new();
+    for b in budgets {
+        // Logical ids are alphanumeric: the name's parts, each capitalized.
+        let base: String = b
+            .name
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .map(|part| {
+                let mut chars = part.chars();
+                chars.next().map_or_else(String::new, |first| {
+                    first.to_ascii_uppercase().to_string() + chars.as_str()
+                })
+            })
+            .collect();
+        let id = if resources.contains_key(&base) {
+            (2..=budgets.len() + 1)
+                .map(|n| format!("{base}{n}"))
+                .find(|n| !resources.contains_key(n))
+                .unwrap_or(base)
+        } else {
+            base
+        };
+        resources.insert(
+            id,
+            json!({
+                "Type": "AWS::Budgets::Budget",
+                "Properties": {
+                    "Budget": {
+                        "BudgetName": b.name,
+                        "BudgetType": "COST",
+                        "TimeUnit": "MONTHLY",
+                        "BudgetLimit": { "Amount": Value::Number(amount.clone()), "Unit": "USD" },
+                        "CostFilters": { "TagKeyValue": [b.filter()] }
+                    }
+                }
+            }),
+        );
+    }
+    json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "Monthly AWS budgets per allowed tag value, written by tagc",
+        "Resources": resources
+    })
 }
 
 /// Whether `text` is an amount Budgets takes: a positive decimal with at most two decimals.

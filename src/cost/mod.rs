@@ -11,8 +11,8 @@
 //!   export ([`sql`]), one set per tag column of the export.
 //!
 //! - with `--budget-amount`, `cost/budgets/<key>-<value>.json` ([`budgets`]): a monthly AWS
-//!   budget per allowed value, and with `--emit terraform` the same as
-//!   `terraform/budgets.tf.json`.
+//!   budget per allowed value, and with `--emit terraform` or `--emit cloudformation` the same
+//!   as `terraform/budgets.tf.json` or `cloudformation/budgets.json`.
 //!
 //! [`activate`] plans and makes the activation through Cost Explorer (`tagc cost plan|activate`).
 //!
@@ -115,6 +115,20 @@ pub enum CostError {
         keys: Vec<String>,
     },
 
+    /// A budget amount that is not a number (the command line checks it first).
+    #[error("the budget amount `{amount}` is not a number")]
+    #[diagnostic(
+        code("tagc::cost::bad-amount"),
+        severity(Error),
+        help(
+            "give `--budget-amount` a positive amount in USD with at most two decimals, such as 1000 or 250.50"
+        )
+    )]
+    BadAmount {
+        /// The amount given.
+        amount: String,
+    },
+
     /// `tagc cost activate` without `--yes`.
     #[error("`tagc cost activate` changes billing settings and needs `--yes`")]
     #[diagnostic(
@@ -171,6 +185,9 @@ pub struct Options {
     /// Whether the Terraform rendering is written too (`--emit terraform`): the budgets then
     /// also go to `terraform/budgets.tf.json`.
     pub terraform: bool,
+    /// Whether the CloudFormation rendering is written too (`--emit cloudformation`): the
+    /// budgets then also go to `cloudformation/budgets.json`, a template of their own.
+    pub cloudformation: bool,
 }
 
 /// The files of `--emit cost` for `project`, in a fixed order.
@@ -206,6 +223,18 @@ pub fn render(project: &Project, options: &Options) -> Result<Vec<File>, CostErr
             files.push(File {
                 path: "terraform/budgets.tf.json".to_owned(),
                 text: format!("{:#}\n", budgets::terraform(&budgets, amount)),
+            });
+        }
+        if options.cloudformation && !budgets.is_empty() {
+            let number =
+                amount
+                    .parse::<serde_json::Number>()
+                    .map_err(|_| CostError::BadAmount {
+                        amount: amount.clone(),
+                    })?;
+            files.push(File {
+                path: "cloudformation/budgets.json".to_owned(),
+                text: format!("{:#}\n", budgets::cloudformation(&budgets, number)),
             });
         }
     }
