@@ -120,7 +120,7 @@ pub fn terraform(budgets: &[Budget], amount: &str) -> Value {
 
 /// A CloudFormation template with one `AWS::Budgets::Budget` per budget. `BudgetLimit.Amount`
 /// is a number there (`Spend`), where the API's JSON takes a string.
-pub fn cloudformation(budgets: &[Budget], amount: serde_json::Number) -> Value {
+pub fn cloudformation(budgets: &[Budget], amount: &serde_json::Number) -> Value {
     let mut resources = serde_json::Map::new();
     for b in budgets {
         // Logical ids are alphanumeric: the name's parts, each capitalized.

@@ -234,7 +234,7 @@ pub fn render(project: &Project, options: &Options) -> Result<Vec<File>, CostErr
                     })?;
             files.push(File {
                 path: "cloudformation/budgets.json".to_owned(),
-                text: format!("{:#}\n", budgets::cloudformation(&budgets, number)),
+                text: format!("{:#}\n", budgets::cloudformation(&budgets, &number)),
             });
         }
     }
