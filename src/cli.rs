@@ -117,6 +117,10 @@ pub enum Command {
     /// Show the plan, ask, then change the organization (`--yes` to skip the question)
     #[cfg(feature = "aws")]
     Apply(ApplyArgs),
+    /// Cost allocation tags in billing: which declared keys are active, and activating them
+    #[cfg(feature = "aws")]
+    #[command(subcommand)]
+    Cost(CostCommand),
     /// Rewrite `.tags` files in the canonical style (`--check`: exit 1 when a file would change)
     Fmt(FmtArgs),
     /// Work with the AWS action catalog
@@ -188,26 +192,48 @@ pub struct BuildArgs {
     /// Do not write; list stale, missing and extra files in --out and exit 1 if there are any
     #[arg(long)]
     pub check: bool,
-    /// Also write the artifacts as infrastructure as code (repeat for both): `terraform` writes
-    /// DIR/terraform/main.tf.json, `cloudformation` DIR/cloudformation/template.json
+    /// Also write the artifacts as infrastructure as code (repeat for several): `terraform`
+    /// writes DIR/terraform/main.tf.json, `cloudformation` DIR/cloudformation/template.json;
+    /// `cost` writes DIR/cost/ (cost allocation tags to activate and CUR 2.0 queries)
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub emit: Vec<Emit>,
+    /// Also write a monthly AWS budget of AMOUNT USD per allowed value of each cost key,
+    /// DIR/cost/budgets/*.json (and, with `--emit terraform`, DIR/terraform/budgets.tf.json,
+    /// with `--emit cloudformation`, DIR/cloudformation/budgets.json); implies `--emit cost`
+    #[arg(long, value_name = "AMOUNT", value_parser = budget_amount)]
+    pub budget_amount: Option<String>,
 }
 
-/// An infrastructure-as-code format of `tagc build --emit`.
+/// A budget amount: a positive decimal number of dollars, at most two decimals.
+fn budget_amount(text: &str) -> Result<String, String> {
+    if crate::cost::budgets::valid_amount(text) {
+        Ok(text.to_owned())
+    } else {
+        Err(
+            "expected a positive amount in USD with at most two decimals, such as 1000 or 250.50"
+                .to_owned(),
+        )
+    }
+}
+
+/// A further output of `tagc build --emit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Emit {
     /// Terraform JSON configuration for the `hashicorp/aws` provider
     Terraform,
     /// An AWS CloudFormation template
     Cloudformation,
+    /// Cost allocation: the tag keys to activate and CUR 2.0 queries for Athena
+    Cost,
 }
 
-impl From<Emit> for crate::iac::Format {
-    fn from(e: Emit) -> Self {
-        match e {
-            Emit::Terraform => Self::Terraform,
-            Emit::Cloudformation => Self::CloudFormation,
+impl Emit {
+    /// The infrastructure-as-code format it names; `None` for `cost`.
+    pub const fn iac_format(self) -> Option<crate::iac::Format> {
+        match self {
+            Self::Terraform => Some(crate::iac::Format::Terraform),
+            Self::Cloudformation => Some(crate::iac::Format::CloudFormation),
+            Self::Cost => None,
         }
     }
 }
@@ -356,6 +382,41 @@ pub struct ApplyArgs {
     /// Claim the tagc policies without a project tag whose names this project declares
     #[arg(long)]
     pub adopt: bool,
+}
+
+/// `tagc cost …`.
+#[cfg(feature = "aws")]
+#[derive(Debug, Subcommand)]
+pub enum CostCommand {
+    /// Show which declared cost keys are active, inactive or unknown to billing, and their
+    /// other casings (exit 0 nothing to activate, 2 keys to activate, 1 error)
+    Plan(CostArgs),
+    /// Activate the inactive declared cost keys (needs `--yes`); never deactivates a tag
+    Activate(CostActivateArgs),
+}
+
+/// `tagc cost plan`.
+#[cfg(feature = "aws")]
+#[derive(Debug, Args)]
+pub struct CostArgs {
+    /// Input.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// AWS connection (the management or payer account).
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// `tagc cost activate`.
+#[cfg(feature = "aws")]
+#[derive(Debug, Args)]
+pub struct CostActivateArgs {
+    /// Input and connection.
+    #[command(flatten)]
+    pub cost: CostArgs,
+    /// Activate (without it, the plan is shown and nothing changes)
+    #[arg(long)]
+    pub yes: bool,
 }
 
 /// `tagc catalog …`.

@@ -27,6 +27,7 @@ pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod compact;
+pub mod cost;
 pub mod diagnostics;
 pub mod emit;
 pub mod iac;

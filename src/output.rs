@@ -509,6 +509,8 @@ fn manifest_files(dir: &Path) -> Option<BTreeSet<String>> {
         artifacts: Vec<File>,
         #[serde(default)]
         iac: Vec<String>,
+        #[serde(default)]
+        cost: Vec<String>,
     }
     #[derive(serde::Deserialize)]
     struct File {
@@ -518,6 +520,7 @@ fn manifest_files(dir: &Path) -> Option<BTreeSet<String>> {
     let shape: Shape = serde_json::from_str(&text).ok()?;
     let mut files: BTreeSet<String> = shape.artifacts.into_iter().map(|a| a.file).collect();
     files.extend(shape.iac);
+    files.extend(shape.cost);
     files.insert(MANIFEST.to_owned());
     Some(files)
 }
@@ -630,8 +633,9 @@ pub fn manifest_json(manifest: &Manifest) -> Result<String, serde_json::Error> {
     manifest_json_with(manifest, &[])
 }
 
-/// The manifest as written with infrastructure-as-code files: their paths follow the
-/// artifacts, as `iac`, so that the files are tagc's to replace (and absent without any).
+/// The manifest as written with infrastructure-as-code and cost files: their paths follow the
+/// artifacts, the files under `cost/` ([`crate::cost`]) as `cost` and the others as `iac`, so
+/// that the files are tagc's to replace (and each list absent without any).
 pub fn manifest_json_with(
     manifest: &Manifest,
     extra: &[iac::File],
@@ -642,10 +646,26 @@ pub fn manifest_json_with(
         manifest: &'a Manifest,
         #[serde(skip_serializing_if = "Vec::is_empty")]
         iac: Vec<&'a str>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        cost: Vec<&'a str>,
     }
+    let is_cost = |f: &&iac::File| {
+        f.path
+            .strip_prefix(crate::cost::DIR)
+            .is_some_and(|rest| rest.starts_with('/'))
+    };
     let written = Written {
         manifest,
-        iac: extra.iter().map(|f| f.path.as_str()).collect(),
+        iac: extra
+            .iter()
+            .filter(|f| !is_cost(f))
+            .map(|f| f.path.as_str())
+            .collect(),
+        cost: extra
+            .iter()
+            .filter(is_cost)
+            .map(|f| f.path.as_str())
+            .collect(),
     };
     let mut s = serde_json::to_string_pretty(&written)?;
     s.push('\n');

@@ -278,6 +278,26 @@ const NOT_FROM_A_SOURCE_FILE: &[(&str, &str)] = &[
         "the evaluator reading a JSON policy document, never a `.tags` file",
     ),
     (
+        "tagc::cost::no-keys",
+        "a project without cost keys compiles and builds: only `--emit cost` and `tagc cost` need them (tests/cost.rs)",
+    ),
+    (
+        "tagc::cost::api",
+        "a failed Cost Explorer call of `tagc cost` (tests/cost.rs, src/cost/activate.rs)",
+    ),
+    (
+        "tagc::cost::refused",
+        "keys Cost Explorer did not activate (src/cost/activate.rs, against the fake)",
+    ),
+    (
+        "tagc::cost::not-confirmed",
+        "`tagc cost activate` without `--yes`",
+    ),
+    (
+        "tagc::cost::bad-amount",
+        "a `--budget-amount` that is not a number, which the command line refuses first",
+    ),
+    (
         "tagc::iac::no-project",
         "caused by a file without `organization { project }`, but such a file compiles and builds: only `build --emit` needs the name (tests/iac.rs)",
     ),

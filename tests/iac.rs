@@ -404,7 +404,7 @@ fn cfn_lint() -> PathBuf {
 }
 
 /// Run cfn-lint on a template; its exit code and output.
-fn lint(template: &Path) -> (i32, String) {
+pub(crate) fn lint(template: &Path) -> (i32, String) {
     let out = Command::new(cfn_lint())
         .arg("--")
         .arg(template)

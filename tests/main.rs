@@ -18,6 +18,7 @@ mod cli;
 mod cli_flags;
 mod compile;
 mod corpus;
+mod cost;
 mod diagnostics;
 mod differential;
 mod docs;

@@ -1,6 +1,6 @@
 //! `tagc build`: compile and write the artifacts, their infrastructure-as-code renderings
-//! (`--emit`) and the manifest, all or nothing; report the sizes (for people) or the manifest
-//! (in a machine format).
+//! and cost allocation files (`--emit`) and the manifest, all or nothing; report the sizes (for
+//! people) or the manifest (in a machine format).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -9,11 +9,11 @@ use serde_json::json;
 
 use super::{Outcome, compile, fail_after, print_diagnostics, print_report};
 use crate::artifact::Manifest;
-use crate::cli::{BuildArgs, Format};
+use crate::cli::{BuildArgs, Emit, Format};
 use crate::diagnostics::Diagnostics;
 use crate::model::{Policy, Project, RuleKind};
 use crate::report::{Report, ReportError};
-use crate::{Build, iac, output};
+use crate::{Build, cost, iac, output};
 
 /// Run `tagc build`.
 pub fn run(args: &BuildArgs) -> Outcome {
@@ -23,15 +23,19 @@ pub fn run(args: &BuildArgs) -> Outcome {
     };
     let format = args.input.format;
     let warnings = std::mem::take(&mut compiled.diagnostics);
-    let extra = if args.emit.is_empty() {
+    let formats: Vec<iac::Format> = args.emit.iter().filter_map(|e| e.iac_format()).collect();
+    let mut extra = if formats.is_empty() {
         Vec::new()
     } else {
-        let formats: Vec<iac::Format> = args.emit.iter().map(|&e| e.into()).collect();
         match iac::render(&formats, &compiled.artifacts, &compiled.project.settings) {
             Ok(files) => files,
             Err(e) => return fail_after(warnings, e, format),
         }
     };
+    match render_cost(args, &compiled) {
+        Ok(files) => extra.extend(files),
+        Err(e) => return fail_after(warnings, e, format),
+    }
     if args.check {
         return check_fresh(&args.out, &compiled, &extra, warnings, format);
     }
@@ -109,6 +113,19 @@ enum Freshness {
         /// The file.
         path: String,
     },
+}
+
+/// The files of `--emit cost` (none without it or `--budget-amount`).
+fn render_cost(args: &BuildArgs, compiled: &Build) -> Result<Vec<iac::File>, cost::CostError> {
+    if !args.emit.contains(&Emit::Cost) && args.budget_amount.is_none() {
+        return Ok(Vec::new());
+    }
+    let options = cost::Options {
+        budget_amount: args.budget_amount.clone(),
+        terraform: args.emit.contains(&Emit::Terraform),
+        cloudformation: args.emit.contains(&Emit::Cloudformation),
+    };
+    cost::render(&compiled.project, &options)
 }
 
 /// `--check`: whether the files on disk are exactly what this build would write (for CI,

@@ -44,6 +44,8 @@ macro_rules! eprintln {
 mod build;
 mod catalog;
 mod check;
+#[cfg(feature = "aws")]
+mod cost;
 mod eval;
 mod fmt;
 mod install;
@@ -189,6 +191,14 @@ fn formats_of(command: &Command) -> (&'static str, Option<(Format, &'static [For
         Command::Plan(a) => ("plan", Some((a.input.format, RESULTS))),
         #[cfg(feature = "aws")]
         Command::Apply(a) => ("apply", Some((a.input.format, RESULTS))),
+        #[cfg(feature = "aws")]
+        Command::Cost(c) => {
+            let input = match c {
+                crate::cli::CostCommand::Plan(a) => &a.input,
+                crate::cli::CostCommand::Activate(a) => &a.cost.input,
+            };
+            ("cost", Some((input.format, RESULTS)))
+        }
         Command::Fmt(_) => ("fmt", None),
         Command::Catalog(_) => ("catalog", None),
         Command::Completions(_) => ("completions", None),
@@ -222,6 +232,8 @@ fn run_command(cli: Cli) -> Outcome {
         Command::Test(args) => test::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Fmt(args) => fmt::run(&args),
+        #[cfg(feature = "aws")]
+        Command::Cost(cmd) => cost::run(&cmd),
         #[cfg(feature = "aws")]
         Command::Plan(args) => org::plan(&args),
         #[cfg(feature = "aws")]
