@@ -18,6 +18,7 @@
 //! [`crate::suggest`].
 
 mod actions;
+pub(crate) use actions::type_named_after;
 mod conflicts;
 mod error;
 mod org;
