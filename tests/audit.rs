@@ -43,6 +43,19 @@ fn test_audit_of_a_get_resources_file_reports_each_noncompliant_resource() {
 }
 
 #[test]
+fn test_the_transcript_in_docs_audit_md_is_what_the_binary_prints() {
+    let docs = std::fs::read_to_string(root().join("docs/audit.md")).unwrap();
+    let command = "$ tagc audit tests/fixtures/audit/rules.tags --file tests/fixtures/audit/get-resources.json\n";
+    let start = docs
+        .find(command)
+        .expect("docs/audit.md shows the audit of the fixture")
+        + command.len();
+    let shown = &docs[start..start + docs[start..].find("```").unwrap()];
+    let run = audit(&["--file", "tests/fixtures/audit/get-resources.json"]);
+    assert_eq!(shown, run.stdout);
+}
+
+#[test]
 fn test_audit_json_lists_findings_and_what_was_not_evaluated() {
     let run = audit(&[
         "--file",

@@ -282,7 +282,7 @@ async fn placement_of(
             break;
         }
         ids.push(id.to_owned());
-        child = id.to_owned();
+        id.clone_into(&mut child);
     }
     ids.reverse();
     let mut path = String::from("Root");

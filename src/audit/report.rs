@@ -163,7 +163,7 @@ pub fn csv(audit: &Audit) -> Result<String, std::io::Error> {
             f.actual_value.as_deref().unwrap_or(""),
         ])?;
     }
-    let bytes = w.into_inner().map_err(|e| e.into_error())?;
+    let bytes = w.into_inner().map_err(csv::IntoInnerError::into_error)?;
     String::from_utf8(bytes).map_err(std::io::Error::other)
 }
 
