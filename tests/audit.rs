@@ -17,7 +17,7 @@ fn json(run: &Run) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", run.transcript()))
 }
 
-/// The (ARN, problem) pairs of a JSON report.
+/// The (ARN, problem) pairs of a JSON report, sorted (a resource judged twice shows twice).
 fn findings(report: &serde_json::Value) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = report["findings"]
         .as_array()
@@ -31,7 +31,6 @@ fn findings(report: &serde_json::Value) -> Vec<(String, String)> {
         })
         .collect();
     out.sort();
-    out.dedup();
     out
 }
 
@@ -158,9 +157,13 @@ fn test_audit_of_a_resource_explorer_file_finds_never_tagged_resources() {
     assert_eq!(run.code, 3, "{}", run.transcript());
     let report = json(&run);
     let job = "arn:aws:sagemaker:eu-west-1:444455556666:training-job/never-tagged";
+    // Both keys are missing.
     assert_eq!(
         findings(&report),
-        vec![(job.to_owned(), "missing".to_owned())]
+        vec![
+            (job.to_owned(), "missing".to_owned()),
+            (job.to_owned(), "missing".to_owned())
+        ]
     );
     let first = &report["findings"][0];
     assert_eq!(first["account"], "444455556666");
@@ -233,11 +236,21 @@ mod moto {
         let created = create(&moto, "single");
         let run = tagc_env(
             &root(),
-            &["audit", RULES, "--region", "us-east-1", "--format", "json"],
+            &[
+                "audit",
+                RULES,
+                "--region",
+                "us-east-1",
+                "--region",
+                "eu-west-1",
+                "--format",
+                "json",
+            ],
             &moto.env(),
         );
         assert_eq!(run.code, 3, "{}", run.transcript());
         let report = json(&run);
+        // Two regions are read; the buckets, global, are judged once.
         assert_eq!(report["resources"], 6);
         assert!(report["not_evaluated"].as_array().unwrap().is_empty());
         let mut expected = Vec::new();
@@ -319,4 +332,17 @@ mod moto {
             run.transcript()
         );
     }
+}
+
+/// Without the `aws` feature, `audit` reads only files, and says so.
+#[cfg(not(feature = "aws"))]
+#[test]
+fn test_audit_without_a_file_in_a_build_without_aws_is_refused() {
+    let run = audit(&[]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("tagc::audit::no-source"),
+        "{}",
+        run.transcript()
+    );
 }

@@ -195,8 +195,14 @@ async fn fetch_async(options: &LiveOptions) -> Result<Fetched, AuditError> {
     if let Some(p) = progress {
         p.finish_and_clear();
     }
-    // Tasks end in any order; the report lists resources in a stable one.
-    fetched.resources.sort_by(|a, b| a.arn.cmp(&b.arn));
+    // Tasks end in any order; the report lists resources in a stable one. A global resource
+    // (an S3 bucket) may be listed by the regions of several calls: it is judged once.
+    fetched
+        .resources
+        .sort_by(|a, b| (&a.arn, &a.account).cmp(&(&b.arn, &b.account)));
+    fetched
+        .resources
+        .dedup_by(|a, b| a.arn == b.arn && a.account == b.account);
     Ok(fetched)
 }
 
@@ -358,8 +364,15 @@ async fn read_account_region(
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| aws_error("GetResources", &scope, &e))?;
         for m in page.resource_tag_mapping_list() {
+            // AWS always sends the ARN; an entry without one can be neither reported nor
+            // skipped silently.
             let Some(arn) = m.resource_arn() else {
-                continue;
+                return Err(AuditError::Aws {
+                    operation: "GetResources".to_owned(),
+                    scope,
+                    code: "NoResourceArn".to_owned(),
+                    message: "an entry of the answer has no `ResourceARN`".to_owned(),
+                });
             };
             let tags = m
                 .tags()
