@@ -76,7 +76,7 @@ pub enum AuditError {
         code("tagc::audit::aws"),
         severity(Error),
         help(
-            "check the credentials, the region and that they allow `tag:GetResources` (and, with `--all-accounts`, `organizations:ListAccounts`, `organizations:ListParents`, `organizations:DescribeOrganizationalUnit` and `sts:AssumeRole`)"
+            "check the credentials, the region and that they allow `tag:GetResources` (and, with `--all-accounts`, `organizations:DescribeOrganization`, `organizations:ListRoots`, `organizations:ListOrganizationalUnitsForParent`, `organizations:ListAccountsForParent` and `sts:AssumeRole`)"
         )
     )]
     Aws {

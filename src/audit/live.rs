@@ -6,9 +6,9 @@
 //!
 //! Resources come from the Resource Groups Tagging API's `GetResources`, every page of it
 //! (<https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html>);
-//! it returns only resources that are or were tagged. With `--all-accounts`, the accounts come
-//! from Organizations' `ListAccounts`, their OU path from `ListParents` and
-//! `DescribeOrganizationalUnit`, and in each account but the management account tagc assumes
+//! it returns only resources that are or were tagged. With `--all-accounts`, the accounts and
+//! their OU paths come from walking the organization from its root (`ListRoots`,
+//! `ListOrganizationalUnitsForParent`, `ListAccountsForParent`), and in each account but the management account tagc assumes
 //! `arn:aws:iam::<account>:role/<NAME>` with STS `AssumeRole`
 //! (<https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html>); the management
 //! account is read with the caller's own credentials (the role that Organizations creates in
@@ -17,7 +17,6 @@
 //! [`MAX_ATTEMPTS`] attempts, or `AWS_MAX_ATTEMPTS` when set (exponential backoff with jitter,
 //! <https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html>).
 
-use std::collections::BTreeMap;
 use std::io::IsTerminal as _;
 use std::sync::Arc;
 
@@ -220,8 +219,13 @@ fn progress_bar(total: usize) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
-/// Every account of the organization, with its OU path, and the role to assume in it.
+/// Every active account of the organization, with its OU path, and the role to assume in it.
+///
+/// The organization is walked from the root down (`ListRoots`, then per parent
+/// `ListAccountsForParent` and `ListOrganizationalUnitsForParent`), so the number of calls
+/// grows with the number of OUs, not with accounts × depth.
 async fn organization_accounts(base: &SdkConfig, role: &str) -> Result<Vec<Account>, AuditError> {
+    use aws_sdk_organizations::types::AccountStatus;
     // Organizations is global, served from one region, whatever regions the resources are in.
     let builder = aws_sdk_organizations::config::Builder::from(base)
         .region(Region::new(ORGANIZATIONS_REGION));
@@ -234,86 +238,82 @@ async fn organization_accounts(base: &SdkConfig, role: &str) -> Result<Vec<Accou
         .organization()
         .and_then(|o| o.master_account_id())
         .map(str::to_owned);
-    let mut ids = Vec::new();
-    let mut pages = org.list_accounts().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| aws_error("ListAccounts", "", &e))?;
-        for a in page.accounts() {
-            let active = a
-                .status()
-                .is_none_or(|s| *s == aws_sdk_organizations::types::AccountStatus::Active);
-            if let (Some(id), true) = (a.id(), active) {
-                ids.push(id.to_owned());
+    let roots = org
+        .list_roots()
+        .send()
+        .await
+        .map_err(|e| aws_error("ListRoots", "", &e))?;
+    let mut pending: Vec<(String, AccountPlacement)> = roots
+        .roots()
+        .iter()
+        .filter_map(|r| r.id())
+        .map(|id| {
+            (
+                id.to_owned(),
+                AccountPlacement {
+                    ou_path: "Root".to_owned(),
+                    ou_ids: Vec::new(),
+                },
+            )
+        })
+        .collect();
+    let mut out = Vec::new();
+    while let Some((parent, placement)) = pending.pop() {
+        let scope = format!(" under {}", placement.ou_path);
+        let mut pages = org
+            .list_accounts_for_parent()
+            .parent_id(&parent)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| aws_error("ListAccountsForParent", &scope, &e))?;
+            for a in page.accounts() {
+                let id = a
+                    .id()
+                    .ok_or_else(|| missing("ListAccountsForParent", &scope, "an account's id"))?;
+                if a.status().is_none_or(|s| *s == AccountStatus::Active) {
+                    let role_arn = (management.as_deref() != Some(id))
+                        .then(|| format!("arn:aws:iam::{id}:role/{role}"));
+                    out.push(Account {
+                        id: Some(id.to_owned()),
+                        placement: Some(placement.clone()),
+                        role_arn,
+                    });
+                }
+            }
+        }
+        let mut pages = org
+            .list_organizational_units_for_parent()
+            .parent_id(&parent)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page =
+                page.map_err(|e| aws_error("ListOrganizationalUnitsForParent", &scope, &e))?;
+            for ou in page.organizational_units() {
+                let id = ou.id().ok_or_else(|| {
+                    missing("ListOrganizationalUnitsForParent", &scope, "an OU's id")
+                })?;
+                let mut child = placement.clone();
+                child.ou_path.push('/');
+                child.ou_path.push_str(ou.name().unwrap_or(id));
+                child.ou_ids.push(id.to_owned());
+                pending.push((id.to_owned(), child));
             }
         }
     }
-    ids.sort();
-    let mut ou_names: BTreeMap<String, String> = BTreeMap::new();
-    let mut out = Vec::new();
-    for id in ids {
-        let placement = placement_of(&org, &id, &mut ou_names).await?;
-        let role_arn = (management.as_deref() != Some(id.as_str()))
-            .then(|| format!("arn:aws:iam::{id}:role/{role}"));
-        out.push(Account {
-            id: Some(id),
-            placement: Some(placement),
-            role_arn,
-        });
-    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(out)
 }
 
-/// The OU path of an account: its parents up to the root, named.
-async fn placement_of(
-    org: &aws_sdk_organizations::Client,
-    account: &str,
-    names: &mut BTreeMap<String, String>,
-) -> Result<AccountPlacement, AuditError> {
-    let scope = format!(" for account {account}");
-    let mut ids = Vec::new();
-    let mut child = account.to_owned();
-    // An organization is at most five OUs deep; the bound only guards against a loop.
-    for _ in 0..10 {
-        let parents = org
-            .list_parents()
-            .child_id(&child)
-            .send()
-            .await
-            .map_err(|e| aws_error("ListParents", &scope, &e))?;
-        let Some(parent) = parents.parents().first() else {
-            break;
-        };
-        let Some(id) = parent.id() else { break };
-        if parent.r#type() == Some(&aws_sdk_organizations::types::ParentType::Root) {
-            break;
-        }
-        ids.push(id.to_owned());
-        id.clone_into(&mut child);
+/// An answer from AWS without a field tagc needs: an error, never an empty string.
+fn missing(operation: &str, scope: &str, what: &str) -> AuditError {
+    AuditError::Aws {
+        operation: operation.to_owned(),
+        scope: scope.to_owned(),
+        code: "IncompleteAnswer".to_owned(),
+        message: format!("the answer holds no {what}"),
     }
-    ids.reverse();
-    let mut path = String::from("Root");
-    for id in &ids {
-        if !names.contains_key(id) {
-            let ou = org
-                .describe_organizational_unit()
-                .organizational_unit_id(id)
-                .send()
-                .await
-                .map_err(|e| aws_error("DescribeOrganizationalUnit", &scope, &e))?;
-            let name = ou
-                .organizational_unit()
-                .and_then(|o| o.name())
-                .unwrap_or(id)
-                .to_owned();
-            names.insert(id.clone(), name);
-        }
-        path.push('/');
-        path.push_str(names.get(id).map_or(id.as_str(), String::as_str));
-    }
-    Ok(AccountPlacement {
-        ou_path: path,
-        ou_ids: ids,
-    })
 }
 
 /// Every resource of one account in one region.
