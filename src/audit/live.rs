@@ -23,6 +23,7 @@ use std::sync::Arc;
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_organizations::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_resourcegroupstagging::config::Credentials;
 
 use super::error::AuditError;
 use super::{AccountPlacement, Resource};
@@ -66,6 +67,8 @@ struct Account {
     placement: Option<AccountPlacement>,
     /// Assume this role first; `None` for the caller's own credentials.
     role_arn: Option<String>,
+    /// The role's credentials, assumed once for all the regions of the account.
+    assumed: Arc<tokio::sync::OnceCell<Result<Credentials, AuditError>>>,
 }
 
 fn aws_error<E, R>(operation: &str, scope: &str, e: &SdkError<E, R>) -> AuditError
@@ -154,6 +157,7 @@ async fn fetch_async(options: &LiveOptions) -> Result<Fetched, AuditError> {
                 id,
                 placement: None,
                 role_arn: None,
+                assumed: Arc::default(),
             }]
         }
         Some(role) => organization_accounts(&base, role).await?,
@@ -182,6 +186,8 @@ async fn fetch_async(options: &LiveOptions) -> Result<Fetched, AuditError> {
         }
         match done {
             Ok(Ok(resources)) => fetched.resources.extend(resources),
+            // A role that cannot be assumed fails every region of its account alike: once.
+            Ok(Err(e)) if fetched.errors.contains(&e) => {}
             Ok(Err(e)) => fetched.errors.push(e),
             Err(e) => fetched.errors.push(AuditError::Aws {
                 operation: "GetResources".to_owned(),
@@ -278,6 +284,7 @@ async fn organization_accounts(base: &SdkConfig, role: &str) -> Result<Vec<Accou
                         id: Some(id.to_owned()),
                         placement: Some(placement.clone()),
                         role_arn,
+                        assumed: Arc::default(),
                     });
                 }
             }
@@ -316,6 +323,31 @@ fn missing(operation: &str, scope: &str, what: &str) -> AuditError {
     }
 }
 
+/// Credentials of `role_arn`, assumed with the caller's.
+async fn assume_role(
+    base: &SdkConfig,
+    role_arn: &str,
+    scope: &str,
+) -> Result<Credentials, AuditError> {
+    let assumed = aws_sdk_sts::Client::new(base)
+        .assume_role()
+        .role_arn(role_arn)
+        .role_session_name("tagc-audit")
+        .send()
+        .await
+        .map_err(|e| aws_error("AssumeRole", scope, &e))?;
+    let c = assumed
+        .credentials()
+        .ok_or_else(|| missing("AssumeRole", scope, "credentials"))?;
+    Ok(Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_owned()),
+        None,
+        "tagc-audit-assume-role",
+    ))
+}
+
 /// Every resource of one account in one region.
 async fn read_account_region(
     base: &SdkConfig,
@@ -329,30 +361,18 @@ async fn read_account_region(
     let mut builder = aws_sdk_resourcegroupstagging::config::Builder::from(base)
         .region(Region::new(region.to_owned()));
     if let Some(role_arn) = &account.role_arn {
-        let sts = aws_sdk_sts::Client::new(base);
-        let assumed = sts
-            .assume_role()
-            .role_arn(role_arn)
-            .role_session_name("tagc-audit")
-            .send()
+        let credentials = account
+            .assumed
+            .get_or_init(|| {
+                let account_scope = account
+                    .id
+                    .as_ref()
+                    .map_or_else(String::new, |id| format!(" in account {id}"));
+                async move { assume_role(base, role_arn, &account_scope).await }
+            })
             .await
-            .map_err(|e| aws_error("AssumeRole", &scope, &e))?;
-        let Some(c) = assumed.credentials() else {
-            return Err(AuditError::Aws {
-                operation: "AssumeRole".to_owned(),
-                scope,
-                code: "NoCredentials".to_owned(),
-                message: "the answer holds no credentials".to_owned(),
-            });
-        };
-        builder =
-            builder.credentials_provider(aws_sdk_resourcegroupstagging::config::Credentials::new(
-                c.access_key_id(),
-                c.secret_access_key(),
-                Some(c.session_token().to_owned()),
-                None,
-                "tagc-audit-assume-role",
-            ));
+            .clone()?;
+        builder = builder.credentials_provider(credentials);
     }
     let client = aws_sdk_resourcegroupstagging::Client::from_conf(builder.build());
     let mut out = Vec::new();
