@@ -117,6 +117,8 @@ pub enum Command {
     /// Show the plan, ask, then change the organization (`--yes` to skip the question)
     #[cfg(feature = "aws")]
     Apply(ApplyArgs),
+    /// Judge existing resources and their tags against the rules (exit 0 compliant, 3 not, 1 error)
+    Audit(AuditArgs),
     /// Cost allocation tags in billing: which declared keys are active, and activating them
     #[cfg(feature = "aws")]
     #[command(subcommand)]
@@ -417,6 +419,69 @@ pub struct CostActivateArgs {
     /// Activate (without it, the plan is shown and nothing changes)
     #[arg(long)]
     pub yes: bool,
+}
+
+/// `tagc audit`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  tagc audit --region us-east-1 --region eu-west-1\n  tagc audit --all-accounts --role-name OrganizationAccountAccessRole --region us-east-1\n  tagc audit --file resources.json --format csv"
+)]
+pub struct AuditArgs {
+    /// `.tags` files or directories (all files together form one project)
+    #[arg(default_value = "policies")]
+    pub paths: Vec<PathBuf>,
+    /// How to print the report
+    #[arg(long, value_enum, default_value_t = AuditFormat::Human)]
+    pub format: AuditFormat,
+    /// Use this AWS catalog instead of the built-in one
+    #[arg(long, value_name = "DIR")]
+    pub catalog: Option<PathBuf>,
+    /// Read the resources from FILE instead of AWS: the JSON of `aws resourcegroupstaggingapi
+    /// get-resources`, or of `aws resource-explorer-2 search` or `list-resources` (repeat for
+    /// several)
+    #[arg(long, value_name = "FILE")]
+    pub file: Vec<PathBuf>,
+    /// AWS connection and scope.
+    #[cfg(feature = "aws")]
+    #[command(flatten)]
+    pub aws: AuditAwsArgs,
+}
+
+/// How `tagc audit` reaches AWS.
+#[cfg(feature = "aws")]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+pub struct AuditAwsArgs {
+    /// Use this profile from the AWS config and credentials files
+    #[arg(long, value_name = "NAME", conflicts_with = "file")]
+    pub profile: Option<String>,
+    /// Read the resources of this region (repeat for several; default: the configured region)
+    #[arg(long, value_name = "REGION", conflicts_with = "file")]
+    pub region: Vec<String>,
+    /// Send requests to this URL instead of AWS (also `AWS_ENDPOINT_URL`)
+    #[arg(long, value_name = "URL", conflicts_with = "file")]
+    pub endpoint_url: Option<String>,
+    /// Audit every account of the organization, assuming `--role-name` in each member account
+    #[arg(long, requires = "role_name", conflicts_with = "file")]
+    pub all_accounts: bool,
+    /// The role to assume in each member account with `--all-accounts`
+    #[arg(long, value_name = "NAME", requires = "all_accounts")]
+    pub role_name: Option<String>,
+    /// Accounts × regions read at the same time
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+}
+
+/// How `tagc audit` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    /// For people: summaries, then every finding
+    Human,
+    /// One JSON document on stdout
+    Json,
+    /// One row per finding
+    Csv,
+    /// A SARIF 2.1.0 log
+    Sarif,
 }
 
 /// `tagc catalog …`.

@@ -20,6 +20,7 @@
 
 pub mod artifact;
 pub mod ast;
+pub mod audit;
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod catalog;

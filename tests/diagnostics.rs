@@ -405,6 +405,27 @@ const NOT_FROM_A_SOURCE_FILE: &[(&str, &str)] = &[
         "tagc::aws::unknown-target",
         "plan: a target missing from the live organization",
     ),
+    (
+        "tagc::audit::unreadable",
+        "`audit --file`: the resource file given on the command line",
+    ),
+    (
+        "tagc::audit::unknown-format",
+        "`audit --file`: a resource file, JSON and not a `.tags` file",
+    ),
+    (
+        "tagc::audit::malformed",
+        "`audit --file`: an entry of a resource file",
+    ),
+    (
+        "tagc::audit::no-source",
+        "`audit` without `--file` in a build without the `aws` feature",
+    ),
+    (
+        "tagc::audit::no-region",
+        "`audit`: no region given or configured",
+    ),
+    ("tagc::audit::aws", "`audit`: a call to AWS failed"),
 ];
 
 #[test]

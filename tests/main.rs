@@ -13,6 +13,7 @@ mod common;
 mod apply;
 #[cfg(feature = "aws")]
 mod apply_cli;
+mod audit;
 mod build_output;
 mod cli;
 mod cli_flags;

@@ -310,6 +310,12 @@ impl<'c> Checker<'c> {
 /// kinds of endpoint, or a tagging action) checks all of them. `require … for TYPES` overrides
 /// the default.
 pub(super) fn default_types(action: &str, types: &[String]) -> Vec<String> {
+    type_named_after(action, types).map_or_else(|| types.to_vec(), |one| vec![one.clone()])
+}
+
+/// The one type among `types` that `action` is named after (see [`default_types`]), or `None`
+/// when it is named after none or several of them.
+pub(crate) fn type_named_after<'t>(action: &str, types: &'t [String]) -> Option<&'t String> {
     let noun_start = action
         .char_indices()
         .skip(1)
@@ -326,8 +332,8 @@ pub(super) fn default_types(action: &str, types: &[String]) -> Vec<String> {
         })
         .collect();
     match matching.as_slice() {
-        [one] => vec![(*one).clone()],
-        _ => types.to_vec(),
+        [one] => Some(*one),
+        _ => None,
     }
 }
 

@@ -19,6 +19,7 @@
 
 mod actions;
 pub mod allow;
+pub(crate) use actions::type_named_after;
 mod conflicts;
 mod error;
 mod org;

@@ -41,6 +41,7 @@ macro_rules! eprintln {
     };
 }
 
+mod audit;
 mod build;
 mod catalog;
 mod check;
@@ -115,6 +116,8 @@ pub enum Outcome {
     Failure,
     /// Exit 2: `plan` found changes to make.
     Changes,
+    /// Exit 3: `audit` found resources that break the rules.
+    NonCompliant,
     /// Exit 64: the command line itself is wrong (unknown flag, missing or malformed value),
     /// so nothing ran. `EX_USAGE` of BSD's sysexits(3), and never 0 or 2, so a CI step that
     /// accepts 2 ("plan has changes") cannot pass on a mistyped flag.
@@ -127,6 +130,7 @@ impl From<Outcome> for ExitCode {
             Outcome::Success => Self::SUCCESS,
             Outcome::Failure => Self::from(1),
             Outcome::Changes => Self::from(2),
+            Outcome::NonCompliant => Self::from(3),
             Outcome::Usage => Self::from(64),
         }
     }
@@ -199,6 +203,8 @@ fn formats_of(command: &Command) -> (&'static str, Option<(Format, &'static [For
             };
             ("cost", Some((input.format, RESULTS)))
         }
+        // `audit` prints its own report, in its own formats (`--format human|json|csv|sarif`).
+        Command::Audit(_) => ("audit", None),
         Command::Fmt(_) => ("fmt", None),
         Command::Catalog(_) => ("catalog", None),
         Command::Completions(_) => ("completions", None),
@@ -231,6 +237,7 @@ fn run_command(cli: Cli) -> Outcome {
         Command::Build(args) => build::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Eval(args) => eval::run(&args),
+        Command::Audit(args) => audit::run(&args),
         Command::Fmt(args) => fmt::run(&args),
         #[cfg(feature = "aws")]
         Command::Cost(cmd) => cost::run(&cmd),

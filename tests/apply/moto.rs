@@ -106,6 +106,12 @@ impl Moto {
         );
     }
 
+    /// The Python beside `moto_server`, which has boto3 (moto depends on it): for tests that
+    /// create resources in the server with a script.
+    pub fn python() -> PathBuf {
+        find_moto_server().with_file_name("python")
+    }
+
     fn wait_ready(&mut self, port: u16) -> bool {
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(30) {
