@@ -69,15 +69,21 @@ impl Placement {
     /// first appear, each listing its policies in declaration order.
     pub fn of(policies: &[Policy]) -> Vec<Self> {
         let mut out: Vec<Self> = Vec::new();
+        // Each set of targets is found through an index, not by comparing it with every
+        // placement so far: a project of many policies on distinct targets stays linear.
+        let mut index: BTreeMap<Vec<Target>, usize> = BTreeMap::new();
         for p in policies {
             let mut targets = p.targets.clone();
             targets.sort();
-            match out.iter_mut().find(|pl| pl.targets == targets) {
+            match index.get(&targets).and_then(|&i| out.get_mut(i)) {
                 Some(pl) => pl.policies.push(p.name.clone()),
-                None => out.push(Self {
-                    targets,
-                    policies: vec![p.name.clone()],
-                }),
+                None => {
+                    index.insert(targets.clone(), out.len());
+                    out.push(Self {
+                        targets,
+                        policies: vec![p.name.clone()],
+                    });
+                }
             }
         }
         out
