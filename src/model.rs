@@ -75,15 +75,14 @@ impl Placement {
         for p in policies {
             let mut targets = p.targets.clone();
             targets.sort();
-            match index.get(&targets).and_then(|&i| out.get_mut(i)) {
-                Some(pl) => pl.policies.push(p.name.clone()),
-                None => {
-                    index.insert(targets.clone(), out.len());
-                    out.push(Self {
-                        targets,
-                        policies: vec![p.name.clone()],
-                    });
-                }
+            if let Some(pl) = index.get(&targets).and_then(|&i| out.get_mut(i)) {
+                pl.policies.push(p.name.clone());
+            } else {
+                index.insert(targets.clone(), out.len());
+                out.push(Self {
+                    targets,
+                    policies: vec![p.name.clone()],
+                });
             }
         }
         out
