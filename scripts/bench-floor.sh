@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Measures `tagc build` on generated projects against a floor: the time `jq -c .` takes to read
 # and rewrite the same emitted JSON. Prints, per project, the build time, the floor, their
-# ratio, the time per policy, the peak memory (RSS) and its ratio to the bytes emitted.
+# ratio, the time per policy, the peak memory (RSS) and its ratio to the bytes emitted; then the
+# fixed part of that memory: the program alone, and the program with the built-in catalog.
 #
 # Needs jq and GNU time (Debian: `sudo apt-get install jq time`). Run from anywhere:
 #
@@ -22,7 +23,7 @@ for tool in jq /usr/bin/time; do
 done
 
 RUNS=${RUNS:-3}
-SHAPES=${SHAPES:-"policies 10, policies 100, policies 1000, wildcards 1000, tags 10000"}
+SHAPES=${SHAPES:-"policies 10, policies 100, policies 1000, wildcards 10, wildcards 100, wildcards 1000, tags 10000"}
 
 cargo build --quiet --release --no-default-features --bin tagc --example generate-project
 target_dir=$(cargo metadata --format-version 1 --no-deps | jq -r .target_directory)
@@ -73,3 +74,12 @@ for spec in "${shapes[@]}"; do
         k, w, c, jw, jc, (jw > 0 ? w / jw : 0), (jc > 0 ? c / jc : 0), w * 1e6 / p, e / 1024,
         r, r * 1024 / e }'
 done
+
+# The fixed cost in memory: the program alone (`--version` does not parse the catalog), and a
+# build of one policy, which is the program with the built-in catalog parsed in full.
+/usr/bin/time -f "%M" -o "$work/time" "$tagc" --version >/dev/null
+alone=$(tail -1 "$work/time")
+"$generate" "$work/one/src" policies 1
+/usr/bin/time -f "%M" -o "$work/time" "$tagc" build "$work/one/src" --out "$work/one/out" >/dev/null 2>&1
+one=$(tail -1 "$work/time")
+echo "fixed peak RSS: program alone ${alone} KiB; program and built-in catalog (one policy) ${one} KiB"

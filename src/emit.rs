@@ -3,8 +3,9 @@
 //! one placement where a target's SCP slots would overflow, hashed, and checked against the
 //! attachment slots of every target.
 //!
-//! Input: the lowered policies and the checked project (for targets, placements and
-//! settings). Output: [`Artifact`]s in a deterministic order, or every limit that was broken.
+//! Input: the checked project (for targets, placements and settings) and the lowering of one
+//! policy, called for each policy in turn. Output: [`Artifact`]s in a deterministic order and
+//! the wildcards of `actions compact`, or every limit that was broken.
 //!
 //! **The written form.** Each document is written once, in a compact layout that is valid JSON
 //! and diffs per statement: the top-level object on one line, except that the elements of its
@@ -30,11 +31,11 @@ use std::fmt::Write as _;
 use miette::Diagnostic;
 use tagc_macros::PrimaryLabel;
 
-use crate::artifact::{Artifact, ArtifactKind, content_hash};
+use crate::artifact::{Artifact, ArtifactKind, PolicyWildcards, content_hash};
 use crate::diagnostics::Located;
 use crate::ir::{LoweredPolicy, PolicyDocument, Statement};
 use crate::limits::Limits;
-use crate::model::{Project, ScpStrategy, Target};
+use crate::model::{Policy, Project, ScpStrategy, Target};
 
 /// What kind of emit error, with its wording.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Diagnostic, PrimaryLabel)]
@@ -96,54 +97,38 @@ fn slots_help(full_aws_access: bool) -> String {
 /// An emit error, pointing at the policy it concerns.
 pub type EmitError = Located<EmitErrorKind>;
 
-/// Emit every artifact of the project.
+/// What emit produces: the artifacts, and the wildcards `actions compact` wrote, per policy.
+#[derive(Debug, Default)]
+pub struct Emitted {
+    /// Every artifact, in a deterministic order.
+    pub artifacts: Vec<Artifact>,
+    /// The wildcards of each policy that has some, in declaration order.
+    pub wildcards: Vec<PolicyWildcards>,
+}
+
+/// Emit every artifact of the project, lowering one policy at a time with `lower`
+/// ([`crate::lower::lower_policy`]): a policy's IR is dropped as soon as its documents are
+/// written, so memory holds the written documents and one policy's IR, never the IR of the
+/// whole project. The rare placement whose policies must share an SCP is lowered again.
 pub fn emit(
     project: &Project,
-    lowered: &[LoweredPolicy],
+    lower: &dyn Fn(&Policy) -> LoweredPolicy,
     limits: &Limits,
-) -> Result<Vec<Artifact>, Vec<EmitError>> {
-    let mut artifacts = Vec::new();
-    for (policy, low) in project.policies.iter().zip(lowered) {
-        for (kind, doc, limit, targets) in [
-            (
-                ArtifactKind::Scp,
-                &low.scp,
-                limits.scp_size,
-                &policy.targets,
-            ),
-            (
-                ArtifactKind::IamPolicy,
-                &low.iam,
-                limits.iam_managed_size,
-                &Vec::new(),
-            ),
-        ] {
-            if doc.statements.is_empty() {
-                continue;
-            }
-            let parts = split_to_fit(doc, limit);
-            let count = parts.len();
-            for (i, part) in parts.into_iter().enumerate() {
-                let suffix = part_suffix(i, count);
-                let a = artifact(low, kind, &suffix, &part.to_json(), targets.clone(), limit);
-                artifacts.push(a);
-            }
-        }
-        if !low.tag_policy.keys.is_empty() {
-            let limit = limits.tag_policy_size;
-            let a = artifact(
-                low,
-                ArtifactKind::TagPolicy,
-                "",
-                &low.tag_policy.to_json(),
-                policy.targets.clone(),
-                limit,
-            );
-            artifacts.push(a);
+) -> Result<Emitted, Vec<EmitError>> {
+    let mut emitted = Emitted::default();
+    for policy in &project.policies {
+        let low = lower(policy);
+        emit_policy(policy, &low, limits, &mut emitted.artifacts);
+        if !low.wildcards.is_empty() {
+            emitted.wildcards.push(PolicyWildcards {
+                policy: low.name,
+                wildcards: low.wildcards,
+            });
         }
     }
-    share_scps(project, lowered, limits, &mut artifacts);
-    let mut errors: Vec<EmitError> = artifacts
+    share_scps(project, lower, limits, &mut emitted.artifacts);
+    let mut errors: Vec<EmitError> = emitted
+        .artifacts
         .iter()
         .filter(|a| a.size > a.limit)
         .filter_map(|a| {
@@ -159,11 +144,58 @@ pub fn emit(
             ))
         })
         .collect();
-    errors.extend(check_slots(project, &artifacts, limits));
+    errors.extend(check_slots(project, &emitted.artifacts, limits));
     if errors.is_empty() {
-        Ok(artifacts)
+        Ok(emitted)
     } else {
         Err(errors)
+    }
+}
+
+/// The artifacts of one policy: its SCP and IAM policy (split where they do not fit) and its
+/// tag policy, each in its written form.
+fn emit_policy(
+    policy: &Policy,
+    low: &LoweredPolicy,
+    limits: &Limits,
+    artifacts: &mut Vec<Artifact>,
+) {
+    for (kind, doc, limit, targets) in [
+        (
+            ArtifactKind::Scp,
+            &low.scp,
+            limits.scp_size,
+            policy.targets.as_slice(),
+        ),
+        (
+            ArtifactKind::IamPolicy,
+            &low.iam,
+            limits.iam_managed_size,
+            &[][..],
+        ),
+    ] {
+        if doc.statements.is_empty() {
+            continue;
+        }
+        let parts = split_to_fit(doc, limit);
+        let count = parts.len();
+        for (i, part) in parts.into_iter().enumerate() {
+            let suffix = part_suffix(i, count);
+            let a = artifact(low, kind, &suffix, &part.to_json(), targets.to_vec(), limit);
+            artifacts.push(a);
+        }
+    }
+    if !low.tag_policy.keys.is_empty() {
+        let limit = limits.tag_policy_size;
+        let a = artifact(
+            low,
+            ArtifactKind::TagPolicy,
+            "",
+            &low.tag_policy.to_json(),
+            policy.targets.clone(),
+            limit,
+        );
+        artifacts.push(a);
     }
 }
 
@@ -185,21 +217,31 @@ fn part_suffix(i: usize, count: usize) -> String {
 ///
 /// Only a project that would otherwise fail its slots is changed: the artifacts of a project
 /// that fits keep their names, so an existing deployment is never renamed behind its back.
+/// The placements are visited in order, each seeing the slots as the sharing before it left
+/// them; the count of SCPs per target is kept up to date rather than counted again for each
+/// placement, so this is linear in the number of artifacts.
 fn share_scps(
     project: &Project,
-    lowered: &[LoweredPolicy],
+    lower: &dyn Fn(&Policy) -> LoweredPolicy,
     limits: &Limits,
     artifacts: &mut Vec<Artifact>,
 ) {
+    let extra = usize::from(project.settings.scp_strategy == ScpStrategy::DenyList);
+    let mut per_target = scp_counts(artifacts);
     for placement in &project.placements {
-        let over = overfull_scp_targets(project, artifacts, limits);
-        if !placement.targets.iter().any(|t| over.contains(&t)) {
+        let overfull = placement.targets.iter().any(|t| {
+            per_target
+                .get(t)
+                .is_some_and(|n| n + extra > limits.scp_slots)
+        });
+        if !overfull {
             continue;
         }
-        let members: Vec<&LoweredPolicy> = placement
+        let members: Vec<LoweredPolicy> = placement
             .policies
             .iter()
-            .filter_map(|name| lowered.iter().find(|l| &l.name == name))
+            .filter_map(|name| project.policies.iter().find(|p| &p.name == name))
+            .map(lower)
             .filter(|l| !l.scp.statements.is_empty())
             .collect();
         let Some(first) = members.first() else {
@@ -245,29 +287,32 @@ fn share_scps(
                 a
             })
             .collect();
+        for a in artifacts.iter().filter(|a| is_member(a)) {
+            for t in &a.targets {
+                if let Some(n) = per_target.get_mut(t) {
+                    *n = n.saturating_sub(1);
+                }
+            }
+        }
+        for a in &shared {
+            for t in &a.targets {
+                *per_target.entry(t.clone()).or_default() += 1;
+            }
+        }
         artifacts.retain(|a| !is_member(a));
         artifacts.splice(at..at, shared);
     }
 }
 
-/// The targets whose SCP slots the artifacts overfill.
-fn overfull_scp_targets<'a>(
-    project: &Project,
-    artifacts: &'a [Artifact],
-    limits: &Limits,
-) -> Vec<&'a Target> {
-    let extra = usize::from(project.settings.scp_strategy == ScpStrategy::DenyList);
-    let mut per_target: BTreeMap<&Target, usize> = BTreeMap::new();
+/// How many SCP artifacts are attached to each target.
+fn scp_counts(artifacts: &[Artifact]) -> BTreeMap<Target, usize> {
+    let mut per_target: BTreeMap<Target, usize> = BTreeMap::new();
     for a in artifacts.iter().filter(|a| a.kind == ArtifactKind::Scp) {
         for t in &a.targets {
-            *per_target.entry(t).or_default() += 1;
+            *per_target.entry(t.clone()).or_default() += 1;
         }
     }
     per_target
-        .into_iter()
-        .filter(|(_, n)| n + extra > limits.scp_slots)
-        .map(|(t, _)| t)
-        .collect()
 }
 
 /// The statements of several documents in one, each `Sid` made unique by a number where two

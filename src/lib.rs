@@ -174,6 +174,9 @@ fn compile_checked(sources: &[Arc<SourceFile>], catalog: &Catalog) -> Compiled {
         files.push(file);
     }
     let (project, errors) = check::check(&files, catalog);
+    // The syntax trees are not needed after check: freeing them here keeps them out of the
+    // memory the rest of the build takes.
+    drop(files);
     for e in errors {
         diagnostics.push(e);
     }
@@ -193,21 +196,17 @@ fn compile_checked(sources: &[Arc<SourceFile>], catalog: &Catalog) -> Compiled {
             diagnostics,
         };
     }
-    let lowered = lower::lower(&project, catalog);
-    manifest.wildcards = lowered
-        .iter()
-        .filter(|l| !l.wildcards.is_empty())
-        .map(|l| artifact::PolicyWildcards {
-            policy: l.name.clone(),
-            wildcards: l.wildcards.clone(),
-        })
-        .collect();
-    match emit::emit(&project, &lowered, &limits) {
-        Ok(artifacts) => {
-            manifest.artifacts.clone_from(&artifacts);
+    match emit::emit(
+        &project,
+        &|policy| lower::lower_policy(&project, policy, catalog),
+        &limits,
+    ) {
+        Ok(emitted) => {
+            manifest.artifacts.clone_from(&emitted.artifacts);
+            manifest.wildcards = emitted.wildcards;
             Compiled {
                 project: Some(project),
-                artifacts,
+                artifacts: emitted.artifacts,
                 manifest,
                 diagnostics,
             }

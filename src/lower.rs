@@ -49,7 +49,10 @@ pub fn lower(project: &Project, catalog: &Catalog) -> Vec<LoweredPolicy> {
         .collect()
 }
 
-fn lower_policy(project: &Project, policy: &Policy, catalog: &Catalog) -> LoweredPolicy {
+/// Lower one policy of the project. The build lowers one policy at a time and keeps only its
+/// written documents (see [`crate::emit::emit`]), so the IR of the whole project is never in
+/// memory at once.
+pub fn lower_policy(project: &Project, policy: &Policy, catalog: &Catalog) -> LoweredPolicy {
     let guardrails = drop_covered_null(merge(guardrail_statements(project, policy)));
     let mut guardrails = merge_scoped(&guardrails, catalog);
     let mut wildcards: Vec<Wildcard> = Vec::new();

@@ -69,15 +69,20 @@ impl Placement {
     /// first appear, each listing its policies in declaration order.
     pub fn of(policies: &[Policy]) -> Vec<Self> {
         let mut out: Vec<Self> = Vec::new();
+        // Each set of targets is found through an index, not by comparing it with every
+        // placement so far: a project of many policies on distinct targets stays linear.
+        let mut index: BTreeMap<Vec<Target>, usize> = BTreeMap::new();
         for p in policies {
             let mut targets = p.targets.clone();
             targets.sort();
-            match out.iter_mut().find(|pl| pl.targets == targets) {
-                Some(pl) => pl.policies.push(p.name.clone()),
-                None => out.push(Self {
+            if let Some(pl) = index.get(&targets).and_then(|&i| out.get_mut(i)) {
+                pl.policies.push(p.name.clone());
+            } else {
+                index.insert(targets.clone(), out.len());
+                out.push(Self {
                     targets,
                     policies: vec![p.name.clone()],
-                }),
+                });
             }
         }
         out
@@ -239,29 +244,38 @@ impl TagDef {
 /// Displayed as written. Compared, ordered and hashed ignoring ASCII case, as IAM does: "The
 /// prefix and the action name are case insensitive"
 /// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html>).
+///
+/// Held as one allocation, `service:action`, and the position of the `:`: a project of many
+/// policies holds an expanded action list per rule, tens of thousands of names.
 #[derive(Debug, Clone)]
 pub struct ActionName {
-    service: String,
-    action: String,
+    text: Box<str>,
+    colon: usize,
 }
 
 impl ActionName {
     /// The action `service:action`; both parts as given.
     pub fn new(service: impl Into<String>, action: impl Into<String>) -> Self {
+        let mut text = service.into();
+        let colon = text.len();
+        let action = action.into();
+        text.reserve_exact(1 + action.len());
+        text.push(':');
+        text.push_str(&action);
         Self {
-            service: service.into(),
-            action: action.into(),
+            text: text.into_boxed_str(),
+            colon,
         }
     }
 
     /// The service prefix, such as `sagemaker`.
     pub fn service(&self) -> &str {
-        &self.service
+        self.text.get(..self.colon).unwrap_or_default()
     }
 
     /// The action's name without its prefix, such as `CreateTrainingJob`.
     pub fn action(&self) -> &str {
-        &self.action
+        self.text.get(self.colon + 1..).unwrap_or_default()
     }
 }
 
@@ -273,8 +287,8 @@ fn folded(s: &str) -> impl Iterator<Item = u8> + '_ {
 
 impl PartialEq for ActionName {
     fn eq(&self, other: &Self) -> bool {
-        self.service.eq_ignore_ascii_case(&other.service)
-            && self.action.eq_ignore_ascii_case(&other.action)
+        self.service().eq_ignore_ascii_case(other.service())
+            && self.action().eq_ignore_ascii_case(other.action())
     }
 }
 
@@ -288,20 +302,20 @@ impl PartialOrd for ActionName {
 
 impl Ord for ActionName {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        folded(&self.service)
-            .cmp(folded(&other.service))
-            .then_with(|| folded(&self.action).cmp(folded(&other.action)))
+        folded(self.service())
+            .cmp(folded(other.service()))
+            .then_with(|| folded(self.action()).cmp(folded(other.action())))
     }
 }
 
 impl std::hash::Hash for ActionName {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        for b in folded(&self.service) {
+        for b in folded(self.service()) {
             state.write_u8(b);
         }
         // A byte no UTF-8 text contains, so that `ab:c` and `a:bc` hash apart.
         state.write_u8(0xff);
-        for b in folded(&self.action) {
+        for b in folded(self.action()) {
             state.write_u8(b);
         }
     }
@@ -309,7 +323,8 @@ impl std::hash::Hash for ActionName {
 
 impl std::fmt::Display for ActionName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.service, self.action)
+        // `service:action` as given.
+        f.write_str(&self.text)
     }
 }
 

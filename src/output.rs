@@ -354,10 +354,12 @@ impl Place {
             }
             put(&path, text)?;
         }
-        put(
-            &root.join(MANIFEST),
-            &manifest_text(root, &compiled.manifest, extra)?,
-        )?;
+        let manifest = root.join(MANIFEST);
+        let file = fs::File::create(&manifest).map_err(io_at(&manifest))?;
+        let mut w = io::BufWriter::new(file);
+        write_manifest(&mut w, &compiled.manifest, extra)
+            .map_err(|e| io_at(&manifest)(io::Error::other(e)))?;
+        io::Write::flush(&mut w).map_err(io_at(&manifest))?;
         // Complete: the manifest now says it is tagc's, and the marker must not be published.
         fs::remove_file(root.join(MARKER)).map_err(io_at(root))?;
         if self.dir.exists() {
@@ -640,6 +642,19 @@ pub fn manifest_json_with(
     manifest: &Manifest,
     extra: &[iac::File],
 ) -> Result<String, serde_json::Error> {
+    let mut bytes = Vec::new();
+    write_manifest(&mut bytes, manifest, extra)?;
+    // serde_json writes UTF-8 only.
+    String::from_utf8(bytes).map_err(|e| serde_json::Error::io(io::Error::other(e)))
+}
+
+/// Write the manifest as [`manifest_json_with`] gives it to `w`, without holding its text:
+/// the manifest of a large build is written as it is serialized.
+fn write_manifest(
+    w: &mut impl io::Write,
+    manifest: &Manifest,
+    extra: &[iac::File],
+) -> Result<(), serde_json::Error> {
     #[derive(serde::Serialize)]
     struct Written<'a> {
         #[serde(flatten)]
@@ -667,9 +682,8 @@ pub fn manifest_json_with(
             .map(|f| f.path.as_str())
             .collect(),
     };
-    let mut s = serde_json::to_string_pretty(&written)?;
-    s.push('\n');
-    Ok(s)
+    serde_json::to_writer_pretty(&mut *w, &written)?;
+    w.write_all(b"\n").map_err(serde_json::Error::io)
 }
 
 /// [`manifest_json_with`], failing as the write of `out`'s manifest (`tagc::build::io`).
