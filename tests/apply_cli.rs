@@ -350,8 +350,9 @@ fn redactions() -> insta::internals::SettingsBindDropGuard {
 
 /// The steps of a `--format json` plan as `action name target` lines.
 fn json_steps(stdout: &str) -> Vec<String> {
-    let plan: serde_json::Value = serde_json::from_str(stdout).expect("plan JSON");
-    plan["steps"]
+    let report: serde_json::Value = serde_json::from_str(stdout).expect("plan JSON");
+    assert_eq!(report["version"], 1, "{report}");
+    report["plan"]["steps"]
         .as_array()
         .expect("steps")
         .iter()
@@ -548,7 +549,9 @@ fn test_drift_is_reported_and_apply_restores_the_declared_content() {
     insta::assert_snapshot!("drift__plan", run.transcript());
     assert_eq!(run.code, 2);
     let run = org.tagc(&["plan", "--format", "json"]);
-    let plan: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    crate::report::assert_valid(crate::report::REPORT, &report);
+    let plan = &report["plan"];
     assert_eq!(plan["drift"][0]["name"], "tagc-ml-scp", "{plan}");
     assert_eq!(plan["drift"][0]["policy_id"], scp.id.as_str(), "{plan}");
 
@@ -847,7 +850,8 @@ policy network {
     // The first project sees the second's policy as foreign, and has nothing to do.
     let run = org.tagc(&["plan", "--format", "json"]);
     assert_eq!(run.code, 0, "{}", run.transcript());
-    let plan: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let plan = &report["plan"];
     assert_eq!(plan["foreign"][0]["name"], "tagc-network-scp", "{plan}");
     assert_eq!(plan["foreign"][0]["project"], "network", "{plan}");
 
@@ -1099,7 +1103,17 @@ fn test_apply_as_json_prints_only_json_on_success() {
     assert_eq!(run.code, 0, "{}", run.transcript());
     let doc: serde_json::Value =
         serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.transcript()));
-    let steps = doc["steps"].as_array().map_or(0, Vec::len);
+    assert_eq!(
+        (&doc["version"], &doc["command"], &doc["ok"]),
+        (
+            &serde_json::json!(1),
+            &serde_json::json!("apply"),
+            &serde_json::json!(true)
+        ),
+        "{doc}"
+    );
+    crate::report::assert_valid(crate::report::REPORT, &doc);
+    let steps = doc["plan"]["steps"].as_array().map_or(0, Vec::len);
     assert!(steps > 0, "{doc}");
     assert_eq!(doc["applied"], steps, "{doc}");
     org.assert_applied();

@@ -123,6 +123,7 @@ fn test_audit_sarif_is_a_sarif_log_pointing_at_the_rule_with_the_arn() {
     ]);
     assert_eq!(run.code, 3, "{}", run.transcript());
     let log = json(&run);
+    crate::report::assert_valid(crate::report::SARIF, &log);
     assert_eq!(log["version"], "2.1.0");
     let results = log["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), 4);

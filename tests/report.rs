@@ -28,7 +28,7 @@ fn schema(path: &str) -> jsonschema::Validator {
 }
 
 /// Panics with every error when `doc` does not follow the schema at `path`.
-fn assert_valid(path: &str, doc: &Value) {
+pub(crate) fn assert_valid(path: &str, doc: &Value) {
     let validator = schema(path);
     let errors: Vec<String> = validator
         .iter_errors(doc)
@@ -37,8 +37,8 @@ fn assert_valid(path: &str, doc: &Value) {
     assert!(errors.is_empty(), "{path}: {errors:#?}\n{doc:#}");
 }
 
-const SARIF: &str = "tests/fixtures/schemas/sarif-schema-2.1.0.json";
-const REPORT: &str = "docs/schema/report.schema.json";
+pub(crate) const SARIF: &str = "tests/fixtures/schemas/sarif-schema-2.1.0.json";
+pub(crate) const REPORT: &str = "docs/schema/report.schema.json";
 
 /// A copy of the `TESTS` rules in a temporary directory, for the commands that write.
 fn project() -> tempfile::TempDir {

@@ -227,7 +227,7 @@ pub fn sarif(audit: &Audit) -> Value {
         })
         .collect();
     json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "$schema": "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": {
@@ -235,6 +235,8 @@ pub fn sarif(audit: &Audit) -> Value {
                 "version": env!("CARGO_PKG_VERSION"),
                 "rules": rules,
             }},
+            // Columns count Unicode code points (`Loc::line_col`), as the diagnostics' SARIF does.
+            "columnKind": "unicodeCodePoints",
             "results": results,
         }],
     })

@@ -64,13 +64,14 @@ pub struct PlanRun<'a> {
     pub paths: &'a [String],
 }
 
-/// `tagc plan`: connects, reads the organization, prints the plan (JSON when `json`) on stdout,
+/// `tagc plan`: connects, reads the organization, prints the plan (JSON when `json`) to `out`,
 /// and saves it when asked.
 pub fn run_plan(
     artifacts: &[Artifact],
     settings: &Settings,
     connect: &ConnectOptions,
     run: &PlanRun<'_>,
+    out: &mut dyn Write,
 ) -> Result<PlanOutcome, ApplyError> {
     // Refuse before connecting: nothing can be planned for a project without a name.
     if settings.project.is_none() {
@@ -102,13 +103,13 @@ pub fn run_plan(
         // Progress is best effort, like the rest of stderr.
         let _ = writeln!(stderr, "plan saved to {}", path.display());
     }
-    let mut stdout = std::io::stdout().lock();
-    print_plan(&plan, run.json, &mut stdout)?;
+    print_plan(&plan, run.json, out)?;
     Ok(outcome(&plan))
 }
 
 /// `tagc apply`: connects, reads the organization, prints the plan, gets the go-ahead, and
-/// applies it; or, given a saved plan, checks it still holds and applies exactly its steps.
+/// applies it; or, given a saved plan, checks it still holds and applies exactly its steps. The
+/// plan and the result go to `out`, progress to stderr.
 pub fn run_apply(
     artifacts: &[Artifact],
     settings: &Settings,
@@ -116,6 +117,7 @@ pub fn run_apply(
     confirm: Confirmation<'_>,
     options: &ApplyOptions,
     saved: Option<&SavedPlan>,
+    out: &mut dyn Write,
 ) -> Result<ApplyOutcome, ApplyError> {
     if settings.project.is_none() {
         return Err(PlanError::NoProject.into());
@@ -129,7 +131,6 @@ pub fn run_apply(
         saved.check_sources(artifacts, settings)?;
     }
     let mut api = SdkOrganizations::connect(connect, |l| l)?;
-    let mut stdout = std::io::stdout();
     let mut stderr = std::io::stderr();
     match saved {
         Some(saved) => apply_saved_with(
@@ -139,7 +140,7 @@ pub fn run_apply(
             settings,
             options,
             confirm,
-            &mut stdout,
+            out,
             &mut stderr,
         ),
         None => apply_with(
@@ -148,7 +149,7 @@ pub fn run_apply(
             settings,
             options,
             confirm,
-            &mut stdout,
+            out,
             &mut stderr,
         ),
     }
@@ -265,8 +266,8 @@ pub fn apply_saved_with(
 }
 
 /// Prints the plan, asks when asked to, and runs it. With `options.json`, `out` gets one JSON
-/// document at the end: the plan as `tagc plan --format json` prints it, with `applied`, the
-/// number of changes made; the plan for people and the question go to `progress`.
+/// document at the end: the plan's JSON with `applied`, the number of changes made (the command
+/// puts both in its report); the plan for people and the question go to `progress`.
 fn confirm_and_execute(
     api: &mut dyn OrganizationsApi,
     plan: &Plan,

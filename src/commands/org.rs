@@ -4,13 +4,14 @@
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
 
-use super::{Outcome, compile, is_stdin, print_diagnostics, report_cli};
+use super::{Outcome, compile, is_stdin, print_diagnostics, print_report, report_cli};
 use crate::aws::execute::ApplyOptions;
 use crate::aws::plan::PlanOptions;
 use crate::aws::saved::SavedPlan;
 use crate::aws::workflow::{ApplyOutcome, Confirmation, PlanOutcome, PlanRun, run_apply, run_plan};
 use crate::cli::{ApplyArgs, CliError, Format, InputArgs, PlanArgs};
 use crate::diagnostics::Diagnostics;
+use crate::report::{Report, ReportError};
 
 /// Run `tagc plan`.
 pub fn plan(args: &PlanArgs) -> Outcome {
@@ -19,10 +20,12 @@ pub fn plan(args: &PlanArgs) -> Outcome {
     if args.input.paths.iter().any(|p| is_stdin(p)) {
         return report_cli(CliError::StdinNotSupported("plan"), args.input.format);
     }
-    let compiled = match compile(&args.input) {
+    let format = args.input.format;
+    let mut compiled = match compile(&args.input) {
         Ok(c) => c,
         Err(outcome) => return outcome,
     };
+    let warnings = std::mem::take(&mut compiled.diagnostics);
     let project = &compiled.project;
     let paths: Vec<String> = args
         .input
@@ -30,8 +33,9 @@ pub fn plan(args: &PlanArgs) -> Outcome {
         .iter()
         .map(|p| p.display().to_string())
         .collect();
+    let machine = format.machine().is_some();
     let run = PlanRun {
-        json: args.input.format == Format::Json,
+        json: machine,
         options: PlanOptions {
             allow_destroy: args.allow_destroy,
             adopt: args.adopt,
@@ -39,15 +43,31 @@ pub fn plan(args: &PlanArgs) -> Outcome {
         out: args.out.as_deref(),
         paths: &paths,
     };
-    match run_plan(
+    // In a machine format the plan becomes part of the one report printed at the end.
+    let mut document = Vec::new();
+    let out: &mut dyn std::io::Write = if machine {
+        &mut document
+    } else {
+        &mut std::io::stdout()
+    };
+    let result = run_plan(
         &compiled.artifacts,
         &project.settings,
         &args.aws.connect_options(),
         &run,
-    ) {
-        Ok(PlanOutcome::NoChanges) => Outcome::Success,
-        Ok(PlanOutcome::Changes) => Outcome::Changes,
-        Err(e) => report(e, args.input.format),
+        out,
+    );
+    match result {
+        Ok(outcome) => {
+            if machine {
+                print_document("plan", warnings, &document, format);
+            }
+            match outcome {
+                PlanOutcome::NoChanges => Outcome::Success,
+                PlanOutcome::Changes => Outcome::Changes,
+            }
+        }
+        Err(e) => report(warnings, e, format),
     }
 }
 
@@ -69,14 +89,14 @@ pub fn apply(args: &ApplyArgs) -> Outcome {
         [] => None,
         [file] => match SavedPlan::load(file) {
             Ok(saved) => Some(saved),
-            Err(e) => return report(e, args.input.format),
+            Err(e) => return report(Diagnostics::new(), e, args.input.format),
         },
         [_, second, ..] => {
             let e = crate::aws::ApplyError::BadPlanFile {
                 path: second.display().to_string(),
                 reason: "apply takes one saved plan at a time".to_owned(),
             };
-            return report(e, args.input.format);
+            return report(Diagnostics::new(), e, args.input.format);
         }
     };
     // A saved plan's sources are the paths it recorded, unless others are given.
@@ -91,17 +111,20 @@ pub fn apply(args: &ApplyArgs) -> Outcome {
         deny_warnings: args.input.deny_warnings,
         stdin_filename: None,
     };
-    let compiled = match compile(&input) {
+    let format = args.input.format;
+    let mut compiled = match compile(&input) {
         Ok(c) => c,
         Err(outcome) => return outcome,
     };
+    let warnings = std::mem::take(&mut compiled.diagnostics);
     let project = &compiled.project;
+    let machine = format.machine().is_some();
     let options = ApplyOptions {
         plan: PlanOptions {
             allow_destroy: args.allow_destroy,
             adopt: args.adopt,
         },
-        json: args.input.format == Format::Json,
+        json: machine,
         ..ApplyOptions::default()
     };
     // Without `--yes`, the answer is read from stdin, which must be a terminal.
@@ -114,24 +137,71 @@ pub fn apply(args: &ApplyArgs) -> Outcome {
     } else {
         Confirmation::Unavailable
     };
-    match run_apply(
+    // In a machine format the plan and what was applied become the one report printed at the
+    // end.
+    let mut document = Vec::new();
+    let out: &mut dyn std::io::Write = if machine {
+        &mut document
+    } else {
+        &mut std::io::stdout()
+    };
+    let result = run_apply(
         &compiled.artifacts,
         &project.settings,
         &args.aws.connect_options(),
         confirm,
         &options,
         saved.as_ref(),
-    ) {
-        Ok(ApplyOutcome::NothingToDo | ApplyOutcome::Applied(_)) => Outcome::Success,
-        Err(e) => report(e, args.input.format),
+        out,
+    );
+    match result {
+        Ok(ApplyOutcome::NothingToDo | ApplyOutcome::Applied(_)) => {
+            if machine {
+                print_document("apply", warnings, &document, format);
+            }
+            Outcome::Success
+        }
+        Err(e) => report(warnings, e, format),
+    }
+}
+
+/// Print the report of a successful `plan` or `apply` in a machine format: the compile's
+/// warnings, then the plan the workflow wrote as JSON to `document` under `plan`, and for
+/// `apply` the number of changes made under `applied`.
+fn print_document(command: &'static str, warnings: Diagnostics, document: &[u8], format: Format) {
+    match serde_json::from_slice::<serde_json::Value>(document) {
+        Ok(mut plan) => {
+            let applied = plan.as_object_mut().and_then(|o| o.remove("applied"));
+            let mut report = Report::new(command, &warnings);
+            report.payload.push(("plan", plan));
+            if let Some(applied) = applied {
+                report.payload.push(("applied", applied));
+            }
+            print_report(&report, format);
+        }
+        Err(e) => {
+            // The changes, if any, are made: say so in the report that cannot show them.
+            let mut d = warnings;
+            d.push(ReportError::Unrenderable {
+                what: "plan",
+                reason: e.to_string(),
+            });
+            print_diagnostics(&d, format);
+        }
     }
 }
 
 /// Prints an error of `plan` or `apply` like a compile error: human on stderr (coloured as
-/// `--color` says, with the summary line), or JSON on stdout with `--format json`. A plan
-/// refused for several reasons shows each as a diagnostic of its own.
-fn report(e: crate::aws::error::ApplyError, format: Format) -> Outcome {
-    let d: Diagnostics = e.into_diagnostics();
+/// `--color` says, with the summary line), or in a machine format on stdout after the
+/// compile's `warnings` (people have seen those already). A plan refused for several reasons
+/// shows each as a diagnostic of its own.
+fn report(warnings: Diagnostics, e: crate::aws::error::ApplyError, format: Format) -> Outcome {
+    let mut d = if format.machine().is_some() {
+        warnings
+    } else {
+        Diagnostics::new()
+    };
+    d.extend(e.into_diagnostics());
     print_diagnostics(&d, format);
     Outcome::Failure
 }
