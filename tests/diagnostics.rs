@@ -491,3 +491,93 @@ fn test_no_fixture_reports_a_code_listed_as_not_from_a_file() {
         }
     }
 }
+
+/// The first diagnostic of `text`, as the JSON report gives it.
+fn first_diagnostic(text: &str) -> serde_json::Value {
+    let compiled = compile_text("d.tags", text);
+    let json: serde_json::Value = serde_json::from_str(
+        &tagc::report::Report::new("check", &compiled.diagnostics)
+            .render(tagc::report::Format::Json),
+    )
+    .unwrap();
+    json["diagnostics"][0].clone()
+}
+
+#[test]
+fn test_misspelt_keyword_in_a_block_suggests_the_keyword() {
+    let d = first_diagnostic(
+        "tag env\npolicy p {\n  require env on sqs:CreateQueue\n  atach to root\n}\n",
+    );
+    assert_eq!(d["code"], "tagc::syntax::unknown-keyword");
+    assert_eq!(d["message"], "unknown keyword `atach`");
+    assert_eq!(d["help"], "did you mean `attach`?");
+    assert_eq!(d["location"]["line"], 4);
+    assert_eq!(d["location"]["column"], 3);
+}
+
+#[test]
+fn test_a_word_far_from_every_keyword_stays_unexpected() {
+    let d =
+        first_diagnostic("tag env\npolicy p {\n  require env on sqs:CreateQueue\n  banana\n}\n");
+    assert_eq!(d["code"], "tagc::syntax::unexpected");
+}
+
+#[test]
+fn test_keyword_as_tag_name_suggests_quoting_it() {
+    let d = first_diagnostic("tag resource\n");
+    assert_eq!(d["code"], "tagc::syntax::unexpected");
+    assert_eq!(
+        d["help"],
+        "`resource` is a keyword: quote it to use it as a tag name, `\"resource\"`"
+    );
+    let d = first_diagnostic(
+        "tag env\ntest \"t\" {\n  request sqs:CreateQueue tags for=\"a\"\n  expect deny\n}\n",
+    );
+    assert_eq!(
+        d["help"],
+        "`for` is a keyword: quote it to use it as a tag name, `\"for\"`"
+    );
+    // The help's advice works.
+    let compiled = compile_text("q.tags", "tag \"resource\"\n");
+    assert!(
+        !compiled
+            .diagnostics
+            .codes()
+            .iter()
+            .any(|c| c.starts_with("tagc::syntax::")),
+        "{:?}",
+        compiled.diagnostics.codes()
+    );
+}
+
+#[test]
+fn test_unterminated_string_points_at_its_opening_quote() {
+    let d = first_diagnostic("tag env {\n  description \"a \\\" b\n}\n");
+    assert_eq!(d["code"], "tagc::syntax::unterminated-string");
+    assert_eq!(d["location"]["line"], 2);
+    assert_eq!(d["location"]["column"], 15);
+}
+
+#[test]
+fn test_unclosed_brace_points_at_the_innermost_open_brace() {
+    // The `}` in the comment and in the string close nothing.
+    let d = first_diagnostic("tag env {\n  values \"}\" # }\n  description \"d\"\n\n# the end\n");
+    assert_eq!(d["code"], "tagc::syntax::unclosed-brace");
+    assert_eq!(d["location"]["line"], 1);
+    assert_eq!(d["location"]["column"], 9);
+    assert_eq!(d["related"][0]["message"], "the file ends here");
+}
+
+#[test]
+fn test_action_in_protect_names_its_service() {
+    let d = first_diagnostic(
+        "tag cc\npolicy p {\n  protect cc on s3, ec2:CreateTags\n  attach to root\n}\n",
+    );
+    assert_eq!(d["code"], "tagc::syntax::action-in-protect");
+    assert_eq!(d["location"]["column"], 21);
+    assert!(
+        d["help"].as_str().unwrap().contains("`on ec2`"),
+        "{}",
+        d["help"]
+    );
+}

@@ -26,6 +26,54 @@ pub enum SyntaxErrorKind {
         /// What would have been accepted, in user words.
         expected: String,
     },
+    /// A word where a keyword was expected, close to one of those keywords.
+    #[error("unknown keyword `{found}`")]
+    #[diagnostic(
+        code("tagc::syntax::unknown-keyword"),
+        severity(Error),
+        help("did you mean `{suggestion}`?")
+    )]
+    #[label("expected {expected}")]
+    UnknownKeyword {
+        /// The word written.
+        found: String,
+        /// The keyword it is closest to.
+        suggestion: String,
+        /// What would have been accepted, in user words.
+        expected: String,
+    },
+    /// A string whose closing quote is missing on its line.
+    #[error("unterminated string")]
+    #[diagnostic(
+        code("tagc::syntax::unterminated-string"),
+        severity(Error),
+        help("close the string with `\"` on the same line: strings do not span lines")
+    )]
+    #[label("this string is not closed")]
+    UnterminatedString,
+    /// A `{` whose `}` is missing when the file ends.
+    #[error("unclosed `{{`: the file ends before its `}}`")]
+    #[diagnostic(
+        code("tagc::syntax::unclosed-brace"),
+        severity(Error),
+        help("add the missing `}}` after the last statement of this block")
+    )]
+    #[label("this `{{` is not closed")]
+    UnclosedBrace,
+    /// A `service:Action` where `protect … on` takes a service.
+    #[error("`protect … on` takes services, not actions")]
+    #[diagnostic(
+        code("tagc::syntax::action-in-protect"),
+        severity(Error),
+        help(
+            "write the service alone, such as `on {service}`: `protect` covers the tagging actions of each service it names"
+        )
+    )]
+    #[label("an action, not a service")]
+    ActionInProtect {
+        /// The service prefix of the action written.
+        service: String,
+    },
     /// The file is not UTF-8.
     #[error("file is not valid UTF-8")]
     #[diagnostic(

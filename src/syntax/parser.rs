@@ -13,6 +13,7 @@ use pest::iterators::Pair;
 
 use super::error::{SyntaxError, SyntaxErrorKind};
 use super::rules::describe;
+use super::split;
 use crate::ast::{
     Item, OrgDecl, PolicyDecl, PolicyStmt, Spanned, TagDecl, TargetRef, TestDecl, Text,
 };
@@ -270,21 +271,54 @@ impl Builder {
         }
     }
 
-    /// A pest error in user words, pointing into the whole file.
+    /// A location in this item's text, as a span of the whole file.
+    fn at(&self, start: usize, end: usize) -> Loc {
+        Loc::new(
+            Arc::clone(&self.file),
+            Span::new(start + self.offset, end + self.offset),
+        )
+    }
+
+    /// A pest error in user words, pointing into the whole file. Where the text shows what
+    /// went wrong, a precise diagnostic replaces "unexpected …".
     fn convert_error(&self, err: &pest::error::Error<Rule>, text: &str) -> SyntaxError {
         let (start, end) = match err.location {
             InputLocation::Pos(p) => (p, p),
             InputLocation::Span((s, e)) => (s, e),
         };
+        let positives: &[Rule] = match &err.variant {
+            ErrorVariant::ParsingError { positives, .. } => positives,
+            ErrorVariant::CustomError { .. } => &[],
+        };
+        if is_unterminated_string(text, start) {
+            return SyntaxError::new(
+                SyntaxErrorKind::UnterminatedString,
+                self.at(start, start + 1),
+            );
+        }
         let found = found_at(text, start);
-        let found_len = if found == "end of file" {
+        if found == END_OF_FILE && positives.contains(&Rule::rbrace) {
+            if let Some(open) = split::unclosed_brace(text) {
+                let last = text.trim_end();
+                let last_char = last.chars().next_back().map_or(0, char::len_utf8);
+                return SyntaxError::new(SyntaxErrorKind::UnclosedBrace, self.at(open, open + 1))
+                    .with_related(
+                        &self.at(last.len() - last_char, last.len()),
+                        "the file ends here",
+                    );
+            }
+        }
+        if let Some(e) = self.action_in_protect(text, start) {
+            return e;
+        }
+        let found_len = if found == END_OF_FILE {
             0
         } else {
             found.trim_matches('`').len()
         };
         let end = end.max(start + found_len).min(text.len());
         let expected = match &err.variant {
-            ErrorVariant::ParsingError { positives, .. } => {
+            ErrorVariant::ParsingError { .. } => {
                 let mut names: Vec<&str> = positives.iter().filter_map(|r| describe(*r)).collect();
                 names.sort_unstable();
                 names.dedup();
@@ -292,11 +326,66 @@ impl Builder {
             }
             ErrorVariant::CustomError { message } => message.clone(),
         };
-        let loc = Loc::new(
-            Arc::clone(&self.file),
-            Span::new(start + self.offset, end + self.offset),
-        );
-        SyntaxError::new(SyntaxErrorKind::Unexpected { found, expected }, loc)
+        let word = word_at(text, start);
+        let wants_name = positives
+            .iter()
+            .any(|r| matches!(r, Rule::tag_name | Rule::bare_tag));
+        if wants_name && is_keyword(word) {
+            // `tag resource`: the grammar keeps keywords out of bare names (docs/language.md,
+            // "Keywords"); a quoted name may be anything.
+            return SyntaxError::new(
+                SyntaxErrorKind::Unexpected { found, expected },
+                self.at(start, end),
+            )
+            .with_help(format!(
+                "`{word}` is a keyword: quote it to use it as a tag name, `\"{word}\"`"
+            ));
+        }
+        if let Some(suggestion) = suggest_keyword(word, positives) {
+            return SyntaxError::new(
+                SyntaxErrorKind::UnknownKeyword {
+                    found: word.to_owned(),
+                    suggestion: suggestion.to_owned(),
+                    expected,
+                },
+                self.at(start, start + word.len()),
+            );
+        }
+        SyntaxError::new(
+            SyntaxErrorKind::Unexpected { found, expected },
+            self.at(start, end),
+        )
+    }
+
+    /// `protect K on ec2:CreateTags`: the parser stops at the `:` after the service, where the
+    /// mistake is the action as a whole.
+    fn action_in_protect(&self, text: &str, pos: usize) -> Option<SyntaxError> {
+        if !text.get(pos..)?.starts_with(':') {
+            return None;
+        }
+        let before = text.get(..pos)?;
+        let service_start = before
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .map_or(0, |i| i + 1);
+        let service = before.get(service_start..)?;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let head: Vec<&str> = before
+            .get(line_start..service_start)?
+            .split_whitespace()
+            .collect();
+        if service.is_empty() || head.first() != Some(&"protect") || !head.contains(&"on") {
+            return None;
+        }
+        let action_len = text
+            .get(service_start..)?
+            .find(|c: char| !(c.is_ascii_alphanumeric() || "-_:*?".contains(c)))
+            .unwrap_or(text.len() - service_start);
+        Some(SyntaxError::new(
+            SyntaxErrorKind::ActionInProtect {
+                service: service.to_owned(),
+            },
+            self.at(service_start, service_start + action_len),
+        ))
     }
 
     fn build_item(&mut self, pair: Pair<'_, Rule>) -> Item {
@@ -771,11 +860,67 @@ impl Builder {
     }
 }
 
+/// How "unexpected …" names the end of the text.
+const END_OF_FILE: &str = "end of file";
+
+/// Whether a string opens at `pos` and its line ends before its closing quote (the grammar's
+/// strings do not span lines).
+fn is_unterminated_string(text: &str, pos: usize) -> bool {
+    let Some(rest) = text.get(pos..).and_then(|r| r.strip_prefix('"')) else {
+        return false;
+    };
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '"' => return false,
+            '\n' => return true,
+            _ => {}
+        }
+    }
+    true
+}
+
+/// The bare word at `pos`: the characters a bare tag name may hold.
+fn word_at(text: &str, pos: usize) -> &str {
+    let rest = text.get(pos..).unwrap_or("");
+    let len = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || "_-.:/+@".contains(c)))
+        .unwrap_or(rest.len());
+    rest.get(..len).unwrap_or("")
+}
+
+/// Whether `word` is a keyword, by the grammar itself: a word made of name characters is not
+/// a bare tag name only when it is a keyword.
+fn is_keyword(word: &str) -> bool {
+    !word.is_empty() && TagcParser::parse(Rule::bare_tag, word).is_err()
+}
+
+/// The keyword `word` is a slip for, among those the parser would have accepted at its place;
+/// where an item may end, also the keywords that open the next item (`polcy p {`).
+fn suggest_keyword(word: &str, positives: &[Rule]) -> Option<&'static str> {
+    if word.is_empty() || !word.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    let mut keywords: Vec<&'static str> = positives
+        .iter()
+        .filter(|r| format!("{r:?}").starts_with("kw_"))
+        .filter_map(|r| describe(*r))
+        .map(|d| d.trim_matches('`'))
+        .collect();
+    if positives.contains(&Rule::EOI) {
+        keywords.extend(split::ITEM_KEYWORDS);
+    }
+    crate::suggest::did_you_mean(word, keywords)
+}
+
 /// What the parser found at `pos`, for "unexpected …".
 fn found_at(text: &str, pos: usize) -> String {
     let rest = text.get(pos..).unwrap_or("");
     let Some(first) = rest.chars().next() else {
-        return "end of file".into();
+        return END_OF_FILE.into();
     };
     if first.is_alphanumeric() || first == '_' {
         let word: String = rest
@@ -860,5 +1005,13 @@ mod tests {
         let kinds: Vec<RuleKind> = policy.stmts.iter().map(PolicyStmt::kind).collect();
         // The statements are written in the order of `RuleKind::ALL`.
         assert_eq!(kinds, RuleKind::ALL);
+    }
+
+    #[test]
+    fn test_keywords_are_known_from_the_grammar() {
+        assert!(super::is_keyword("resource"));
+        assert!(super::is_keyword("only-declared-keys"));
+        assert!(!super::is_keyword("tagged"));
+        assert!(!super::is_keyword("project"));
     }
 }

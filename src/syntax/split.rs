@@ -6,7 +6,7 @@
 //! swallows the rest of the file into one item, which then yields one error, as it should.
 
 /// Keywords that open a top-level item.
-const ITEM_KEYWORDS: [&str; 4] = ["tag", "policy", "test", "organization"];
+pub const ITEM_KEYWORDS: [&str; 4] = ["tag", "policy", "test", "organization"];
 
 /// Byte ranges of the items of `text`, in order. Ranges that hold only blanks and comments are
 /// left out.
@@ -66,6 +66,31 @@ pub fn split_items(text: &str) -> Vec<(usize, usize)> {
         }
     }
     ranges
+}
+
+/// The byte offset of the innermost `{` of `text` left open at its end, skipping strings and
+/// comments as the item split does.
+pub fn unclosed_brace(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut open = Vec::new();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'#' => i = skip_to_eol(bytes, i),
+            b'/' if bytes.get(i + 1) == Some(&b'/') => i = skip_to_eol(bytes, i),
+            b'"' => i = skip_string(bytes, i),
+            b'{' => {
+                open.push(i);
+                i += 1;
+            }
+            b'}' => {
+                open.pop();
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    open.pop()
 }
 
 fn starts_item(rest: &str) -> bool {
@@ -139,5 +164,14 @@ mod tests {
     fn test_split_items_keyword_inside_string_is_ignored() {
         let text = "tag a { values \"}\" \"{\" }\ntag b\n";
         assert_eq!(split_items(text).len(), 2);
+    }
+
+    #[test]
+    fn test_unclosed_brace_is_the_innermost_open_one() {
+        use super::unclosed_brace;
+        let text = "policy p {\n  # {\n  description \"{\"\n tag x {\n";
+        assert_eq!(unclosed_brace(text), text.rfind('{'));
+        assert_eq!(unclosed_brace("tag a { values \"x\" }\n"), None);
+        assert_eq!(unclosed_brace("policy p {\n grant\n"), Some(9));
     }
 }
