@@ -581,3 +581,22 @@ fn test_action_in_protect_names_its_service() {
         d["help"]
     );
 }
+
+#[test]
+fn test_service_prefix_in_the_wrong_case_suggests_lowercase() {
+    let d = first_diagnostic(
+        "tag env\npolicy p {\n  require env on EKS:CreateCluster\n  attach to root\n}\n",
+    );
+    assert_eq!(d["code"], "tagc::check::malformed-action");
+    assert_eq!(
+        d["help"],
+        "service prefixes are lowercase: did you mean `eks:CreateCluster`?"
+    );
+    let d =
+        first_diagnostic("tag env\ntest \"t\" {\n  request Sqs:CreateQueue\n  expect deny\n}\n");
+    assert_eq!(d["code"], "tagc::check::malformed-action");
+    assert_eq!(
+        d["help"],
+        "service prefixes are lowercase: did you mean `sqs:CreateQueue`?"
+    );
+}

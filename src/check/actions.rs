@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::validate::split_action;
+use super::validate::{malformed_action, split_action};
 use super::{CheckError, CheckErrorKind, Checker, did_you_mean};
 use crate::ast::Text;
 use crate::catalog::{Service, TagSupport};
@@ -21,10 +21,7 @@ impl<'c> Checker<'c> {
         rule: RuleKind,
     ) -> Option<(Vec<Action>, Expansion)> {
         let Some((service, pattern)) = split_action(&text.value) else {
-            self.err(
-                CheckErrorKind::MalformedAction(text.value.clone()),
-                &text.loc,
-            );
+            self.push(malformed_action(text));
             return None;
         };
         let svc = self.known_service(service, &text.loc)?;

@@ -2,7 +2,7 @@
 //! `TestCase` or `Request` with its origin, every part checked against the project and the
 //! catalog before anything is evaluated, or a diagnostic.
 
-use super::validate::{check_principal_arn, check_resource_arn, split_action};
+use super::validate::{check_principal_arn, check_resource_arn, malformed_action, split_action};
 use super::{CheckError, CheckErrorKind, Checker, did_you_mean};
 use crate::ast::{self, TargetRef, Text};
 use crate::catalog::Catalog;
@@ -225,10 +225,7 @@ impl Checker<'_> {
     /// An exact action that must exist; returns it in AWS's casing.
     pub(super) fn known_action(&mut self, text: &Text) -> Option<ActionName> {
         let Some((service, name)) = split_action(&text.value) else {
-            self.err(
-                CheckErrorKind::MalformedAction(text.value.clone()),
-                &text.loc,
-            );
+            self.push(malformed_action(text));
             return None;
         };
         if name.contains('*') || name.contains('?') {

@@ -103,6 +103,30 @@ pub(super) fn split_action(text: &str) -> Option<(&str, &str)> {
     (service_ok && name_ok).then_some((service, name))
 }
 
+/// `EKS:CreateCluster` → `eks:CreateCluster`: the pattern with its service prefix lowercased,
+/// when that alone makes it well formed. IAM service prefixes are lowercase
+/// (https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html).
+pub(super) fn lowercase_service(text: &str) -> Option<String> {
+    let (service, name) = text.split_once(':')?;
+    let fixed = format!("{}:{name}", service.to_ascii_lowercase());
+    (fixed != text && split_action(&fixed).is_some()).then_some(fixed)
+}
+
+/// The diagnostic for a pattern that is not `service:Action`, with the lowercase spelling as
+/// help when the service prefix is only in the wrong case.
+pub(super) fn malformed_action(text: &Text) -> CheckError {
+    let e = CheckError::new(
+        CheckErrorKind::MalformedAction(text.value.clone()),
+        text.loc.clone(),
+    );
+    match lowercase_service(&text.value) {
+        Some(fixed) => e.with_help(format!(
+            "service prefixes are lowercase: did you mean `{fixed}`?"
+        )),
+        None => e,
+    }
+}
+
 /// Characters AWS allows in tag keys and values.
 fn allowed_tag_char(c: char) -> bool {
     c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c)
