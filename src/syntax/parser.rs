@@ -279,6 +279,14 @@ impl Builder {
         )
     }
 
+    /// Where a statement or declaration is, up to its last token: pest's span of a rule that
+    /// ends in an optional part (`protect K [on S]`) also takes in the blanks and comments
+    /// after it, which would run the label into the next line.
+    fn stmt_loc(&self, pair: &Pair<'_, Rule>) -> Loc {
+        let span = pair.as_span();
+        self.at(span.start(), token_end(pair).max(span.start()))
+    }
+
     /// A pest error in user words, pointing into the whole file. Where the text shows what
     /// went wrong, a precise diagnostic replaces "unexpected …".
     fn convert_error(&self, err: &pest::error::Error<Rule>, text: &str) -> SyntaxError {
@@ -408,7 +416,7 @@ impl Builder {
     }
 
     fn build_tag(&mut self, pair: Pair<'_, Rule>) -> TagDecl {
-        let loc = self.loc(pair.as_span());
+        let loc = self.stmt_loc(&pair);
         let mut decl = TagDecl {
             name: Spanned {
                 value: String::new(),
@@ -426,7 +434,7 @@ impl Builder {
                     for stmt in p.into_inner() {
                         match shape(stmt.as_rule()) {
                             Shape::Statement(BlockStatement::Values) => {
-                                let loc = self.loc(stmt.as_span());
+                                let loc = self.stmt_loc(&stmt);
                                 let values = stmt
                                     .into_inner()
                                     .filter(|p| p.as_rule() == Rule::string)
@@ -489,7 +497,7 @@ impl Builder {
         let mut name = None;
         let mut stmts = Vec::new();
         for p in pair.into_inner() {
-            let sloc = self.loc(p.as_span());
+            let sloc = self.stmt_loc(&p);
             let kind = match shape(p.as_rule()) {
                 Shape::PolicyStatement(kind) => kind,
                 Shape::Other if p.as_rule() == Rule::ident => {
@@ -763,7 +771,7 @@ impl Builder {
             loc,
         };
         for p in pair.into_inner() {
-            let sloc = self.loc(p.as_span());
+            let sloc = self.stmt_loc(&p);
             match shape(p.as_rule()) {
                 Shape::Statement(BlockStatement::Project) => {
                     // The grammar requires the string; a missing one cannot reach here.
@@ -862,6 +870,18 @@ impl Builder {
 
 /// How "unexpected …" names the end of the text.
 const END_OF_FILE: &str = "end of file";
+
+/// The end of the last token of `pair`: the end of its last inner pair, down to a token.
+fn token_end(pair: &Pair<'_, Rule>) -> usize {
+    // A string's inner pair stops before the closing quote.
+    if pair.as_rule() == Rule::string {
+        return pair.as_span().end();
+    }
+    match pair.clone().into_inner().last() {
+        Some(last) => token_end(&last),
+        None => pair.as_span().end(),
+    }
+}
 
 /// Whether a string opens at `pos` and its line ends before its closing quote (the grammar's
 /// strings do not span lines).
@@ -1005,6 +1025,47 @@ mod tests {
         let kinds: Vec<RuleKind> = policy.stmts.iter().map(PolicyStmt::kind).collect();
         // The statements are written in the order of `RuleKind::ALL`.
         assert_eq!(kinds, RuleKind::ALL);
+    }
+
+    #[test]
+    fn test_statement_location_ends_at_its_last_token() {
+        let text = "tag cc  # key\n\ntag dd {\n  values \"a\" \"b\"  # two\n}\npolicy p {\n  protect cc  # why\n  attach to root\n  require cc on sqs:CreateQueue for sqs:queue\n}\n";
+        let (file, errors) = super::super::parse(&SourceFile::new("p.tags", text));
+        assert!(errors.is_empty(), "{errors:?}");
+        let spans: Vec<&str> = file
+            .items
+            .iter()
+            .flat_map(|item| match item {
+                Item::Tag(t) if t.values.is_empty() => {
+                    vec![&text[t.loc.span.start..t.loc.span.end]]
+                }
+                Item::Tag(t) => t
+                    .values
+                    .iter()
+                    .map(|v| &text[v.loc.span.start..v.loc.span.end])
+                    .collect(),
+                Item::Policy(p) => p
+                    .stmts
+                    .iter()
+                    .filter_map(|s| match s {
+                        PolicyStmt::Protect { loc, .. } | PolicyStmt::Require { loc, .. } => {
+                            Some(&text[loc.span.start..loc.span.end])
+                        }
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        assert_eq!(
+            spans,
+            [
+                "tag cc",
+                "values \"a\" \"b\"",
+                "protect cc",
+                "require cc on sqs:CreateQueue for sqs:queue"
+            ]
+        );
     }
 
     #[test]
