@@ -105,7 +105,7 @@ pub(super) fn split_action(text: &str) -> Option<(&str, &str)> {
 
 /// `EKS:CreateCluster` → `eks:CreateCluster`: the pattern with its service prefix lowercased,
 /// when that alone makes it well formed. IAM service prefixes are lowercase
-/// (https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html).
+/// (<https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html>).
 pub(super) fn lowercase_service(text: &str) -> Option<String> {
     let (service, name) = text.split_once(':')?;
     let fixed = format!("{}:{name}", service.to_ascii_lowercase());

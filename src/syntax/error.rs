@@ -33,14 +33,12 @@ pub enum SyntaxErrorKind {
         severity(Error),
         help("did you mean `{suggestion}`?")
     )]
-    #[label("expected {expected}")]
+    #[label("not a keyword")]
     UnknownKeyword {
         /// The word written.
         found: String,
         /// The keyword it is closest to.
-        suggestion: String,
-        /// What would have been accepted, in user words.
-        expected: String,
+        suggestion: &'static str,
     },
     /// A string whose closing quote is missing on its line.
     #[error("unterminated string")]

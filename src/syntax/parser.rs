@@ -353,8 +353,7 @@ impl Builder {
             return SyntaxError::new(
                 SyntaxErrorKind::UnknownKeyword {
                     found: word.to_owned(),
-                    suggestion: suggestion.to_owned(),
-                    expected,
+                    suggestion,
                 },
                 self.at(start, start + word.len()),
             );
