@@ -569,6 +569,20 @@ fn test_unclosed_brace_points_at_the_innermost_open_brace() {
 }
 
 #[test]
+fn test_unclosed_brace_before_the_next_item_points_at_both() {
+    let d = first_diagnostic(
+        "tag env\npolicy p {\n  require env on sqs:CreateQueue\n  attach to root\n\ntag owner\n",
+    );
+    assert_eq!(d["code"], "tagc::syntax::unclosed-brace");
+    assert_eq!(d["location"]["line"], 2);
+    assert_eq!(d["location"]["column"], 10);
+    assert_eq!(d["related"][0]["location"]["line"], 6);
+    // A keyword of an item in the middle of a line is not taken for the next item.
+    let d = first_diagnostic("tag env\npolicy p {\n  require env on sqs:CreateQueue tag\n}\n");
+    assert_eq!(d["code"], "tagc::syntax::unexpected");
+}
+
+#[test]
 fn test_action_in_protect_names_its_service() {
     let d = first_diagnostic(
         "tag cc\npolicy p {\n  protect cc on s3, ec2:CreateTags\n  attach to root\n}\n",

@@ -49,8 +49,8 @@ pub enum SyntaxErrorKind {
     )]
     #[label("this string is not closed")]
     UnterminatedString,
-    /// A `{` whose `}` is missing when the file ends.
-    #[error("unclosed `{{`: the file ends before its `}}`")]
+    /// A `{` whose `}` is missing when the file ends or the next item starts.
+    #[error("unclosed `{{`: the block has no `}}`")]
     #[diagnostic(
         code("tagc::syntax::unclosed-brace"),
         severity(Error),

@@ -316,6 +316,9 @@ impl Builder {
                     );
             }
         }
+        if let Some(e) = self.unclosed_before_item(text, start, positives) {
+            return e;
+        }
         if let Some(e) = self.action_in_protect(text, start) {
             return e;
         }
@@ -361,6 +364,36 @@ impl Builder {
         SyntaxError::new(
             SyntaxErrorKind::Unexpected { found, expected },
             self.at(start, end),
+        )
+    }
+
+    /// A block left open before the next top-level item: the item split keeps the rest of the
+    /// file in the open block, and the parser stops at the next item's keyword, at the start
+    /// of a line, where a `}` would have closed the block.
+    fn unclosed_before_item(
+        &self,
+        text: &str,
+        pos: usize,
+        positives: &[Rule],
+    ) -> Option<SyntaxError> {
+        let word = word_at(text, pos);
+        let before = text.get(..pos)?;
+        let at_line_start = before
+            .rsplit('\n')
+            .next()
+            .is_some_and(|l| l.trim().is_empty());
+        if !positives.contains(&Rule::rbrace)
+            || !split::ITEM_KEYWORDS.contains(&word)
+            || !at_line_start
+        {
+            return None;
+        }
+        let open = split::unclosed_brace(before)?;
+        Some(
+            SyntaxError::new(SyntaxErrorKind::UnclosedBrace, self.at(open, open + 1)).with_related(
+                &self.at(pos, pos + word.len()),
+                "the next item starts here, before a `}`",
+            ),
         )
     }
 
