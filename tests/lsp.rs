@@ -450,3 +450,48 @@ fn test_lsp_positions_are_utf8_bytes_when_the_client_offers_utf8() {
     );
     assert_eq!(client.stop(), 0);
 }
+
+#[test]
+fn test_vscode_grammar_highlights_exactly_the_language_keywords() {
+    let path = crate::common::root().join("editors/vscode/syntaxes/tags.tmLanguage.json");
+    let grammar: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let pattern = grammar["repository"]["keyword"]["match"].as_str().unwrap();
+    let inner = pattern
+        .split_once("(?:")
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(alternatives, _)| alternatives)
+        .unwrap();
+    let mut in_grammar: Vec<&str> = inner.split('|').collect();
+    in_grammar.sort_unstable();
+    let mut keywords = tagc::lsp::keywords();
+    keywords.sort_unstable();
+    assert_eq!(in_grammar, keywords);
+}
+
+#[test]
+fn test_vscode_manifest_starts_tagc_lsp_for_tags_files() {
+    let dir = crate::common::root().join("editors/vscode");
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("package.json")).unwrap()).unwrap();
+    let language = &manifest["contributes"]["languages"][0];
+    assert_eq!(language["id"], "tags");
+    assert_eq!(language["extensions"], json!([".tags"]));
+    assert_eq!(
+        manifest["contributes"]["configuration"]["properties"]["tagc.path"]["default"],
+        "tagc"
+    );
+    let extension = std::fs::read_to_string(dir.join("extension.js")).unwrap();
+    assert!(extension.contains("args: ['lsp']"), "{extension}");
+}
+
+#[test]
+fn test_lsp_without_an_editor_reports_the_protocol_error_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = crate::common::tagc(dir.path(), &["lsp"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("tagc::lsp::protocol"),
+        "{}",
+        run.transcript()
+    );
+}
