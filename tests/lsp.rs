@@ -64,10 +64,9 @@ impl Client {
             messages: rx,
             next_id: 0,
         };
-        let init = client.request(
-            "initialize",
-            json!({ "processId": null, "rootUri": null, "capabilities": capabilities }),
-        );
+        let mut params = json!({ "processId": null, "rootUri": null });
+        params["capabilities"] = capabilities;
+        let init = client.request("initialize", params);
         client.notify("initialized", json!({}));
         (client, init)
     }
@@ -79,14 +78,18 @@ impl Client {
     }
 
     fn notify(&mut self, method: &str, params: Value) {
-        self.send(&json!({ "jsonrpc": "2.0", "method": method, "params": params }));
+        let mut message = json!({ "jsonrpc": "2.0", "method": method });
+        message["params"] = params;
+        self.send(&message);
     }
 
     /// Send a request and wait for its response's `result`.
     fn request(&mut self, method: &str, params: Value) -> Value {
         self.next_id += 1;
         let id = self.next_id;
-        self.send(&json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
+        let mut message = json!({ "jsonrpc": "2.0", "id": id, "method": method });
+        message["params"] = params;
+        self.send(&message);
         let m = self.wait(|m| m["id"] == json!(id));
         assert!(m.get("error").is_none(), "{method}: {m}");
         m["result"].clone()

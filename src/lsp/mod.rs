@@ -249,9 +249,9 @@ impl Server<'_> {
         let id = req.id.clone();
         let params = req.params;
         let result = match req.method.as_str() {
-            Completion::METHOD => parse(params).map(|p| to_value(self.completion(p))),
-            HoverRequest::METHOD => parse(params).map(|p| to_value(self.hover(p))),
-            GotoDefinition::METHOD => parse(params).map(|p| to_value(self.definition(p))),
+            Completion::METHOD => parse(params).map(|p| to_value(self.completion(&p))),
+            HoverRequest::METHOD => parse(params).map(|p| to_value(self.hover(&p))),
+            GotoDefinition::METHOD => parse(params).map(|p| to_value(self.definition(&p))),
             Formatting::METHOD => parse(params).map(|p| to_value(self.format(&p))),
             CodeActionRequest::METHOD => parse(params).map(|p| to_value(self.code_actions(&p))),
             _ => {
@@ -279,7 +279,7 @@ impl Server<'_> {
         Some((project, offset))
     }
 
-    fn completion(&self, p: CompletionParams) -> Option<CompletionResponse> {
+    fn completion(&self, p: &CompletionParams) -> Option<CompletionResponse> {
         let uri = &p.text_document_position.text_document.uri;
         let (project, offset) = self.locate(uri, p.text_document_position.position)?;
         let text = &project.file(uri)?.text;
@@ -295,7 +295,7 @@ impl Server<'_> {
         )))
     }
 
-    fn hover(&self, p: HoverParams) -> Option<Hover> {
+    fn hover(&self, p: &HoverParams) -> Option<Hover> {
         let uri = &p.text_document_position_params.text_document.uri;
         let (project, offset) = self.locate(uri, p.text_document_position_params.position)?;
         let text = &project.file(uri)?.text;
@@ -311,7 +311,7 @@ impl Server<'_> {
         })
     }
 
-    fn definition(&self, p: GotoDefinitionParams) -> Option<GotoDefinitionResponse> {
+    fn definition(&self, p: &GotoDefinitionParams) -> Option<GotoDefinitionResponse> {
         let uri = &p.text_document_position_params.text_document.uri;
         let (project, offset) = self.locate(uri, p.text_document_position_params.position)?;
         let text = &project.file(uri)?.text;

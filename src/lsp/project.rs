@@ -6,6 +6,7 @@
 //! checked model for completion, hover and go to definition.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -189,10 +190,10 @@ impl Project {
                 .collect();
             let mut message = r.message.clone();
             if let Some(label) = r.label.as_ref().filter(|l| !l.is_empty()) {
-                message.push_str(&format!(": {label}"));
+                let _ = write!(message, ": {label}");
             }
             if let Some(help) = &r.help {
-                message.push_str(&format!("\nhelp: {help}"));
+                let _ = write!(message, "\nhelp: {help}");
             }
             out.entry(uri).or_default().push(Diagnostic {
                 range: place,
