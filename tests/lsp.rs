@@ -498,3 +498,56 @@ fn test_lsp_without_an_editor_reports_the_protocol_error_and_exits_1() {
         run.transcript()
     );
 }
+
+#[test]
+fn test_lsp_publishes_warnings_but_not_those_an_allow_comment_acknowledges() {
+    let warned = "tag owner\n\npolicy p {\n  require owner on sqs:CreateQueue\n}\n";
+    let (dir, uri) = project(warned);
+    let (mut client, _) = Client::start(dir.path(), json!({}));
+    client.open(&uri, warned);
+    let diagnostics = client.diagnostics(&uri);
+    let warning = diagnostics
+        .iter()
+        .find(|d| d["code"] == "tagc::check::no-targets")
+        .unwrap_or_else(|| panic!("{diagnostics:?}"));
+    assert_eq!(warning["severity"], 2);
+
+    let allowed = warned.replace(
+        "policy p {",
+        "policy p {   # tagc: allow no-targets -- attached by hand",
+    );
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": allowed }] }),
+    );
+    assert_eq!(client.diagnostics(&uri), Vec::<Value>::new());
+    assert_eq!(client.stop(), 0);
+}
+
+#[test]
+fn test_lsp_quick_fix_for_an_unknown_service_replaces_only_the_service() {
+    let text =
+        "tag owner\n\npolicy p {\n  require owner on sqss:CreateQueue\n  attach to root\n}\n";
+    let (dir, uri) = project(text);
+    let (mut client, _) = Client::start(dir.path(), json!({}));
+    client.open(&uri, text);
+    let diagnostics = client.diagnostics(&uri);
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": { "uri": uri },
+            "range": { "start": { "line": 3, "character": 0 }, "end": { "line": 4, "character": 0 } },
+            "context": { "diagnostics": diagnostics }
+        }),
+    );
+    let edit = &actions[0]["edit"]["changes"][uri.as_str()][0];
+    assert_eq!(edit["newText"], "sqs", "{actions}");
+    let start = position(text, "sqss");
+    assert_eq!(edit["range"]["start"], start, "{actions}");
+    assert_eq!(
+        edit["range"]["end"]["character"],
+        json!(start["character"].as_u64().unwrap() + 4),
+        "{actions}"
+    );
+    assert_eq!(client.stop(), 0);
+}
