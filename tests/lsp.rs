@@ -305,10 +305,17 @@ fn test_lsp_completes_keywords_declared_tags_and_catalog_actions() {
 
 #[test]
 fn test_lsp_hover_shows_expansion_layers_and_tag_values() {
-    let text = "tag owner {\n  values \"ml\" \"data\"\n}\n\npolicy p {\n  require owner on sqs:Create*\n  attach to root\n}\n";
+    let text = "tag owner {\n  values \"ml\" \"data\"\n}\n\npolicy p {\n  require owner on sqs:Create*\n  enforce owner for ec2:instance\n  attach to root\n}\n";
     let (dir, uri) = project(text);
     let (mut client, _) = Client::start(dir.path(), json!({}));
     client.open(&uri, text);
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": position(text, "ec2:instance") }),
+    );
+    let value = hover["contents"]["value"].as_str().unwrap();
+    assert!(value.contains("resource type `ec2:instance`"), "{value}");
+    assert!(value.contains("`enforce owner` — tag policy"), "{value}");
     let hover = client.request(
         "textDocument/hover",
         json!({ "textDocument": { "uri": uri }, "position": position(text, "Create*") }),

@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, tag_policy_types};
 use crate::model::{Project, RuleKind, TagDef};
 use crate::source::Loc;
 
@@ -39,6 +39,9 @@ pub fn hover(word: &str, model: &Project, catalog: &Catalog) -> Option<String> {
         return Some(hover_tag(t, model));
     }
     let (service, pattern) = word.split_once(':')?;
+    if tag_policy_types::reportable(word) || tag_policy_types::enforceable(word) {
+        return Some(hover_resource_type(word, model));
+    }
     let expanded = catalog.expand(service, pattern);
     let mut s = String::new();
     if expanded.is_empty() {
@@ -92,6 +95,45 @@ pub fn hover(word: &str, model: &Project, catalog: &Catalog) -> Option<String> {
         let _ = write!(s, "\nRules on it:\n\n{rules}");
     }
     Some(s)
+}
+
+/// The hover of the resource type `rt`: what a tag policy can do with it, and the rules on it.
+fn hover_resource_type(rt: &str, model: &Project) -> String {
+    let mut s = format!("resource type `{rt}`\n\n");
+    let _ = writeln!(
+        s,
+        "Tag policy: {}.",
+        if tag_policy_types::enforceable(rt) {
+            "`enforce` (enforced_for) and `report` (report_required_tag_for)"
+        } else {
+            "`report` (report_required_tag_for) only"
+        }
+    );
+    let mut rules = String::new();
+    for p in &model.policies {
+        for (kind, list) in [
+            (RuleKind::Enforce, &p.enforce),
+            (RuleKind::Report, &p.report),
+        ] {
+            for r in list
+                .iter()
+                .filter(|r| r.resource_types.iter().any(|t| t.to_string() == rt))
+            {
+                let _ = writeln!(
+                    rules,
+                    "- policy `{}`: `{} {}` — {}",
+                    p.name,
+                    kind.word(),
+                    r.key,
+                    layer(kind)
+                );
+            }
+        }
+    }
+    if !rules.is_empty() {
+        let _ = write!(s, "\nRules on it:\n\n{rules}");
+    }
+    s
 }
 
 /// The hover of the declared tag `t`.
