@@ -132,6 +132,17 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print tagc's manual page (roff, section 1) to standard output
     Man,
+    /// Run the language server editors start (LSP over standard input and output)
+    Lsp(LspArgs),
+}
+
+/// `tagc lsp`.
+#[derive(Debug, Args)]
+pub struct LspArgs {
+    /// Use this AWS catalog instead of the built-in one: a directory of AWS service-reference
+    /// JSON files, or a file written by `tagc catalog import`
+    #[arg(long, value_name = "PATH")]
+    pub catalog: Option<PathBuf>,
 }
 
 /// `tagc completions`.

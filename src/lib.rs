@@ -36,6 +36,7 @@ pub mod ir;
 pub mod limits;
 pub mod load;
 pub mod lower;
+pub mod lsp;
 pub mod model;
 pub mod output;
 pub mod ownership;

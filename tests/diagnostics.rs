@@ -426,6 +426,10 @@ const NOT_FROM_A_SOURCE_FILE: &[(&str, &str)] = &[
         "`audit`: no region given or configured",
     ),
     ("tagc::audit::aws", "`audit`: a call to AWS failed"),
+    (
+        "tagc::lsp::protocol",
+        "`lsp`: the connection with the editor failed",
+    ),
 ];
 
 #[test]

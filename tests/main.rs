@@ -31,6 +31,7 @@ mod fuzz;
 mod generated;
 mod iac;
 mod install;
+mod lsp;
 mod packing;
 mod report;
 mod robustness;

@@ -209,6 +209,7 @@ fn formats_of(command: &Command) -> (&'static str, Option<(Format, &'static [For
         Command::Catalog(_) => ("catalog", None),
         Command::Completions(_) => ("completions", None),
         Command::Man => ("man", None),
+        Command::Lsp(_) => ("lsp", None),
     }
 }
 
@@ -248,6 +249,7 @@ fn run_command(cli: Cli) -> Outcome {
         Command::Catalog(cmd) => catalog::run(cmd),
         Command::Completions(args) => install::completions(args.shell),
         Command::Man => install::man(),
+        Command::Lsp(args) => lsp(&args),
     }
 }
 
@@ -258,6 +260,35 @@ pub fn version_line() -> String {
         env!("CARGO_PKG_VERSION"),
         Catalog::builtin_date()
     )
+}
+
+/// Run `tagc lsp` until the editor ends it.
+fn lsp(args: &crate::cli::LspArgs) -> Outcome {
+    let loaded;
+    let catalog = match &args.catalog {
+        None => Catalog::builtin(),
+        Some(path) => match Catalog::load(path) {
+            Ok(c) => {
+                loaded = c;
+                &loaded
+            }
+            Err(e) => {
+                let mut d = Diagnostics::new();
+                d.push(e);
+                print_diagnostics(&d, Format::Human);
+                return Outcome::Failure;
+            }
+        },
+    };
+    match crate::lsp::run(catalog) {
+        Ok(()) => Outcome::Success,
+        Err(e) => {
+            let mut d = Diagnostics::new();
+            d.push(e);
+            print_diagnostics(&d, Format::Human);
+            Outcome::Failure
+        }
+    }
 }
 
 /// Load the catalog the input asks for, or report why it cannot be loaded.

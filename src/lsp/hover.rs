@@ -1,0 +1,208 @@
+//! Hover and go to definition.
+//!
+//! Input: the word under the cursor, the checked model and the catalog. Output: for a declared
+//! tag key, its declaration, allowed values and the rules that name it with the layer that
+//! enforces each; for an action or action pattern, what it expands to in the catalog and the
+//! policies' rules on it with their layers (what `tagc build --explain` prints); for a tag key,
+//! the place of its `tag` declaration.
+
+use std::fmt::Write as _;
+
+use crate::catalog::{Catalog, tag_policy_types};
+use crate::model::{Project, RuleKind, TagDef};
+use crate::source::Loc;
+
+/// How many action names a hover lists before "and N more".
+const SHOWN: usize = 10;
+
+/// Which layer enforces a rule of `kind` on an action (see `docs/language.md`, "Policies": the
+/// SCP and the IAM policy carry the Deny statements of `require`, `only-declared-keys` and
+/// `protect`).
+fn layer(kind: RuleKind) -> &'static str {
+    match kind {
+        RuleKind::Require => "SCP and IAM guardrail: presence and value of the keys on create",
+        RuleKind::OnlyDeclaredKeys => "SCP and IAM guardrail: keys no `tag` declares are denied",
+        RuleKind::Protect => "SCP and IAM guardrail: standalone tagging of the keys is denied",
+        RuleKind::Enforce | RuleKind::Report => "tag policy",
+        RuleKind::Description | RuleKind::Exempt | RuleKind::Attach | RuleKind::Grant => "no layer",
+    }
+}
+
+/// The declared tag `key`.
+pub fn tag<'m>(model: &'m Project, key: &str) -> Option<&'m TagDef> {
+    model.tags.iter().find(|t| t.key == key)
+}
+
+/// Markdown describing `word`, or `None` when it is neither a declared tag nor an action.
+pub fn hover(word: &str, model: &Project, catalog: &Catalog) -> Option<String> {
+    if let Some(t) = tag(model, word) {
+        return Some(hover_tag(t, model));
+    }
+    let (service, pattern) = word.split_once(':')?;
+    if tag_policy_types::reportable(word) || tag_policy_types::enforceable(word) {
+        return Some(hover_resource_type(word, model));
+    }
+    let expanded = catalog.expand(service, pattern);
+    let mut s = String::new();
+    if expanded.is_empty() {
+        let _ = writeln!(s, "`{word}`: no action of the catalog matches");
+    } else {
+        let n = expanded.len();
+        let _ = writeln!(
+            s,
+            "`{word}` → {n} action{}:\n",
+            if n == 1 { "" } else { "s" }
+        );
+        for a in expanded.iter().take(SHOWN) {
+            let carry = if a.tagging_only {
+                "tagging-only"
+            } else if a.can_carry_tags() {
+                "can carry tags on create"
+            } else {
+                "cannot carry tags on create"
+            };
+            let _ = writeln!(s, "- `{service}:{}` ({carry})", a.name);
+        }
+        if n > SHOWN {
+            let _ = writeln!(s, "- … and {} more", n - SHOWN);
+        }
+    }
+    let names: Vec<String> = expanded
+        .iter()
+        .map(|a| format!("{service}:{}", a.name).to_lowercase())
+        .collect();
+    let mut rules = String::new();
+    for p in &model.policies {
+        for e in &p.expansions {
+            let covers = e.pattern.eq_ignore_ascii_case(word)
+                || e.actions
+                    .iter()
+                    .any(|a| names.contains(&a.to_string().to_lowercase()));
+            if covers {
+                let _ = writeln!(
+                    rules,
+                    "- policy `{}`: `{} … on {}` ({} actions) — {}",
+                    p.name,
+                    e.rule.word(),
+                    e.pattern,
+                    e.actions.len(),
+                    layer(e.rule)
+                );
+            }
+        }
+    }
+    if !rules.is_empty() {
+        let _ = write!(s, "\nRules on it:\n\n{rules}");
+    }
+    Some(s)
+}
+
+/// The hover of the resource type `rt`: what a tag policy can do with it, and the rules on it.
+fn hover_resource_type(rt: &str, model: &Project) -> String {
+    let mut s = format!("resource type `{rt}`\n\n");
+    let _ = writeln!(
+        s,
+        "Tag policy: {}.",
+        if tag_policy_types::enforceable(rt) {
+            "`enforce` (enforced_for) and `report` (report_required_tag_for)"
+        } else {
+            "`report` (report_required_tag_for) only"
+        }
+    );
+    let mut rules = String::new();
+    for p in &model.policies {
+        for (kind, list) in [
+            (RuleKind::Enforce, &p.enforce),
+            (RuleKind::Report, &p.report),
+        ] {
+            for r in list
+                .iter()
+                .filter(|r| r.resource_types.iter().any(|t| t.to_string() == rt))
+            {
+                let _ = writeln!(
+                    rules,
+                    "- policy `{}`: `{} {}` — {}",
+                    p.name,
+                    kind.word(),
+                    r.key,
+                    layer(kind)
+                );
+            }
+        }
+    }
+    if !rules.is_empty() {
+        let _ = write!(s, "\nRules on it:\n\n{rules}");
+    }
+    s
+}
+
+/// The hover of the declared tag `t`.
+fn hover_tag(t: &TagDef, model: &Project) -> String {
+    let mut s = format!("tag `{}`", t.key);
+    let (line, _) = t.loc.line_col();
+    let _ = writeln!(s, " — declared in `{}` line {line}\n", t.loc.file.name);
+    match &t.values {
+        Some(v) => {
+            let _ = writeln!(
+                s,
+                "Allowed values{}: {}",
+                if t.exact_case { " (exact case)" } else { "" },
+                v.iter()
+                    .map(|x| format!("`{x}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        None => {
+            let _ = writeln!(s, "Any value.");
+        }
+    }
+    let mut rules = String::new();
+    for p in &model.policies {
+        for r in &p.requires {
+            if r.keys.contains(&t.key) {
+                let _ = writeln!(
+                    rules,
+                    "- policy `{}`: `require` on {} actions — {}",
+                    p.name,
+                    r.actions.len(),
+                    layer(RuleKind::Require)
+                );
+            }
+        }
+        for pr in &p.protects {
+            if pr.keys.contains(&t.key) {
+                let _ = writeln!(
+                    rules,
+                    "- policy `{}`: `protect` — {}",
+                    p.name,
+                    layer(RuleKind::Protect)
+                );
+            }
+        }
+        for (kind, list) in [
+            (RuleKind::Enforce, &p.enforce),
+            (RuleKind::Report, &p.report),
+        ] {
+            for r in list.iter().filter(|r| r.key == t.key) {
+                let _ = writeln!(
+                    rules,
+                    "- policy `{}`: `{}` for {} resource types — {}",
+                    p.name,
+                    kind.word(),
+                    r.resource_types.len(),
+                    layer(kind)
+                );
+            }
+        }
+    }
+    if !rules.is_empty() {
+        let _ = write!(s, "\nRules on it:\n\n{rules}");
+    }
+    s
+}
+
+/// Where the tag `key` is declared.
+pub fn definition<'m>(word: &str, model: &'m Project) -> Option<&'m Loc> {
+    tag(model, word).map(|t| &t.loc)
+}

@@ -1,0 +1,414 @@
+//! `tagc lsp`: the language server editors talk to over standard input and output.
+//!
+//! Input: JSON-RPC messages of the Language Server Protocol 3.17 on stdin. Output: responses
+//! and `textDocument/publishDiagnostics` notifications on stdout. Open documents are kept in
+//! memory (full text sync); each change re-runs the pipeline on the document's project (every
+//! `.tags` file of its directory, open buffers in place of the disk) and publishes the
+//! diagnostics of every file of it. Requests: completion, hover, go to definition, formatting
+//! (the `tagc fmt` layout) and code actions (each "did you mean" as a quick fix).
+//! <https://microsoft.github.io/language-server-protocol/specifications/lsp/3.17/specification/>
+
+mod complete;
+mod hover;
+mod position;
+mod project;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use lsp_server::{Connection, Message, Notification, Request, Response};
+use lsp_types::notification::{
+    DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument,
+    Notification as _, PublishDiagnostics,
+};
+use lsp_types::request::{
+    CodeActionRequest, Completion, Formatting, GotoDefinition, HoverRequest, Request as _,
+};
+use lsp_types::{
+    CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams,
+    CodeActionProviderCapability, CompletionOptions, CompletionParams, CompletionResponse,
+    DocumentFormattingParams, GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverContents,
+    HoverParams, HoverProviderCapability, InitializeParams, Location, MarkupContent, MarkupKind,
+    OneOf, PositionEncodingKind, PublishDiagnosticsParams, ServerCapabilities, ServerInfo,
+    TextDocumentSyncCapability, TextDocumentSyncKind, TextEdit, Url, WorkspaceEdit,
+};
+use miette::Diagnostic;
+use serde_json::Value;
+
+pub use complete::keywords;
+use position::Encoding;
+use project::Project;
+
+use crate::catalog::Catalog;
+use crate::report::Record;
+
+/// Why the server stopped before the client asked it to.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum LspError {
+    /// The connection with the editor failed or the editor broke the protocol.
+    #[error("the language server's connection failed: {0}")]
+    #[diagnostic(
+        code("tagc::lsp::protocol"),
+        severity(Error),
+        help(
+            "`tagc lsp` is started by an editor, which speaks the Language Server Protocol on its standard input and output"
+        )
+    )]
+    Protocol(String),
+}
+
+/// Run the server on stdin and stdout until the client says `exit`.
+pub fn run(catalog: &Catalog) -> Result<(), LspError> {
+    let (connection, io_threads) = Connection::stdio();
+    serve(&connection, catalog)?;
+    drop(connection);
+    io_threads
+        .join()
+        .map_err(|e| LspError::Protocol(e.to_string()))
+}
+
+/// The server's state: the open documents and what was published.
+struct Server<'a> {
+    connection: &'a Connection,
+    catalog: &'a Catalog,
+    encoding: Encoding,
+    open: BTreeMap<Url, String>,
+    /// Documents that have diagnostics on the client.
+    published: BTreeSet<Url>,
+}
+
+fn protocol(e: impl std::fmt::Display) -> LspError {
+    LspError::Protocol(e.to_string())
+}
+
+/// Initialize, then handle messages until `shutdown` and `exit`.
+fn serve(connection: &Connection, catalog: &Catalog) -> Result<(), LspError> {
+    let (id, params) = connection.initialize_start().map_err(protocol)?;
+    let params: InitializeParams = serde_json::from_value(params).map_err(protocol)?;
+    // UTF-8 columns when the client offers them: no conversion to get wrong.
+    let utf8 = params
+        .capabilities
+        .general
+        .as_ref()
+        .and_then(|g| g.position_encodings.as_ref())
+        .is_some_and(|e| e.contains(&PositionEncodingKind::UTF8));
+    let encoding = if utf8 {
+        Encoding::Utf8
+    } else {
+        Encoding::Utf16
+    };
+    let capabilities = ServerCapabilities {
+        position_encoding: Some(if utf8 {
+            PositionEncodingKind::UTF8
+        } else {
+            PositionEncodingKind::UTF16
+        }),
+        text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::FULL)),
+        completion_provider: Some(CompletionOptions {
+            trigger_characters: Some(vec![":".into()]),
+            ..CompletionOptions::default()
+        }),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        definition_provider: Some(OneOf::Left(true)),
+        document_formatting_provider: Some(OneOf::Left(true)),
+        code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
+        ..ServerCapabilities::default()
+    };
+    let result = serde_json::json!({
+        "capabilities": capabilities,
+        "serverInfo": ServerInfo { name: "tagc".into(), version: Some(env!("CARGO_PKG_VERSION").into()) },
+    });
+    connection.initialize_finish(id, result).map_err(protocol)?;
+    let mut server = Server {
+        connection,
+        catalog,
+        encoding,
+        open: BTreeMap::new(),
+        published: BTreeSet::new(),
+    };
+    for message in &connection.receiver {
+        match message {
+            Message::Request(req) => {
+                if connection.handle_shutdown(&req).map_err(protocol)? {
+                    return Ok(());
+                }
+                server.request(req)?;
+            }
+            Message::Notification(n) => server.notification(n)?,
+            Message::Response(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// The "did you mean `X`?" suggestion of a help line.
+fn suggestion(help: &str) -> Option<&str> {
+    help.strip_prefix("did you mean `")?.strip_suffix("`?")
+}
+
+impl Server<'_> {
+    fn send(&self, message: Message) -> Result<(), LspError> {
+        self.connection.sender.send(message).map_err(protocol)
+    }
+
+    fn notification(&mut self, n: Notification) -> Result<(), LspError> {
+        let uri = match n.method.as_str() {
+            DidOpenTextDocument::METHOD => {
+                let Ok(p) = parse::<lsp_types::DidOpenTextDocumentParams>(n.params) else {
+                    return Ok(());
+                };
+                self.open
+                    .insert(p.text_document.uri.clone(), p.text_document.text);
+                p.text_document.uri
+            }
+            DidChangeTextDocument::METHOD => {
+                let Ok(p) = parse::<lsp_types::DidChangeTextDocumentParams>(n.params) else {
+                    return Ok(());
+                };
+                // Full sync: the last change is the whole text.
+                if let Some(change) = p.content_changes.into_iter().last() {
+                    self.open.insert(p.text_document.uri.clone(), change.text);
+                }
+                p.text_document.uri
+            }
+            DidSaveTextDocument::METHOD => {
+                let Ok(p) = parse::<lsp_types::DidSaveTextDocumentParams>(n.params) else {
+                    return Ok(());
+                };
+                p.text_document.uri
+            }
+            DidCloseTextDocument::METHOD => {
+                let Ok(p) = parse::<lsp_types::DidCloseTextDocumentParams>(n.params) else {
+                    return Ok(());
+                };
+                self.open.remove(&p.text_document.uri);
+                // A closed buffer that is not on disk leaves the project with its diagnostics.
+                if p.text_document
+                    .uri
+                    .to_file_path()
+                    .map_or(true, |f| !f.exists())
+                {
+                    self.publish(p.text_document.uri.clone(), Vec::new())?;
+                }
+                p.text_document.uri
+            }
+            _ => return Ok(()),
+        };
+        self.analyse(&uri)
+    }
+
+    /// Compile the project of `uri` and publish the diagnostics of each of its files.
+    fn analyse(&mut self, uri: &Url) -> Result<(), LspError> {
+        let project = Project::of(uri, &self.open);
+        if project.files.is_empty() {
+            return Ok(());
+        }
+        let records = project.records(self.catalog);
+        let by_file = project.diagnostics(&records, uri, self.encoding);
+        // Files that had diagnostics and are no longer part of this project are cleared.
+        let dir = uri
+            .to_file_path()
+            .ok()
+            .and_then(|p| p.parent().map(std::path::PathBuf::from));
+        let gone: Vec<Url> = self
+            .published
+            .iter()
+            .filter(|u| !by_file.contains_key(u))
+            .filter(|u| {
+                dir.as_ref()
+                    .is_some_and(|d| u.to_file_path().is_ok_and(|p| p.starts_with(d)))
+            })
+            .cloned()
+            .collect();
+        for u in gone {
+            self.publish(u, Vec::new())?;
+        }
+        for (u, diagnostics) in by_file {
+            self.publish(u, diagnostics)?;
+        }
+        Ok(())
+    }
+
+    fn publish(
+        &mut self,
+        uri: Url,
+        diagnostics: Vec<lsp_types::Diagnostic>,
+    ) -> Result<(), LspError> {
+        if diagnostics.is_empty() {
+            self.published.remove(&uri);
+        } else {
+            self.published.insert(uri.clone());
+        }
+        let params = PublishDiagnosticsParams::new(uri, diagnostics, None);
+        self.send(Message::Notification(Notification::new(
+            PublishDiagnostics::METHOD.into(),
+            params,
+        )))
+    }
+
+    fn request(&mut self, req: Request) -> Result<(), LspError> {
+        let id = req.id.clone();
+        let params = req.params;
+        let result = match req.method.as_str() {
+            Completion::METHOD => parse(params).map(|p| to_value(self.completion(&p))),
+            HoverRequest::METHOD => parse(params).map(|p| to_value(self.hover(&p))),
+            GotoDefinition::METHOD => parse(params).map(|p| to_value(self.definition(&p))),
+            Formatting::METHOD => parse(params).map(|p| to_value(self.format(&p))),
+            CodeActionRequest::METHOD => parse(params).map(|p| to_value(self.code_actions(&p))),
+            _ => {
+                return self.send(Message::Response(Response::new_err(
+                    id,
+                    lsp_server::ErrorCode::MethodNotFound as i32,
+                    format!("tagc lsp does not handle `{}`", req.method),
+                )));
+            }
+        };
+        self.send(Message::Response(match result {
+            Ok(value) => Response::new_ok(id, value),
+            Err(e) => Response::new_err(
+                id,
+                lsp_server::ErrorCode::InvalidParams as i32,
+                e.to_string(),
+            ),
+        }))
+    }
+
+    /// The project and file of `uri`, with the byte offset of `pos` in it.
+    fn locate(&self, uri: &Url, pos: lsp_types::Position) -> Option<(Project, usize)> {
+        let project = Project::of(uri, &self.open);
+        let offset = position::offset(&project.file(uri)?.text, pos, self.encoding);
+        Some((project, offset))
+    }
+
+    fn completion(&self, p: &CompletionParams) -> Option<CompletionResponse> {
+        let uri = &p.text_document_position.text_document.uri;
+        let (project, offset) = self.locate(uri, p.text_document_position.position)?;
+        let text = &project.file(uri)?.text;
+        let start = complete::word_at(text, offset).map_or(offset, |(s, _)| s.min(offset));
+        let prefix = text.get(start..offset)?;
+        let range = position::range(text, start, offset, self.encoding);
+        let model = project.model(self.catalog);
+        Some(CompletionResponse::Array(complete::complete(
+            prefix,
+            range,
+            &model,
+            self.catalog,
+        )))
+    }
+
+    fn hover(&self, p: &HoverParams) -> Option<Hover> {
+        let uri = &p.text_document_position_params.text_document.uri;
+        let (project, offset) = self.locate(uri, p.text_document_position_params.position)?;
+        let text = &project.file(uri)?.text;
+        let (start, end) = complete::word_at(text, offset)?;
+        let word = text.get(start..end)?;
+        let value = hover::hover(word, &project.model(self.catalog), self.catalog)?;
+        Some(Hover {
+            contents: HoverContents::Markup(MarkupContent {
+                kind: MarkupKind::Markdown,
+                value,
+            }),
+            range: Some(position::range(text, start, end, self.encoding)),
+        })
+    }
+
+    fn definition(&self, p: &GotoDefinitionParams) -> Option<GotoDefinitionResponse> {
+        let uri = &p.text_document_position_params.text_document.uri;
+        let (project, offset) = self.locate(uri, p.text_document_position_params.position)?;
+        let text = &project.file(uri)?.text;
+        let (start, end) = complete::word_at(text, offset)?;
+        let model = project.model(self.catalog);
+        let loc = hover::definition(text.get(start..end)?, &model)?;
+        let file = project.file_named(&loc.file.name)?;
+        Some(GotoDefinitionResponse::Scalar(Location::new(
+            file.uri.clone(),
+            position::range(&file.text, loc.span.start, loc.span.end, self.encoding),
+        )))
+    }
+
+    /// One edit replacing the whole document with its `tagc fmt` layout; none when the text
+    /// has syntax errors (which are published as diagnostics) or is already formatted.
+    fn format(&self, p: &DocumentFormattingParams) -> Vec<TextEdit> {
+        let Some(text) = self.open.get(&p.text_document.uri) else {
+            return Vec::new();
+        };
+        match crate::syntax::format(text) {
+            Ok(formatted) if &formatted != text => vec![TextEdit::new(
+                position::range(text, 0, text.len(), self.encoding),
+                formatted,
+            )],
+            _ => Vec::new(),
+        }
+    }
+
+    /// A quick fix for each "did you mean" diagnostic of the document in the range asked for.
+    fn code_actions(&self, p: &CodeActionParams) -> Vec<CodeActionOrCommand> {
+        let uri = &p.text_document.uri;
+        let project = Project::of(uri, &self.open);
+        let Some(file) = project.file(uri) else {
+            return Vec::new();
+        };
+        let records: Vec<Record> = project.records(self.catalog);
+        let mut actions = Vec::new();
+        for r in &records {
+            let (Some(l), Some(fix)) = (&r.location, r.help.as_deref().and_then(suggestion)) else {
+                continue;
+            };
+            if l.file != file.name {
+                continue;
+            }
+            let diagnostics = project.diagnostics(std::slice::from_ref(r), uri, self.encoding);
+            let Some(d) = diagnostics.get(uri).and_then(|v| v.first()) else {
+                continue;
+            };
+            if d.range.end < p.range.start || p.range.end < d.range.start {
+                continue;
+            }
+            let (start, mut end) = (l.offset, l.offset + l.length);
+            // An unknown service is reported on the whole action; the suggestion is a prefix.
+            let written = file.text.get(start..end).unwrap_or("");
+            if !fix.contains(':')
+                && let Some(colon) = written.find(':')
+            {
+                end = start + colon;
+            }
+            let edit = TextEdit::new(
+                position::range(&file.text, start, end, self.encoding),
+                fix.to_owned(),
+            );
+            actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+                title: format!("Replace with `{fix}`"),
+                kind: Some(CodeActionKind::QUICKFIX),
+                diagnostics: Some(vec![d.clone()]),
+                edit: Some(WorkspaceEdit {
+                    changes: Some(std::iter::once((uri.clone(), vec![edit])).collect()),
+                    ..WorkspaceEdit::default()
+                }),
+                is_preferred: Some(true),
+                ..CodeAction::default()
+            }));
+        }
+        actions
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(params: Value) -> Result<T, LspError> {
+    serde_json::from_value(params).map_err(protocol)
+}
+
+fn to_value<T: serde::Serialize>(v: T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::suggestion;
+
+    #[test]
+    fn test_suggestion_reads_the_did_you_mean_help() {
+        assert_eq!(
+            suggestion("did you mean `sqs:CreateQueue`?"),
+            Some("sqs:CreateQueue")
+        );
+        assert_eq!(suggestion("check the file"), None);
+    }
+}

@@ -1,0 +1,560 @@
+//! `tagc lsp`: the real binary driven over stdio with JSON-RPC (Content-Length framing), as an
+//! editor drives it. Every wait has a timeout, so a hung server fails the test.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+use lsp_types::Url;
+use serde_json::{Value, json};
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A language client talking to a `tagc lsp` process.
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    messages: Receiver<Value>,
+    next_id: i64,
+}
+
+impl Client {
+    /// Start `tagc lsp` in `dir` and initialize it with these client capabilities.
+    fn start(dir: &Path, capabilities: Value) -> (Self, Value) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tagc"))
+            .arg("lsp")
+            .current_dir(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            loop {
+                let mut length = None;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim_end();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some(n) = line.strip_prefix("Content-Length: ") {
+                        length = n.parse::<usize>().ok();
+                    }
+                }
+                let mut body = vec![0; length.unwrap()];
+                reader.read_exact(&mut body).unwrap();
+                if tx.send(serde_json::from_slice(&body).unwrap()).is_err() {
+                    return;
+                }
+            }
+        });
+        let mut client = Self {
+            child,
+            stdin,
+            messages: rx,
+            next_id: 0,
+        };
+        let mut params = json!({ "processId": null, "rootUri": null });
+        params["capabilities"] = capabilities;
+        let init = client.request("initialize", params);
+        client.notify("initialized", json!({}));
+        (client, init)
+    }
+
+    fn send(&mut self, message: &Value) {
+        let body = message.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        let mut message = json!({ "jsonrpc": "2.0", "method": method });
+        message["params"] = params;
+        self.send(&message);
+    }
+
+    /// Send a request and wait for its response's `result`.
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        let mut message = json!({ "jsonrpc": "2.0", "id": id, "method": method });
+        message["params"] = params;
+        self.send(&message);
+        let m = self.wait(|m| m["id"] == json!(id));
+        assert!(m.get("error").is_none(), "{method}: {m}");
+        m["result"].clone()
+    }
+
+    /// The next message that satisfies `pred`, skipping the others.
+    fn wait(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let m = self
+                .messages
+                .recv_timeout(left)
+                .unwrap_or_else(|e| panic!("no message from the server in time: {e}"));
+            if pred(&m) {
+                return m;
+            }
+        }
+    }
+
+    /// The next diagnostics published for `uri`.
+    fn diagnostics(&mut self, uri: &Url) -> Vec<Value> {
+        let uri = json!(uri.as_str());
+        let m = self.wait(|m| {
+            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
+        });
+        m["params"]["diagnostics"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn open(&mut self, uri: &Url, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": uri, "languageId": "tags", "version": 1, "text": text } }),
+        );
+    }
+
+    /// `shutdown` then `exit`; the exit code of the server.
+    fn stop(mut self) -> i32 {
+        let result = self.request("shutdown", Value::Null);
+        assert_eq!(result, Value::Null);
+        self.notify("exit", Value::Null);
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code().unwrap_or(-1);
+            }
+            assert!(Instant::now() < deadline, "the server did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const GOOD: &str = "tag owner {\n  values \"ml\" \"data\"\n}\n\npolicy p {\n  require owner on sqs:CreateQueue\n  attach to root\n}\n";
+
+/// A project directory holding `main.tags` with `text`, and the file's URI.
+fn project(text: &str) -> (tempfile::TempDir, Url) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("main.tags");
+    std::fs::write(&path, text).unwrap();
+    let uri = Url::from_file_path(&path).unwrap();
+    (dir, uri)
+}
+
+fn position(text: &str, needle: &str) -> Value {
+    let at = text.find(needle).unwrap();
+    let line = text[..at].matches('\n').count();
+    let column = text[..at]
+        .rsplit('\n')
+        .next()
+        .unwrap()
+        .encode_utf16()
+        .count();
+    json!({ "line": line, "character": column })
+}
+
+#[test]
+fn test_lsp_initialize_announces_its_capabilities_and_shutdown_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let (client, init) = Client::start(dir.path(), json!({}));
+    let caps = &init["capabilities"];
+    assert_eq!(caps["textDocumentSync"], json!(1), "{init}");
+    assert_eq!(caps["positionEncoding"], "utf-16", "{init}");
+    for provider in [
+        "completionProvider",
+        "hoverProvider",
+        "definitionProvider",
+        "documentFormattingProvider",
+        "codeActionProvider",
+    ] {
+        assert!(!caps[provider].is_null(), "no {provider}: {init}");
+    }
+    assert_eq!(init["serverInfo"]["name"], "tagc");
+    assert_eq!(client.stop(), 0);
+}
+
+#[test]
+fn test_lsp_publishes_an_error_with_its_code_and_utf16_range() {
+    // The unknown tag comes after a non-ASCII key on its line: its column counts UTF-16 units
+    // (`ü` is one, `𝄞` two), not bytes.
+    let text = "tag owner\ntag \"Eigentümer-𝄞\"\n\npolicy p {\n  require \"Eigentümer-𝄞\", ownr on sqs:CreateQueue\n  attach to root\n}\n";
+    let (dir, uri) = project(text);
+    let (mut client, _) = Client::start(dir.path(), json!({}));
+    client.open(&uri, text);
+    let diagnostics = client.diagnostics(&uri);
+    let d = diagnostics
+        .iter()
+        .find(|d| d["code"] == "tagc::check::unknown-tag")
+        .unwrap_or_else(|| panic!("{diagnostics:?}"));
+    assert_eq!(d["severity"], 1);
+    let start = position(text, "ownr");
+    assert_eq!(start["character"], 27);
+    assert_eq!(d["range"]["start"], start, "{d}");
+    assert_eq!(
+        d["range"]["end"]["character"],
+        json!(start["character"].as_u64().unwrap() + 4)
+    );
+    assert!(
+        d["message"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean `owner`?"),
+        "{d}"
+    );
+
+    // Fixing the buffer clears the file's diagnostics.
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": GOOD }] }),
+    );
+    assert_eq!(client.diagnostics(&uri), Vec::<Value>::new());
+    assert_eq!(client.stop(), 0);
+}
+
+#[test]
+fn test_lsp_diagnostics_name_related_places_in_other_files() {
+    let (dir, uri) = project("tag owner\n");
+    let other = dir.path().join("other.tags");
+    std::fs::write(&other, "tag owner\n").unwrap();
+    let other_uri = Url::from_file_path(&other).unwrap();
+    let (mut client, _) = Client::start(dir.path(), json!({}));
+    client.open(&uri, "tag owner\n");
+    let diagnostics = client.diagnostics(&uri);
+    let mut all = diagnostics.clone();
+    all.extend(client.diagnostics(&other_uri));
+    let duplicate = all
+        .iter()
+        .find(|d| d["code"].as_str().is_some_and(|c| c.contains("duplicate")))
+        .unwrap_or_else(|| panic!("{all:?}"));
+    let related = duplicate["relatedInformation"].as_array().unwrap();
+    assert!(!related.is_empty(), "{duplicate}");
+    assert!(
+        related
+            .iter()
+            .all(|r| r["location"]["uri"] == json!(uri.as_str())
+                || r["location"]["uri"] == json!(other_uri.as_str())),
+        "{duplicate}"
+    );
+    assert_eq!(client.stop(), 0);
+}
+
+#[test]
+fn test_lsp_completes_keywords_declared_tags_and_catalog_actions() {
+    let text = "tag owner\n\npolicy p {\n  require  on sqs:CreateQueue\n  attach to root\n}\n";
+    let (dir, uri) = project(text);
+    let (mut client, _) = Client::start(dir.path(), json!({}));
+    client.open(&uri, text);
+    let at = position(text, " on sqs");
+    let items = client.request(
+        "textDocument/completion",
+        json!({ "textDocument": { "uri": uri }, "position": at }),
+    );
+    let labels: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["label"].as_str())
+        .collect();
+    assert!(labels.contains(&"owner"), "{labels:?}");
+    assert!(labels.contains(&"require"), "{labels:?}");
+    assert!(labels.contains(&"sqs:"), "{labels:?}");
+
+    let text2 = text.replace("require  on sqs:CreateQueue", "require owner on sqs:Cre");
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": text2 }] }),
+    );
+    let mut at = position(&text2, "sqs:Cre");
+    at["character"] = json!(at["character"].as_u64().unwrap() + 7);
+    let items = client.request(
+        "textDocument/completion",
+        json!({ "textDocument": { "uri": uri }, "position": at }),
+    );
+    let create = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["label"] == "sqs:CreateQueue")
+        .unwrap_or_else(|| panic!("{items}"));
+    assert_eq!(create["detail"], "can carry tags on create", "{create}");
+    assert_eq!(create["textEdit"]["newText"], "sqs:CreateQueue");
+    assert_eq!(client.stop(), 0);
+}
+
+#[test]
+fn test_lsp_hover_shows_expansion_layers_and_tag_values() {
+    let text = "tag owner {\n  values \"ml\" \"data\"\n}\n\npolicy p {\n  require owner on sqs:Create*\n  enforce owner for ec2:instance\n  attach to root\n}\n";
+    let (dir, uri) = project(text);
+    let (mut client, _) = Client::start(dir.path(), json!({}));
+    client.open(&uri, text);
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": position(text, "ec2:instance") }),
+    );
+    let value = hover["contents"]["value"].as_str().unwrap();
+    assert!(value.contains("resource type `ec2:instance`"), "{value}");
+    assert!(value.contains("`enforce owner` — tag policy"), "{value}");
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": position(text, "Create*") }),
+    );
+    let value = hover["contents"]["value"].as_str().unwrap();
+    assert!(value.contains("`sqs:Create*` → "), "{value}");
+    assert!(value.contains("sqs:CreateQueue"), "{value}");
+    assert!(
+        value.contains("policy `p`") && value.contains("SCP and IAM guardrail"),
+        "{value}"
+    );
+
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": position(text, "owner on") }),
+    );
+    let value = hover["contents"]["value"].as_str().unwrap();
+    assert!(value.contains("tag `owner`"), "{value}");
+    assert!(value.contains("`ml`, `data`"), "{value}");
+    assert_eq!(client.stop(), 0);
+}
+
+#[test]
+fn test_lsp_goes_to_the_declaration_of_a_tag() {
+    let (dir, uri) = project(GOOD);
+    let (mut client, _) = Client::start(dir.path(), json!({}));
+    client.open(&uri, GOOD);
+    let def = client.request(
+        "textDocument/definition",
+        json!({ "textDocument": { "uri": uri }, "position": position(GOOD, "owner on") }),
+    );
+    assert_eq!(def["uri"], json!(uri.as_str()), "{def}");
+    assert_eq!(def["range"]["start"]["line"], 0, "{def}");
+    assert_eq!(client.stop(), 0);
+}
+
+#[test]
+fn test_lsp_formatting_equals_tagc_fmt_and_refuses_syntax_errors() {
+    let messy =
+        "tag   owner\npolicy p {\n require owner on sqs:CreateQueue\n      attach to root }\n";
+    let (dir, uri) = project(messy);
+    let fmt = Command::new(env!("CARGO_BIN_EXE_tagc"))
+        .args(["fmt", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin.take().unwrap().write_all(messy.as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    let expected = String::from_utf8(fmt.stdout).unwrap();
+    assert_ne!(expected, messy);
+    let (mut client, _) = Client::start(dir.path(), json!({}));
+    client.open(&uri, messy);
+    let edits = client.request(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": uri }, "options": { "tabSize": 2, "insertSpaces": true } }),
+    );
+    let edits = edits.as_array().unwrap();
+    assert_eq!(edits.len(), 1, "{edits:?}");
+    assert_eq!(edits[0]["newText"], json!(expected));
+    assert_eq!(
+        edits[0]["range"]["start"],
+        json!({ "line": 0, "character": 0 })
+    );
+    assert_eq!(
+        edits[0]["range"]["end"],
+        json!({ "line": 4, "character": 0 })
+    );
+
+    let broken = "tag owner\npolicy p {\n  require owner on\n";
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": broken }] }),
+    );
+    let edits = client.request(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": uri }, "options": { "tabSize": 2, "insertSpaces": true } }),
+    );
+    assert_eq!(edits, json!([]));
+    assert_eq!(client.stop(), 0);
+}
+
+#[test]
+fn test_lsp_offers_a_quick_fix_for_each_did_you_mean() {
+    let text = "tag owner\n\npolicy p {\n  require ownr on sqs:CreatQueue\n  attach to root\n}\n";
+    let (dir, uri) = project(text);
+    let (mut client, _) = Client::start(dir.path(), json!({}));
+    client.open(&uri, text);
+    let diagnostics = client.diagnostics(&uri);
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": { "uri": uri },
+            "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 6, "character": 0 } },
+            "context": { "diagnostics": diagnostics }
+        }),
+    );
+    let fixes: Vec<(String, Value)> = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            assert_eq!(a["kind"], "quickfix");
+            let edit = a["edit"]["changes"][uri.as_str()][0].clone();
+            (
+                edit["newText"].as_str().unwrap().to_owned(),
+                edit["range"].clone(),
+            )
+        })
+        .collect();
+    let owner = fixes
+        .iter()
+        .find(|(t, _)| t == "owner")
+        .unwrap_or_else(|| panic!("{actions}"));
+    assert_eq!(owner.1["start"], position(text, "ownr"));
+    assert!(
+        fixes.iter().any(|(t, _)| t == "sqs:CreateQueue"),
+        "{actions}"
+    );
+    assert_eq!(client.stop(), 0);
+}
+
+#[test]
+fn test_lsp_positions_are_utf8_bytes_when_the_client_offers_utf8() {
+    let text = "tag owner\ntag \"Eigentümer-𝄞\"\n\npolicy p {\n  require \"Eigentümer-𝄞\", ownr on sqs:CreateQueue\n  attach to root\n}\n";
+    let (dir, uri) = project(text);
+    let caps = json!({ "general": { "positionEncodings": ["utf-8", "utf-16"] } });
+    let (mut client, init) = Client::start(dir.path(), caps);
+    assert_eq!(init["capabilities"]["positionEncoding"], "utf-8", "{init}");
+    client.open(&uri, text);
+    let diagnostics = client.diagnostics(&uri);
+    let d = diagnostics
+        .iter()
+        .find(|d| d["code"] == "tagc::check::unknown-tag")
+        .unwrap_or_else(|| panic!("{diagnostics:?}"));
+    let line = text.lines().nth(4).unwrap();
+    assert_eq!(
+        d["range"]["start"]["character"],
+        json!(line.find("ownr").unwrap())
+    );
+    assert_eq!(client.stop(), 0);
+}
+
+#[test]
+fn test_vscode_grammar_highlights_exactly_the_language_keywords() {
+    let path = crate::common::root().join("editors/vscode/syntaxes/tags.tmLanguage.json");
+    let grammar: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let pattern = grammar["repository"]["keyword"]["match"].as_str().unwrap();
+    let inner = pattern
+        .split_once("(?:")
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(alternatives, _)| alternatives)
+        .unwrap();
+    let mut in_grammar: Vec<&str> = inner.split('|').collect();
+    in_grammar.sort_unstable();
+    let mut keywords = tagc::lsp::keywords();
+    keywords.sort_unstable();
+    assert_eq!(in_grammar, keywords);
+}
+
+#[test]
+fn test_vscode_manifest_starts_tagc_lsp_for_tags_files() {
+    let dir = crate::common::root().join("editors/vscode");
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("package.json")).unwrap()).unwrap();
+    let language = &manifest["contributes"]["languages"][0];
+    assert_eq!(language["id"], "tags");
+    assert_eq!(language["extensions"], json!([".tags"]));
+    assert_eq!(
+        manifest["contributes"]["configuration"]["properties"]["tagc.path"]["default"],
+        "tagc"
+    );
+    let extension = std::fs::read_to_string(dir.join("extension.js")).unwrap();
+    assert!(extension.contains("args: ['lsp']"), "{extension}");
+}
+
+#[test]
+fn test_lsp_without_an_editor_reports_the_protocol_error_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = crate::common::tagc(dir.path(), &["lsp"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("tagc::lsp::protocol"),
+        "{}",
+        run.transcript()
+    );
+}
+
+#[test]
+fn test_lsp_publishes_warnings_but_not_those_an_allow_comment_acknowledges() {
+    let warned = "tag owner\n\npolicy p {\n  require owner on sqs:CreateQueue\n}\n";
+    let (dir, uri) = project(warned);
+    let (mut client, _) = Client::start(dir.path(), json!({}));
+    client.open(&uri, warned);
+    let diagnostics = client.diagnostics(&uri);
+    let warning = diagnostics
+        .iter()
+        .find(|d| d["code"] == "tagc::check::no-targets")
+        .unwrap_or_else(|| panic!("{diagnostics:?}"));
+    assert_eq!(warning["severity"], 2);
+
+    let allowed = warned.replace(
+        "policy p {",
+        "policy p {   # tagc: allow no-targets -- attached by hand",
+    );
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": allowed }] }),
+    );
+    assert_eq!(client.diagnostics(&uri), Vec::<Value>::new());
+    assert_eq!(client.stop(), 0);
+}
+
+#[test]
+fn test_lsp_quick_fix_for_an_unknown_service_replaces_only_the_service() {
+    let text =
+        "tag owner\n\npolicy p {\n  require owner on sqss:CreateQueue\n  attach to root\n}\n";
+    let (dir, uri) = project(text);
+    let (mut client, _) = Client::start(dir.path(), json!({}));
+    client.open(&uri, text);
+    let diagnostics = client.diagnostics(&uri);
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": { "uri": uri },
+            "range": { "start": { "line": 3, "character": 0 }, "end": { "line": 4, "character": 0 } },
+            "context": { "diagnostics": diagnostics }
+        }),
+    );
+    let edit = &actions[0]["edit"]["changes"][uri.as_str()][0];
+    assert_eq!(edit["newText"], "sqs", "{actions}");
+    let start = position(text, "sqss");
+    assert_eq!(edit["range"]["start"], start, "{actions}");
+    assert_eq!(
+        edit["range"]["end"]["character"],
+        json!(start["character"].as_u64().unwrap() + 4),
+        "{actions}"
+    );
+    assert_eq!(client.stop(), 0);
+}
