@@ -618,3 +618,47 @@ fn test_service_prefix_in_the_wrong_case_suggests_lowercase() {
         "service prefixes are lowercase: did you mean `sqs:CreateQueue`?"
     );
 }
+
+/// The severity column of docs/errors.md's index is what an allow comment consults to tell a
+/// warning (which it may acknowledge) from an error: every diagnostic the invalid fixtures
+/// produce has the severity its code is listed with.
+#[test]
+fn test_documented_severities_match_the_reported_ones() {
+    let index = std::fs::read_to_string(crate::common::root().join("docs/errors.md")).unwrap();
+    let documented: std::collections::BTreeMap<&str, &str> = index
+        .lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix("| [`")?;
+            let (code, rest) = rest.split_once('`')?;
+            Some((code, rest.rsplit('|').nth(1)?.trim()))
+        })
+        .collect();
+    let mut checked = 0;
+    let mut wrong = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(crate::common::root().join("tests/fixtures/invalid")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("tags") {
+            continue;
+        }
+        let compiled = compile_fixture(&path);
+        for d in compiled.diagnostics.iter() {
+            let Some(code) = d.code().map(|c| c.to_string()) else {
+                continue;
+            };
+            let reported = match d.severity() {
+                Some(miette::Severity::Warning) => "warning",
+                Some(miette::Severity::Advice) => "advice",
+                None | Some(miette::Severity::Error) => "error",
+            };
+            if documented.get(code.as_str()).copied() != Some(reported) {
+                wrong.insert(format!(
+                    "{code}: reported {reported}, index says {:?}",
+                    documented.get(code.as_str())
+                ));
+            }
+            checked += 1;
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    assert!(checked > 50, "only {checked} diagnostics checked");
+}
