@@ -215,17 +215,16 @@ fn protect_denies(p: &Policy, request: &Request) -> Option<Reference> {
         }
         // A `Put…Tagging` call replaces the whole tag set: a protected key it leaves out is
         // removed (https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_PutJobTagging.html).
-        if replaces_tags(&request.action) {
-            if let Some(missing) = pr
+        if replaces_tags(&request.action)
+            && let Some(missing) = pr
                 .keys
                 .iter()
                 .find(|p| !request.tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(p)))
-            {
-                return Some(Reference::deny(format!(
-                    "policy `{}` protects `{missing}`, and `{}` replaces the whole tag set with one that lacks it",
-                    p.name, request.action
-                )));
-            }
+        {
+            return Some(Reference::deny(format!(
+                "policy `{}` protects `{missing}`, and `{}` replaces the whole tag set with one that lacks it",
+                p.name, request.action
+            )));
         }
     }
     None

@@ -350,15 +350,14 @@ pub fn context(request: &Request, catalog: &Catalog) -> RequestContext {
     if carries_tag_keys {
         ctx = ctx.with_tag_keys(request.tags.iter().map(|(k, _)| k.clone()));
     }
-    if let Some(create) = &request.on_create {
-        if let Some(key) = catalog
+    if let Some(create) = &request.on_create
+        && let Some(key) = catalog
             .service(service)
             .and_then(|s| s.create_context_key.as_ref())
-        {
-            // AWS puts the bare operation name in the key (`CreateTrainingJob`), which is
-            // what `on_create` holds.
-            ctx = ctx.with_key(key.clone(), create.clone());
-        }
+    {
+        // AWS puts the bare operation name in the key (`CreateTrainingJob`), which is
+        // what `on_create` holds.
+        ctx = ctx.with_key(key.clone(), create.clone());
     }
     ctx
 }

@@ -525,7 +525,7 @@ fn test_fuzz_pipeline_never_panics() {
     let result = runner.run(&project(), |texts| {
         run_pipeline(&texts);
         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        if n % 1000 == 0 {
+        if n.is_multiple_of(1000) {
             eprintln!("fuzz: {n} cases without a panic (seed {seed})");
         }
         Ok(())

@@ -35,7 +35,7 @@ impl Default for ApplyOptions {
     fn default() -> Self {
         Self {
             retry: RetryPolicy::default(),
-            enable_timeout: Duration::from_secs(120),
+            enable_timeout: Duration::from_mins(2),
             poll_interval: Duration::from_secs(2),
             plan: PlanOptions::default(),
             json: false,

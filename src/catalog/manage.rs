@@ -95,7 +95,7 @@ mod online {
     /// intact.
     pub fn update(base_url: &str, cache_dir: &Path) -> Result<PathBuf, CatalogError> {
         let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(120)))
+            .timeout_global(Some(Duration::from_mins(2)))
             .build()
             .into();
         let index_text = fetch(&agent, base_url)?;

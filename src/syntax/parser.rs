@@ -305,16 +305,17 @@ impl Builder {
             );
         }
         let found = found_at(text, start);
-        if found == END_OF_FILE && positives.contains(&Rule::rbrace) {
-            if let Some(open) = split::unclosed_brace(text) {
-                let last = text.trim_end();
-                let last_char = last.chars().next_back().map_or(0, char::len_utf8);
-                return SyntaxError::new(SyntaxErrorKind::UnclosedBrace, self.at(open, open + 1))
-                    .with_related(
-                        &self.at(last.len() - last_char, last.len()),
-                        "the file ends here",
-                    );
-            }
+        if found == END_OF_FILE
+            && positives.contains(&Rule::rbrace)
+            && let Some(open) = split::unclosed_brace(text)
+        {
+            let last = text.trim_end();
+            let last_char = last.chars().next_back().map_or(0, char::len_utf8);
+            return SyntaxError::new(SyntaxErrorKind::UnclosedBrace, self.at(open, open + 1))
+                .with_related(
+                    &self.at(last.len() - last_char, last.len()),
+                    "the file ends here",
+                );
         }
         if let Some(e) = self.unclosed_before_item(text, start, positives) {
             return e;
