@@ -239,6 +239,18 @@ pub enum CheckErrorKind {
     )]
     #[label("never equals `aws:PrincipalArn`")]
     SessionArn(String),
+    /// `exempt` written on the line of another statement, where it reads as if it belonged to
+    /// that rule alone.
+    #[error("`exempt` covers every rule of policy `{0}`, not only the statement on its line")]
+    #[diagnostic(
+        code("tagc::check::exempt-on-rule-line"),
+        severity(Warning),
+        help(
+            "put `exempt` on a line of its own (`tagc fmt` does): an exemption lifts every deny of its policy; to exempt a principal from some rules only, put those rules in a policy of their own"
+        )
+    )]
+    #[label("applies to the whole policy")]
+    ExemptOnRuleLine(String),
     /// A target that is not a valid root, OU or account.
     #[error("invalid target `{target}`: {reason}")]
     #[diagnostic(

@@ -107,6 +107,14 @@ impl Checker<'_> {
                     protect_stmts.push((keys, services, loc));
                 }
                 PolicyStmt::Exempt(arns) => {
+                    if let Some(first) = arns.first()
+                        && shares_a_line_with_a_statement(first)
+                    {
+                        self.push(CheckError::new(
+                            CheckErrorKind::ExemptOnRuleLine(policy.name.clone()),
+                            first.loc.clone(),
+                        ));
+                    }
                     for arn in arns {
                         if let Some(e) = check_principal_arn(arn) {
                             self.push(e);
@@ -307,6 +315,24 @@ impl Checker<'_> {
     }
 }
 
+/// Whether the `exempt` keyword before `first` (its first ARN) follows another statement on the
+/// same line, as in `require owner on sqs:CreateQueue exempt "…"`: it reads as if it exempted
+/// from that rule alone, while an exemption covers the whole policy. The opening `{` of the
+/// policy before it does not count (`policy p { exempt "…" }`).
+fn shares_a_line_with_a_statement(first: &crate::ast::Text) -> bool {
+    let text = &first.loc.file.text;
+    let start = first.loc.span.start.min(text.len());
+    let Some(before) = text.get(..start) else {
+        return false;
+    };
+    let line = &before[before.rfind('\n').map_or(0, |i| i + 1)..];
+    let Some(keyword) = line.rfind("exempt") else {
+        return false;
+    };
+    let prefix = line[..keyword].trim_end();
+    !(prefix.trim_start().is_empty() || prefix.ends_with('{'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::check_text;
@@ -330,5 +356,21 @@ mod tests {
              policy p {\n  require owner on sqs:CreateQueue\n  attach to root\n}\n",
         );
         assert_eq!(codes, ["tagc::check::duplicate-policy"]);
+    }
+
+    #[test]
+    fn test_exempt_after_a_rule_on_its_line_is_warned_and_alone_is_not() {
+        let rule = "  require owner on sqs:CreateQueue";
+        let exempt = r#"exempt "arn:aws:iam::*:role/Admin""#;
+        let project =
+            |body: &str| format!("tag owner\npolicy p {{\n{body}\n  attach to root\n}}\n");
+        let (_, codes) = check_text(&project(&format!("{rule} {exempt}")));
+        assert_eq!(codes, ["tagc::check::exempt-on-rule-line"]);
+        let (_, codes) = check_text(&project(&format!("{rule}\n  {exempt}")));
+        assert!(codes.is_empty(), "{codes:?}");
+        let (_, codes) = check_text(&format!(
+            "tag owner\npolicy p {{ {exempt}\n{rule}\n  attach to root\n}}\n"
+        ));
+        assert!(codes.is_empty(), "{codes:?}");
     }
 }
