@@ -188,24 +188,33 @@ impl Diagnostics {
     /// A one-line summary such as `2 errors, 1 warning`, followed by `, 1 warning suppressed`
     /// when allow comments acknowledged some.
     pub fn summary(&self) -> String {
-        let plural = |n: usize, word: &str| {
-            if n == 1 {
-                format!("{n} {word}")
-            } else {
-                format!("{n} {word}s")
-            }
-        };
-        let mut s = format!(
-            "{}, {}",
-            plural(self.error_count(), "error"),
-            plural(self.warning_count(), "warning")
-        );
-        let suppressed = self.suppressed_count();
-        if suppressed > 0 {
-            let _ = write!(s, ", {} suppressed", plural(suppressed, "warning"));
-        }
-        s
+        summary_line(
+            self.error_count(),
+            self.warning_count(),
+            self.suppressed_count(),
+        )
     }
+}
+
+/// The one-line count of a run's diagnostics, such as `2 errors, 1 warning`, followed by
+/// `, 1 warning suppressed` when allow comments acknowledged some.
+pub fn summary_line(errors: usize, warnings: usize, suppressed: usize) -> String {
+    let plural = |n: usize, word: &str| {
+        if n == 1 {
+            format!("{n} {word}")
+        } else {
+            format!("{n} {word}s")
+        }
+    };
+    let mut s = format!(
+        "{}, {}",
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    );
+    if suppressed > 0 {
+        let _ = write!(s, ", {} suppressed", plural(suppressed, "warning"));
+    }
+    s
 }
 
 /// The kind of a located diagnostic: what is wrong, declared once per variant. Its message

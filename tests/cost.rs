@@ -13,7 +13,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::{Run, root, tagc};
+use crate::common::{build_ok as build, root, rules_project as project, tagc};
 
 // ---------------------------------------------------------------------------------------------
 // DuckDB
@@ -22,29 +22,14 @@ use crate::common::{Run, root, tagc};
 static DUCKDB_INSTALL: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
 
 /// A Python that imports the pinned DuckDB: `TAGC_DUCKDB_PYTHON`, then `.venv/bin/python` of the
-/// project once `.ci/install-duckdb` (which does nothing when it is already there) has run.
+/// project once `.ci/install-duckdb` has run.
 fn duckdb_python() -> PathBuf {
-    if let Some(p) = std::env::var_os("TAGC_DUCKDB_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let installed = DUCKDB_INSTALL.get_or_init(|| {
-        match Command::new("bash")
-            .arg(root().join(".ci/install-duckdb"))
-            .output()
-        {
-            Ok(out) if out.status.success() => Ok(()),
-            Ok(out) => Err(String::from_utf8_lossy(&out.stderr).into_owned()),
-            Err(e) => Err(e.to_string()),
-        }
-    });
-    match installed {
-        Ok(()) => root().join(".venv/bin/python"),
-        Err(e) => panic!(
-            "DuckDB is not installed and `.ci/install-duckdb` failed: {e}\nthe cost query tests \
-             need DuckDB: run `.ci/install-duckdb` or set TAGC_DUCKDB_PYTHON to a Python that \
-             imports duckdb"
-        ),
-    }
+    crate::common::venv_program(
+        "TAGC_DUCKDB_PYTHON",
+        "install-duckdb",
+        "python",
+        &DUCKDB_INSTALL,
+    )
 }
 
 /// Creates the table from the setup script (argument 1), runs the query (argument 2) and
@@ -541,22 +526,6 @@ fn test_cost_queries_of_the_shipped_policies_return_the_known_answers_on_duckdb(
 
 // ---------------------------------------------------------------------------------------------
 // Output directory, manifest, refusal
-
-/// `policies/rules.tags` in a fresh directory.
-fn project(rules: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("policies")).unwrap();
-    std::fs::write(dir.path().join("policies/rules.tags"), rules).unwrap();
-    dir
-}
-
-fn build(dir: &Path, extra: &[&str]) -> Run {
-    let mut args = vec!["build", "--out", "out"];
-    args.extend_from_slice(extra);
-    let run = tagc(dir, &args);
-    assert_eq!(run.code, 0, "{}", run.transcript());
-    run
-}
 
 #[test]
 fn test_cost_files_are_listed_in_the_manifest_and_checked_by_build_check() {

@@ -16,7 +16,7 @@ use std::process::Command;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
-use crate::common::{Run, root, tagc};
+use crate::common::{build_ok as build, root, rules_project as project, tagc};
 
 /// A project with every kind of target, all three layers, and a description holding
 /// Terraform's template sequences (`${`, `%{`), which must reach AWS as written.
@@ -35,23 +35,6 @@ policy p {
   attach to root, ou "Root/Workloads/ML", ou "Root/Sand box", ou "ou-ab12-cdefgh34", account "111122223333"
 }
 "#;
-
-/// `policies/rules.tags` in a fresh directory.
-fn project(rules: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("policies")).unwrap();
-    std::fs::write(dir.path().join("policies/rules.tags"), rules).unwrap();
-    dir
-}
-
-/// Build `dir`'s project into `dir/out` with these extra arguments; it must succeed.
-fn build(dir: &Path, extra: &[&str]) -> Run {
-    let mut args = vec!["build", "--out", "out"];
-    args.extend_from_slice(extra);
-    let run = tagc(dir, &args);
-    assert_eq!(run.code, 0, "{}", run.transcript());
-    run
-}
 
 fn read_json(path: &Path) -> Value {
     let text = std::fs::read_to_string(path)
@@ -368,39 +351,16 @@ fn test_terraform_for_the_shipped_policies_matches_their_build() {
 /// The outcome of installing cfn-lint, once per test run.
 static CFN_LINT_INSTALL: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
 
-/// Where `cfn-lint` is: `TAGC_CFN_LINT`, then `.venv/bin/` of the project (what
-/// `.ci/install-cfn-lint` creates, at the pinned version); when neither has it,
-/// `.ci/install-cfn-lint` runs once for the test run. A `cfn-lint` on `PATH` is not used: its
-/// version, and so its list of known actions, is not the one the tests were written against. If that fails the test fails: a lint that is skipped shows nothing.
+/// Where `cfn-lint` is: `TAGC_CFN_LINT`, then `.venv/bin/` of the project at the version
+/// `.ci/install-cfn-lint` pins. A `cfn-lint` on `PATH` is not used: its version, and so its list
+/// of known actions, is not the one the tests were written against.
 fn cfn_lint() -> PathBuf {
-    if let Some(p) = std::env::var_os("TAGC_CFN_LINT") {
-        return PathBuf::from(p);
-    }
-    let venv = root().join(".venv/bin/cfn-lint");
-    if venv.is_file() {
-        return venv;
-    }
-    let installed = CFN_LINT_INSTALL.get_or_init(|| {
-        match Command::new("bash")
-            .arg(root().join(".ci/install-cfn-lint"))
-            .output()
-        {
-            Ok(out) if out.status.success() => Ok(()),
-            Ok(out) => Err(String::from_utf8_lossy(&out.stderr).into_owned()),
-            Err(e) => Err(e.to_string()),
-        }
-    });
-    match installed {
-        Ok(()) if venv.is_file() => venv,
-        Ok(()) => panic!(
-            "`.ci/install-cfn-lint` ran but {} is missing",
-            venv.display()
-        ),
-        Err(e) => panic!(
-            "cfn-lint not found and `.ci/install-cfn-lint` failed: {e}\nthe CloudFormation \
-             tests need cfn-lint: run `.ci/install-cfn-lint` or set TAGC_CFN_LINT to its path"
-        ),
-    }
+    crate::common::venv_program(
+        "TAGC_CFN_LINT",
+        "install-cfn-lint",
+        "cfn-lint",
+        &CFN_LINT_INSTALL,
+    )
 }
 
 /// Run cfn-lint on a template; its exit code and output.

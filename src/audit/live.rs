@@ -21,12 +21,13 @@ use std::io::IsTerminal as _;
 use std::sync::Arc;
 
 use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{Region, SdkConfig};
 use aws_sdk_organizations::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_resourcegroupstagging::config::Credentials;
 
 use super::error::AuditError;
 use super::{AccountPlacement, Resource};
+use crate::aws::sdk::{ConnectOptions, code_and_message};
 
 /// Tries per call, the first included, before a throttled call is given up.
 pub const MAX_ATTEMPTS: u32 = 10;
@@ -76,25 +77,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug,
 {
-    let code = match e {
-        SdkError::DispatchFailure(_)
-        | SdkError::TimeoutError(_)
-        | SdkError::ConstructionFailure(_) => "Dispatch".to_owned(),
-        _ => e.code().unwrap_or("Unknown").to_owned(),
-    };
-    let message = e.message().map_or_else(
-        || {
-            let mut text = e.to_string();
-            let mut source = std::error::Error::source(e);
-            while let Some(s) = source {
-                text.push_str(": ");
-                text.push_str(&s.to_string());
-                source = s.source();
-            }
-            text
-        },
-        str::to_owned,
-    );
+    let (code, message) = code_and_message(e);
     AuditError::Aws {
         operation: operation.to_owned(),
         scope: scope.to_owned(),
@@ -119,19 +102,15 @@ pub fn fetch(options: &LiveOptions) -> Result<Fetched, AuditError> {
 }
 
 async fn fetch_async(options: &LiveOptions) -> Result<Fetched, AuditError> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    let mut loader = ConnectOptions {
+        profile: options.profile.clone(),
+        region: options.regions.first().cloned(),
+        endpoint_url: options.endpoint_url.clone(),
+    }
+    .loader();
     // `AWS_MAX_ATTEMPTS` set by the user wins over tagc's default.
     if std::env::var_os("AWS_MAX_ATTEMPTS").is_none() {
         loader = loader.retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
-    }
-    if let Some(p) = &options.profile {
-        loader = loader.profile_name(p);
-    }
-    if let Some(r) = options.regions.first() {
-        loader = loader.region(Region::new(r.clone()));
-    }
-    if let Some(u) = &options.endpoint_url {
-        loader = loader.endpoint_url(u);
     }
     let base = loader.load().await;
     let regions: Vec<String> = if options.regions.is_empty() {

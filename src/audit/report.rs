@@ -226,18 +226,5 @@ pub fn sarif(audit: &Audit) -> Value {
             })
         })
         .collect();
-    json!({
-        "$schema": "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "tagc",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules,
-            }},
-            // Columns count Unicode code points (`Loc::line_col`), as the diagnostics' SARIF does.
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }],
-    })
+    crate::report::sarif::log(&rules, &results)
 }

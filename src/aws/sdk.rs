@@ -29,6 +29,24 @@ pub struct ConnectOptions {
     pub endpoint_url: Option<String>,
 }
 
+impl ConnectOptions {
+    /// The configuration loader of every AWS client tagc makes: the AWS CLI's configuration
+    /// chain, with the profile, region and endpoint given here.
+    pub fn loader(&self) -> ConfigLoader {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(p) = &self.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(r) = &self.region {
+            loader = loader.region(Region::new(r.clone()));
+        }
+        if let Some(u) = &self.endpoint_url {
+            loader = loader.endpoint_url(u);
+        }
+        loader
+    }
+}
+
 /// The SDK-backed API.
 #[derive(Debug)]
 pub struct SdkOrganizations {
@@ -49,17 +67,7 @@ impl SdkOrganizations {
             .map_err(|e| ApplyError::Config {
                 message: e.to_string(),
             })?;
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
-        if let Some(p) = &options.profile {
-            loader = loader.profile_name(p);
-        }
-        if let Some(r) = &options.region {
-            loader = loader.region(Region::new(r.clone()));
-        }
-        if let Some(u) = &options.endpoint_url {
-            loader = loader.endpoint_url(u);
-        }
-        let sdk_config = runtime.block_on(customize(loader).load());
+        let sdk_config = runtime.block_on(customize(options.loader()).load());
         let mut builder = aws_sdk_organizations::config::Builder::from(&sdk_config);
         if sdk_config.region().is_none() {
             builder = builder.region(Region::new(DEFAULT_REGION));
@@ -93,8 +101,19 @@ impl SdkOrganizations {
     }
 }
 
-/// Keeps AWS's error code; `Dispatch` when the request was not sent or got no answer.
 fn to_api<E, R>(e: &SdkError<E, R>) -> ApiError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    let (code, message) = code_and_message(e);
+    ApiError { code, message }
+}
+
+/// The error code AWS gave a failed call (`Dispatch` when the request was not sent or got no
+/// answer) and its message (the error's chain when AWS gave none), for every SDK client tagc
+/// uses.
+pub fn code_and_message<E, R>(e: &SdkError<E, R>) -> (String, String)
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug,
@@ -107,7 +126,7 @@ where
         _ => e.code().unwrap_or("Unknown").to_owned(),
     };
     let message = e.message().map_or_else(|| error_chain(e), str::to_owned);
-    ApiError { code, message }
+    (code, message)
 }
 
 /// An error and its sources as one line, `dispatch failure: io error: … Connection refused`,

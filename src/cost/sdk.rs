@@ -6,7 +6,7 @@
 //! `us-east-1` (<https://docs.aws.amazon.com/general/latest/gr/billing.html>): the region when
 //! none is set.
 
-use aws_config::{BehaviorVersion, Region};
+use aws_config::Region;
 use aws_sdk_costexplorer::Client;
 use aws_sdk_costexplorer::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_costexplorer::types::{
@@ -14,7 +14,7 @@ use aws_sdk_costexplorer::types::{
 };
 
 use super::activate::{CallError, CostExplorerApi, KeyError, Page, TagStatus};
-use crate::aws::sdk::{ConnectOptions, DEFAULT_REGION};
+use crate::aws::sdk::{ConnectOptions, DEFAULT_REGION, code_and_message};
 
 /// The SDK-backed API.
 #[derive(Debug)]
@@ -33,17 +33,7 @@ impl SdkCostExplorer {
                 code: "Config".into(),
                 message: e.to_string(),
             })?;
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
-        if let Some(p) = &options.profile {
-            loader = loader.profile_name(p);
-        }
-        if let Some(r) = &options.region {
-            loader = loader.region(Region::new(r.clone()));
-        }
-        if let Some(u) = &options.endpoint_url {
-            loader = loader.endpoint_url(u);
-        }
-        let sdk_config = runtime.block_on(loader.load());
+        let sdk_config = runtime.block_on(options.loader().load());
         let mut builder = aws_sdk_costexplorer::config::Builder::from(&sdk_config);
         if sdk_config.region().is_none() {
             builder = builder.region(Region::new(DEFAULT_REGION));
@@ -61,13 +51,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug,
 {
-    let code = match e {
-        SdkError::DispatchFailure(_)
-        | SdkError::TimeoutError(_)
-        | SdkError::ConstructionFailure(_) => "Dispatch".to_owned(),
-        _ => e.code().unwrap_or("Unknown").to_owned(),
-    };
-    let message = e.message().map_or_else(|| e.to_string(), str::to_owned);
+    let (code, message) = code_and_message(e);
     CallError { code, message }
 }
 

@@ -13,7 +13,7 @@
 mod github;
 mod json;
 mod junit;
-mod sarif;
+pub mod sarif;
 
 use std::fmt::Write as _;
 
@@ -229,17 +229,10 @@ impl Report {
 
     /// The one-line summary, such as `1 error, 2 warnings`, and the tests' when there are.
     pub fn summary(&self) -> String {
-        let plural = |n: usize, word: &str| {
-            if n == 1 {
-                format!("{n} {word}")
-            } else {
-                format!("{n} {word}s")
-            }
-        };
-        let mut s = format!(
-            "{}, {}",
-            plural(self.count(Level::Error), "error"),
-            plural(self.count(Level::Warning), "warning")
+        let mut s = crate::diagnostics::summary_line(
+            self.count(Level::Error),
+            self.count(Level::Warning),
+            self.suppressed(),
         );
         if let Some(tests) = &self.tests {
             let failed = tests.iter().filter(|t| !t.passed).count();

@@ -65,7 +65,14 @@ pub fn render(report: &Report) -> String {
             rule
         })
         .collect();
-    let log = json!({
+    let log = log(&rules, &results);
+    format!("{log:#}")
+}
+
+/// A SARIF 2.1.0 log of tagc with these rules and results: the one envelope of every SARIF
+/// tagc prints (diagnostics, test results, `tagc audit`).
+pub fn log(rules: &[Value], results: &[Value]) -> Value {
+    json!({
         "$schema": "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
@@ -74,12 +81,12 @@ pub fn render(report: &Report) -> String {
                 "version": env!("CARGO_PKG_VERSION"),
                 "rules": rules,
             }},
-            // Columns and `charOffset` count Unicode code points, as tagc's other formats do.
+            // Columns and `charOffset` count Unicode code points (`Loc::line_col`), as tagc's
+            // other formats do.
             "columnKind": "unicodeCodePoints",
             "results": results,
         }],
-    });
-    format!("{log:#}")
+    })
 }
 
 fn level(l: Level) -> &'static str {

@@ -48,23 +48,8 @@ fn find_moto_server() -> PathBuf {
         }
     }
     // A fresh machine: install moto once for the whole test run, so that `cargo test` alone
-    // runs every test. A failed install fails the tests that need it, never skips them.
-    let installed = INSTALL.get_or_init(|| {
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".ci/install-moto");
-        match std::process::Command::new("bash").arg(&script).output() {
-            Ok(out) if out.status.success() => Ok(()),
-            Ok(out) => Err(String::from_utf8_lossy(&out.stderr).into_owned()),
-            Err(e) => Err(e.to_string()),
-        }
-    });
-    match installed {
-        Ok(()) if venv.is_file() => venv,
-        Ok(()) => panic!("`.ci/install-moto` ran but {} is missing", venv.display()),
-        Err(e) => panic!(
-            "moto_server not found and `.ci/install-moto` failed: {e}\nthe AWS emulator tests \
-             need moto: put moto_server on PATH or set TAGC_MOTO_SERVER to its path"
-        ),
-    }
+    // runs every test.
+    crate::common::venv_program("TAGC_MOTO_SERVER", "install-moto", "moto_server", &INSTALL)
 }
 
 fn free_port() -> u16 {

@@ -105,3 +105,52 @@ pub fn tags_files(dir: &str) -> Vec<PathBuf> {
     files.sort();
     files
 }
+
+/// `policies/rules.tags` holding `rules`, in a fresh directory.
+pub fn rules_project(rules: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("policies")).unwrap();
+    std::fs::write(dir.path().join("policies/rules.tags"), rules).unwrap();
+    dir
+}
+
+/// Build `dir`'s project into `dir/out` with these extra arguments; it must succeed.
+pub fn build_ok(dir: &Path, extra: &[&str]) -> Run {
+    let mut args = vec!["build", "--out", "out"];
+    args.extend_from_slice(extra);
+    let run = tagc(dir, &args);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    run
+}
+
+/// A program that `.ci/<script>` installs into `.venv/bin/<bin>` at a pinned version: the path
+/// in the environment variable `env` when it is set, otherwise `.venv/bin/<bin>` once the
+/// script has run (once per test run, recorded in `done`; the scripts do nothing when the
+/// pinned version is there). A failed install fails the test that needs the program: a test
+/// skipped for want of it would show nothing.
+pub fn venv_program(
+    env: &str,
+    script: &str,
+    bin: &str,
+    done: &'static std::sync::OnceLock<Result<(), String>>,
+) -> PathBuf {
+    if let Some(p) = std::env::var_os(env) {
+        return PathBuf::from(p);
+    }
+    let installed = done.get_or_init(|| {
+        match std::process::Command::new("bash")
+            .arg(root().join(".ci").join(script))
+            .output()
+        {
+            Ok(out) if out.status.success() => Ok(()),
+            Ok(out) => Err(String::from_utf8_lossy(&out.stderr).into_owned()),
+            Err(e) => Err(e.to_string()),
+        }
+    });
+    let program = root().join(".venv/bin").join(bin);
+    match installed {
+        Ok(()) if program.is_file() => program,
+        Ok(()) => panic!("`.ci/{script}` ran but {} is missing", program.display()),
+        Err(e) => panic!("`.ci/{script}` failed: {e}\nrun it, or set {env} to the path of `{bin}`"),
+    }
+}
