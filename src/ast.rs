@@ -82,6 +82,8 @@ pub enum PolicyStmt {
         /// `for`: the resource types (`ec2:instance`) that must carry the tags; empty when
         /// not given.
         types: Vec<Text>,
+        /// `at` and `except`.
+        scope: RuleScope,
         /// The statement.
         loc: Loc,
     },
@@ -89,6 +91,8 @@ pub enum PolicyStmt {
     OnlyDeclared {
         /// Action patterns.
         actions: Vec<Text>,
+        /// `at` and `except`.
+        scope: RuleScope,
         /// The statement.
         loc: Loc,
     },
@@ -98,6 +102,8 @@ pub enum PolicyStmt {
         keys: Vec<Text>,
         /// Services, when given.
         services: Vec<Text>,
+        /// `at` and `except`.
+        scope: RuleScope,
         /// The statement.
         loc: Loc,
     },
@@ -109,6 +115,8 @@ pub enum PolicyStmt {
         keys: Vec<Text>,
         /// Tag-policy resource types.
         types: Vec<Text>,
+        /// `at`, and an `except`, which check refuses on a tag-policy rule.
+        scope: RuleScope,
         /// The statement.
         loc: Loc,
     },
@@ -118,6 +126,8 @@ pub enum PolicyStmt {
         keys: Vec<Text>,
         /// Tag-policy resource types.
         types: Vec<Text>,
+        /// `at`, and an `except`, which check refuses on a tag-policy rule.
+        scope: RuleScope,
         /// The statement.
         loc: Loc,
     },
@@ -142,6 +152,19 @@ impl PolicyStmt {
             Self::Grant(_) => RuleKind::Grant,
         }
     }
+}
+
+/// The clauses that may end a rule: where it applies and whom it spares.
+#[derive(Debug, Clone, Default)]
+pub struct RuleScope {
+    /// `at TARGET, …`: the rule applies at these targets only; empty when not given.
+    pub at: Vec<TargetRef>,
+    /// `except "ARN", …`: principals spared by this rule alone; empty when not given.
+    pub except: Vec<Text>,
+    /// Where the `at` clause is, when given.
+    pub at_loc: Option<Loc>,
+    /// Where the `except` clause is, when given.
+    pub except_loc: Option<Loc>,
 }
 
 /// A target as written.

@@ -91,7 +91,6 @@ pub fn lower_policy(project: &Project, policy: &Policy, catalog: &Catalog) -> Lo
 
 /// The Deny statements shared by the SCP and the IAM guardrail.
 fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
-    let exempt = exemption(policy);
     let mut out = Vec::new();
     // In the order of `RuleKind::ALL`, and with no wildcard: a new kind of rule breaks the
     // build here until it says what, if anything, it adds to the guardrails.
@@ -99,6 +98,7 @@ fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
         match kind {
             RuleKind::Require => {
                 for require in &policy.requires {
+                    let exempt = exemption(policy, &require.except);
                     for (resources, actions) in by_resources(&require.actions) {
                         for key in &require.keys {
                             let Some(tag) = project.tag(key) else {
@@ -146,6 +146,7 @@ fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
             }
             RuleKind::OnlyDeclaredKeys => {
                 for only in &policy.only_declared {
+                    let exempt = exemption(policy, &only.except);
                     let declared: Vec<String> =
                         project.tags.iter().map(|t| t.key.clone()).collect();
                     for (resources, actions) in by_resources(&only.actions) {
@@ -167,6 +168,7 @@ fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
             }
             RuleKind::Protect => {
                 for protect in &policy.protects {
+                    let exempt = exemption(policy, &protect.except);
                     out.extend(protect_statements(protect, exempt.as_ref()));
                 }
             }
@@ -474,9 +476,15 @@ fn value_operator(values: &[String], negated: bool) -> Op {
     }
 }
 
-fn exemption(policy: &Policy) -> Option<Condition> {
-    (!policy.exempt.is_empty())
-        .then(|| Condition::new(Op::ArnNotLike, "aws:PrincipalArn", policy.exempt.clone()))
+/// The condition that spares a rule's exempt principals: `ArnNotLike` on `aws:PrincipalArn`
+/// with the policy's `exempt` and the rule's `except` (a list of values is an OR, so the deny
+/// applies only when the principal matches none of them:
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-logic-multiple-context-keys-or-values.html>).
+/// Rules with different exemptions get different conditions, so their statements are never
+/// merged; they still share the policy's documents, and no document or slot is added.
+fn exemption(policy: &Policy, except: &[String]) -> Option<Condition> {
+    let all = policy.exemption(except);
+    (!all.is_empty()).then(|| Condition::new(Op::ArnNotLike, "aws:PrincipalArn", all))
 }
 
 fn deny(

@@ -484,6 +484,9 @@ pub struct Policy {
     pub loc: Loc,
     /// Where its name is.
     pub name_loc: Option<Loc>,
+    /// For a part of a policy (the rules a policy places elsewhere with `at`), the name of the
+    /// declared policy it comes from; `None` for a policy as declared.
+    pub part_of: Option<String>,
 }
 
 impl Target {
@@ -529,6 +532,27 @@ impl Policy {
         keys
     }
 
+    /// The principal ARN patterns a rule with `except` spares: the policy's `exempt` and the
+    /// rule's own, each once.
+    pub fn exemption(&self, except: &[String]) -> Vec<String> {
+        let mut all = self.exempt.clone();
+        for e in except {
+            if !all.contains(e) {
+                all.push(e.clone());
+            }
+        }
+        all
+    }
+
+    /// Whether `principal` is spared a rule with `except`: it matches the policy's `exempt` or
+    /// the rule's own (`ArnLike` matching: `*` and `?`, case-sensitively).
+    pub fn exempts(&self, except: &[String], principal: &str) -> bool {
+        self.exempt
+            .iter()
+            .chain(except)
+            .any(|pattern| wildcard_match(pattern, principal, false))
+    }
+
     /// Where the policy's name is, for diagnostics about the whole policy.
     pub fn name_loc(&self) -> Loc {
         self.name_loc.clone().unwrap_or_else(|| self.loc.clone())
@@ -542,6 +566,8 @@ pub struct Require {
     pub keys: Vec<String>,
     /// The expanded actions.
     pub actions: Vec<Action>,
+    /// `except`: principal ARN patterns this rule alone spares, besides the policy's `exempt`.
+    pub except: Vec<String>,
 }
 
 /// `only-declared-keys on ACTIONS`.
@@ -549,6 +575,8 @@ pub struct Require {
 pub struct OnlyDeclared {
     /// The expanded actions.
     pub actions: Vec<Action>,
+    /// `except`: principal ARN patterns this rule alone spares, besides the policy's `exempt`.
+    pub except: Vec<String>,
 }
 
 /// `protect KEYS`: the keys, and the tagging actions through which they could be changed.
@@ -562,6 +590,8 @@ pub struct Protect {
     /// (`sagemaker:TaggingAction`, `ec2:CreateAction`); a deny scoped with `Null: true` on them
     /// leaves tag-on-create working.
     pub create_context_keys: Vec<String>,
+    /// `except`: principal ARN patterns this rule alone spares, besides the policy's `exempt`.
+    pub except: Vec<String>,
 }
 
 /// A tagging action as a tagged create also authorizes it (`sagemaker:AddTags` during
@@ -862,6 +892,7 @@ mod tests {
                 crate::source::Span::new(0, 0),
             ),
             name_loc: None,
+            part_of: None,
         }
     }
 

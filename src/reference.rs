@@ -105,7 +105,9 @@ fn policy_denies(project: &Project, p: &Policy, request: &Request) -> Option<Ref
         RuleKind::Protect => protect_denies(p, request),
         // Not Deny rules of the guardrails: `enforce` and `report` are the tag policy's
         // (`tag_policy`), `grant` is the IAM Allow form (`iam`), `exempt` spares a principal
-        // from the whole policy (`guardrails`), `attach` decides where the policy applies (the
+        // from the whole policy (`guardrails`) and a rule's `except` from that rule (each rule
+        // asks `Policy::exempts`), `attach` (and a rule's `at`, which makes a part of its
+        // policy, attached there) decides where the policy applies (the
         // project is scoped before it is asked), and a description decides nothing.
         RuleKind::Enforce
         | RuleKind::Report
@@ -120,7 +122,7 @@ fn policy_denies(project: &Project, p: &Policy, request: &Request) -> Option<Ref
 /// or with a value not allowed.
 fn require_denies(project: &Project, p: &Policy, request: &Request) -> Option<Reference> {
     for r in &p.requires {
-        if !covers(&r.actions, request) {
+        if !covers(&r.actions, request) || p.exempts(&r.except, &request.principal) {
             continue;
         }
         for key in &r.keys {
@@ -157,7 +159,7 @@ fn require_denies(project: &Project, p: &Policy, request: &Request) -> Option<Re
 /// `only-declared-keys`: a covered action setting a key no `tag` declares.
 fn only_declared_denies(project: &Project, p: &Policy, request: &Request) -> Option<Reference> {
     for o in &p.only_declared {
-        if !covers(&o.actions, request) {
+        if !covers(&o.actions, request) || p.exempts(&o.except, &request.principal) {
             continue;
         }
         if let Some((k, _)) = request
@@ -177,7 +179,9 @@ fn only_declared_denies(project: &Project, p: &Policy, request: &Request) -> Opt
 /// `protect`: standalone tagging that sets, removes or replaces a protected key.
 fn protect_denies(p: &Policy, request: &Request) -> Option<Reference> {
     for pr in &p.protects {
-        if !pr.actions.iter().any(|a| a.name == request.action) {
+        if !pr.actions.iter().any(|a| a.name == request.action)
+            || p.exempts(&pr.except, &request.principal)
+        {
             continue;
         }
         // Tagging that runs as part of a create is not a change to protect against — when

@@ -246,11 +246,74 @@ pub enum CheckErrorKind {
         code("tagc::check::exempt-on-rule-line"),
         severity(Warning),
         help(
-            "put `exempt` on a line of its own (`tagc fmt` does): an exemption lifts every deny of its policy; to exempt a principal from some rules only, put those rules in a policy of their own"
+            "put `exempt` on a line of its own (`tagc fmt` does): an exemption lifts every deny of its policy; to spare a principal from this rule only, end the rule with `except \"ARN\"` instead"
         )
     )]
     #[label("applies to the whole policy")]
     ExemptOnRuleLine(String),
+    /// `except` on a tag-policy rule, which no principal can be spared from.
+    #[error(
+        "`except` has no meaning on `{0}`: a tag policy does not depend on who makes the request"
+    )]
+    #[diagnostic(
+        code("tagc::check::except-on-tag-policy-rule"),
+        severity(Error),
+        help(
+            "a tag policy checks the tags of resources in the accounts it is attached to, whoever sets them (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_tag-policies.html); remove `except`, or place the rule elsewhere with `at`"
+        )
+    )]
+    #[label("tag policies have no principal")]
+    ExceptOnTagPolicyRule(String),
+    /// An `except` pattern that the policy's `exempt` already covers.
+    #[error("`{pattern}` is already exempt from every rule of policy `{policy}`")]
+    #[diagnostic(
+        code("tagc::check::except-covered-by-exempt"),
+        severity(Warning),
+        help(
+            "remove it from `except`: the policy's `exempt` already spares every principal it matches"
+        )
+    )]
+    #[label("covered by the policy's `exempt`")]
+    ExceptCoveredByExempt {
+        /// The `except` pattern.
+        pattern: String,
+        /// The policy.
+        policy: String,
+    },
+    /// An `at` target outside the targets the policy is attached to.
+    #[error("`at {target}` is not at or below a target policy `{policy}` is attached to")]
+    #[diagnostic(
+        code("tagc::check::at-outside-attachment"),
+        severity(Error),
+        help(
+            "a rule's `at` narrows where its policy applies: name the policy's targets or OUs below them by path (an account or an OU id counts as below only a policy attached to `root`), or add the target to `attach to`"
+        )
+    )]
+    #[label("outside the policy's attachment")]
+    AtOutsideAttachment {
+        /// The target.
+        target: String,
+        /// The policy.
+        policy: String,
+    },
+    /// A part of a policy (its rules at one `at` target set) whose name another policy has.
+    #[error("the part of policy `{policy}` placed with `at` is named `{part}`, as {other} is")]
+    #[diagnostic(
+        code("tagc::check::part-name-collision"),
+        severity(Error),
+        help(
+            "the rules a policy places with `at` become a policy named `POLICY-at-TARGETS`; rename one of the policies"
+        )
+    )]
+    #[label("this policy's part")]
+    PartNameCollision {
+        /// The name of the part.
+        part: String,
+        /// The policy it belongs to.
+        policy: String,
+        /// The policy or part that has the name, in words.
+        other: String,
+    },
     /// A target that is not a valid root, OU or account.
     #[error("invalid target `{target}`: {reason}")]
     #[diagnostic(

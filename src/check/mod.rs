@@ -13,7 +13,8 @@
 //! `tags` (tag declarations), `actions` (action patterns against the catalog), `policies`
 //! (policy statements into rules), `protect` (the `protect` statement), `targets` (resource
 //! types and targets), `conflicts` (rules that conflict once attached), `requests` (`test`
-//! blocks and `tagc eval`'s request), `org` (the `organization` block). `validate` holds the
+//! blocks and `tagc eval`'s request), `org` (the `organization` block), `scope` (the `at`
+//! and `except` clauses of rules, and the split of a policy into parts by `at`). `validate` holds the
 //! value checks that need no project, `error` the diagnostics; "did you mean" comes from
 //! [`crate::suggest`].
 
@@ -26,12 +27,14 @@ mod org;
 mod policies;
 mod protect;
 mod requests;
+mod scope;
 mod tags;
 mod targets;
 mod validate;
 
 pub use error::{CheckError, CheckErrorKind, Field};
 pub use requests::{RequestText, check_request};
+pub use scope::part_name;
 
 use crate::ast::{self, Item};
 use crate::catalog::Catalog;
@@ -74,6 +77,7 @@ pub fn check(files: &[ast::File], catalog: &Catalog) -> (Project, Vec<CheckError
             Item::Tag(_) => {}
         }
     }
+    cx.check_part_names();
     cx.check_conflicts();
     cx.project.placements = Placement::of(&cx.project.policies);
     cx.project.tagging_authorized_by = cx.tagging_authorized_by();

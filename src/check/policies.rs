@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::actions::Need;
+use super::scope::{Placed, Where, rule_scope};
 use super::validate::{Field, check_principal_arn};
 use super::{CheckError, CheckErrorKind, Checker};
 use crate::ast::{self, PolicyStmt, Text};
@@ -20,7 +21,9 @@ impl Checker<'_> {
     )]
     pub(super) fn check_policy(&mut self, p: &ast::PolicyDecl) {
         let name = p.name.value.clone();
-        if let Some(prev) = self.project.policies.iter().find(|q| q.name == name) {
+        if let Some(prev) = self.project.policies.iter().find(|q| {
+            (q.name == name && q.part_of.is_none()) || q.part_of.as_deref() == Some(name.as_str())
+        }) {
             let e = CheckError::new(CheckErrorKind::DuplicatePolicy(name), p.name.loc.clone())
                 .with_related(&prev.name_loc(), "first declared here");
             self.push(e);
@@ -41,14 +44,27 @@ impl Checker<'_> {
             expansions: Vec::new(),
             loc: p.loc.clone(),
             name_loc: Some(p.name.loc.clone()),
+            part_of: None,
         };
+        let mut placed = Placed::default();
         let mut description_loc: Option<Loc> = None;
         let mut grant_loc: Option<Loc> = None;
         let mut protect_stmts: Vec<(Vec<String>, &[Text], &Loc)> = Vec::new();
         let mut target_locs: Vec<(Target, Loc)> = Vec::new();
         let mut enforce_stmts: Vec<(&[Text], &[Text])> = Vec::new();
         let mut report_stmts: Vec<(&[Text], &[Text])> = Vec::new();
+        let mut protect_scope: Vec<(Where, Vec<String>)> = Vec::new();
+        let (mut enforce_at, mut report_at): (Vec<Where>, Vec<Where>) = (Vec::new(), Vec::new());
         for stmt in &p.stmts {
+            // Where the rule goes (`at`) and whom it spares (`except`).
+            let (at, except) = match rule_scope(stmt) {
+                Some(scope) => {
+                    let at = self.check_at(scope, &mut placed);
+                    placed.statements.push(at);
+                    (at, self.check_except(scope, stmt.kind(), &mut placed))
+                }
+                None => (None, Vec::new()),
+            };
             match stmt {
                 PolicyStmt::Description(d) => {
                     if let Some(first) = &description_loc {
@@ -71,6 +87,7 @@ impl Checker<'_> {
                     actions: patterns,
                     types,
                     loc,
+                    ..
                 } => {
                     let keys = self.resolve_tags(keys);
                     let mut actions = self.expand_list(
@@ -79,12 +96,18 @@ impl Checker<'_> {
                         RuleKind::Require,
                         &mut policy.expansions,
                     );
+                    placed.expansions.resize(policy.expansions.len(), at);
                     if !types.is_empty() && !self.scope_to_types(&mut actions, patterns, types, loc)
                     {
                         continue;
                     }
                     if !keys.is_empty() && !actions.is_empty() {
-                        policy.requires.push(Require { keys, actions });
+                        policy.requires.push(Require {
+                            keys,
+                            actions,
+                            except,
+                        });
+                        placed.requires.push(at);
                     }
                 }
                 PolicyStmt::OnlyDeclared { actions, .. } => {
@@ -94,17 +117,21 @@ impl Checker<'_> {
                         RuleKind::OnlyDeclaredKeys,
                         &mut policy.expansions,
                     );
+                    placed.expansions.resize(policy.expansions.len(), at);
                     if !actions.is_empty() {
-                        policy.only_declared.push(OnlyDeclared { actions });
+                        policy.only_declared.push(OnlyDeclared { actions, except });
+                        placed.only_declared.push(at);
                     }
                 }
                 PolicyStmt::Protect {
                     keys,
                     services,
                     loc,
+                    ..
                 } => {
                     let keys = self.resolve_tags(keys);
                     protect_stmts.push((keys, services, loc));
+                    protect_scope.push((at, except));
                 }
                 PolicyStmt::Exempt(arns) => {
                     if let Some(first) = arns.first()
@@ -126,8 +153,14 @@ impl Checker<'_> {
                         }
                     }
                 }
-                PolicyStmt::Enforce { keys, types, .. } => enforce_stmts.push((keys, types)),
-                PolicyStmt::Report { keys, types, .. } => report_stmts.push((keys, types)),
+                PolicyStmt::Enforce { keys, types, .. } => {
+                    enforce_stmts.push((keys, types));
+                    enforce_at.push(at);
+                }
+                PolicyStmt::Report { keys, types, .. } => {
+                    report_stmts.push((keys, types));
+                    report_at.push(at);
+                }
                 PolicyStmt::Attach(targets) => {
                     for t in targets {
                         let Some((target, loc)) = self.check_target(t) else {
@@ -161,45 +194,55 @@ impl Checker<'_> {
                 }
             }
         }
-        for (keys, types) in enforce_stmts {
+        for ((keys, types), at) in enforce_stmts.into_iter().zip(enforce_at) {
             let keys = self.resolve_tags(keys);
             let types = self.check_resource_types(types, Field::EnforcedFor);
             for k in keys {
+                placed.enforce.push(at);
                 policy.enforce.push(ResourceRule {
                     key: k,
                     resource_types: types.clone(),
                 });
             }
         }
-        for (keys, types) in report_stmts {
+        for ((keys, types), at) in report_stmts.into_iter().zip(report_at) {
             let keys = self.resolve_tags(keys);
             let types = self.check_resource_types(types, Field::ReportRequired);
             for k in keys {
+                placed.report.push(at);
                 policy.report.push(ResourceRule {
                     key: k,
                     resource_types: types.clone(),
                 });
             }
         }
-        for (keys, services, loc) in protect_stmts {
+        for ((keys, services, loc), (at, except)) in protect_stmts.into_iter().zip(protect_scope) {
             let mut expansions = Vec::new();
-            if let Some(protect) = self.check_protect(&policy, keys, services, loc, &mut expansions)
+            if let Some(mut protect) =
+                self.check_protect(&policy, keys, services, loc, &mut expansions)
             {
                 policy.expansions.extend(expansions);
+                placed.expansions.resize(policy.expansions.len(), at);
+                protect.except = except;
                 policy.protects.push(protect);
+                placed.protects.push(at);
             }
         }
-        policy.tagging_on_create = self.tagging_on_create(&policy, grant_loc.as_ref());
-        if let Some(loc) = &grant_loc {
-            self.check_grant_exact_case(&policy, loc);
-        }
+        self.check_placed(&policy, &placed, &target_locs);
         policy.targets = target_locs.into_iter().map(|(t, _)| t).collect();
         if !p.stmts.iter().any(|s| s.kind().enforces()) {
             self.err(CheckErrorKind::EmptyPolicy(name.clone()), &p.name.loc);
-        } else if policy.targets.is_empty() {
+        } else if policy.targets.is_empty() && placed.statements.iter().any(Option::is_none) {
             self.err(CheckErrorKind::NoTargets(name), &p.name.loc);
         }
-        self.project.policies.push(policy);
+        // Each part is a policy of its own: its IAM policy's grant form covers its rules only.
+        for mut part in self.split_parts(policy, &placed) {
+            part.tagging_on_create = self.tagging_on_create(&part, grant_loc.as_ref());
+            if let Some(loc) = &grant_loc {
+                self.check_grant_exact_case(&part, loc);
+            }
+            self.project.policies.push(part);
+        }
     }
 
     /// The grant form's Allow tests each exact-case key an action requires with its own

@@ -97,6 +97,7 @@ impl Checker<'_> {
             keys,
             actions,
             create_context_keys: context_keys,
+            except: Vec::new(),
         })
     }
 }

@@ -259,6 +259,10 @@ fn collect(pair: Pair<'_, Rule>, offset: usize, out: &mut Vec<(usize, usize, Tok
         // Punctuation is a leaf, handled above; the other rules only group tokens.
         Shape::Open | Shape::Close | Shape::Comma | Shape::Equals | Shape::Other => {}
     }
+    // A long rule may break before its `at` and `except` clauses, as after a comma.
+    if matches!(rule, Rule::at_clause | Rule::except_clause) {
+        head.break_before = true;
+    }
     // `values "a", "b"` is `values "a" "b"`; a long list breaks between strings.
     if rule == Rule::values_stmt {
         let mut strings = 0;
@@ -757,6 +761,18 @@ mod tests {
         let out = fmt(&text);
         assert!(out.lines().all(|l| l.len() <= super::MAX_WIDTH), "{out}");
         assert!(out.contains(",\n    sagemaker:"), "{out}");
+        assert_eq!(fmt(&out), out);
+    }
+
+    #[test]
+    fn test_format_long_rule_wraps_before_at_and_except() {
+        let text = "policy p { protect cost-center at ou \"Root/ML/Training\", ou \"Root/ML/Research\" except \"arn:aws:iam::*:role/FinOps\" }";
+        let out = fmt(text);
+        assert!(out.lines().all(|l| l.len() <= super::MAX_WIDTH), "{out}");
+        assert!(
+            out.contains("\"Root/ML/Research\"\n    except \"arn:aws:iam::*:role/FinOps\""),
+            "{out}"
+        );
         assert_eq!(fmt(&out), out);
     }
 

@@ -15,7 +15,7 @@ use super::error::{SyntaxError, SyntaxErrorKind};
 use super::rules::describe;
 use super::split;
 use crate::ast::{
-    Item, OrgDecl, PolicyDecl, PolicyStmt, Spanned, TagDecl, TargetRef, TestDecl, Text,
+    Item, OrgDecl, PolicyDecl, PolicyStmt, RuleScope, Spanned, TagDecl, TargetRef, TestDecl, Text,
 };
 use crate::model::{ActionForm, Decision, Layer, LimitsProfile, RuleKind, ScpStrategy};
 use crate::source::{Loc, SourceFile, Span};
@@ -210,6 +210,11 @@ pub(super) const fn shape(rule: Rule) -> Shape {
         | Rule::kw_actions
         | Rule::kw_exact
         | Rule::kw_compact
+        | Rule::kw_at
+        | Rule::kw_except
+        | Rule::rule_scope
+        | Rule::at_clause
+        | Rule::except_clause
         | Rule::kw_scp
         | Rule::kw_iam
         | Rule::kw_tag_policy
@@ -554,23 +559,32 @@ impl Builder {
                 RuleKind::Require => {
                     // `kw_for` has no items: this reads the optional type list alone.
                     let (_, types) = self.lists(p.clone(), Rule::kw_for, Rule::resource_type_list);
+                    let scope = self.build_scope(&p);
                     let (keys, actions) = self.lists(p, Rule::tag_list, Rule::action_list);
                     stmts.push(PolicyStmt::Require {
                         keys,
                         actions,
                         types,
+                        scope,
                         loc: sloc,
                     });
                 }
                 RuleKind::OnlyDeclaredKeys => {
+                    let scope = self.build_scope(&p);
                     let (_, actions) = self.lists(p, Rule::tag_list, Rule::action_list);
-                    stmts.push(PolicyStmt::OnlyDeclared { actions, loc: sloc });
+                    stmts.push(PolicyStmt::OnlyDeclared {
+                        actions,
+                        scope,
+                        loc: sloc,
+                    });
                 }
                 RuleKind::Protect => {
+                    let scope = self.build_scope(&p);
                     let (keys, services) = self.lists(p, Rule::tag_list, Rule::service_list);
                     stmts.push(PolicyStmt::Protect {
                         keys,
                         services,
+                        scope,
                         loc: sloc,
                     });
                 }
@@ -583,18 +597,22 @@ impl Builder {
                     stmts.push(PolicyStmt::Exempt(arns));
                 }
                 RuleKind::Enforce => {
+                    let scope = self.build_scope(&p);
                     let (keys, types) = self.lists(p, Rule::tag_list, Rule::resource_type_list);
                     stmts.push(PolicyStmt::Enforce {
                         keys,
                         types,
+                        scope,
                         loc: sloc,
                     });
                 }
                 RuleKind::Report => {
+                    let scope = self.build_scope(&p);
                     let (keys, types) = self.lists(p, Rule::tag_list, Rule::resource_type_list);
                     stmts.push(PolicyStmt::Report {
                         keys,
                         types,
+                        scope,
                         loc: sloc,
                     });
                 }
@@ -643,6 +661,32 @@ impl Builder {
             }
         }
         (a, b)
+    }
+
+    /// The `at` and `except` clauses that end a rule, when written.
+    fn build_scope(&mut self, pair: &Pair<'_, Rule>) -> RuleScope {
+        let mut scope = RuleScope::default();
+        for clause in pair.clone().into_inner() {
+            match clause.as_rule() {
+                Rule::at_clause => {
+                    scope.at_loc = Some(self.stmt_loc(&clause));
+                    scope.at = clause
+                        .into_inner()
+                        .filter_map(|t| self.build_target(t))
+                        .collect();
+                }
+                Rule::except_clause => {
+                    scope.except_loc = Some(self.stmt_loc(&clause));
+                    scope.except = clause
+                        .into_inner()
+                        .filter(|s| s.as_rule() == Rule::string)
+                        .map(|s| self.build_string(&s))
+                        .collect();
+                }
+                _ => {}
+            }
+        }
+        scope
     }
 
     fn build_target(&mut self, pair: Pair<'_, Rule>) -> Option<TargetRef> {

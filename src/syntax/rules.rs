@@ -51,6 +51,8 @@ pub fn describe(rule: Rule) -> Option<&'static str> {
         Rule::kw_actions => "`actions`",
         Rule::kw_exact => "`exact`",
         Rule::kw_compact => "`compact`",
+        Rule::kw_at => "`at`",
+        Rule::kw_except => "`except`",
         Rule::lbrace => "`{`",
         Rule::rbrace => "`}`",
         Rule::comma => "`,`",
