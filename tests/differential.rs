@@ -1,7 +1,8 @@
 //! Differential tests: the reference semantics (`tagc::reference`, computed straight from the
 //! checked rules) and the evaluator run on the emitted JSON (`tagc::verify`) decide the same on
 //! random requests, for every layer, for every file in `examples/`, for `policies/` as one
-//! project, and for randomly generated policies; under every policy, and from each place in the
+//! project, and for randomly generated policies (whose rules may end with `at` and `except`);
+//! under every policy, and from each place in the
 //! organization the policies attach to, where the tag policies on the path from the root are
 //! merged into the effective one (`tests/fixtures/valid/tag_policy_inheritance.tags` is the
 //! case of a lower tag policy that must not erase a higher one's enforcement). Also: compiling under the legacy limits (which
@@ -11,7 +12,8 @@
 //! Requests are drawn from a [`Universe`] built from the compiled project: the actions of its
 //! rules and actions near them (other creates and the tagging actions of the same services),
 //! tag sets with declared and undeclared keys in random casings and values that are allowed,
-//! case variants of allowed ones, or junk, exempt and other principals, tag-on-create and
+//! case variants of allowed ones, or junk, principals a policy's `exempt` or a rule's `except`
+//! spares and others, tag-on-create and
 //! standalone tagging, and resources the rules are scoped to or not. A request is generated as a
 //! [`Seed`] of indexes into the universe, so that proptest shrinks it to a small request; a
 //! disagreement prints that request and both answers with their explanations.
@@ -169,7 +171,8 @@ struct Universe {
     keys: Vec<String>,
     /// Per key (same index), the values to try: allowed, case variants, junk.
     values: Vec<Vec<String>>,
-    /// Principal ARNs: the default, another role, exempt patterns instantiated and near misses.
+    /// Principal ARNs: the default, another role, `exempt` and `except` patterns instantiated
+    /// and near misses.
     principals: Vec<String>,
     /// Per action, the resource ARNs a request for it can name.
     resources: BTreeMap<String, Vec<String>>,
@@ -313,13 +316,26 @@ impl Universe {
     }
 }
 
-/// The default principal, another role, and each exempt pattern instantiated, with near misses.
+/// The default principal, another role, and each `exempt` and `except` pattern instantiated,
+/// with near misses.
 fn principals_of(project: &Project) -> Vec<String> {
     let mut principals = vec![
         DEFAULT_PRINCIPAL.to_owned(),
         "arn:aws:iam::444455556666:role/Developer".to_owned(),
     ];
-    for pattern in project.policies.iter().flat_map(|p| &p.exempt) {
+    let excepts = project.policies.iter().flat_map(|p| {
+        p.requires
+            .iter()
+            .flat_map(|r| &r.except)
+            .chain(p.only_declared.iter().flat_map(|o| &o.except))
+            .chain(p.protects.iter().flat_map(|r| &r.except))
+    });
+    for pattern in project
+        .policies
+        .iter()
+        .flat_map(|p| &p.exempt)
+        .chain(excepts)
+    {
         let exact = arn(pattern);
         // Near misses: ARNs compare case-sensitively, and a longer name is another role.
         let lower = match exact.rsplit_once('/') {
@@ -574,6 +590,28 @@ const GEN_EXEMPT: [&str; 2] = [
     "arn:aws:iam::111122223333:role/Ops*",
 ];
 
+/// The patterns of rules' `except`: one of them the same as an `exempt`'s.
+const GEN_EXCEPT: [&str; 3] = [
+    "arn:aws:iam::*:role/FinOps",
+    "arn:aws:iam::111122223333:role/Deploy*",
+    "arn:aws:iam::*:role/TagAdmin",
+];
+
+/// A rule's `at` and `except`: `at` one of the choices of [`GenProject::at`], or none.
+#[derive(Debug, Clone)]
+struct GenScope {
+    at: Option<usize>,
+    except: Vec<&'static str>,
+}
+
+fn gen_scope() -> impl Strategy<Value = GenScope> {
+    (
+        prop::option::of(0..3_usize),
+        subsequence(GEN_EXCEPT.to_vec(), 0..=2),
+    )
+        .prop_map(|(at, except)| GenScope { at, except })
+}
+
 /// A generated tag declaration.
 #[derive(Debug, Clone)]
 struct GenTag {
@@ -585,11 +623,12 @@ struct GenTag {
 /// A generated policy, as choices over the pools above.
 #[derive(Debug, Clone)]
 struct GenPolicy {
-    requires: Vec<(Vec<usize>, Vec<&'static str>)>,
-    only_declared: Option<Vec<&'static str>>,
-    protect: Option<(Vec<usize>, Option<Vec<&'static str>>)>,
+    requires: Vec<(Vec<usize>, Vec<&'static str>, GenScope)>,
+    only_declared: Option<(Vec<&'static str>, GenScope)>,
+    protect: Option<(Vec<usize>, Option<Vec<&'static str>>, GenScope)>,
     exempt: Vec<&'static str>,
-    enforce: Option<(Vec<usize>, Vec<&'static str>)>,
+    /// `enforce` takes `at` only: `except` has no meaning in a tag policy.
+    enforce: Option<(Vec<usize>, Vec<&'static str>, Option<usize>)>,
     grant: bool,
 }
 
@@ -607,6 +646,36 @@ impl std::fmt::Debug for GenProject {
 }
 
 impl GenProject {
+    /// The text of policy `n`'s `at` choice: below its own target (one OU, or two for the
+    /// others), an account (for the root's policy), or its own target (which makes no part).
+    /// The OUs are the policy's own, so that no two policies enforce a key at one target.
+    fn at(n: usize, choice: usize) -> String {
+        if n == 0 {
+            return match choice {
+                0 => " at ou \"Root/Workloads/At0\"".to_owned(),
+                1 => format!(" at account \"{ACCOUNT}\""),
+                _ => " at root".to_owned(),
+            };
+        }
+        let path: Vec<String> = (1..=n).map(|i| format!("P{i}")).collect();
+        let path = format!("Root/Workloads/{}", path.join("/"));
+        match choice {
+            0 => format!(" at ou \"{path}/At\""),
+            1 => format!(" at ou \"{path}/At\", ou \"{path}/Bt\""),
+            _ => format!(" at ou \"{path}\""),
+        }
+    }
+
+    /// The `at` and `except` clauses of a rule of policy `n`.
+    fn scope(n: usize, scope: &GenScope) -> String {
+        let mut s = scope.at.map(|c| Self::at(n, c)).unwrap_or_default();
+        if !scope.except.is_empty() {
+            let quoted: Vec<String> = scope.except.iter().map(|e| format!("\"{e}\"")).collect();
+            s.push_str(&format!(" except {}", quoted.join(", ")));
+        }
+        s
+    }
+
     fn render(&self) -> String {
         use std::fmt::Write as _;
         let mut s = String::new();
@@ -637,25 +706,38 @@ impl GenProject {
         };
         for (n, p) in self.policies.iter().enumerate() {
             let _ = writeln!(s, "policy p{n} {{");
-            for (ks, actions) in &p.requires {
-                let _ = writeln!(s, "  require {} on {}", keys(ks), actions.join(", "));
+            for (ks, actions, scope) in &p.requires {
+                let _ = writeln!(
+                    s,
+                    "  require {} on {}{}",
+                    keys(ks),
+                    actions.join(", "),
+                    Self::scope(n, scope)
+                );
             }
-            if let Some(actions) = &p.only_declared {
-                let _ = writeln!(s, "  only-declared-keys on {}", actions.join(", "));
+            if let Some((actions, scope)) = &p.only_declared {
+                let _ = writeln!(
+                    s,
+                    "  only-declared-keys on {}{}",
+                    actions.join(", "),
+                    Self::scope(n, scope)
+                );
             }
-            if let Some((ks, services)) = &p.protect {
+            if let Some((ks, services, scope)) = &p.protect {
                 let _ = write!(s, "  protect {}", keys(ks));
                 if let Some(services) = services {
                     let _ = write!(s, " on {}", services.join(", "));
                 }
+                s.push_str(&Self::scope(n, scope));
                 s.push('\n');
             }
             if !p.exempt.is_empty() {
                 let quoted: Vec<String> = p.exempt.iter().map(|e| format!("\"{e}\"")).collect();
                 let _ = writeln!(s, "  exempt {}", quoted.join(", "));
             }
-            if let Some((ks, types)) = &p.enforce {
-                let _ = writeln!(s, "  enforce {} for {}", keys(ks), types.join(", "));
+            if let Some((ks, types, at)) = &p.enforce {
+                let at = at.map(|c| Self::at(n, c)).unwrap_or_default();
+                let _ = writeln!(s, "  enforce {} for {}{at}", keys(ks), types.join(", "));
             }
             if p.grant {
                 s.push_str("  grant\n");
@@ -688,11 +770,22 @@ fn key_indexes() -> impl Strategy<Value = Vec<usize>> {
 
 fn gen_policy() -> impl Strategy<Value = GenPolicy> {
     (
-        prop::collection::vec((key_indexes(), some_of(&GEN_ACTIONS, 3)), 1..=2),
-        prop::option::of(some_of(&GEN_ACTIONS, 2)),
-        prop::option::of((key_indexes(), prop::option::of(some_of(&GEN_SERVICES, 2)))),
+        prop::collection::vec(
+            (key_indexes(), some_of(&GEN_ACTIONS, 3), gen_scope()),
+            1..=2,
+        ),
+        prop::option::of((some_of(&GEN_ACTIONS, 2), gen_scope())),
+        prop::option::of((
+            key_indexes(),
+            prop::option::of(some_of(&GEN_SERVICES, 2)),
+            gen_scope(),
+        )),
         subsequence(GEN_EXEMPT.to_vec(), 0..=2),
-        prop::option::of((key_indexes(), some_of(&GEN_TYPES, 2))),
+        prop::option::of((
+            key_indexes(),
+            some_of(&GEN_TYPES, 2),
+            prop::option::of(0..3_usize),
+        )),
         any::<bool>(),
     )
         .prop_map(
@@ -731,7 +824,7 @@ fn compile_generated(project: &GenProject, legacy: bool) -> Result<Fixture, Test
     // (`grant-exact-case-limit`); such a project has nothing to compare.
     for p in project.policies.iter().filter(|p| p.grant) {
         let mut exact: BTreeSet<&str> = BTreeSet::new();
-        for (keys, _) in &p.requires {
+        for (keys, _, _) in &p.requires {
             for k in keys {
                 let tag = &project.tags[k % project.tags.len()];
                 if tag.exact_case {
