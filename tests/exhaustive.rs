@@ -16,14 +16,14 @@
 //!   casing, in another casing, or not removed, so that the product includes removal without
 //!   keys); and, where a rule looks at undeclared keys (`only-declared-keys`, the grant form,
 //!   `protect` on an action that replaces the whole tag set), an undeclared key present or not;
-//! - the default principal and an instance of each of the policy's exempt patterns, one per set
-//!   of covering policies that exempt it;
+//! - the default principal and an instance of each of the policy's `exempt` and its rules'
+//!   `except` patterns, one per set of covering rules that spare it;
 //! - for a tagging action that adds tags: standalone, during a create the rules name, and
 //!   during one they do not.
 //!
 //! Inside one class the rules decide alike: they compare the action by name, the resource by
 //! the patterns it matches and its type, each key by presence, casing and whether its value is
-//! allowed, and the principal by the exempt patterns. Every request is decided under the whole
+//! allowed, and the principal by the `exempt` and `except` patterns. Every request is decided under the whole
 //! project's rules, so that the other policies of a project meet it too. The number of requests
 //! per policy is printed (`cargo test exhaustive -- --nocapture`) and is part of the assertion
 //! message; a policy with no request, or whose requests never reach both decisions, fails. The
@@ -107,7 +107,8 @@ struct Partition<'p> {
     /// `service:Action`, each with the declared keys that rules covering it name, and whether a
     /// rule covering it looks at undeclared keys.
     actions: Vec<(String, Vec<&'p TagDef>, bool)>,
-    /// The default principal, and an instance of each of the policy's exempt patterns.
+    /// The default principal, and an instance of each of the policy's `exempt` patterns and of
+    /// its rules' `except` patterns.
     principals: Vec<String>,
 }
 
@@ -145,7 +146,13 @@ impl<'p> Partition<'p> {
             })
             .collect();
         let mut principals = vec![DEFAULT_PRINCIPAL.to_owned()];
-        for pattern in &policy.exempt {
+        let excepts = policy
+            .requires
+            .iter()
+            .flat_map(|r| &r.except)
+            .chain(policy.only_declared.iter().flat_map(|o| &o.except))
+            .chain(policy.protects.iter().flat_map(|r| &r.except));
+        for pattern in policy.exempt.iter().chain(excepts) {
             push_new(&mut principals, arn(pattern));
         }
         Self {
@@ -278,8 +285,9 @@ fn resource_classes(project: &Project, action: &str, arns: Vec<String>) -> Vec<O
     out
 }
 
-/// One principal per class for `action`: principals exempt from the same policies among those
-/// with a rule on the action (or, for a tagging action, on its service) form one class.
+/// One principal per class for `action`: principals spared the same rules (by their policy's
+/// `exempt` or their own `except`) among the policies with a rule on the action (or, for a
+/// tagging action, on its service) form one class.
 fn principal_classes(project: &Project, action: &str, principals: &[String]) -> Vec<String> {
     let service = action.split(':').next().unwrap_or("");
     let covering: Vec<&Policy> = project
@@ -300,9 +308,18 @@ fn principal_classes(project: &Project, action: &str, principals: &[String]) -> 
     let mut seen: Vec<Vec<bool>> = Vec::new();
     let mut out = Vec::new();
     for principal in principals {
+        // Per rule of the covering policies: whether the principal is spared it (the policy's
+        // `exempt` or the rule's `except`).
         let signature: Vec<bool> = covering
             .iter()
-            .map(|p| p.exempt.iter().any(|e| wildcard_match(e, principal, false)))
+            .flat_map(|p| {
+                p.requires
+                    .iter()
+                    .map(|r| &r.except)
+                    .chain(p.only_declared.iter().map(|o| &o.except))
+                    .chain(p.protects.iter().map(|r| &r.except))
+                    .map(|except| p.exempts(except, principal))
+            })
             .collect();
         if !seen.contains(&signature) {
             seen.push(signature);
