@@ -441,6 +441,59 @@ fn test_lsp_offers_a_quick_fix_for_each_did_you_mean() {
 }
 
 #[test]
+fn test_lsp_offers_except_for_exempt_after_a_rule_and_not_after_attach() {
+    let text = "tag owner\n\npolicy p {\n  require owner on sqs:CreateQueue exempt \"arn:aws:iam::*:role/A\"\n  attach to root exempt \"arn:aws:iam::*:role/B\"\n}\n";
+    let (dir, uri) = project(text);
+    let (mut client, _) = Client::start(dir.path(), json!({}));
+    client.open(&uri, text);
+    let diagnostics = client.diagnostics(&uri);
+    let warned = diagnostics
+        .iter()
+        .filter(|d| d["code"] == "tagc::check::exempt-on-rule-line")
+        .count();
+    assert_eq!(warned, 2, "{diagnostics:?}");
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": { "uri": uri },
+            "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 6, "character": 0 } },
+            "context": { "diagnostics": diagnostics }
+        }),
+    );
+    let actions = actions.as_array().unwrap();
+    // Only the rule's line: `attach to root except …` would not parse.
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    assert_eq!(actions[0]["isPreferred"], false);
+    let edit = &actions[0]["edit"]["changes"][uri.as_str()][0];
+    assert_eq!(edit["newText"], "except");
+    assert_eq!(
+        edit["range"]["start"],
+        position(text, "exempt \"arn:aws:iam::*:role/A")
+    );
+    assert_eq!(client.stop(), 0);
+}
+
+#[test]
+fn test_lsp_hover_names_the_part_and_the_except_of_a_rule() {
+    let text = "tag owner\n\npolicy p {\n  require owner on sqs:CreateQueue at ou \"Root/ML\" except \"arn:aws:iam::*:role/A\"\n  attach to root\n}\n";
+    let (dir, uri) = project(text);
+    let (mut client, _) = Client::start(dir.path(), json!({}));
+    client.open(&uri, text);
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": position(text, "owner on") }),
+    );
+    let value = hover["contents"]["value"].as_str().unwrap();
+    assert!(
+        value.contains(
+            "policy `p` at ou Root/ML: `require` on 1 actions, except `arn:aws:iam::*:role/A`"
+        ),
+        "{value}"
+    );
+    assert_eq!(client.stop(), 0);
+}
+
+#[test]
 fn test_lsp_positions_are_utf8_bytes_when_the_client_offers_utf8() {
     let text = "tag owner\ntag \"Eigentümer-𝄞\"\n\npolicy p {\n  require \"Eigentümer-𝄞\", ownr on sqs:CreateQueue\n  attach to root\n}\n";
     let (dir, uri) = project(text);

@@ -81,8 +81,8 @@ pub fn hover(word: &str, model: &Project, catalog: &Catalog) -> Option<String> {
             if covers {
                 let _ = writeln!(
                     rules,
-                    "- policy `{}`: `{} … on {}` ({} actions) — {}",
-                    p.name,
+                    "- {}: `{} … on {}` ({} actions) — {}",
+                    named(p),
                     e.rule.word(),
                     e.pattern,
                     e.actions.len(),
@@ -121,8 +121,8 @@ fn hover_resource_type(rt: &str, model: &Project) -> String {
             {
                 let _ = writeln!(
                     rules,
-                    "- policy `{}`: `{} {}` — {}",
-                    p.name,
+                    "- {}: `{} {}` — {}",
+                    named(p),
                     kind.word(),
                     r.key,
                     layer(kind)
@@ -134,6 +134,27 @@ fn hover_resource_type(rt: &str, model: &Project) -> String {
         let _ = write!(s, "\nRules on it:\n\n{rules}");
     }
     s
+}
+
+/// A policy as a hover names it: a part (the rules a policy places with `at`) by its policy
+/// and targets.
+fn named(p: &crate::model::Policy) -> String {
+    match &p.part_of {
+        Some(policy) => {
+            let targets: Vec<String> = p.targets.iter().map(ToString::to_string).collect();
+            format!("policy `{policy}` at {}", targets.join(", "))
+        }
+        None => format!("policy `{}`", p.name),
+    }
+}
+
+/// What a rule's `except` adds to its hover line.
+fn except(patterns: &[String]) -> String {
+    if patterns.is_empty() {
+        return String::new();
+    }
+    let quoted: Vec<String> = patterns.iter().map(|e| format!("`{e}`")).collect();
+    format!(", except {}", quoted.join(", "))
 }
 
 /// The hover of the declared tag `t`.
@@ -163,9 +184,10 @@ fn hover_tag(t: &TagDef, model: &Project) -> String {
             if r.keys.contains(&t.key) {
                 let _ = writeln!(
                     rules,
-                    "- policy `{}`: `require` on {} actions — {}",
-                    p.name,
+                    "- {}: `require` on {} actions{} — {}",
+                    named(p),
                     r.actions.len(),
+                    except(&r.except),
                     layer(RuleKind::Require)
                 );
             }
@@ -174,8 +196,9 @@ fn hover_tag(t: &TagDef, model: &Project) -> String {
             if pr.keys.contains(&t.key) {
                 let _ = writeln!(
                     rules,
-                    "- policy `{}`: `protect` — {}",
-                    p.name,
+                    "- {}: `protect`{} — {}",
+                    named(p),
+                    except(&pr.except),
                     layer(RuleKind::Protect)
                 );
             }
@@ -187,8 +210,8 @@ fn hover_tag(t: &TagDef, model: &Project) -> String {
             for r in list.iter().filter(|r| r.key == t.key) {
                 let _ = writeln!(
                     rules,
-                    "- policy `{}`: `{}` for {} resource types — {}",
-                    p.name,
+                    "- {}: `{}` for {} resource types — {}",
+                    named(p),
                     kind.word(),
                     r.resource_types.len(),
                     layer(kind)

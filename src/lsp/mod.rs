@@ -340,7 +340,9 @@ impl Server<'_> {
         }
     }
 
-    /// A quick fix for each "did you mean" diagnostic of the document in the range asked for.
+    /// A quick fix for each "did you mean" diagnostic of the document in the range asked for,
+    /// and for `exempt` written after a rule on its line, the rewrite to that rule's `except`
+    /// (not preferred: it changes what the line means, which is the question the warning asks).
     fn code_actions(&self, p: &CodeActionParams) -> Vec<CodeActionOrCommand> {
         let uri = &p.text_document.uri;
         let project = Project::of(uri, &self.open);
@@ -350,12 +352,44 @@ impl Server<'_> {
         let records: Vec<Record> = project.records(self.catalog);
         let mut actions = Vec::new();
         for r in &records {
-            let (Some(l), Some(fix)) = (&r.location, r.help.as_deref().and_then(suggestion)) else {
+            let Some(l) = &r.location else {
                 continue;
             };
             if l.file != file.name {
                 continue;
             }
+            let fix = if let Some(fix) = r.help.as_deref().and_then(suggestion) {
+                let (start, mut end) = (l.offset, l.offset + l.length);
+                // An unknown service is reported on the whole action; the suggestion is a
+                // prefix.
+                let written = file.text.get(start..end).unwrap_or("");
+                if !fix.contains(':')
+                    && let Some(colon) = written.find(':')
+                {
+                    end = start + colon;
+                }
+                (
+                    start,
+                    end,
+                    fix.to_owned(),
+                    format!("Replace with `{fix}`"),
+                    true,
+                )
+            } else if r.code.as_deref() == Some("tagc::check::exempt-on-rule-line")
+                && let Some(start) = exempt_keyword_of_rule(&file.text, l.offset)
+            {
+                let title = "Exempt from this rule only: write `except`".to_owned();
+                (
+                    start,
+                    start + "exempt".len(),
+                    "except".to_owned(),
+                    title,
+                    false,
+                )
+            } else {
+                continue;
+            };
+            let (start, end, text, title, preferred) = fix;
             let diagnostics = project.diagnostics(std::slice::from_ref(r), uri, self.encoding);
             let Some(d) = diagnostics.get(uri).and_then(|v| v.first()) else {
                 continue;
@@ -363,32 +397,38 @@ impl Server<'_> {
             if d.range.end < p.range.start || p.range.end < d.range.start {
                 continue;
             }
-            let (start, mut end) = (l.offset, l.offset + l.length);
-            // An unknown service is reported on the whole action; the suggestion is a prefix.
-            let written = file.text.get(start..end).unwrap_or("");
-            if !fix.contains(':')
-                && let Some(colon) = written.find(':')
-            {
-                end = start + colon;
-            }
-            let edit = TextEdit::new(
-                position::range(&file.text, start, end, self.encoding),
-                fix.to_owned(),
-            );
+            let edit = TextEdit::new(position::range(&file.text, start, end, self.encoding), text);
             actions.push(CodeActionOrCommand::CodeAction(CodeAction {
-                title: format!("Replace with `{fix}`"),
+                title,
                 kind: Some(CodeActionKind::QUICKFIX),
                 diagnostics: Some(vec![d.clone()]),
                 edit: Some(WorkspaceEdit {
                     changes: Some(std::iter::once((uri.clone(), vec![edit])).collect()),
                     ..WorkspaceEdit::default()
                 }),
-                is_preferred: Some(true),
+                is_preferred: Some(preferred),
                 ..CodeAction::default()
             }));
         }
         actions
     }
+}
+
+/// Where the `exempt` keyword before `offset` (its first ARN) is, when it ends a rule that
+/// takes `except` (`require`, `only-declared-keys`, `protect`) and has none yet: there,
+/// `except` in its place is valid and spares the principals from that rule alone.
+fn exempt_keyword_of_rule(text: &str, offset: usize) -> Option<usize> {
+    let before = text.get(..offset)?;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = before.get(line_start..)?;
+    let keyword = line.rfind("exempt")?;
+    let rule = line.get(..keyword)?;
+    let mut words = rule.split_whitespace();
+    let takes_except = matches!(
+        words.next(),
+        Some("require" | "only-declared-keys" | "protect")
+    );
+    (takes_except && !words.any(|w| w == "except")).then_some(line_start + keyword)
 }
 
 fn parse<T: serde::de::DeserializeOwned>(params: Value) -> Result<T, LspError> {
