@@ -1156,3 +1156,42 @@ fn test_plan_with_three_errors_counts_three() {
     assert_eq!(report["summary"]["errors"], 3, "{report}");
     assert_eq!(report["diagnostics"].as_array().map(Vec::len), Some(3));
 }
+
+#[test]
+fn test_parts_of_a_policy_are_attached_where_its_rules_say() {
+    let org = Org::new();
+    org.write(
+        "ml.tags",
+        r#"policy ml {
+  description "ML guardrails"
+  require owner on sagemaker:CreateTrainingJob
+  require environment on sagemaker:CreateTrainingJob at ou "Root/Workloads/ML"
+  enforce environment for sagemaker:training-job at ou "Root/Workloads/ML", ou "Root/Workloads/Data"
+  attach to ou "Root/Workloads"
+}
+"#,
+    );
+    apply_yes(&org);
+    org.assert_applied();
+    let live = org.policies();
+    let on = |name: &str| live[name].targets.clone();
+    assert_eq!(on("tagc-ml-scp"), ["Root/Workloads"]);
+    assert_eq!(
+        on("tagc-ml-at-ou-root-workloads-ml-scp"),
+        ["Root/Workloads/ML"]
+    );
+    assert_eq!(
+        on("tagc-ml-at-ou-root-workloads-data-ou-root-workloads-ml-tag-policy"),
+        ["Root/Workloads/Data", "Root/Workloads/ML"]
+    );
+    assert_eq!(live["tagc-ml-scp"].description, "ML guardrails");
+    // The part's rule is in the part's SCP only.
+    assert!(!live["tagc-ml-scp"].content.contains("environment"));
+    assert!(
+        live["tagc-ml-at-ou-root-workloads-ml-scp"]
+            .content
+            .contains("aws:RequestTag/environment")
+    );
+    let run = org.tagc(&["plan"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+}

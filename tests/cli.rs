@@ -266,6 +266,31 @@ fn test_test_command_reports_a_failure_with_its_explanation() {
 }
 
 #[test]
+fn test_test_command_decides_rules_with_at_by_where_the_request_comes_from() {
+    let dir = example_dir("examples/per-rule-scope.tags");
+    let run = tagc(dir.path(), &["test"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    insta::assert_snapshot!(run.stdout);
+    // The same request, from inside and from outside the rule's `at`.
+    std::fs::write(
+        dir.path().join("policies/more.tags"),
+        "test \"from Training, the cost center is required\" {\n  request sagemaker:CreateTrainingJob tags owner=\"ana\" from ou \"Root/ML/Training/Deep\"\n  expect allow in scp\n}\n",
+    )
+    .unwrap();
+    let run = tagc(dir.path(), &["test"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stdout
+            .contains("FAIL from Training, the cost center is required")
+            && run
+                .stdout
+                .contains("tagc-ml-workloads-at-ou-root-ml-training-scp"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
 fn test_test_command_warns_about_vacuous_tests() {
     let dir = fixture_dir();
     std::fs::write(
