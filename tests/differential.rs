@@ -620,12 +620,15 @@ struct GenTag {
     exact_case: bool,
 }
 
+/// A generated `protect`: keys, services, scope.
+type GenProtect = (Vec<usize>, Option<Vec<&'static str>>, GenScope);
+
 /// A generated policy, as choices over the pools above.
 #[derive(Debug, Clone)]
 struct GenPolicy {
     requires: Vec<(Vec<usize>, Vec<&'static str>, GenScope)>,
     only_declared: Option<(Vec<&'static str>, GenScope)>,
-    protect: Option<(Vec<usize>, Option<Vec<&'static str>>, GenScope)>,
+    protect: Option<GenProtect>,
     exempt: Vec<&'static str>,
     /// `enforce` takes `at` only: `except` has no meaning in a tag policy.
     enforce: Option<(Vec<usize>, Vec<&'static str>, Option<usize>)>,
@@ -668,10 +671,11 @@ impl GenProject {
 
     /// The `at` and `except` clauses of a rule of policy `n`.
     fn scope(n: usize, scope: &GenScope) -> String {
+        use std::fmt::Write as _;
         let mut s = scope.at.map(|c| Self::at(n, c)).unwrap_or_default();
         if !scope.except.is_empty() {
             let quoted: Vec<String> = scope.except.iter().map(|e| format!("\"{e}\"")).collect();
-            s.push_str(&format!(" except {}", quoted.join(", ")));
+            let _ = write!(s, " except {}", quoted.join(", "));
         }
         s
     }

@@ -236,7 +236,7 @@ impl Checker<'_> {
             self.err(CheckErrorKind::NoTargets(name), &p.name.loc);
         }
         // Each part is a policy of its own: its IAM policy's grant form covers its rules only.
-        for mut part in self.split_parts(policy, &placed) {
+        for mut part in Self::split_parts(policy, &placed) {
             part.tagging_on_create = self.tagging_on_create(&part, grant_loc.as_ref());
             if let Some(loc) = &grant_loc {
                 self.check_grant_exact_case(&part, loc);

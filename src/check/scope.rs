@@ -10,6 +10,7 @@
 //! own name and targets.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use sha2::{Digest, Sha256};
 
@@ -102,7 +103,10 @@ pub fn part_name(policy: &str, targets: &[Target]) -> String {
     }
     let canonical: Vec<String> = targets.iter().map(ToString::to_string).collect();
     let digest = Sha256::digest(canonical.join("\n").as_bytes());
-    let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    let hex = digest.iter().take(4).fold(String::new(), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    });
     let keep = MAX_PART_NAME - hex.len() - 1;
     // Every character of the name is ASCII, so any byte index is a character boundary.
     let head = name.get(..keep).unwrap_or(&name).trim_end_matches('-');
@@ -225,7 +229,7 @@ impl Checker<'_> {
     /// `policy` split by where its rules go: the part of the rules without `at` (when there is
     /// one, with the policy's own name and targets), then one part per distinct set of `at`
     /// targets, ordered by name. A set equal to the policy's own targets is the policy's part.
-    pub(super) fn split_parts(&self, policy: Policy, placed: &Placed) -> Vec<Policy> {
+    pub(super) fn split_parts(policy: Policy, placed: &Placed) -> Vec<Policy> {
         if placed.ats.is_empty() {
             return vec![policy];
         }
@@ -353,13 +357,16 @@ mod tests {
         );
     }
 
+    /// A policy's name, targets, required keys, and the policy it is a part of.
+    type Part<'a> = (&'a str, Vec<Target>, Vec<String>, Option<&'a str>);
+
     #[test]
     fn test_rules_with_at_become_a_part_attached_there() {
         let (project, codes) = check_text(&source(
             "  require owner on sqs:CreateQueue\n  require cc on sqs:CreateQueue at ou \"Root/ML/Training\"\n  exempt \"arn:aws:iam::*:role/Admin\"\n  attach to ou \"Root/ML\"",
         ));
         assert!(codes.is_empty(), "{codes:?}");
-        let parts: Vec<(&str, Vec<Target>, Vec<String>, Option<&str>)> = project
+        let parts: Vec<Part<'_>> = project
             .policies
             .iter()
             .map(|p| {
