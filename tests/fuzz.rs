@@ -133,6 +133,24 @@ fn list<S: Strategy<Value = String>>(item: S) -> impl Strategy<Value = String> {
     prop::collection::vec(item, 1..4).prop_map(|v| v.join(", "))
 }
 
+/// The `at` and `except` clauses that may end a rule, each present now and then.
+fn rule_scope() -> impl Strategy<Value = String> {
+    (
+        prop::option::weighted(0.2, list(target())),
+        prop::option::weighted(0.2, list(principal())),
+    )
+        .prop_map(|(at, except)| {
+            let mut s = String::new();
+            if let Some(at) = at {
+                let _ = write!(s, " at {at}");
+            }
+            if let Some(except) = except {
+                let _ = write!(s, " except {except}");
+            }
+            s
+        })
+}
+
 fn tag_decl() -> BoxedStrategy<String> {
     let stmt = prop_oneof![
         3 => prop::collection::vec(value(), 1..5).prop_map(|v| format!("values {}", v.join(" "))),
@@ -152,16 +170,20 @@ fn tag_decl() -> BoxedStrategy<String> {
 
 fn policy_decl() -> BoxedStrategy<String> {
     let stmt = prop_oneof![
-        4 => (list(tag_name()), list(action())).prop_map(|(t, a)| format!("require {t} on {a}")),
-        1 => list(action()).prop_map(|a| format!("only-declared-keys on {a}")),
-        2 => (list(tag_name()), prop::option::of(list(service())))
-            .prop_map(|(t, s)| match s {
-                Some(s) => format!("protect {t} on {s}"),
-                None => format!("protect {t}"),
+        4 => (list(tag_name()), list(action()), rule_scope())
+            .prop_map(|(t, a, sc)| format!("require {t} on {a}{sc}")),
+        1 => (list(action()), rule_scope())
+            .prop_map(|(a, sc)| format!("only-declared-keys on {a}{sc}")),
+        2 => (list(tag_name()), prop::option::of(list(service())), rule_scope())
+            .prop_map(|(t, s, sc)| match s {
+                Some(s) => format!("protect {t} on {s}{sc}"),
+                None => format!("protect {t}{sc}"),
             }),
         1 => list(principal()).prop_map(|p| format!("exempt {p}")),
-        2 => (list(tag_name()), list(resource_type())).prop_map(|(t, r)| format!("enforce {t} for {r}")),
-        1 => (list(tag_name()), list(resource_type())).prop_map(|(t, r)| format!("report {t} for {r}")),
+        2 => (list(tag_name()), list(resource_type()), rule_scope())
+            .prop_map(|(t, r, sc)| format!("enforce {t} for {r}{sc}")),
+        1 => (list(tag_name()), list(resource_type()), rule_scope())
+            .prop_map(|(t, r, sc)| format!("report {t} for {r}{sc}")),
         3 => list(target()).prop_map(|t| format!("attach to {t}")),
         1 => Just("grant".to_owned()),
         1 => value().prop_map(|v| format!("description {v}")),
