@@ -192,6 +192,24 @@ fn test_build_check_fails_when_output_is_stale() {
 }
 
 #[test]
+fn test_build_explain_names_parts_and_rule_exemptions() {
+    let dir = example_dir("examples/per-rule-scope.tags");
+    let run = tagc(dir.path(), &["build", "--explain"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let text = run.transcript();
+    assert!(
+        text.contains(
+            "policy ml-workloads-at-ou-root-ml-training (the rules of ml-workloads at ou Root/ML/Training)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("(2 actions); except arn:aws:iam::*:role/Pipeline"),
+        "{text}"
+    );
+}
+
+#[test]
 fn test_build_explain_shows_expansions() {
     let dir = example_dir("examples/sagemaker-cost-allocation.tags");
     let run = tagc(dir.path(), &["build", "--explain"]);

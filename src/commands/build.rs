@@ -232,7 +232,13 @@ fn size_report(compiled: &Build, out: &Path, extra: &[iac::File]) -> String {
 pub fn explain(project: &Project) -> String {
     let mut s = String::new();
     for p in &project.policies {
-        let _ = writeln!(s, "\npolicy {}", p.name);
+        let _ = write!(s, "\npolicy {}", p.name);
+        // A part: the rules its policy places with `at`, attached at its own targets.
+        if let Some(policy) = &p.part_of {
+            let targets: Vec<String> = p.targets.iter().map(ToString::to_string).collect();
+            let _ = write!(s, " (the rules of {policy} at {})", targets.join(", "));
+        }
+        s.push('\n');
         for e in &p.expansions {
             let n = e.actions.len();
             let _ = writeln!(
@@ -264,6 +270,15 @@ pub fn explain(project: &Project) -> String {
     s
 }
 
+/// Whom a rule's `except` spares, for the end of its line.
+fn except(patterns: &[String]) -> String {
+    if patterns.is_empty() {
+        String::new()
+    } else {
+        format!("; except {}", patterns.join(", "))
+    }
+}
+
 /// What enforces the rules of one kind of `p`, one line per key or resource type.
 fn explain_rules(s: &mut String, p: &Policy, kind: RuleKind) {
     match kind {
@@ -272,8 +287,9 @@ fn explain_rules(s: &mut String, p: &Policy, kind: RuleKind) {
                 for key in &r.keys {
                     let _ = writeln!(
                         s,
-                        "  require {key}: presence and value on create: SCP and IAM guardrail ({} actions)",
-                        r.actions.len()
+                        "  require {key}: presence and value on create: SCP and IAM guardrail ({} actions){}",
+                        r.actions.len(),
+                        except(&r.except)
                     );
                 }
             }
@@ -309,13 +325,14 @@ fn explain_rules(s: &mut String, p: &Policy, kind: RuleKind) {
             for pr in &p.protects {
                 let _ = writeln!(
                     s,
-                    "  protect {}: standalone tagging denied by SCP and IAM guardrail via {}",
+                    "  protect {}: standalone tagging denied by SCP and IAM guardrail via {}{}",
                     pr.keys.join(", "),
                     pr.actions
                         .iter()
                         .map(|a| a.name.to_string())
                         .collect::<Vec<_>>()
-                        .join(", ")
+                        .join(", "),
+                    except(&pr.except)
                 );
             }
         }
