@@ -136,3 +136,39 @@ fn test_legacy_limits_need_two_scps_and_current_one() {
     assert_eq!(current_sizes.len(), 1, "{current_sizes:?}");
     assert!(current_sizes[0] > 5_120 && current_sizes[0] <= 10_240);
 }
+
+#[test]
+fn test_parts_of_a_policy_take_attachment_slots_at_their_targets() {
+    // Under the legacy limits a target has 5 SCP slots, one of them `FullAWSAccess`'s. Each
+    // distinct `at` set holding `Root/A` is an SCP of its own attached there.
+    let project = |sets: usize| {
+        let rules: String = (0..sets)
+            .map(|i| {
+                format!("  require owner on sqs:CreateQueue at ou \"Root/A\", ou \"Root/B{i}\"\n")
+            })
+            .collect();
+        format!(
+            "organization {{\n  limits legacy\n}}\n\ntag owner\n\npolicy p {{\n{rules}  attach to root\n}}\n"
+        )
+    };
+    let fits = compile_text("fits.tags", &project(4));
+    assert!(fits.ok(), "{}", fits.diagnostics.render_human(false));
+    let on_a = fits
+        .artifacts
+        .iter()
+        .filter(|a| {
+            a.kind == tagc::artifact::ArtifactKind::Scp
+                && a.targets
+                    .contains(&tagc::model::Target::OuPath("Root/A".into()))
+        })
+        .count();
+    assert_eq!(on_a, 4);
+    let over = compile_text("over.tags", &project(5));
+    assert!(
+        over.diagnostics
+            .codes()
+            .contains(&"tagc::emit::slots-exceeded".to_owned()),
+        "{}",
+        over.diagnostics.render_human(false)
+    );
+}
