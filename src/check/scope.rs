@@ -9,7 +9,7 @@
 //! from the policy's and the targets'. The part of the rules without `at` keeps the policy's
 //! own name and targets.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use sha2::{Digest, Sha256};
@@ -241,13 +241,15 @@ impl Checker<'_> {
             let targets: Vec<Target> = at.targets.iter().map(|(t, _)| t.clone()).collect();
             (targets != own).then_some(targets)
         };
-        let mut keys: BTreeMap<String, Vec<Target>> = BTreeMap::new();
+        // By name, then targets: two sets of targets whose names are the same (`Root/A-B` and
+        // `Root/A/B`) make two parts of that name, which `check_part_names` reports.
+        let mut keys: BTreeSet<(String, Vec<Target>)> = BTreeSet::new();
         let mut has_own = false;
         for w in &placed.statements {
             match key(w) {
                 None => has_own = true,
                 Some(targets) => {
-                    keys.insert(part_name(&policy.name, &targets), targets);
+                    keys.insert((part_name(&policy.name, &targets), targets));
                 }
             }
         }
@@ -509,6 +511,20 @@ mod tests {
             "tag cc\npolicy p {\n  protect cc on sagemaker at ou \"Root/ML\"\n  attach to root\n}\npolicy p-at-ou-root-ml {\n  protect cc on sagemaker\n  attach to root\n}\n",
         );
         assert_eq!(codes, ["tagc::check::part-name-collision"]);
+    }
+
+    #[test]
+    fn test_two_target_sets_with_one_part_name_are_reported_and_both_kept() {
+        let (project, codes) = check_text(&source(
+            "  require owner on sqs:CreateQueue at ou \"Root/A-B\"\n  require cc on sqs:CreateQueue at ou \"Root/A/B\"\n  attach to root",
+        ));
+        assert_eq!(codes, ["tagc::check::part-name-collision"]);
+        let keys: Vec<Vec<String>> = project
+            .policies
+            .iter()
+            .map(|p| p.requires.iter().flat_map(|r| r.keys.clone()).collect())
+            .collect();
+        assert_eq!(keys.len(), 2, "{keys:?}");
     }
 
     #[test]
