@@ -1,6 +1,7 @@
 //! Policy blocks: input, a `policy` item; output, the model's `Policy` with its rules
 //! (`require`, `only-declared-keys`, `enforce`, `grant`) and the tagging actions a create
-//! implies, or a diagnostic.
+//! implies, split into parts where its rules name other targets with `at` (see `scope`), or a
+//! diagnostic.
 
 use std::collections::BTreeMap;
 
