@@ -142,11 +142,13 @@ fn test_parts_of_a_policy_take_attachment_slots_at_their_targets() {
     // Under the legacy limits a target has 5 SCP slots, one of them `FullAWSAccess`'s. Each
     // distinct `at` set holding `Root/A` is an SCP of its own attached there.
     let project = |sets: usize| {
-        let rules: String = (0..sets)
-            .map(|i| {
-                format!("  require owner on sqs:CreateQueue at ou \"Root/A\", ou \"Root/B{i}\"\n")
-            })
-            .collect();
+        let mut rules = String::new();
+        for i in 0..sets {
+            let _ = writeln!(
+                rules,
+                "  require owner on sqs:CreateQueue at ou \"Root/A\", ou \"Root/B{i}\""
+            );
+        }
         format!(
             "organization {{\n  limits legacy\n}}\n\ntag owner\n\npolicy p {{\n{rules}  attach to root\n}}\n"
         )
