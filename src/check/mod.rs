@@ -13,7 +13,8 @@
 //! `tags` (tag declarations), `actions` (action patterns against the catalog), `policies`
 //! (policy statements into rules), `protect` (the `protect` statement), `targets` (resource
 //! types and targets), `conflicts` (rules that conflict once attached), `requests` (`test`
-//! blocks and `tagc eval`'s request), `org` (the `organization` block). `validate` holds the
+//! blocks and `tagc eval`'s request), `org` (the `organization` block), `values` (`forbid`,
+//! `when` and what each layer enforces of a value pattern). `validate` holds the
 //! value checks that need no project, `error` the diagnostics; "did you mean" comes from
 //! [`crate::suggest`].
 
@@ -29,6 +30,7 @@ mod requests;
 mod tags;
 mod targets;
 mod validate;
+mod values;
 
 pub use error::{CheckError, CheckErrorKind, Field};
 pub use requests::{RequestText, check_request};

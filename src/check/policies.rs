@@ -32,6 +32,7 @@ impl Checker<'_> {
             requires: Vec::new(),
             only_declared: Vec::new(),
             protects: Vec::new(),
+            forbids: Vec::new(),
             exempt: Vec::new(),
             enforce: Vec::new(),
             report: Vec::new(),
@@ -70,9 +71,17 @@ impl Checker<'_> {
                     keys,
                     actions: patterns,
                     types,
+                    when,
                     loc,
                 } => {
                     let keys = self.resolve_tags(keys);
+                    let when = match when {
+                        Some(w) => match self.check_when(&keys, w) {
+                            Some(w) => Some(w),
+                            None => continue,
+                        },
+                        None => None,
+                    };
                     let mut actions = self.expand_list(
                         patterns,
                         Need::RequestTag,
@@ -84,7 +93,11 @@ impl Checker<'_> {
                         continue;
                     }
                     if !keys.is_empty() && !actions.is_empty() {
-                        policy.requires.push(Require { keys, actions });
+                        policy.requires.push(Require {
+                            keys,
+                            actions,
+                            when,
+                        });
                     }
                 }
                 PolicyStmt::OnlyDeclared { actions, .. } => {
@@ -144,6 +157,11 @@ impl Checker<'_> {
                             continue;
                         }
                         target_locs.push((target, loc));
+                    }
+                }
+                PolicyStmt::Forbid { test, actions, loc } => {
+                    if let Some(f) = self.check_forbid(&mut policy, test, actions, loc) {
+                        policy.forbids.push(f);
                     }
                 }
                 PolicyStmt::Grant(loc) => {
@@ -239,7 +257,13 @@ impl Checker<'_> {
     ) -> Vec<TaggingOnCreate> {
         let catalog = self.catalog;
         let mut out: Vec<TaggingOnCreate> = Vec::new();
-        for a in policy.requires.iter().flat_map(|r| &r.actions) {
+        // The grant form's Allow carries only the unconditional requirements (`required_keys`).
+        for a in policy
+            .requires
+            .iter()
+            .filter(|r| r.when.is_none())
+            .flat_map(|r| &r.actions)
+        {
             let Some(svc) = catalog.service(a.name.service()) else {
                 continue;
             };
@@ -289,7 +313,8 @@ impl Checker<'_> {
                 .iter()
                 .flat_map(|r| &r.actions)
                 .chain(p.only_declared.iter().flat_map(|o| &o.actions))
-                .chain(p.protects.iter().flat_map(|r| &r.actions));
+                .chain(p.protects.iter().flat_map(|r| &r.actions))
+                .chain(p.forbids.iter().flat_map(|f| &f.actions));
             for a in actions {
                 if !services.contains(&a.name.service()) {
                     services.push(a.name.service());

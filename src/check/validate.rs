@@ -155,7 +155,7 @@ pub(super) fn invalid_value(value: &str) -> Option<String> {
     }
     value
         .chars()
-        .find(|&c| c != '*' && !allowed_tag_char(c))
+        .find(|&c| c != '*' && c != '?' && !allowed_tag_char(c))
         .map(|c| format!("`{c}` is not allowed in tag values"))
 }
 

@@ -264,18 +264,47 @@ pub fn explain(project: &Project) -> String {
     s
 }
 
+/// Values as the language writes them: `"a", "b"`.
+fn quoted(values: &[String]) -> String {
+    values
+        .iter()
+        .map(|v| format!("\"{v}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// What enforces the rules of one kind of `p`, one line per key or resource type.
 fn explain_rules(s: &mut String, p: &Policy, kind: RuleKind) {
     match kind {
         RuleKind::Require => {
             for r in &p.requires {
+                // `when`: the Deny statements also test the value; the grant form's Allow
+                // leaves the requirement to them.
+                let when = r.when.as_ref().map_or_else(String::new, |w| {
+                    format!(
+                        " when {} = {} (Deny statements only, not the grant form's Allow)",
+                        w.key,
+                        quoted(&w.values)
+                    )
+                });
                 for key in &r.keys {
                     let _ = writeln!(
                         s,
-                        "  require {key}: presence and value on create: SCP and IAM guardrail ({} actions)",
+                        "  require {key}: presence and value on create: SCP and IAM guardrail ({} actions){when}",
                         r.actions.len()
                     );
                 }
+            }
+        }
+        RuleKind::Forbid => {
+            for f in &p.forbids {
+                let _ = writeln!(
+                    s,
+                    "  forbid {} = {}: SCP and IAM guardrail ({} actions); a tag policy cannot forbid a value, only list the allowed ones",
+                    f.test.key,
+                    quoted(&f.test.values),
+                    f.actions.len()
+                );
             }
         }
         RuleKind::Enforce => {

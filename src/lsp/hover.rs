@@ -23,6 +23,9 @@ fn layer(kind: RuleKind) -> &'static str {
         RuleKind::Require => "SCP and IAM guardrail: presence and value of the keys on create",
         RuleKind::OnlyDeclaredKeys => "SCP and IAM guardrail: keys no `tag` declares are denied",
         RuleKind::Protect => "SCP and IAM guardrail: standalone tagging of the keys is denied",
+        RuleKind::Forbid => {
+            "SCP and IAM guardrail: the forbidden values are denied (a tag policy cannot forbid a value)"
+        }
         RuleKind::Enforce | RuleKind::Report => "tag policy",
         RuleKind::Description | RuleKind::Exempt | RuleKind::Attach | RuleKind::Grant => "no layer",
     }
