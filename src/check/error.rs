@@ -126,12 +126,14 @@ pub enum CheckErrorKind {
         value: String,
     },
     /// A forbidden value that the tag's `values` already exclude.
-    #[error("forbidding `{value}` for `{key}` changes nothing: the tag's `values` do not allow it")]
+    #[error(
+        "`{key}` = `{value}` is forbidden, but the tag's `values` do not allow it in the first place"
+    )]
     #[diagnostic(
         code("tagc::check::forbid-redundant"),
         severity(Warning),
         help(
-            "a `require` of the tag already denies values outside `values`; remove it, or forbid an allowed value"
+            "where a `require` of the tag covers these actions it already denies the value; forbid an allowed value, or add this one to the tag's `values`"
         )
     )]
     #[label("not an allowed value")]

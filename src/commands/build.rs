@@ -282,9 +282,14 @@ fn explain_rules(s: &mut String, p: &Policy, kind: RuleKind) {
                 // leaves the requirement to them.
                 let when = r.when.as_ref().map_or_else(String::new, |w| {
                     format!(
-                        " when {} = {} (Deny statements only, not the grant form's Allow)",
+                        " when {} = {}{}",
                         w.key,
-                        quoted(&w.values)
+                        quoted(&w.values),
+                        if p.grant {
+                            " (by the Deny statements; the grant form's Allow leaves it to them)"
+                        } else {
+                            ""
+                        }
                     )
                 });
                 for key in &r.keys {
