@@ -186,22 +186,7 @@ fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
                     out.extend(protect_statements(protect, exempt.as_ref()));
                 }
             }
-            RuleKind::Forbid => {
-                // Denied when the request sets the tag to a forbidden value; a request without
-                // the tag is not (the positive operator is false on a missing key). Values are
-                // compared case-sensitively, the key ignoring case, as for `require`.
-                for forbid in &policy.forbids {
-                    for (resources, actions) in by_resources(&forbid.actions) {
-                        out.push(deny(
-                            format!("Forbid{}Value", sid_part(&forbid.test.key)),
-                            &actions,
-                            &resources,
-                            vec![value_condition(&forbid.test)],
-                            exempt.as_ref(),
-                        ));
-                    }
-                }
-            }
+            RuleKind::Forbid => out.extend(forbid_statements(policy, exempt.as_ref())),
             // `enforce` and `report` are the tag policy's (`tag_policy`), `grant` adds the
             // Allow form to the IAM policy (`grant_statements`), `exempt` is every statement's
             // exemption (`exemption`), and `attach` and `description` place and name the
@@ -212,6 +197,25 @@ fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
             | RuleKind::Exempt
             | RuleKind::Attach
             | RuleKind::Description => {}
+        }
+    }
+    out
+}
+
+/// The Deny statements of the `forbid` rules: denied when the request sets the tag to a
+/// forbidden value; a request without the tag is not (the positive operator is false on a
+/// missing key). Values are compared case-sensitively, the key ignoring case, as for `require`.
+fn forbid_statements(policy: &Policy, exempt: Option<&Condition>) -> Vec<Statement> {
+    let mut out = Vec::new();
+    for forbid in &policy.forbids {
+        for (resources, actions) in by_resources(&forbid.actions) {
+            out.push(deny(
+                format!("Forbid{}Value", sid_part(&forbid.test.key)),
+                &actions,
+                &resources,
+                vec![value_condition(&forbid.test)],
+                exempt,
+            ));
         }
     }
     out

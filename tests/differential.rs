@@ -33,9 +33,7 @@ use proptest::test_runner::{Config, TestCaseError};
 use tagc::artifact::{Artifact, ArtifactKind};
 use tagc::catalog::Catalog;
 use tagc::ir::{Condition, Effect, PolicyDocument, Statement};
-use tagc::model::{
-    DEFAULT_PRINCIPAL, Decision, Layer, Project, Request, TagDef, ValueMatch, removes_tags,
-};
+use tagc::model::{DEFAULT_PRINCIPAL, Decision, Layer, Project, Request, TagDef, removes_tags};
 use tagc::reference;
 use tagc::verify::Verifier;
 use tagc_eval::{Policy as EvalPolicy, PolicyKind, RequestContext, Verdict, evaluate_policies};
@@ -259,27 +257,9 @@ impl Universe {
                 keys.push(undeclared.into());
             }
         }
-        // The value patterns of `forbid` and `when` are tried as well, hit and missed.
-        let tested: Vec<&ValueMatch> = project
-            .policies
-            .iter()
-            .flat_map(|p| {
-                p.forbids
-                    .iter()
-                    .map(|f| &f.test)
-                    .chain(p.requires.iter().filter_map(|r| r.when.as_ref()))
-            })
-            .collect();
         let values = keys
             .iter()
-            .map(|k| {
-                let patterns: Vec<&String> = tested
-                    .iter()
-                    .filter(|t| t.key.eq_ignore_ascii_case(k))
-                    .flat_map(|t| &t.values)
-                    .collect();
-                values_for(project.tag(k), &patterns)
-            })
+            .map(|k| values_for(project.tag(k), &tested_patterns(project, k)))
             .collect();
 
         let principals = principals_of(project);
@@ -380,6 +360,22 @@ fn spell(key: &str, casing: usize) -> String {
         }
         _ => key.to_owned(),
     }
+}
+
+/// The value patterns `forbid` and `when` test on `key`: tried as well, hit and missed.
+fn tested_patterns<'p>(project: &'p Project, key: &str) -> Vec<&'p String> {
+    project
+        .policies
+        .iter()
+        .flat_map(|p| {
+            p.forbids
+                .iter()
+                .map(|f| &f.test)
+                .chain(p.requires.iter().filter_map(|r| r.when.as_ref()))
+        })
+        .filter(|t| t.key.eq_ignore_ascii_case(key))
+        .flat_map(|t| &t.values)
+        .collect()
 }
 
 /// Values to try for a key: allowed ones and those of the `forbid` and `when` patterns on it

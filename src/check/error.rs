@@ -97,7 +97,7 @@ pub enum CheckErrorKind {
         value: String,
         /// What the tag policy holds.
         widened: String,
-        /// `, which also admits `…``, or empty.
+        /// What the tag policy admits beyond the pattern, as a clause; empty without an example.
         examples: String,
     },
     /// A `when` on a key the same rule requires: the key is present whenever the test holds.

@@ -561,11 +561,7 @@ impl Builder {
                 RuleKind::Require => {
                     // `kw_for` has no items: this reads the optional type list alone.
                     let (_, types) = self.lists(p.clone(), Rule::kw_for, Rule::resource_type_list);
-                    let when = p
-                        .clone()
-                        .into_inner()
-                        .find(|c| c.as_rule() == Rule::when_clause)
-                        .map(|c| self.build_value_test(c));
+                    let when = self.build_when(&p);
                     let (keys, actions) = self.lists(p, Rule::tag_list, Rule::action_list);
                     stmts.push(PolicyStmt::Require {
                         keys,
@@ -619,15 +615,7 @@ impl Builder {
                     stmts.push(PolicyStmt::Attach(targets));
                 }
                 RuleKind::Grant => stmts.push(PolicyStmt::Grant(sloc)),
-                RuleKind::Forbid => {
-                    let test = self.build_value_test(p.clone());
-                    let (_, actions) = self.lists(p, Rule::tag_list, Rule::action_list);
-                    stmts.push(PolicyStmt::Forbid {
-                        test,
-                        actions,
-                        loc: sloc,
-                    });
-                }
+                RuleKind::Forbid => stmts.push(self.build_forbid(p, sloc)),
             }
         }
         PolicyDecl {
@@ -638,6 +626,22 @@ impl Builder {
             stmts,
             loc,
         }
+    }
+
+    /// The `when` clause of a `require`, if it has one.
+    fn build_when(&mut self, require: &Pair<'_, Rule>) -> Option<ValueTest> {
+        require
+            .clone()
+            .into_inner()
+            .find(|c| c.as_rule() == Rule::when_clause)
+            .map(|c| self.build_value_test(c))
+    }
+
+    /// `forbid KEY = VALUES on ACTIONS`.
+    fn build_forbid(&mut self, pair: Pair<'_, Rule>, loc: Loc) -> PolicyStmt {
+        let test = self.build_value_test(pair.clone());
+        let (_, actions) = self.lists(pair, Rule::tag_list, Rule::action_list);
+        PolicyStmt::Forbid { test, actions, loc }
     }
 
     /// `KEY = "v", …` of a `when` clause or a `forbid` rule: the tag name and the value list.
