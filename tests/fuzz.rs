@@ -153,6 +153,10 @@ fn tag_decl() -> BoxedStrategy<String> {
 fn policy_decl() -> BoxedStrategy<String> {
     let stmt = prop_oneof![
         4 => (list(tag_name()), list(action())).prop_map(|(t, a)| format!("require {t} on {a}")),
+        1 => (list(tag_name()), list(action()), tag_name(), list(value()))
+            .prop_map(|(t, a, k, v)| format!("require {t} on {a} when {k} = {v}")),
+        1 => (tag_name(), list(value()), list(action()))
+            .prop_map(|(k, v, a)| format!("forbid {k} = {v} on {a}")),
         1 => list(action()).prop_map(|a| format!("only-declared-keys on {a}")),
         2 => (list(tag_name()), prop::option::of(list(service())))
             .prop_map(|(t, s)| match s {

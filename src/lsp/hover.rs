@@ -160,18 +160,59 @@ fn hover_tag(t: &TagDef, model: &Project) -> String {
             let _ = writeln!(s, "Any value.");
         }
     }
+    // What the tag policy holds where a `?` pattern is wider there (`value-widened`).
+    if let (Some(exact), Some(widened)) = (&t.values, t.tag_policy_values())
+        && *exact != widened
+    {
+        let _ = writeln!(
+            s,
+            "\nTag policy: {} (no `?` there; the SCP and IAM policy enforce the values exactly).",
+            widened
+                .iter()
+                .map(|x| format!("`{x}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     let mut rules = String::new();
     for p in &model.policies {
         for r in &p.requires {
             if r.keys.contains(&t.key) {
                 let _ = writeln!(
                     rules,
-                    "- policy `{}`: `require` on {} actions — {}",
+                    "- policy `{}`: `require` on {} actions{} — {}",
                     p.name,
                     r.actions.len(),
+                    r.when
+                        .as_ref()
+                        .map_or_else(String::new, |w| format!(" when `{}` matches", w.key)),
                     layer(RuleKind::Require)
                 );
             }
+            if r.when.as_ref().is_some_and(|w| w.key == t.key) {
+                let _ = writeln!(
+                    rules,
+                    "- policy `{}`: `when` of a `require` of {} — {}",
+                    p.name,
+                    r.keys.join(", "),
+                    layer(RuleKind::Require)
+                );
+            }
+        }
+        for f in p.forbids.iter().filter(|f| f.test.key == t.key) {
+            let _ = writeln!(
+                rules,
+                "- policy `{}`: `forbid` of {} on {} actions — {}",
+                p.name,
+                f.test
+                    .values
+                    .iter()
+                    .map(|v| format!("`{v}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                f.actions.len(),
+                layer(RuleKind::Forbid)
+            );
         }
         for pr in &p.protects {
             if pr.keys.contains(&t.key) {
