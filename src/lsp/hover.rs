@@ -189,31 +189,8 @@ fn hover_tag(t: &TagDef, model: &Project) -> String {
                     layer(RuleKind::Require)
                 );
             }
-            if r.when.as_ref().is_some_and(|w| w.key == t.key) {
-                let _ = writeln!(
-                    rules,
-                    "- policy `{}`: `when` of a `require` of {} — {}",
-                    p.name,
-                    r.keys.join(", "),
-                    layer(RuleKind::Require)
-                );
-            }
         }
-        for f in p.forbids.iter().filter(|f| f.test.key == t.key) {
-            let _ = writeln!(
-                rules,
-                "- policy `{}`: `forbid` of {} on {} actions — {}",
-                p.name,
-                f.test
-                    .values
-                    .iter()
-                    .map(|v| format!("`{v}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                f.actions.len(),
-                layer(RuleKind::Forbid)
-            );
-        }
+        value_rules(&mut rules, p, &t.key);
         for pr in &p.protects {
             if pr.keys.contains(&t.key) {
                 let _ = writeln!(
@@ -244,6 +221,34 @@ fn hover_tag(t: &TagDef, model: &Project) -> String {
         let _ = write!(s, "\nRules on it:\n\n{rules}");
     }
     s
+}
+
+/// The lines of the `when` and `forbid` rules of `p` that test the tag `key`.
+fn value_rules(rules: &mut String, p: &crate::model::Policy, key: &str) {
+    for r in p
+        .requires
+        .iter()
+        .filter(|r| r.when.as_ref().is_some_and(|w| w.key == key))
+    {
+        let _ = writeln!(
+            rules,
+            "- policy `{}`: `when` of a `require` of {} — {}",
+            p.name,
+            r.keys.join(", "),
+            layer(RuleKind::Require)
+        );
+    }
+    for f in p.forbids.iter().filter(|f| f.test.key == key) {
+        let values: Vec<String> = f.test.values.iter().map(|v| format!("`{v}`")).collect();
+        let _ = writeln!(
+            rules,
+            "- policy `{}`: `forbid` of {} on {} actions — {}",
+            p.name,
+            values.join(", "),
+            f.actions.len(),
+            layer(RuleKind::Forbid)
+        );
+    }
 }
 
 /// Where the tag `key` is declared.
