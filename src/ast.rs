@@ -84,6 +84,9 @@ pub enum PolicyStmt {
         types: Vec<Text>,
         /// `at` and `except`.
         scope: RuleScope,
+        /// `when KEY = VALUES`: the keys are required only when the request sets KEY to one
+        /// of the values.
+        when: Option<ValueTest>,
         /// The statement.
         loc: Loc,
     },
@@ -135,6 +138,28 @@ pub enum PolicyStmt {
     Attach(Vec<TargetRef>),
     /// `grant`
     Grant(Loc),
+    /// `forbid KEY = VALUES on ACTIONS`
+    Forbid {
+        /// The tag and the forbidden value patterns.
+        test: ValueTest,
+        /// Action patterns.
+        actions: Vec<Text>,
+        /// `at` and `except`.
+        scope: RuleScope,
+        /// The statement.
+        loc: Loc,
+    },
+}
+
+/// `KEY = "v", …`: a tag and value patterns, as `when` and `forbid` write them.
+#[derive(Debug, Clone)]
+pub struct ValueTest {
+    /// Tag reference.
+    pub key: Text,
+    /// Value patterns (`*` any run of characters, `?` one character).
+    pub values: Vec<Text>,
+    /// The whole test, from the key to the last value (with `when` for a `when` clause).
+    pub loc: Loc,
 }
 
 impl PolicyStmt {
@@ -150,6 +175,7 @@ impl PolicyStmt {
             Self::Report { .. } => RuleKind::Report,
             Self::Attach(_) => RuleKind::Attach,
             Self::Grant(_) => RuleKind::Grant,
+            Self::Forbid { .. } => RuleKind::Forbid,
         }
     }
 }

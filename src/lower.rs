@@ -38,7 +38,9 @@ use crate::ir::{
     Condition, ConditionOperator as Op, Effect, LoweredPolicy, PolicyDocument, Statement,
     TagPolicyDocument, TagPolicyKey,
 };
-use crate::model::{Action, ActionForm, Policy, Project, Protect, RuleKind, TagDef, replaces_tags};
+use crate::model::{
+    Action, ActionForm, Policy, Project, Protect, RuleKind, TagDef, ValueMatch, replaces_tags,
+};
 
 /// Lower every policy of the project.
 pub fn lower(project: &Project, catalog: &Catalog) -> Vec<LoweredPolicy> {
@@ -105,11 +107,25 @@ fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
                                 continue;
                             };
                             let request_tag = format!("aws:RequestTag/{key}");
+                            // `when`: each statement also needs the request to set the tested
+                            // tag to one of the values; a positive operator is false when the
+                            // tag is missing, so a request without it is not denied.
+                            let when: Vec<Condition> =
+                                require.when.iter().map(value_condition).collect();
+                            let with_when = |c: Condition| {
+                                let mut v = vec![c];
+                                v.extend(when.iter().cloned());
+                                v
+                            };
                             out.push(deny(
                                 format!("Require{}", sid_part(key)),
                                 &actions,
                                 &resources,
-                                vec![Condition::new(Op::Null, &request_tag, vec!["true".into()])],
+                                with_when(Condition::new(
+                                    Op::Null,
+                                    &request_tag,
+                                    vec!["true".into()],
+                                )),
                                 exempt.as_ref(),
                             ));
                             if let Some(values) = &tag.values {
@@ -117,11 +133,11 @@ fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
                                     format!("Require{}Value", sid_part(key)),
                                     &actions,
                                     &resources,
-                                    vec![Condition::new(
+                                    with_when(Condition::new(
                                         value_operator(values, true),
                                         &request_tag,
                                         values.clone(),
-                                    )],
+                                    )),
                                     exempt.as_ref(),
                                 ));
                             }
@@ -132,11 +148,11 @@ fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
                                     format!("Require{}Case", sid_part(key)),
                                     &actions,
                                     &resources,
-                                    vec![Condition::new(
+                                    with_when(Condition::new(
                                         Op::ForAllValuesStringNotEquals,
                                         "aws:TagKeys",
                                         vec![key.clone()],
-                                    )],
+                                    )),
                                     exempt.as_ref(),
                                 ));
                             }
@@ -172,6 +188,7 @@ fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
                     out.extend(protect_statements(protect, exempt.as_ref()));
                 }
             }
+            RuleKind::Forbid => out.extend(forbid_statements(policy)),
             // `enforce` and `report` are the tag policy's (`tag_policy`), `grant` adds the
             // Allow form to the IAM policy (`grant_statements`), `exempt` is every statement's
             // exemption (`exemption`), and `attach` and `description` place and name the
@@ -182,6 +199,26 @@ fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
             | RuleKind::Exempt
             | RuleKind::Attach
             | RuleKind::Description => {}
+        }
+    }
+    out
+}
+
+/// The Deny statements of the `forbid` rules: denied when the request sets the tag to a
+/// forbidden value; a request without the tag is not (the positive operator is false on a
+/// missing key). Values are compared case-sensitively, the key ignoring case, as for `require`.
+fn forbid_statements(policy: &Policy) -> Vec<Statement> {
+    let mut out = Vec::new();
+    for forbid in &policy.forbids {
+        let exempt = exemption(policy, &forbid.except);
+        for (resources, actions) in by_resources(&forbid.actions) {
+            out.push(deny(
+                format!("Forbid{}Value", sid_part(&forbid.test.key)),
+                &actions,
+                &resources,
+                vec![value_condition(&forbid.test)],
+                exempt.as_ref(),
+            ));
         }
     }
     out
@@ -344,7 +381,15 @@ struct GrantGroup {
 fn grant_groups(policy: &Policy) -> Vec<GrantGroup> {
     let mut groups: Vec<GrantGroup> = Vec::new();
     let mut seen: Vec<&Action> = Vec::new();
-    for action in policy.requires.iter().flat_map(|r| &r.actions) {
+    // A conditional requirement (`when`) is left to the Deny statements the IAM policy carries
+    // beside the Allow form: an Allow cannot say "these keys, but only when …" without one
+    // Allow per combination of conditions.
+    for action in policy
+        .requires
+        .iter()
+        .filter(|r| r.when.is_none())
+        .flat_map(|r| &r.actions)
+    {
         if seen.contains(&action) {
             continue;
         }
@@ -443,7 +488,7 @@ fn tag_policy(project: &Project, policy: &Policy) -> TagPolicyDocument {
         .filter_map(|k| project.tag(k))
         .map(|tag: &TagDef| TagPolicyKey {
             key: tag.key.clone(),
-            values: tag.values.clone(),
+            values: tag.tag_policy_values(),
             enforced_for: types_for(&policy.enforce, &tag.key),
             report_required_for: types_for(&policy.report, &tag.key),
         })
@@ -474,6 +519,16 @@ fn value_operator(values: &[String], negated: bool) -> Op {
         (false, true) => Op::StringNotEquals,
         (false, false) => Op::StringEquals,
     }
+}
+
+/// `aws:RequestTag/KEY` set to one of the values: `StringLike` when a value is a pattern,
+/// else `StringEquals`.
+fn value_condition(test: &ValueMatch) -> Condition {
+    Condition::new(
+        value_operator(&test.values, false),
+        format!("aws:RequestTag/{}", test.key),
+        test.values.clone(),
+    )
 }
 
 /// The condition that spares a rule's exempt principals: `ArnNotLike` on `aws:PrincipalArn`

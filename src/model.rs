@@ -107,6 +107,8 @@ pub enum RuleKind {
     Report,
     /// `protect KEYS`
     Protect,
+    /// `forbid KEY = VALUES on ACTIONS`
+    Forbid,
     /// `exempt "ARN", …`
     Exempt,
     /// `attach to TARGET, …`
@@ -117,13 +119,14 @@ pub enum RuleKind {
 
 impl RuleKind {
     /// Every kind, in the order the reference semantics and `--explain` visit them.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::Description,
         Self::Require,
         Self::OnlyDeclaredKeys,
         Self::Enforce,
         Self::Report,
         Self::Protect,
+        Self::Forbid,
         Self::Exempt,
         Self::Attach,
         Self::Grant,
@@ -138,6 +141,7 @@ impl RuleKind {
             Self::Enforce => "enforce",
             Self::Report => "report",
             Self::Protect => "protect",
+            Self::Forbid => "forbid",
             Self::Exempt => "exempt",
             Self::Attach => "attach",
             Self::Grant => "grant",
@@ -153,7 +157,8 @@ impl RuleKind {
             | Self::OnlyDeclaredKeys
             | Self::Enforce
             | Self::Report
-            | Self::Protect => true,
+            | Self::Protect
+            | Self::Forbid => true,
             Self::Description | Self::Exempt | Self::Attach | Self::Grant => false,
         }
     }
@@ -231,11 +236,62 @@ pub struct TagDef {
 
 impl TagDef {
     /// Whether `value` matches one of the allowed patterns (`*` matches any run of characters,
-    /// case-sensitively, as `StringLike` does).
+    /// `?` any one character, case-sensitively, as `StringLike` does): what the SCP and IAM
+    /// policy enforce.
     pub fn allows(&self, value: &str) -> bool {
         self.values
             .as_ref()
             .is_none_or(|vs| vs.iter().any(|p| wildcard_match(p, value, false)))
+    }
+
+    /// The allowed values as a tag policy holds them: each pattern through
+    /// [`tag_policy_pattern`], repeats dropped.
+    pub fn tag_policy_values(&self) -> Option<Vec<String>> {
+        self.values.as_ref().map(|vs| {
+            let mut out: Vec<String> = Vec::new();
+            for v in vs {
+                let w = tag_policy_pattern(v);
+                if !out.contains(&w) {
+                    out.push(w);
+                }
+            }
+            out
+        })
+    }
+
+    /// Whether the tag policy's values admit `value`: what the tag-policy layer enforces.
+    pub fn tag_policy_allows(&self, value: &str) -> bool {
+        self.tag_policy_values()
+            .is_none_or(|vs| vs.iter().any(|p| wildcard_match(p, value, false)))
+    }
+}
+
+/// A value pattern as a tag policy can hold it. Tag policies have one wildcard, `*`, at most
+/// once per value ("You can use an asterisk (*) as a wildcard … only one per value"), and no
+/// `?` (<https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_example-tag-policies.html>):
+/// each run of `?` and `*` becomes one `*`, and where that leaves more than one, everything
+/// between the first and the last becomes one `*`. The result admits every value the pattern
+/// admits, and more where the pattern had a `?` (`CC-????` becomes `CC-*`); the check stage
+/// says so.
+pub fn tag_policy_pattern(pattern: &str) -> String {
+    if !pattern.contains('?') {
+        return pattern.to_owned();
+    }
+    let mut out = String::new();
+    for c in pattern.chars() {
+        if c == '?' || c == '*' {
+            if !out.ends_with('*') {
+                out.push('*');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    match (out.find('*'), out.rfind('*')) {
+        (Some(first), Some(last)) if first != last => {
+            format!("{}*{}", &out[..first], &out[last + 1..])
+        }
+        _ => out,
     }
 }
 
@@ -465,6 +521,8 @@ pub struct Policy {
     pub only_declared: Vec<OnlyDeclared>,
     /// `protect` rules.
     pub protects: Vec<Protect>,
+    /// `forbid` rules.
+    pub forbids: Vec<Forbid>,
     /// `exempt` principal ARN patterns.
     pub exempt: Vec<String>,
     /// `enforce K for T` pairs, resolved per key.
@@ -522,7 +580,12 @@ impl Policy {
     /// grant form allows the action only when all of them are satisfied.
     pub fn required_keys(&self, action: &Action) -> Vec<String> {
         let mut keys: Vec<String> = Vec::new();
-        for r in self.requires.iter().filter(|r| r.actions.contains(action)) {
+        // A conditional requirement (`when`) is not one the grant form's Allow carries.
+        for r in self
+            .requires
+            .iter()
+            .filter(|r| r.when.is_none() && r.actions.contains(action))
+        {
             for k in &r.keys {
                 if !keys.contains(k) {
                     keys.push(k.clone());
@@ -559,12 +622,54 @@ impl Policy {
     }
 }
 
-/// `require KEYS on ACTIONS`.
+/// `require KEYS on ACTIONS [when KEY = VALUES]`.
 #[derive(Debug, Clone)]
 pub struct Require {
     /// Required tag keys, in declared casing.
     pub keys: Vec<String>,
     /// The expanded actions.
+    pub actions: Vec<Action>,
+    /// `when`: the keys are required only when the request sets this tag to one of these
+    /// values; `None` means always.
+    pub when: Option<ValueMatch>,
+    /// `except`: principal ARN patterns this rule alone spares, besides the policy's `exempt`.
+    pub except: Vec<String>,
+}
+
+/// A tag of the request set to one of some value patterns: what `when` and `forbid` test.
+///
+/// The key is compared ignoring case, as IAM compares the tag-key part of
+/// `aws:RequestTag/KEY` ("the tag key part … is not case sensitive",
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-requesttag>);
+/// the values case-sensitively, with `*` (any run of characters) and `?` (one character), as
+/// `StringLike` does
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_String>).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueMatch {
+    /// The declared tag, in its declared casing.
+    pub key: String,
+    /// The value patterns.
+    pub values: Vec<String>,
+}
+
+impl ValueMatch {
+    /// Whether a request that sets `tags` sets this tag to one of the values.
+    pub fn matches(&self, tags: &[(String, String)]) -> bool {
+        tags.iter().any(|(k, v)| {
+            k.eq_ignore_ascii_case(&self.key)
+                && self.values.iter().any(|p| wildcard_match(p, v, false))
+        })
+    }
+}
+
+/// `forbid KEY = VALUES on ACTIONS`: the actions are denied when the request sets KEY to one
+/// of the values.
+#[derive(Debug, Clone)]
+pub struct Forbid {
+    /// The tag and the forbidden values.
+    pub test: ValueMatch,
+    /// The expanded actions: those written, and, for a create, the tagging actions through
+    /// which the same value could be set afterwards (see the check stage).
     pub actions: Vec<Action>,
     /// `except`: principal ARN patterns this rule alone spares, besides the policy's `exempt`.
     pub except: Vec<String>,
@@ -849,6 +954,37 @@ mod tests {
     };
 
     #[test]
+    fn test_tag_policy_pattern_widens_question_marks_to_one_star() {
+        use super::tag_policy_pattern;
+        assert_eq!(tag_policy_pattern("CC-????"), "CC-*");
+        assert_eq!(tag_policy_pattern("CC-?*"), "CC-*");
+        assert_eq!(tag_policy_pattern("a?b?c"), "a*c");
+        assert_eq!(tag_policy_pattern("?"), "*");
+        // No `?`: as written, `*` and all.
+        assert_eq!(tag_policy_pattern("CC-*"), "CC-*");
+        assert_eq!(tag_policy_pattern("prod"), "prod");
+        // The widened pattern admits every value the exact one does.
+        for (p, v) in [("a?b?c", "axbyc"), ("CC-????", "CC-1234"), ("x?", "xy")] {
+            assert!(wildcard_match(p, v, false));
+            assert!(wildcard_match(&tag_policy_pattern(p), v, false));
+        }
+    }
+
+    #[test]
+    fn test_value_match_ignores_key_case_and_not_value_case() {
+        let m = super::ValueMatch {
+            key: "environment".into(),
+            values: vec!["prod".into(), "t?st".into()],
+        };
+        let tags = |k: &str, v: &str| vec![(k.to_owned(), v.to_owned())];
+        assert!(m.matches(&tags("Environment", "prod")));
+        assert!(m.matches(&tags("environment", "test")));
+        assert!(!m.matches(&tags("environment", "Prod")));
+        assert!(!m.matches(&tags("environment", "tst")));
+        assert!(!m.matches(&tags("owner", "prod")));
+    }
+
+    #[test]
     fn test_rule_kind_all_lists_every_kind_once_and_serializes_as_its_word() {
         // The match breaks the build when a kind is added, and the assertion when `ALL` is not
         // updated with it.
@@ -859,9 +995,10 @@ mod tests {
             RuleKind::Enforce => 3,
             RuleKind::Report => 4,
             RuleKind::Protect => 5,
-            RuleKind::Exempt => 6,
-            RuleKind::Attach => 7,
-            RuleKind::Grant => 8,
+            RuleKind::Forbid => 6,
+            RuleKind::Exempt => 7,
+            RuleKind::Attach => 8,
+            RuleKind::Grant => 9,
         };
         for (i, k) in RuleKind::ALL.into_iter().enumerate() {
             assert_eq!(position(k), i, "{k}");
@@ -880,6 +1017,7 @@ mod tests {
             requires: Vec::new(),
             only_declared: Vec::new(),
             protects: Vec::new(),
+            forbids: Vec::new(),
             exempt: Vec::new(),
             enforce: Vec::new(),
             report: Vec::new(),

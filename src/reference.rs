@@ -103,6 +103,7 @@ fn policy_denies(project: &Project, p: &Policy, request: &Request) -> Option<Ref
         RuleKind::Require => require_denies(project, p, request),
         RuleKind::OnlyDeclaredKeys => only_declared_denies(project, p, request),
         RuleKind::Protect => protect_denies(p, request),
+        RuleKind::Forbid => forbid_denies(p, request),
         // Not Deny rules of the guardrails: `enforce` and `report` are the tag policy's
         // (`tag_policy`), `grant` is the IAM Allow form (`iam`), `exempt` spares a principal
         // from the whole policy (`guardrails`) and a rule's `except` from that rule (each rule
@@ -119,10 +120,14 @@ fn policy_denies(project: &Project, p: &Policy, request: &Request) -> Option<Ref
 }
 
 /// `require`: a covered action without a required key, in another casing under `exact-case`,
-/// or with a value not allowed.
+/// or with a value not allowed; with `when`, only if the request sets the tested tag to one of
+/// its values.
 fn require_denies(project: &Project, p: &Policy, request: &Request) -> Option<Reference> {
     for r in &p.requires {
         if !covers(&r.actions, request) || p.exempts(&r.except, &request.principal) {
+            continue;
+        }
+        if r.when.as_ref().is_some_and(|w| !w.matches(&request.tags)) {
             continue;
         }
         for key in &r.keys {
@@ -170,6 +175,26 @@ fn only_declared_denies(project: &Project, p: &Policy, request: &Request) -> Opt
             return Some(Reference::deny(format!(
                 "policy `{}` allows only declared keys, and `{k}` is not one",
                 p.name
+            )));
+        }
+    }
+    None
+}
+
+/// `forbid`: a covered action that sets the tag (its key in any casing) to a forbidden value.
+fn forbid_denies(p: &Policy, request: &Request) -> Option<Reference> {
+    if request.removes_tags() {
+        // A removal sets no value.
+        return None;
+    }
+    for f in &p.forbids {
+        if covers(&f.actions, request)
+            && f.test.matches(&request.tags)
+            && !p.exempts(&f.except, &request.principal)
+        {
+            return Some(Reference::deny(format!(
+                "policy `{}` forbids these values of `{}` on `{}`",
+                p.name, f.test.key, request.action
             )));
         }
     }
@@ -340,7 +365,8 @@ fn tag_policy(project: &Project, request: &Request) -> Reference {
                         p.name, tag.key
                     ));
                 }
-                if !tag.allows(v) {
+                // What the tag policy holds: a `?` pattern widened (see `tag_policy_pattern`).
+                if !tag.tag_policy_allows(v) {
                     return Reference::deny(format!(
                         "tag policy of `{}`: `{v}` is not an allowed value of `{}` on {resource_type}",
                         p.name, tag.key

@@ -426,6 +426,10 @@ pub fn could_affect(project: &Project, request: &Request) -> bool {
                 .iter()
                 .flat_map(|r| &r.actions)
                 .any(|a| same(&a.name))
+            || p.forbids
+                .iter()
+                .flat_map(|f| &f.actions)
+                .any(|a| same(&a.name))
             || (p.grant && p.tagging_on_create.iter().any(|t| same(&t.tagging_action)))
     }) || default_layers(project, request).contains(&Layer::TagPolicy)
 }

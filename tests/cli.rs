@@ -217,6 +217,39 @@ fn test_build_explain_shows_expansions() {
 }
 
 #[test]
+fn test_value_rules_example_tests_pass_and_explain_names_forbid_and_when() {
+    let dir = example_dir("examples/value-rules.tags");
+    let run = tagc(dir.path(), &["test"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(
+        run.stdout.contains("8 passed, 0 failed"),
+        "{}",
+        run.transcript()
+    );
+    assert!(
+        !run.stdout.contains("no rule could affect"),
+        "{}",
+        run.transcript()
+    );
+    // `--explain` writes to standard error, beside the build summary.
+    let run = tagc(dir.path(), &["build", "--explain"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(
+        run.stderr.contains(
+            "forbid environment = \"test\": SCP and IAM guardrail (3 actions); a tag policy cannot forbid a value"
+        ),
+        "{}",
+        run.transcript()
+    );
+    assert!(
+        run.stderr
+            .contains("require data-classification: presence and value on create: SCP and IAM guardrail (2 actions) when environment = \"production\""),
+        "{}",
+        run.transcript()
+    );
+}
+
+#[test]
 fn test_missing_path_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let run = tagc(dir.path(), &["check"]);

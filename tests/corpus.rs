@@ -74,3 +74,35 @@ fn test_the_seed_example_requires_environment_on_the_four_actions() {
             .any(|t| t.expect == tagc::model::Decision::Deny)
     );
 }
+
+#[test]
+fn test_the_value_rules_example_keeps_question_marks_in_iam_and_widens_them_for_tag_policies() {
+    use tagc::artifact::ArtifactKind;
+    let c = compile_paths(&[root().join("examples/value-rules.tags")]);
+    assert!(c.ok(), "{}", c.diagnostics.render_human(false));
+    let content = |kind: ArtifactKind| {
+        c.artifacts
+            .iter()
+            .find(|a| a.kind == kind)
+            .map(|a| a.content.to_string())
+            .unwrap()
+    };
+    let scp = content(ArtifactKind::Scp);
+    let iam = content(ArtifactKind::IamPolicy);
+    let tag_policy = content(ArtifactKind::TagPolicy);
+    // IAM's StringLike matches `?` as one character: the SCP and IAM policy keep it.
+    assert!(scp.contains("\"CC-????\""), "{scp}");
+    assert!(iam.contains("\"CC-????\""), "{iam}");
+    // A tag policy has no `?`: its copy is the widened `CC-*`, never a literal `?`.
+    assert!(tag_policy.contains("\"CC-*\""), "{tag_policy}");
+    assert!(!tag_policy.contains('?'), "{tag_policy}");
+    // The forbidden value and the conditional requirement are Deny conditions of their own.
+    assert!(
+        scp.contains("\"StringEquals\":{\"aws:RequestTag/environment\":\"test\"}"),
+        "{scp}"
+    );
+    assert!(
+        scp.contains("\"StringEquals\":{\"aws:RequestTag/environment\":\"production\"}"),
+        "{scp}"
+    );
+}

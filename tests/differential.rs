@@ -205,7 +205,12 @@ impl Universe {
                 );
                 services.insert(a.name.service().to_owned());
             }
-            for a in p.protects.iter().flat_map(|r| &r.actions) {
+            for a in p
+                .protects
+                .iter()
+                .flat_map(|r| &r.actions)
+                .chain(p.forbids.iter().flat_map(|f| &f.actions))
+            {
                 push_new(&mut actions, a.name.to_string());
                 services.insert(a.name.service().to_owned());
             }
@@ -255,7 +260,10 @@ impl Universe {
                 keys.push(undeclared.into());
             }
         }
-        let values = keys.iter().map(|k| values_for(project.tag(k))).collect();
+        let values = keys
+            .iter()
+            .map(|k| values_for(project.tag(k), &tested_patterns(project, k)))
+            .collect();
 
         let principals = principals_of(project);
         Self {
@@ -329,6 +337,7 @@ fn principals_of(project: &Project) -> Vec<String> {
             .flat_map(|r| &r.except)
             .chain(p.only_declared.iter().flat_map(|o| &o.except))
             .chain(p.protects.iter().flat_map(|r| &r.except))
+            .chain(p.forbids.iter().flat_map(|f| &f.except))
     });
     for pattern in project
         .policies
@@ -370,19 +379,39 @@ fn spell(key: &str, casing: usize) -> String {
     }
 }
 
-/// Values to try for a key: allowed ones (wildcards filled in, and the pattern itself), their
-/// case variants, then junk.
-fn values_for(tag: Option<&TagDef>) -> Vec<String> {
+/// The value patterns `forbid` and `when` test on `key`: tried as well, hit and missed.
+fn tested_patterns<'p>(project: &'p Project, key: &str) -> Vec<&'p String> {
+    project
+        .policies
+        .iter()
+        .flat_map(|p| {
+            p.forbids
+                .iter()
+                .map(|f| &f.test)
+                .chain(p.requires.iter().filter_map(|r| r.when.as_ref()))
+        })
+        .filter(|t| t.key.eq_ignore_ascii_case(key))
+        .flat_map(|t| &t.values)
+        .collect()
+}
+
+/// Values to try for a key: allowed ones and those of the `forbid` and `when` patterns on it
+/// (wildcards filled in, a `?` left out or doubled, and the pattern itself), their case
+/// variants, then junk.
+fn values_for(tag: Option<&TagDef>, tested: &[&String]) -> Vec<String> {
     let mut out = Vec::new();
-    match tag.and_then(|t| t.values.as_ref()) {
-        Some(patterns) => {
-            for p in patterns {
-                push_new(&mut out, p.replace('*', "1042"));
-                push_new(&mut out, p.replace('*', ""));
-                push_new(&mut out, p.clone());
-            }
-        }
-        None => push_new(&mut out, "x1".into()),
+    let allowed = tag.and_then(|t| t.values.as_ref());
+    if allowed.is_none() {
+        push_new(&mut out, "x1".into());
+    }
+    for p in allowed.into_iter().flatten().chain(tested.iter().copied()) {
+        push_new(&mut out, p.replace('?', "7").replace('*', "1042"));
+        push_new(&mut out, p.replace('?', "7").replace('*', ""));
+        // One character short, and one too many, for each `?`: what `StringLike` refuses
+        // and the tag policy's widened `*` may admit.
+        push_new(&mut out, p.replacen('?', "", 1).replace(['?', '*'], "7"));
+        push_new(&mut out, p.replace('?', "77").replace('*', ""));
+        push_new(&mut out, p.clone());
     }
     for v in out.clone() {
         push_new(&mut out, v.to_uppercase());
@@ -553,12 +582,27 @@ fn test_grant_form_allows_untagged_resources_of_a_create() {
 // ---- generated policies ----
 
 /// Tags a generated project may declare: (key, allowed values).
-const GEN_TAGS: [(&str, &[&str]); 5] = [
+const GEN_TAGS: [(&str, &[&str]); 6] = [
     ("environment", &["dev", "staging", "production"]),
     ("CostCenter", &["CC-*"]),
     ("project", &[]),
     ("owner", &["*@example.com"]),
     ("Team", &["a", "B"]),
+    // `?` patterns: exact in IAM, widened in the tag policy.
+    ("code", &["X-??", "Y?-*"]),
+];
+
+/// Value patterns a generated `forbid` or `when` may test: allowed values of the tags above,
+/// values none allows, and `?` and `*` patterns.
+const GEN_TESTED_VALUES: [&str; 8] = [
+    "production",
+    "dev",
+    "test",
+    "CC-*",
+    "X-??",
+    "a",
+    "?*",
+    "*@example.com",
 ];
 
 /// Real actions that can carry tags at creation.
@@ -571,6 +615,18 @@ const GEN_ACTIONS: [&str; 9] = [
     "sqs:CreateQueue",
     "lambda:CreateFunction",
     "dynamodb:CreateTable",
+    "sagemaker:Create*Job",
+];
+
+/// Actions a generated `forbid` may name: creates, their services' tagging actions, and
+/// patterns (which, in a `forbid`, keep the tagging actions they match).
+const GEN_FORBID_ACTIONS: [&str; 7] = [
+    "sagemaker:CreateTrainingJob",
+    "sagemaker:AddTags",
+    "ec2:RunInstances",
+    "ec2:CreateTags",
+    "lambda:TagResource",
+    "sqs:CreateQueue",
     "sagemaker:Create*Job",
 ];
 
@@ -626,7 +682,8 @@ type GenProtect = (Vec<usize>, Option<Vec<&'static str>>, GenScope);
 /// A generated policy, as choices over the pools above.
 #[derive(Debug, Clone)]
 struct GenPolicy {
-    requires: Vec<(Vec<usize>, Vec<&'static str>, GenScope)>,
+    requires: Vec<(Vec<usize>, Vec<&'static str>, Option<GenTest>, GenScope)>,
+    forbid: Option<(GenTest, Vec<&'static str>, GenScope)>,
     only_declared: Option<(Vec<&'static str>, GenScope)>,
     protect: Option<GenProtect>,
     exempt: Vec<&'static str>,
@@ -634,6 +691,9 @@ struct GenPolicy {
     enforce: Option<(Vec<usize>, Vec<&'static str>, Option<usize>)>,
     grant: bool,
 }
+
+/// `KEY = VALUES` of a generated `when` or `forbid`: a key index and value patterns.
+type GenTest = (usize, Vec<&'static str>);
 
 /// A generated project: its source text is what is compiled.
 #[derive(Clone)]
@@ -710,11 +770,27 @@ impl GenProject {
         };
         for (n, p) in self.policies.iter().enumerate() {
             let _ = writeln!(s, "policy p{n} {{");
-            for (ks, actions, scope) in &p.requires {
+            let test = |(k, values): &GenTest| {
+                let quoted: Vec<String> = values.iter().map(|v| format!("\"{v}\"")).collect();
+                format!("{} = {}", key(k), quoted.join(", "))
+            };
+            for (ks, actions, when, scope) in &p.requires {
+                let _ = write!(s, "  require {} on {}", keys(ks), actions.join(", "));
+                // A `when` on a key the rule requires is an error; such a draw has none.
+                if let Some(w) = when
+                    .as_ref()
+                    .filter(|(k, _)| !ks.iter().any(|r| key(r) == key(k)))
+                {
+                    let _ = write!(s, " when {}", test(w));
+                }
+                s.push_str(&Self::scope(n, scope));
+                s.push('\n');
+            }
+            if let Some((t, actions, scope)) = &p.forbid {
                 let _ = writeln!(
                     s,
-                    "  require {} on {}{}",
-                    keys(ks),
+                    "  forbid {} on {}{}",
+                    test(t),
                     actions.join(", "),
                     Self::scope(n, scope)
                 );
@@ -772,11 +848,24 @@ fn key_indexes() -> impl Strategy<Value = Vec<usize>> {
     subsequence((0..GEN_TAGS.len()).collect::<Vec<_>>(), 1..=3)
 }
 
+fn gen_test() -> impl Strategy<Value = GenTest> {
+    (0..GEN_TAGS.len(), some_of(&GEN_TESTED_VALUES, 2))
+}
+
 fn gen_policy() -> impl Strategy<Value = GenPolicy> {
     (
         prop::collection::vec(
-            (key_indexes(), some_of(&GEN_ACTIONS, 3), gen_scope()),
+            (
+                key_indexes(),
+                some_of(&GEN_ACTIONS, 3),
+                prop::option::weighted(0.3, gen_test()),
+                gen_scope(),
+            ),
             1..=2,
+        ),
+        prop::option::weighted(
+            0.4,
+            (gen_test(), some_of(&GEN_FORBID_ACTIONS, 3), gen_scope()),
         ),
         prop::option::of((some_of(&GEN_ACTIONS, 2), gen_scope())),
         prop::option::of((
@@ -793,8 +882,9 @@ fn gen_policy() -> impl Strategy<Value = GenPolicy> {
         any::<bool>(),
     )
         .prop_map(
-            |(requires, only_declared, protect, exempt, enforce, grant)| GenPolicy {
+            |(requires, forbid, only_declared, protect, exempt, enforce, grant)| GenPolicy {
                 requires,
+                forbid,
                 only_declared,
                 protect,
                 exempt,
@@ -828,7 +918,7 @@ fn compile_generated(project: &GenProject, legacy: bool) -> Result<Fixture, Test
     // (`grant-exact-case-limit`); such a project has nothing to compare.
     for p in project.policies.iter().filter(|p| p.grant) {
         let mut exact: BTreeSet<&str> = BTreeSet::new();
-        for (keys, _, _) in &p.requires {
+        for (keys, _, _, _) in &p.requires {
             for k in keys {
                 let tag = &project.tags[k % project.tags.len()];
                 if tag.exact_case {

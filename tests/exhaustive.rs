@@ -12,7 +12,9 @@
 //!   candidates are each type a rule is scoped to, each type the catalog lists for the action
 //!   and each type a tag policy enforces;
 //! - for each key the rules covering the action name: absent, an allowed value, a disallowed
-//!   value, or an allowed value under a wrong key casing (for a removing action: removed in its
+//!   value, each other value the rules tell apart (each allowed pattern and each `forbid` and
+//!   `when` pattern on the key filled in, and a value only a tag policy's widened copy of a `?`
+//!   pattern admits), or an allowed value under a wrong key casing (for a removing action: removed in its
 //!   casing, in another casing, or not removed, so that the product includes removal without
 //!   keys); and, where a rule looks at undeclared keys (`only-declared-keys`, the grant form,
 //!   `protect` on an action that replaces the whole tag set), an undeclared key present or not;
@@ -56,24 +58,63 @@ enum KeyClass {
     Allowed,
     Disallowed,
     WrongCase,
+    /// The `n`-th of [`other_values`].
+    Other(usize),
 }
 
 /// The classes of a declared key: a disallowed value exists only when the tag has `values`;
 /// a removing action sets no value, so only presence and casing count there.
-fn classes(tag: &TagDef, removing: bool) -> Vec<KeyClass> {
+fn classes(project: &Project, tag: &TagDef, removing: bool) -> Vec<KeyClass> {
     let mut out = vec![KeyClass::Absent, KeyClass::Allowed, KeyClass::WrongCase];
     if !removing && disallowed_value(tag).is_some() {
         out.push(KeyClass::Disallowed);
     }
+    if !removing {
+        out.extend((0..other_values(project, tag).len()).map(KeyClass::Other));
+    }
     out
 }
 
-/// A value the tag allows: its first pattern with the wildcard filled in.
+/// A pattern with its wildcards filled in: `?` with one character, `*` with several.
+fn fill(pattern: &str) -> String {
+    pattern.replace('?', "7").replace('*', "1042")
+}
+
+/// A value the tag allows: its first pattern with the wildcards filled in.
 fn allowed_value(tag: &TagDef) -> String {
     tag.values
         .as_ref()
         .and_then(|v| v.first())
-        .map_or_else(|| "x1".to_owned(), |p| p.replace('*', "1042"))
+        .map_or_else(|| "x1".to_owned(), |p| fill(p))
+}
+
+/// The other values of a key that the rules tell apart: each allowed pattern and each pattern a
+/// `forbid` or `when` tests on the key, filled in; and, for a `?` pattern, a value that only
+/// the tag policy's widened copy admits (`CC-` for `CC-????`).
+fn other_values(project: &Project, tag: &TagDef) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let allowed = tag.values.iter().flatten();
+    let tested = project.policies.iter().flat_map(|p| {
+        p.forbids
+            .iter()
+            .map(|f| &f.test)
+            .chain(p.requires.iter().filter_map(|r| r.when.as_ref()))
+            .filter(|t| t.key.eq_ignore_ascii_case(&tag.key))
+            .flat_map(|t| &t.values)
+    });
+    for p in allowed.clone().chain(tested) {
+        push_new(&mut out, fill(p));
+    }
+    for p in allowed {
+        let widened_only = tagc::model::tag_policy_pattern(p).replace('*', "");
+        if !tag.allows(&widened_only) {
+            push_new(&mut out, widened_only);
+        }
+    }
+    let allowed = allowed_value(tag);
+    let disallowed = disallowed_value(tag);
+    out.retain(|v| *v != allowed && Some(v) != disallowed.as_ref());
+    out
 }
 
 /// A value the tag does not allow, if it restricts values: the allowed value in upper case when
@@ -123,6 +164,7 @@ impl<'p> Partition<'p> {
             .flat_map(|r| &r.actions)
             .chain(policy.only_declared.iter().flat_map(|o| &o.actions))
             .chain(policy.protects.iter().flat_map(|p| &p.actions))
+            .chain(policy.forbids.iter().flat_map(|f| &f.actions))
         {
             push_new(&mut actions, a.name.to_string());
             services.insert(a.name.service().to_owned());
@@ -151,7 +193,8 @@ impl<'p> Partition<'p> {
             .iter()
             .flat_map(|r| &r.except)
             .chain(policy.only_declared.iter().flat_map(|o| &o.except))
-            .chain(policy.protects.iter().flat_map(|r| &r.except));
+            .chain(policy.protects.iter().flat_map(|r| &r.except))
+            .chain(policy.forbids.iter().flat_map(|f| &f.except));
         for pattern in policy.exempt.iter().chain(excepts) {
             push_new(&mut principals, arn(pattern));
         }
@@ -175,7 +218,10 @@ impl<'p> Partition<'p> {
             );
             let principals = principal_classes(self.project, action, &self.principals);
             let during = creates_for(self.project, action);
-            let per_key: Vec<Vec<KeyClass>> = keys.iter().map(|t| classes(t, removing)).collect();
+            let per_key: Vec<Vec<KeyClass>> = keys
+                .iter()
+                .map(|t| classes(self.project, t, removing))
+                .collect();
             for tags in product(&per_key) {
                 for undeclared in [false, true] {
                     if undeclared && !*looks_at_undeclared {
@@ -194,6 +240,13 @@ impl<'p> Partition<'p> {
                                     tag.key.clone(),
                                     value(disallowed_value(tag).unwrap_or_default()),
                                 ));
+                            }
+                            KeyClass::Other(n) => {
+                                let v = other_values(self.project, tag)
+                                    .get(*n)
+                                    .cloned()
+                                    .unwrap_or_default();
+                                request_tags.push((tag.key.clone(), value(v)));
                             }
                             KeyClass::WrongCase => {
                                 request_tags
@@ -318,6 +371,7 @@ fn principal_classes(project: &Project, action: &str, principals: &[String]) -> 
                     .map(|r| &r.except)
                     .chain(p.only_declared.iter().map(|o| &o.except))
                     .chain(p.protects.iter().map(|r| &r.except))
+                    .chain(p.forbids.iter().map(|f| &f.except))
                     .map(|except| p.exempts(except, principal))
             })
             .collect();
@@ -353,8 +407,8 @@ fn looks_at_undeclared_keys(project: &Project, action: &str) -> bool {
     })
 }
 
-/// The declared keys that rules covering `action` name: required keys of rules on it, protected
-/// keys of rules guarding it, and for a tagging action the keys tag policies enforce in its
+/// The declared keys that rules covering `action` name: required keys of rules on it and the
+/// keys their `when` tests, keys `forbid` tests on it, protected keys of rules guarding it, and for a tagging action the keys tag policies enforce in its
 /// service and, under the grant form (which allows tagging during a create with the create's
 /// tags), the keys required on its service's creates.
 fn keys_for<'p>(project: &'p Project, action: &str) -> Vec<&'p TagDef> {
@@ -372,9 +426,14 @@ fn keys_for<'p>(project: &'p Project, action: &str) -> Vec<&'p TagDef> {
                 .iter()
                 .any(|a| same(a) || (tagging && p.grant && a.name.service() == service))
             {
-                for k in &r.keys {
+                for k in r.keys.iter().chain(r.when.as_ref().map(|w| &w.key)) {
                     push_new(&mut names, k.clone());
                 }
+            }
+        }
+        for f in &p.forbids {
+            if f.actions.iter().any(same) {
+                push_new(&mut names, f.test.key.clone());
             }
         }
         for pr in &p.protects {

@@ -172,6 +172,10 @@ fn policy_decl() -> BoxedStrategy<String> {
     let stmt = prop_oneof![
         4 => (list(tag_name()), list(action()), rule_scope())
             .prop_map(|(t, a, sc)| format!("require {t} on {a}{sc}")),
+        1 => (list(tag_name()), list(action()), tag_name(), list(value()), rule_scope())
+            .prop_map(|(t, a, k, v, sc)| format!("require {t} on {a} when {k} = {v}{sc}")),
+        1 => (tag_name(), list(value()), list(action()), rule_scope())
+            .prop_map(|(k, v, a, sc)| format!("forbid {k} = {v} on {a}{sc}")),
         1 => (list(action()), rule_scope())
             .prop_map(|(a, sc)| format!("only-declared-keys on {a}{sc}")),
         2 => (list(tag_name()), prop::option::of(list(service())), rule_scope())

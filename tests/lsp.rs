@@ -339,6 +339,32 @@ fn test_lsp_hover_shows_expansion_layers_and_tag_values() {
 }
 
 #[test]
+fn test_lsp_hover_on_a_tag_shows_its_tag_policy_copy_and_value_rules() {
+    let text = "tag code {\n  values \"X-??\"\n}\ntag env {\n  values \"dev\" \"test\"\n}\n\npolicy p {\n  require code on sqs:CreateQueue when env = \"dev\"\n  forbid env = \"test\" on sqs:CreateQueue, sqs:TagQueue\n  attach to root\n}\n";
+    let (dir, uri) = project(text);
+    let (mut client, _) = Client::start(dir.path(), json!({}));
+    client.open(&uri, text);
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": position(text, "code on") }),
+    );
+    let value = hover["contents"]["value"].as_str().unwrap();
+    assert!(value.contains("Tag policy: `X-*`"), "{value}");
+    assert!(
+        value.contains("`require` on 1 actions when `env` matches"),
+        "{value}"
+    );
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": position(text, "env = \"test\"") }),
+    );
+    let value = hover["contents"]["value"].as_str().unwrap();
+    assert!(value.contains("`forbid` of `test` on 2 actions"), "{value}");
+    assert!(value.contains("`when` of a `require` of code"), "{value}");
+    assert_eq!(client.stop(), 0);
+}
+
+#[test]
 fn test_lsp_goes_to_the_declaration_of_a_tag() {
     let (dir, uri) = project(GOOD);
     let (mut client, _) = Client::start(dir.path(), json!({}));

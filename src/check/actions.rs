@@ -58,12 +58,21 @@ impl<'c> Checker<'c> {
             // A pattern in `require` does not take in tagging-only actions (`ec2:CreateTags`
             // in `ec2:Create*`): every later retag would then have to carry all the required
             // tags. Named exactly, they are kept.
-            if wildcard && matches!(need, Need::RequestTag) && info.tagging_only {
+            // A `forbid` keeps them: setting a forbidden value later is what it refuses.
+            if wildcard
+                && matches!(need, Need::RequestTag)
+                && info.tagging_only
+                && rule != RuleKind::Forbid
+            {
                 left_out.push(ActionName::new(&svc.prefix, &info.name));
                 continue;
             }
             let resource_types = match support {
                 TagSupport::No => continue,
+                // A `forbid` tests a value the request sets: on a resource that is not tagged
+                // the value is absent and `StringLike` false, so it needs no resource scope,
+                // and a scope would let a forbidden value through on the other resource types.
+                _ if rule == RuleKind::Forbid => Vec::new(),
                 TagSupport::Action => Vec::new(),
                 TagSupport::Resources(types) => match need {
                     Need::RequestTag => default_types(&info.name, types),

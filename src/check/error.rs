@@ -67,7 +67,7 @@ pub enum CheckErrorKind {
         code("tagc::check::invalid-tag-value"),
         severity(Error),
         help(
-            "values are 0 to 256 characters of letters, digits, spaces and `_ . : / = + - @`, with at most one `*`"
+            "values are 0 to 256 characters of letters, digits, spaces and `_ . : / = + - @`; in patterns `*` is any run of characters and `?` one character"
         )
     )]
     #[label("AWS would reject this")]
@@ -76,6 +76,102 @@ pub enum CheckErrorKind {
         value: String,
         /// Why.
         reason: String,
+    },
+    /// A value pattern that a tag policy cannot hold exactly (`?`), so its tag policy accepts
+    /// a wider pattern than the SCP and IAM policy enforce.
+    #[error(
+        "the tag policy accepts `{widened}` for `{key}` = `{value}`{examples}; the SCP and IAM policy enforce `{value}` exactly"
+    )]
+    #[diagnostic(
+        code("tagc::check::value-widened"),
+        severity(Warning),
+        help(
+            "tag policies have only `*`, one per value (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_example-tag-policies.html): list the exact values to make every layer enforce the same, or acknowledge it with `# tagc: allow value-widened`"
+        )
+    )]
+    #[label("exact in the SCP and IAM policy, wider in the tag policy")]
+    ValueWidened {
+        /// The tag.
+        key: String,
+        /// The pattern as written.
+        value: String,
+        /// What the tag policy holds.
+        widened: String,
+        /// What the tag policy admits beyond the pattern, as a clause; empty without an example.
+        examples: String,
+    },
+    /// A `when` on a key the same rule requires: the key is present whenever the test holds.
+    #[error("`when` tests `{0}`, which the same rule requires")]
+    #[diagnostic(
+        code("tagc::check::when-key-required"),
+        severity(Error),
+        help(
+            "a `when` names another tag: `require data-classification on … when environment = \"production\"`; to restrict the values of a required key, give the tag `values`"
+        )
+    )]
+    #[label("required by this rule")]
+    WhenKeyRequired(String),
+    /// A `when` value that the tag's `values` never allow: the condition never holds for it.
+    #[error("`when {key} = \"{value}\"` never holds: no value `{key}` allows matches it")]
+    #[diagnostic(
+        code("tagc::check::when-value-not-allowed"),
+        severity(Warning),
+        help("use one of the tag's `values`, or add it to them")
+    )]
+    #[label("not an allowed value")]
+    WhenValueNotAllowed {
+        /// The tag.
+        key: String,
+        /// The value pattern.
+        value: String,
+    },
+    /// A forbidden value that the tag's `values` already exclude.
+    #[error(
+        "`{key}` = `{value}` is forbidden, but the tag's `values` do not allow it in the first place"
+    )]
+    #[diagnostic(
+        code("tagc::check::forbid-redundant"),
+        severity(Warning),
+        help(
+            "where a `require` of the tag covers these actions it already denies the value; forbid an allowed value, or add this one to the tag's `values`"
+        )
+    )]
+    #[label("not an allowed value")]
+    ForbidRedundant {
+        /// The tag.
+        key: String,
+        /// The value pattern.
+        value: String,
+    },
+    /// A `forbid` that takes in every value the tag allows.
+    #[error(
+        "this `forbid` takes in every value `{0}` allows: the tag can never be set on these actions"
+    )]
+    #[diagnostic(
+        code("tagc::check::forbid-every-value"),
+        severity(Warning),
+        help(
+            "forbid only some of the values; to keep the tag off these actions on purpose, acknowledge it with `# tagc: allow forbid-every-value`"
+        )
+    )]
+    #[label("every allowed value")]
+    ForbidEveryValue(String),
+    /// A `forbid` on a create whose service's tagging actions it leaves out: the value can be
+    /// set right after the create.
+    #[error("the forbidden `{key}` values can still be set after the create, through {actions}")]
+    #[diagnostic(
+        code("tagc::check::forbid-bypass"),
+        severity(Warning),
+        help(
+            "add them to the rule's actions (`forbid … on sagemaker:CreateTrainingJob, sagemaker:AddTags`) to forbid the values on the service's resources for good"
+        )
+    )]
+    #[label("denies the values on these actions only")]
+    ForbidBypass {
+        /// The tag.
+        key: String,
+        /// The tagging actions left out, quoted and joined.
+        actions: String,
     },
     /// A value with more than one `*`.
     #[error("value `{0}` has more than one `*`")]

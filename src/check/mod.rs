@@ -13,8 +13,9 @@
 //! `tags` (tag declarations), `actions` (action patterns against the catalog), `policies`
 //! (policy statements into rules), `protect` (the `protect` statement), `targets` (resource
 //! types and targets), `conflicts` (rules that conflict once attached), `requests` (`test`
-//! blocks and `tagc eval`'s request), `org` (the `organization` block), `scope` (the `at`
-//! and `except` clauses of rules, and the split of a policy into parts by `at`). `validate` holds the
+//! blocks and `tagc eval`'s request), `org` (the `organization` block), `values` (`forbid`,
+//! `when` and what each layer enforces of a value pattern), `scope` (the `at` and `except`
+//! clauses of rules, and the split of a policy into parts by `at`). `validate` holds the
 //! value checks that need no project, `error` the diagnostics; "did you mean" comes from
 //! [`crate::suggest`].
 
@@ -31,6 +32,7 @@ mod scope;
 mod tags;
 mod targets;
 mod validate;
+mod values;
 
 pub use error::{CheckError, CheckErrorKind, Field};
 pub use requests::{RequestText, check_request};

@@ -36,6 +36,7 @@ impl Checker<'_> {
             requires: Vec::new(),
             only_declared: Vec::new(),
             protects: Vec::new(),
+            forbids: Vec::new(),
             exempt: Vec::new(),
             enforce: Vec::new(),
             report: Vec::new(),
@@ -87,10 +88,18 @@ impl Checker<'_> {
                     keys,
                     actions: patterns,
                     types,
+                    when,
                     loc,
                     ..
                 } => {
                     let keys = self.resolve_tags(keys);
+                    let when = match when {
+                        Some(w) => match self.check_when(&keys, w) {
+                            Some(w) => Some(w),
+                            None => continue,
+                        },
+                        None => None,
+                    };
                     let mut actions = self.expand_list(
                         patterns,
                         Need::RequestTag,
@@ -106,6 +115,7 @@ impl Checker<'_> {
                         policy.requires.push(Require {
                             keys,
                             actions,
+                            when,
                             except,
                         });
                         placed.requires.push(at);
@@ -178,6 +188,17 @@ impl Checker<'_> {
                             continue;
                         }
                         target_locs.push((target, loc));
+                    }
+                }
+                PolicyStmt::Forbid {
+                    test, actions, loc, ..
+                } => {
+                    let forbid = self.check_forbid(&mut policy, test, actions, loc);
+                    placed.expansions.resize(policy.expansions.len(), at);
+                    if let Some(mut f) = forbid {
+                        f.except = except;
+                        policy.forbids.push(f);
+                        placed.forbids.push(at);
                     }
                 }
                 PolicyStmt::Grant(loc) => {
@@ -283,7 +304,13 @@ impl Checker<'_> {
     ) -> Vec<TaggingOnCreate> {
         let catalog = self.catalog;
         let mut out: Vec<TaggingOnCreate> = Vec::new();
-        for a in policy.requires.iter().flat_map(|r| &r.actions) {
+        // The grant form's Allow carries only the unconditional requirements (`required_keys`).
+        for a in policy
+            .requires
+            .iter()
+            .filter(|r| r.when.is_none())
+            .flat_map(|r| &r.actions)
+        {
             let Some(svc) = catalog.service(a.name.service()) else {
                 continue;
             };
@@ -333,7 +360,8 @@ impl Checker<'_> {
                 .iter()
                 .flat_map(|r| &r.actions)
                 .chain(p.only_declared.iter().flat_map(|o| &o.actions))
-                .chain(p.protects.iter().flat_map(|r| &r.actions));
+                .chain(p.protects.iter().flat_map(|r| &r.actions))
+                .chain(p.forbids.iter().flat_map(|f| &f.actions));
             for a in actions {
                 if !services.contains(&a.name.service()) {
                     services.push(a.name.service());

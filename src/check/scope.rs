@@ -43,6 +43,8 @@ pub(super) struct Placed {
     pub only_declared: Vec<Where>,
     /// One per `protect` rule.
     pub protects: Vec<Where>,
+    /// One per `forbid` rule.
+    pub forbids: Vec<Where>,
     /// One per `enforce` key.
     pub enforce: Vec<Where>,
     /// One per `report` key.
@@ -60,7 +62,8 @@ pub(super) const fn rule_scope(stmt: &PolicyStmt) -> Option<&RuleScope> {
         | PolicyStmt::OnlyDeclared { scope, .. }
         | PolicyStmt::Protect { scope, .. }
         | PolicyStmt::Enforce { scope, .. }
-        | PolicyStmt::Report { scope, .. } => Some(scope),
+        | PolicyStmt::Report { scope, .. }
+        | PolicyStmt::Forbid { scope, .. } => Some(scope),
         PolicyStmt::Description(_)
         | PolicyStmt::Exempt(_)
         | PolicyStmt::Attach(_)
@@ -261,6 +264,7 @@ impl Checker<'_> {
             retain_by(&mut part.requires, &placed.requires, keep);
             retain_by(&mut part.only_declared, &placed.only_declared, keep);
             retain_by(&mut part.protects, &placed.protects, keep);
+            retain_by(&mut part.forbids, &placed.forbids, keep);
             retain_by(&mut part.enforce, &placed.enforce, keep);
             retain_by(&mut part.report, &placed.report, keep);
             retain_by(&mut part.expansions, &placed.expansions, keep);

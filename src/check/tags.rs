@@ -106,6 +106,8 @@ impl Checker<'_> {
                     );
                 } else if v.value.matches('*').count() > 1 {
                     self.err(CheckErrorKind::TooManyWildcards(v.value.clone()), &v.loc);
+                } else {
+                    self.check_value_layers(key, v);
                 }
                 if list.contains(&v.value) {
                     self.err(CheckErrorKind::DuplicateValue(v.value.clone()), &v.loc);

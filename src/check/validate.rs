@@ -155,7 +155,7 @@ pub(super) fn invalid_value(value: &str) -> Option<String> {
     }
     value
         .chars()
-        .find(|&c| c != '*' && !allowed_tag_char(c))
+        .find(|&c| c != '*' && c != '?' && !allowed_tag_char(c))
         .map(|c| format!("`{c}` is not allowed in tag values"))
 }
 
@@ -284,6 +284,9 @@ mod tests {
     fn test_tag_values_follow_aws_rules() {
         assert_eq!(invalid_value(""), None);
         assert_eq!(invalid_value("CC-*"), None);
+        // `?` is a pattern character (one character), as in IAM's `StringLike`.
+        assert_eq!(invalid_value("CC-????"), None);
+        assert!(invalid_value("CC-#?").unwrap().contains('#'));
         assert!(invalid_value(&"v".repeat(257)).is_some());
         assert!(invalid_value("a,b").is_some());
     }

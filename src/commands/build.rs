@@ -279,19 +279,54 @@ fn except(patterns: &[String]) -> String {
     }
 }
 
+/// Values as the language writes them: `"a", "b"`.
+fn quoted(values: &[String]) -> String {
+    values
+        .iter()
+        .map(|v| format!("\"{v}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// What enforces the rules of one kind of `p`, one line per key or resource type.
 fn explain_rules(s: &mut String, p: &Policy, kind: RuleKind) {
     match kind {
         RuleKind::Require => {
             for r in &p.requires {
+                // `when`: the Deny statements also test the value; the grant form's Allow
+                // leaves the requirement to them.
+                let when = r.when.as_ref().map_or_else(String::new, |w| {
+                    format!(
+                        " when {} = {}{}",
+                        w.key,
+                        quoted(&w.values),
+                        if p.grant {
+                            " (by the Deny statements; the grant form's Allow leaves it to them)"
+                        } else {
+                            ""
+                        }
+                    )
+                });
                 for key in &r.keys {
                     let _ = writeln!(
                         s,
-                        "  require {key}: presence and value on create: SCP and IAM guardrail ({} actions){}",
+                        "  require {key}: presence and value on create: SCP and IAM guardrail ({} actions){when}{}",
                         r.actions.len(),
                         except(&r.except)
                     );
                 }
+            }
+        }
+        RuleKind::Forbid => {
+            for f in &p.forbids {
+                let _ = writeln!(
+                    s,
+                    "  forbid {} = {}: SCP and IAM guardrail ({} actions); a tag policy cannot forbid a value, only list the allowed ones{}",
+                    f.test.key,
+                    quoted(&f.test.values),
+                    f.actions.len(),
+                    except(&f.except)
+                );
             }
         }
         RuleKind::Enforce => {

@@ -23,6 +23,9 @@ fn layer(kind: RuleKind) -> &'static str {
         RuleKind::Require => "SCP and IAM guardrail: presence and value of the keys on create",
         RuleKind::OnlyDeclaredKeys => "SCP and IAM guardrail: keys no `tag` declares are denied",
         RuleKind::Protect => "SCP and IAM guardrail: standalone tagging of the keys is denied",
+        RuleKind::Forbid => {
+            "SCP and IAM guardrail: the forbidden values are denied (a tag policy cannot forbid a value)"
+        }
         RuleKind::Enforce | RuleKind::Report => "tag policy",
         RuleKind::Description | RuleKind::Exempt | RuleKind::Attach | RuleKind::Grant => "no layer",
     }
@@ -178,20 +181,38 @@ fn hover_tag(t: &TagDef, model: &Project) -> String {
             let _ = writeln!(s, "Any value.");
         }
     }
+    // What the tag policy holds where a `?` pattern is wider there (`value-widened`).
+    if let (Some(exact), Some(widened)) = (&t.values, t.tag_policy_values())
+        && *exact != widened
+    {
+        let _ = writeln!(
+            s,
+            "\nTag policy: {} (no `?` there; the SCP and IAM policy enforce the values exactly).",
+            widened
+                .iter()
+                .map(|x| format!("`{x}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     let mut rules = String::new();
     for p in &model.policies {
         for r in &p.requires {
             if r.keys.contains(&t.key) {
                 let _ = writeln!(
                     rules,
-                    "- {}: `require` on {} actions{} — {}",
+                    "- {}: `require` on {} actions{}{} — {}",
                     named(p),
                     r.actions.len(),
+                    r.when
+                        .as_ref()
+                        .map_or_else(String::new, |w| format!(" when `{}` matches", w.key)),
                     except(&r.except),
                     layer(RuleKind::Require)
                 );
             }
         }
+        value_rules(&mut rules, p, &t.key);
         for pr in &p.protects {
             if pr.keys.contains(&t.key) {
                 let _ = writeln!(
@@ -223,6 +244,35 @@ fn hover_tag(t: &TagDef, model: &Project) -> String {
         let _ = write!(s, "\nRules on it:\n\n{rules}");
     }
     s
+}
+
+/// The lines of the `when` and `forbid` rules of `p` that test the tag `key`.
+fn value_rules(rules: &mut String, p: &crate::model::Policy, key: &str) {
+    for r in p
+        .requires
+        .iter()
+        .filter(|r| r.when.as_ref().is_some_and(|w| w.key == key))
+    {
+        let _ = writeln!(
+            rules,
+            "- {}: `when` of a `require` of {} — {}",
+            named(p),
+            r.keys.join(", "),
+            layer(RuleKind::Require)
+        );
+    }
+    for f in p.forbids.iter().filter(|f| f.test.key == key) {
+        let values: Vec<String> = f.test.values.iter().map(|v| format!("`{v}`")).collect();
+        let _ = writeln!(
+            rules,
+            "- {}: `forbid` of {} on {} actions{} — {}",
+            named(p),
+            values.join(", "),
+            f.actions.len(),
+            except(&f.except),
+            layer(RuleKind::Forbid)
+        );
+    }
 }
 
 /// Where the tag `key` is declared.

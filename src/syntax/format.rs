@@ -443,8 +443,17 @@ impl<'a> Layout<'a> {
                         self.group_indent = self.depth * STATEMENT_INDENT;
                         self.group_is_request = t.role == Role::Statement && t.text == "request";
                     }
+                    // After a test's `K=` (glued itself), not after the spaced `=` of
+                    // `forbid K = "v"` and `when K = "v"`.
                     let glue = matches!(t.role, Role::Comma | Role::Equals)
-                        || matches!(self.last_token(), Some(Atom::Token { text: "=", .. }));
+                        || matches!(
+                            self.last_token(),
+                            Some(Atom::Token {
+                                text: "=",
+                                glue: true,
+                                ..
+                            })
+                        );
                     self.group.push(Atom::Token {
                         text: t.text,
                         glue,
@@ -727,6 +736,14 @@ mod tests {
         assert_eq!(
             fmt("test \"t\" { request s:A tags a = \"1\" ,b=\"2\" expect   deny }"),
             "test \"t\" {\n  request s:A tags a=\"1\", b=\"2\"\n  expect deny\n}\n"
+        );
+    }
+
+    #[test]
+    fn test_format_value_tests_space_their_equals() {
+        assert_eq!(
+            fmt("policy p { require a on s:A when e=\"p\" ,\"q\"\nforbid e  =  \"t\"on s:B }"),
+            "policy p {\n  require a on s:A when e = \"p\", \"q\"\n  forbid e = \"t\" on s:B\n}\n"
         );
     }
 

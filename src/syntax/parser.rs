@@ -16,6 +16,7 @@ use super::rules::describe;
 use super::split;
 use crate::ast::{
     Item, OrgDecl, PolicyDecl, PolicyStmt, RuleScope, Spanned, TagDecl, TargetRef, TestDecl, Text,
+    ValueTest,
 };
 use crate::model::{ActionForm, Decision, Layer, LimitsProfile, RuleKind, ScpStrategy};
 use crate::source::{Loc, SourceFile, Span};
@@ -130,6 +131,7 @@ pub(super) const fn shape(rule: Rule) -> Shape {
         Rule::report_stmt => Shape::PolicyStatement(RuleKind::Report),
         Rule::attach_stmt => Shape::PolicyStatement(RuleKind::Attach),
         Rule::grant_stmt => Shape::PolicyStatement(RuleKind::Grant),
+        Rule::forbid_stmt => Shape::PolicyStatement(RuleKind::Forbid),
         Rule::values_stmt => Shape::Statement(BlockStatement::Values),
         Rule::exact_case => Shape::Statement(BlockStatement::ExactCase),
         Rule::request_stmt => Shape::Statement(BlockStatement::Request),
@@ -215,6 +217,11 @@ pub(super) const fn shape(rule: Rule) -> Shape {
         | Rule::rule_scope
         | Rule::at_clause
         | Rule::except_clause
+        | Rule::kw_forbid
+        | Rule::kw_when
+        | Rule::when_clause
+        | Rule::value_list
+        | Rule::value_equals
         | Rule::kw_scp
         | Rule::kw_iam
         | Rule::kw_tag_policy
@@ -503,7 +510,8 @@ impl Builder {
                                 | RuleKind::Enforce
                                 | RuleKind::Report
                                 | RuleKind::Attach
-                                | RuleKind::Grant,
+                                | RuleKind::Grant
+                                | RuleKind::Forbid,
                             )
                             | Shape::Item(_)
                             | Shape::Clause(_)
@@ -564,12 +572,14 @@ impl Builder {
                     // `kw_for` has no items: this reads the optional type list alone.
                     let (_, types) = self.lists(p.clone(), Rule::kw_for, Rule::resource_type_list);
                     let scope = self.build_scope(&p);
+                    let when = self.build_when(&p);
                     let (keys, actions) = self.lists(p, Rule::tag_list, Rule::action_list);
                     stmts.push(PolicyStmt::Require {
                         keys,
                         actions,
                         types,
                         scope,
+                        when,
                         loc: sloc,
                     });
                 }
@@ -628,6 +638,7 @@ impl Builder {
                     stmts.push(PolicyStmt::Attach(targets));
                 }
                 RuleKind::Grant => stmts.push(PolicyStmt::Grant(sloc)),
+                RuleKind::Forbid => stmts.push(self.build_forbid(p, sloc)),
             }
         }
         PolicyDecl {
@@ -636,6 +647,56 @@ impl Builder {
                 loc: loc.clone(),
             }),
             stmts,
+            loc,
+        }
+    }
+
+    /// The `when` clause of a `require`, if it has one.
+    fn build_when(&mut self, require: &Pair<'_, Rule>) -> Option<ValueTest> {
+        require
+            .clone()
+            .into_inner()
+            .find(|c| c.as_rule() == Rule::when_clause)
+            .map(|c| self.build_value_test(c))
+    }
+
+    /// `forbid KEY = VALUES on ACTIONS`.
+    fn build_forbid(&mut self, pair: Pair<'_, Rule>, loc: Loc) -> PolicyStmt {
+        let test = self.build_value_test(pair.clone());
+        let scope = self.build_scope(&pair);
+        let (_, actions) = self.lists(pair, Rule::tag_list, Rule::action_list);
+        PolicyStmt::Forbid {
+            test,
+            actions,
+            scope,
+            loc,
+        }
+    }
+
+    /// `KEY = "v", …` of a `when` clause or a `forbid` rule: the tag name and the value list.
+    fn build_value_test(&mut self, pair: Pair<'_, Rule>) -> ValueTest {
+        let loc = self.stmt_loc(&pair);
+        let mut key = None;
+        let mut values = Vec::new();
+        for c in pair.into_inner() {
+            match c.as_rule() {
+                Rule::tag_name => key = Some(self.build_tag_name(c)),
+                Rule::value_list => {
+                    values = c
+                        .into_inner()
+                        .filter(|s| s.as_rule() == Rule::string)
+                        .map(|s| self.build_string(&s))
+                        .collect();
+                }
+                _ => {}
+            }
+        }
+        ValueTest {
+            key: key.unwrap_or_else(|| Spanned {
+                value: String::new(),
+                loc: loc.clone(),
+            }),
+            values,
             loc,
         }
     }
@@ -1097,7 +1158,7 @@ mod tests {
 
     #[test]
     fn test_every_kind_of_policy_statement_parses_to_its_kind() {
-        let text = "policy p {\n  description \"d\"\n  require owner on sqs:CreateQueue\n  only-declared-keys on sqs:CreateQueue\n  enforce owner for sqs:queue\n  report owner for sqs:queue\n  protect owner\n  exempt \"arn:aws:iam::*:role/Admin\"\n  attach to root\n  grant\n}\n";
+        let text = "policy p {\n  description \"d\"\n  require owner on sqs:CreateQueue\n  only-declared-keys on sqs:CreateQueue\n  enforce owner for sqs:queue\n  report owner for sqs:queue\n  protect owner\n  forbid owner = \"x\" on sqs:CreateQueue\n  exempt \"arn:aws:iam::*:role/Admin\"\n  attach to root\n  grant\n}\n";
         let (file, errors) = super::super::parse(&SourceFile::new("p.tags", text));
         assert!(errors.is_empty(), "{errors:?}");
         let Some(Item::Policy(policy)) = file.items.into_iter().next() else {
@@ -1106,6 +1167,54 @@ mod tests {
         let kinds: Vec<RuleKind> = policy.stmts.iter().map(PolicyStmt::kind).collect();
         // The statements are written in the order of `RuleKind::ALL`.
         assert_eq!(kinds, RuleKind::ALL);
+    }
+
+    #[test]
+    fn test_new_clause_words_stay_valid_tag_names() {
+        for word in ["at", "when", "except", "set", "forbid"] {
+            let text = format!(
+                "tag {word}\npolicy p {{\n  require {word} on s:A when {word} = \"v\"\n  forbid {word} = \"v\" on s:A\n}}\n"
+            );
+            let (file, errors) = super::super::parse(&SourceFile::new("p.tags", &text));
+            assert!(errors.is_empty(), "{word}: {errors:?}");
+            let Some(Item::Tag(tag)) = file.items.first() else {
+                panic!("not a tag")
+            };
+            assert_eq!(tag.name.value, word);
+        }
+    }
+
+    #[test]
+    fn test_when_and_forbid_keep_their_key_values_and_actions() {
+        let text = "policy p {\n  require a, b on s:A when env = \"p\", \"q*\"\n  forbid \"env\" = \"t?st\" on s:B, s:C\n}\n";
+        let (file, errors) = super::super::parse(&SourceFile::new("p.tags", text));
+        assert!(errors.is_empty(), "{errors:?}");
+        let Some(Item::Policy(policy)) = file.items.into_iter().next() else {
+            panic!("not a policy")
+        };
+        let texts = |v: &[crate::ast::Text]| v.iter().map(|t| t.value.clone()).collect::<Vec<_>>();
+        match &policy.stmts[..] {
+            [
+                PolicyStmt::Require {
+                    keys,
+                    actions,
+                    when: Some(when),
+                    ..
+                },
+                PolicyStmt::Forbid {
+                    test, actions: fa, ..
+                },
+            ] => {
+                assert_eq!(texts(keys), ["a", "b"]);
+                assert_eq!(texts(actions), ["s:A"]);
+                assert_eq!(when.key.value, "env");
+                assert_eq!(texts(&when.values), ["p", "q*"]);
+                assert_eq!(test.key.value, "env");
+                assert_eq!(texts(&test.values), ["t?st"]);
+                assert_eq!(texts(fa), ["s:B", "s:C"]);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
