@@ -558,3 +558,33 @@ fn test_lsp_quick_fix_for_an_unknown_service_replaces_only_the_service() {
     );
     assert_eq!(client.stop(), 0);
 }
+
+#[test]
+fn test_lsp_hover_and_definition_of_a_set_reference_in_another_file() {
+    let text = "tag owner\n\npolicy p {\n  require owner on $queues\n  attach to root\n}\n";
+    let sets = "set actions queues {\n  sqs:CreateQueue, sns:CreateTopic\n}\n";
+    let (dir, uri) = project(text);
+    let sets_path = dir.path().join("sets.tags");
+    std::fs::write(&sets_path, sets).unwrap();
+    let (mut client, _) = Client::start(dir.path(), json!({}));
+    client.open(&uri, text);
+    let at = position(text, "$queues");
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": at }),
+    );
+    let value = hover["contents"]["value"].as_str().unwrap();
+    assert!(value.contains("set actions `queues`"), "{value}");
+    assert!(
+        value.contains("`sqs:CreateQueue`") && value.contains("`sns:CreateTopic`"),
+        "{value}"
+    );
+    let def = client.request(
+        "textDocument/definition",
+        json!({ "textDocument": { "uri": uri }, "position": at }),
+    );
+    let sets_uri = Url::from_file_path(&sets_path).unwrap();
+    assert_eq!(def["uri"], json!(sets_uri.as_str()), "{def}");
+    assert_eq!(def["range"]["start"], position(sets, "queues"), "{def}");
+    assert_eq!(client.stop(), 0);
+}
