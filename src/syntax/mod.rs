@@ -1,11 +1,13 @@
 //! The syntax stage: `.tags` text to [`ast::File`], with pest.
 //!
-//! Input: one [`SourceFile`]. Output: its syntax tree, or every syntax error found (one per
-//! top-level item at most, see [`split`]).
+//! Input: one [`SourceFile`]. Output: its syntax tree, or every syntax error found: each
+//! top-level item is parsed alone (see [`split`]), and inside a block each broken statement
+//! has its own error (see [`recover`]).
 
 mod error;
 pub mod format;
 mod parser;
+mod recover;
 mod rules;
 mod split;
 

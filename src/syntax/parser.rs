@@ -179,6 +179,10 @@ pub(super) const fn shape(rule: Rule) -> Shape {
         | Rule::principal_item
         | Rule::target_item
         | Rule::set_ref
+        | Rule::policy_stmt_entry
+        | Rule::tag_stmt_entry
+        | Rule::test_stmt_entry
+        | Rule::org_stmt_entry
         | Rule::kw_set
         | Rule::kw_targets
         | Rule::kw_services
@@ -275,7 +279,49 @@ pub(super) fn parse_item(
                 _ => Err(builder.errors),
             }
         }
-        Err(err) => Err(vec![builder.convert_error(&err, text)]),
+        Err(err) => {
+            let at = match err.location {
+                InputLocation::Pos(p) | InputLocation::Span((p, _)) => p,
+            };
+            let mut errors = vec![builder.convert_error(&err, text)];
+            errors.extend(super::recover::later_statements(file, start, text, at));
+            Err(errors)
+        }
+    }
+}
+
+/// The syntax error of one statement of a block, at `start..end` of `file`, parsed alone as
+/// `entry` (one of the `*_stmt_entry` rules); `None` when it parses.
+pub(super) fn statement_error(
+    file: &Arc<SourceFile>,
+    start: usize,
+    end: usize,
+    entry: Rule,
+) -> Option<SyntaxError> {
+    let text = file.text.get(start..end)?;
+    let builder = Builder {
+        file: Arc::clone(file),
+        offset: start,
+        errors: Vec::new(),
+    };
+    let mut err = TagcParser::parse(entry, text).err()?;
+    // The statement was cut from its block: where it may end, the block goes on, which the
+    // item's parse would have said with the statement keywords and `}`; "end of file" would
+    // be wrong.
+    if let ErrorVariant::ParsingError { positives, .. } = &mut err.variant {
+        positives.retain(|r| *r != Rule::EOI);
+    }
+    Some(builder.convert_error(&err, text))
+}
+
+/// Whether a line of a block that starts with `word` starts a statement of `entry`'s kind:
+/// the grammar takes the word as the statement's keyword (the parse fails after it, or not).
+pub(super) fn starts_statement(word: &str, entry: Rule) -> bool {
+    match TagcParser::parse(entry, word) {
+        Ok(_) => true,
+        Err(e) => match e.location {
+            InputLocation::Pos(p) | InputLocation::Span((p, _)) => p > 0,
+        },
     }
 }
 

@@ -104,14 +104,14 @@ fn starts_item(rest: &str) -> bool {
     })
 }
 
-fn skip_to_eol(bytes: &[u8], mut i: usize) -> usize {
+pub(super) fn skip_to_eol(bytes: &[u8], mut i: usize) -> usize {
     while bytes.get(i).is_some_and(|&b| b != b'\n') {
         i += 1;
     }
     i
 }
 
-fn skip_string(bytes: &[u8], mut i: usize) -> usize {
+pub(super) fn skip_string(bytes: &[u8], mut i: usize) -> usize {
     i += 1;
     while let Some(&b) = bytes.get(i) {
         match b {
