@@ -287,10 +287,13 @@ impl Server<'_> {
         let prefix = text.get(start..offset)?;
         let range = position::range(text, start, offset, self.encoding);
         let model = project.model(self.catalog);
+        let expected = crate::syntax::expected_at(text, start);
         Some(CompletionResponse::Array(complete::complete(
             prefix,
             range,
+            expected.as_deref(),
             &model,
+            &project.sets(),
             self.catalog,
         )))
     }

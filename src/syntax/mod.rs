@@ -5,6 +5,7 @@
 //! has its own error (see [`recover`]).
 
 mod error;
+mod expect;
 pub mod format;
 mod parser;
 mod recover;
@@ -14,6 +15,7 @@ mod split;
 use std::sync::Arc;
 
 pub use error::{SyntaxError, SyntaxErrorKind};
+pub use expect::{Expected, expected_at};
 pub use format::{FormatError, format, format_source};
 
 use crate::ast;
