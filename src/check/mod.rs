@@ -51,7 +51,7 @@ pub fn check(files: &[ast::File], catalog: &Catalog) -> (Project, Vec<CheckError
         errors: Vec::new(),
         project: Project::default(),
     };
-    let (files, set_errors) = sets::resolve(files);
+    let (files, set_errors, set_uses) = sets::resolve(files);
     cx.errors.extend(set_errors);
     let items: Vec<&Item> = files.iter().flat_map(|f| &f.items).collect();
     cx.check_tags(items.iter().filter_map(|item| match item {
@@ -83,7 +83,8 @@ pub fn check(files: &[ast::File], catalog: &Catalog) -> (Project, Vec<CheckError
     cx.check_conflicts();
     cx.project.placements = Placement::of(&cx.project.policies);
     cx.project.tagging_authorized_by = cx.tagging_authorized_by();
-    // An element of a set used in several lists is checked in each: report it once.
+    // An element of a set used in several lists is checked in each: report it once, with the
+    // first rule that uses the set.
     let mut seen = std::collections::HashSet::new();
     cx.errors.retain(|e| {
         seen.insert((
@@ -93,7 +94,8 @@ pub fn check(files: &[ast::File], catalog: &Catalog) -> (Project, Vec<CheckError
             e.to_string(),
         ))
     });
-    (cx.project, cx.errors)
+    let errors = cx.errors.into_iter().map(|e| set_uses.label(e)).collect();
+    (cx.project, errors)
 }
 
 /// The state of one check: the project built so far and every diagnostic found on the way.

@@ -13,13 +13,49 @@
 //! through other sets, empty sets, and sets that no list uses.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
+use super::policies::shares_a_line_with_a_statement;
 use super::{CheckError, CheckErrorKind};
 use crate::ast::{self, Item, PolicyStmt, SetDecl, SetKind, TargetRef, Text, set_ref};
+use crate::source::Loc;
 use crate::suggest::did_you_mean;
 
-/// The files with every set reference replaced, and what was found wrong with the sets.
-pub(super) fn resolve(files: &[ast::File]) -> (Vec<ast::File>, Vec<CheckError>) {
+/// Where each set used by a rule is declared and first used, to point from a diagnostic about
+/// one of its elements to a rule that brings it.
+#[derive(Debug, Default)]
+pub(super) struct Uses(Vec<(Loc, Loc)>);
+
+impl Uses {
+    /// `e` with a related label at the first rule that uses the set it is written in, if it is
+    /// about an element of a set.
+    pub(super) fn label(&self, e: CheckError) -> CheckError {
+        if matches!(
+            e.kind,
+            CheckErrorKind::UnknownSet(_)
+                | CheckErrorKind::WrongSetKind { .. }
+                | CheckErrorKind::DuplicateSet(_)
+                | CheckErrorKind::SetCycle { .. }
+                | CheckErrorKind::EmptySet(_)
+                | CheckErrorKind::UnusedSet(_)
+        ) {
+            return e;
+        }
+        let within = self.0.iter().find(|(decl, _)| {
+            Arc::ptr_eq(&decl.file, &e.loc.file)
+                && decl.span.start <= e.loc.span.start
+                && e.loc.span.end <= decl.span.end
+        });
+        match within {
+            Some((_, first_use)) => e.with_related(first_use, "the set is used here"),
+            None => e,
+        }
+    }
+}
+
+/// The files with every set reference replaced, what was found wrong with the sets, and where
+/// the sets are used.
+pub(super) fn resolve(files: &[ast::File]) -> (Vec<ast::File>, Vec<CheckError>, Uses) {
     let mut r = Resolver::default();
     for decl in files.iter().flat_map(|f| &f.items).filter_map(|i| match i {
         Item::Set(s) => Some(s),
@@ -47,7 +83,13 @@ pub(super) fn resolve(files: &[ast::File]) -> (Vec<ast::File>, Vec<CheckError>) 
             ));
         }
     }
-    (resolved, r.errors)
+    let uses = Uses(
+        r.first_use
+            .iter()
+            .filter_map(|(name, at)| Some((r.decls.get(name)?.loc.clone(), at.clone())))
+            .collect(),
+    );
+    (resolved, r.errors, uses)
 }
 
 /// The elements of a set with its references expanded.
@@ -67,6 +109,8 @@ struct Resolver {
     expanding: Vec<String>,
     /// Sets some list or other set refers to.
     used: BTreeSet<String>,
+    /// Where a rule first uses each set.
+    first_use: BTreeMap<String, Loc>,
     errors: Vec<CheckError>,
 }
 
@@ -125,6 +169,11 @@ impl Resolver {
             return None;
         };
         self.used.insert(name.to_owned());
+        if self.expanding.is_empty() {
+            self.first_use
+                .entry(name.to_owned())
+                .or_insert_with(|| reference.loc.clone());
+        }
         if decl.kind.value != want {
             let e = CheckError::new(
                 CheckErrorKind::WrongSetKind {
@@ -204,6 +253,18 @@ impl Resolver {
         };
         let mut policy = policy.clone();
         for stmt in &mut policy.stmts {
+            // Once the set is replaced, its first ARN is written in the set: the warning that
+            // `exempt` shares a line with a rule is about the reference, so it is checked here.
+            if let PolicyStmt::Exempt(principals) = stmt
+                && let Some(first) = principals.first()
+                && set_ref(first).is_some()
+                && shares_a_line_with_a_statement(first)
+            {
+                self.errors.push(CheckError::new(
+                    CheckErrorKind::ExemptOnRuleLine(policy.name.value.clone()),
+                    first.loc.clone(),
+                ));
+            }
             self.resolve_stmt(stmt);
         }
         Item::Policy(policy)
@@ -276,6 +337,45 @@ mod tests {
         assert_eq!(
             project.policies[0].exempt,
             ["arn:aws:iam::*:role/Admin", "arn:aws:iam::*:role/Ops"]
+        );
+    }
+
+    #[test]
+    fn test_exempt_through_a_set_is_warned_about_on_a_rule_line_only() {
+        let policy = |exempt_line: &str| {
+            format!(
+                "tag owner\nset principals exempt-roles {{ \"arn:aws:iam::*:role/Admin\" }}\npolicy p {{\n  {exempt_line}\n  attach to root\n}}\n"
+            )
+        };
+        let (_, codes) = check_text(&policy(
+            "require owner on sqs:CreateQueue\n  exempt $exempt-roles",
+        ));
+        assert!(codes.is_empty(), "{codes:?}");
+        let (_, codes) = check_text(&policy(
+            "require owner on sqs:CreateQueue exempt $exempt-roles",
+        ));
+        assert_eq!(codes, ["tagc::check::exempt-on-rule-line"]);
+    }
+
+    #[test]
+    fn test_an_element_error_points_at_the_set_and_labels_the_rule_using_it() {
+        let text = "tag owner\nset actions queues { sqs:CreateQeue }\npolicy p {\n  require owner on $queues\n  only-declared-keys on $queues\n  attach to root\n}\n";
+        let source = crate::source::SourceFile::new("t.tags", text);
+        let (file, _) = crate::syntax::parse(&source);
+        let (_, errors) = super::super::check(&[file], crate::catalog::Catalog::builtin());
+        // Checked in both rules, reported once.
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        let e = &errors[0];
+        assert_eq!(&text[e.loc.span.start..e.loc.span.end], "sqs:CreateQeue");
+        let labels: Vec<(usize, Option<String>)> = miette::Diagnostic::labels(e)
+            .into_iter()
+            .flatten()
+            .map(|l| (l.offset(), l.label().map(str::to_owned)))
+            .collect();
+        let first_use = text.find("$queues").unwrap_or_default();
+        assert!(
+            labels.contains(&(first_use, Some("the set is used here".to_owned()))),
+            "{labels:?}"
         );
     }
 

@@ -326,12 +326,11 @@ impl Server<'_> {
         let word = text.get(start..end)?;
         let sets = project.sets();
         let model;
-        let loc = match hover::set(word, &sets) {
-            Some(set) => &set.name.loc,
-            None => {
-                model = project.model(self.catalog);
-                hover::definition(word, &model)?
-            }
+        let loc = if let Some(set) = hover::set(word, &sets) {
+            &set.name.loc
+        } else {
+            model = project.model(self.catalog);
+            hover::definition(word, &model)?
         };
         let file = project.file_named(&loc.file.name)?;
         Some(GotoDefinitionResponse::Scalar(Location::new(

@@ -1262,7 +1262,7 @@ mod tests {
             "except",
             "forbid",
         ];
-        let text: String = words.iter().map(|w| format!("tag {w}\n")).collect();
+        let text: String = words.iter().flat_map(|w| ["tag ", w, "\n"]).collect();
         let (file, errors) = super::super::parse(&SourceFile::new("t.tags", &text));
         assert!(errors.is_empty(), "{errors:?}");
         let names: Vec<String> = file
