@@ -10,6 +10,7 @@ use pest::Parser as _;
 use pest::error::{ErrorVariant, InputLocation};
 
 use super::parser::{Rule, TagcParser};
+use super::recover::{entry_for, statement_starts};
 use super::rules::describe;
 use super::split::{ITEM_KEYWORDS, split_items};
 use crate::ast::SetKind;
@@ -56,20 +57,12 @@ pub fn expected_at(text: &str, offset: usize) -> Option<Vec<Expected>> {
     }
     let positives = match TagcParser::parse(Rule::item_entry, before) {
         Ok(_) => return Some(item_keywords()),
-        Err(e) => {
-            let at = match e.location {
-                InputLocation::Pos(p) | InputLocation::Span((p, _)) => p,
-            };
-            // An error before the end: the item is broken earlier, and what it expects here
-            // is not known.
-            if at < before.trim_end().len() {
-                return None;
-            }
-            match e.variant {
-                ErrorVariant::ParsingError { positives, .. } => positives,
-                ErrorVariant::CustomError { .. } => return None,
-            }
-        }
+        Err(e) => match positives_at_end(e, before) {
+            Some(p) => p,
+            // The item is broken before the cursor: what the statement being written expects,
+            // parsed alone, as syntax error recovery cuts a block into statements.
+            None => in_statement(before)?,
+        },
     };
     if let Some(key) = value_of {
         return positives
@@ -77,6 +70,41 @@ pub fn expected_at(text: &str, offset: usize) -> Option<Vec<Expected>> {
             .then(|| vec![Expected::Value(key)]);
     }
     Some(map(&positives))
+}
+
+/// The rules pest expected, when it failed at the end of `text` (after trailing blanks).
+fn positives_at_end(e: pest::error::Error<Rule>, text: &str) -> Option<Vec<Rule>> {
+    let at = match e.location {
+        InputLocation::Pos(p) | InputLocation::Span((p, _)) => p,
+    };
+    if at < text.trim_end().len() {
+        return None;
+    }
+    match e.variant {
+        ErrorVariant::ParsingError { positives, .. } => Some(positives),
+        ErrorVariant::CustomError { .. } => None,
+    }
+}
+
+/// What the statement at the end of the block item `before` expects, parsed as the only
+/// statement of its block: from the start of its line when nothing precedes the cursor there
+/// (a new statement), else from the last line that starts a statement.
+fn in_statement(before: &str) -> Option<Vec<Rule>> {
+    let entry = entry_for(before)?;
+    let open = before.find('{')?;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1).max(open + 1);
+    let start = if before.get(line_start..)?.trim().is_empty() {
+        before.len()
+    } else {
+        statement_starts(before, open + 1, before.len(), entry)
+            .last()
+            .copied()?
+    };
+    let alone = format!("{}\n{}", before.get(..=open)?, before.get(start..)?);
+    match TagcParser::parse(Rule::item_entry, &alone) {
+        Ok(_) => None,
+        Err(e) => positives_at_end(e, &alone),
+    }
 }
 
 /// The keywords that open a top-level item.
@@ -242,6 +270,18 @@ mod tests {
         );
         assert_eq!(
             at("set actions s { |"),
+            [Expected::Action, Expected::Set(SetKind::Actions)]
+        );
+    }
+
+    #[test]
+    fn test_a_broken_statement_before_the_cursor_does_not_hide_the_context() {
+        let broken = "policy p {\n  require owner sqs:CreateQueue\n  ";
+        let e = at(&format!("{broken}|"));
+        assert!(e.contains(&Expected::Keyword("protect")), "{e:?}");
+        assert!(!e.contains(&Expected::Tag), "{e:?}");
+        assert_eq!(
+            at(&format!("{broken}require a on |")),
             [Expected::Action, Expected::Set(SetKind::Actions)]
         );
     }

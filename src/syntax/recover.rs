@@ -52,7 +52,7 @@ pub(super) fn later_statements(
 }
 
 /// The rule that parses one statement of the item's block, by the item's keyword.
-fn entry_for(text: &str) -> Option<Rule> {
+pub(super) fn entry_for(text: &str) -> Option<Rule> {
     let word: String = text
         .trim_start_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}')
         .chars()
@@ -69,7 +69,7 @@ fn entry_for(text: &str) -> Option<Rule> {
 
 /// The byte offsets of the block's `{` and of the `}` that closes it, skipping strings and
 /// comments; `None` when there is no block or it is not closed.
-fn body(text: &str) -> Option<(usize, usize)> {
+pub(super) fn body(text: &str) -> Option<(usize, usize)> {
     let bytes = text.as_bytes();
     let mut open = None;
     let mut depth = 0usize;
@@ -99,7 +99,7 @@ fn body(text: &str) -> Option<(usize, usize)> {
 
 /// Where the statements of the body `from..to` start: each line whose first word the grammar
 /// takes as the keyword of a statement of `entry`'s kind.
-fn statement_starts(text: &str, from: usize, to: usize, entry: Rule) -> Vec<usize> {
+pub(super) fn statement_starts(text: &str, from: usize, to: usize, entry: Rule) -> Vec<usize> {
     let mut starts = Vec::new();
     let mut line_start = from;
     while line_start < to {
