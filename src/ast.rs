@@ -40,6 +40,8 @@ pub enum Item {
     Test(TestDecl),
     /// `organization { … }`
     Organization(OrgDecl),
+    /// `set KIND NAME { … }`
+    Set(SetDecl),
 }
 
 /// `tag NAME { values …  exact-case  description "…" }`
@@ -110,7 +112,7 @@ pub enum PolicyStmt {
         /// The statement.
         loc: Loc,
     },
-    /// `exempt "ARN", …`
+    /// `exempt "ARN", …` (with `$name` references, see [`set_ref`])
     Exempt(Vec<Text>),
     /// `enforce KEYS for TYPES`
     Enforce {
@@ -202,6 +204,89 @@ pub enum TargetRef {
     Ou(Text),
     /// `account "…"`
     Account(Text),
+    /// `$name`: the targets of a named set, as [`set_ref`] reads it. Check replaces it with
+    /// the set's targets before it reads the list.
+    Set(Text),
+}
+
+/// The kinds of named set: what a set holds, and so where it may be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SetKind {
+    /// `targets`: `root`, `ou "…"`, `account "…"` (for `attach to`).
+    Targets,
+    /// `actions`: action patterns.
+    Actions,
+    /// `services`: service prefixes (for `protect … on`).
+    Services,
+    /// `principals`: principal ARN patterns (for `exempt`).
+    Principals,
+    /// `tags`: tag names.
+    Tags,
+    /// `resource-types`: resource types (for `for`).
+    ResourceTypes,
+}
+
+impl SetKind {
+    /// Every kind, in the order the language lists them.
+    pub const ALL: [Self; 6] = [
+        Self::Targets,
+        Self::Actions,
+        Self::Services,
+        Self::Principals,
+        Self::Tags,
+        Self::ResourceTypes,
+    ];
+
+    /// The keyword that names the kind in `set KIND NAME { … }`.
+    pub const fn word(self) -> &'static str {
+        match self {
+            Self::Targets => "targets",
+            Self::Actions => "actions",
+            Self::Services => "services",
+            Self::Principals => "principals",
+            Self::Tags => "tags",
+            Self::ResourceTypes => "resource-types",
+        }
+    }
+}
+
+/// `set KIND NAME { ELEMENT, … }`: a named list, used as `$NAME` in lists of its kind.
+#[derive(Debug, Clone)]
+pub struct SetDecl {
+    /// What the set holds.
+    pub kind: Spanned<SetKind>,
+    /// The set's name, without `$`.
+    pub name: Text,
+    /// The elements of a set of any kind but `targets`, as written (with `$name` references to
+    /// other sets, see [`set_ref`]).
+    pub elements: Vec<Text>,
+    /// The elements of a `targets` set.
+    pub targets: Vec<TargetRef>,
+    /// The whole declaration.
+    pub loc: Loc,
+}
+
+impl SetDecl {
+    /// Whether the set has no element.
+    pub const fn is_empty(&self) -> bool {
+        self.elements.is_empty() && self.targets.is_empty()
+    }
+}
+
+/// The set a list element refers to, when it is a `$name` reference: the name without `$`.
+///
+/// In the lists of statements (tag names, actions, services, resource types, principals), a
+/// reference is kept in place, as the token `$name` at its location, so that the list keeps
+/// its order. A reference is told from a quoted string holding a `$` by where it is written:
+/// its location starts at the `$` (a string's starts at its quote), and no other token may
+/// contain `$`.
+pub fn set_ref(text: &Text) -> Option<&str> {
+    let written = text.loc.file.text.get(text.loc.span.start..)?;
+    if written.starts_with('$') {
+        text.value.strip_prefix('$')
+    } else {
+        None
+    }
 }
 
 /// `test "NAME" { request … expect … }`

@@ -700,6 +700,30 @@ type GenTest = (usize, Vec<&'static str>);
 struct GenProject {
     tags: Vec<GenTag>,
     policies: Vec<GenPolicy>,
+    /// Whether each list is written through a named set (`$s0`) rather than in place.
+    through_sets: bool,
+}
+
+/// The lists of a rendered project, written in place or each through a named set.
+struct Lists {
+    through_sets: bool,
+    sets: String,
+    count: usize,
+}
+
+impl Lists {
+    /// `elements` as they go in a statement: themselves, or `$sN` with `set KIND sN { … }`
+    /// declared after the policies (sets are project-wide, so their place does not matter).
+    fn write(&mut self, kind: &str, elements: &str) -> String {
+        use std::fmt::Write as _;
+        if !self.through_sets {
+            return elements.to_owned();
+        }
+        let name = format!("s{}", self.count);
+        self.count += 1;
+        let _ = writeln!(self.sets, "set {kind} {name} {{\n  {elements}\n}}");
+        format!("${name}")
+    }
 }
 
 impl std::fmt::Debug for GenProject {
@@ -741,7 +765,16 @@ impl GenProject {
     }
 
     fn render(&self) -> String {
+        self.render_lists(self.through_sets)
+    }
+
+    fn render_lists(&self, through_sets: bool) -> String {
         use std::fmt::Write as _;
+        let mut lists = Lists {
+            through_sets,
+            sets: String::new(),
+            count: 0,
+        };
         let mut s = String::new();
         for t in &self.tags {
             let _ = writeln!(s, "tag {} {{", t.key);
@@ -775,7 +808,12 @@ impl GenProject {
                 format!("{} = {}", key(k), quoted.join(", "))
             };
             for (ks, actions, when, scope) in &p.requires {
-                let _ = write!(s, "  require {} on {}", keys(ks), actions.join(", "));
+                let _ = write!(
+                    s,
+                    "  require {} on {}",
+                    lists.write("tags", &keys(ks)),
+                    lists.write("actions", &actions.join(", "))
+                );
                 // A `when` on a key the rule requires is an error; such a draw has none.
                 if let Some(w) = when
                     .as_ref()
@@ -791,7 +829,7 @@ impl GenProject {
                     s,
                     "  forbid {} on {}{}",
                     test(t),
-                    actions.join(", "),
+                    lists.write("actions", &actions.join(", ")),
                     Self::scope(n, scope)
                 );
             }
@@ -799,25 +837,34 @@ impl GenProject {
                 let _ = writeln!(
                     s,
                     "  only-declared-keys on {}{}",
-                    actions.join(", "),
+                    lists.write("actions", &actions.join(", ")),
                     Self::scope(n, scope)
                 );
             }
             if let Some((ks, services, scope)) = &p.protect {
-                let _ = write!(s, "  protect {}", keys(ks));
+                let _ = write!(s, "  protect {}", lists.write("tags", &keys(ks)));
                 if let Some(services) = services {
-                    let _ = write!(s, " on {}", services.join(", "));
+                    let _ = write!(s, " on {}", lists.write("services", &services.join(", ")));
                 }
                 s.push_str(&Self::scope(n, scope));
                 s.push('\n');
             }
             if !p.exempt.is_empty() {
                 let quoted: Vec<String> = p.exempt.iter().map(|e| format!("\"{e}\"")).collect();
-                let _ = writeln!(s, "  exempt {}", quoted.join(", "));
+                let _ = writeln!(
+                    s,
+                    "  exempt {}",
+                    lists.write("principals", &quoted.join(", "))
+                );
             }
             if let Some((ks, types, at)) = &p.enforce {
                 let at = at.map(|c| Self::at(n, c)).unwrap_or_default();
-                let _ = writeln!(s, "  enforce {} for {}{at}", keys(ks), types.join(", "));
+                let _ = writeln!(
+                    s,
+                    "  enforce {} for {}{at}",
+                    lists.write("tags", &keys(ks)),
+                    lists.write("resource-types", &types.join(", "))
+                );
             }
             if p.grant {
                 s.push_str("  grant\n");
@@ -825,14 +872,16 @@ impl GenProject {
             // Distinct targets: two policies setting `enforced_for` of one key at one target
             // would be a (deliberate) conflict error. Each is one level below the one before,
             // so that tag policies inherit from each other.
-            if n == 0 {
-                s.push_str("  attach to root\n");
+            let target = if n == 0 {
+                "root".to_owned()
             } else {
                 let path: Vec<String> = (1..=n).map(|i| format!("P{i}")).collect();
-                let _ = writeln!(s, "  attach to ou \"Root/Workloads/{}\"", path.join("/"));
-            }
+                format!("ou \"Root/Workloads/{}\"", path.join("/"))
+            };
+            let _ = writeln!(s, "  attach to {}", lists.write("targets", &target));
             s.push_str("}\n");
         }
+        s.push_str(&lists.sets);
         s
     }
 }
@@ -899,8 +948,9 @@ fn gen_project() -> impl Strategy<Value = GenProject> {
         subsequence((0..GEN_TAGS.len()).collect::<Vec<_>>(), 1..=GEN_TAGS.len()),
         prop::collection::vec((any::<bool>(), any::<bool>()), GEN_TAGS.len()),
         prop::collection::vec(gen_policy(), 1..=2),
+        any::<bool>(),
     )
-        .prop_map(|(chosen, flags, policies)| GenProject {
+        .prop_map(|(chosen, flags, policies, through_sets)| GenProject {
             tags: chosen
                 .iter()
                 .map(|&i| GenTag {
@@ -910,6 +960,7 @@ fn gen_project() -> impl Strategy<Value = GenProject> {
                 })
                 .collect(),
             policies,
+            through_sets,
         })
 }
 
@@ -978,6 +1029,37 @@ proptest! {
                 }
             }
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(48))]
+
+    /// A list written through a named set means what the list written in place means: the two
+    /// projects compile to the same documents, byte for byte.
+    #[test]
+    fn test_lists_through_sets_compile_to_the_same_documents_as_inline_lists(
+        project in gen_project(),
+    ) {
+        let inline = project.render_lists(false);
+        let through_sets = project.render_lists(true);
+        prop_assert!(through_sets.contains("set "), "{through_sets}");
+        let a = tagc::compile_sources(
+            &[tagc::source::SourceFile::new("generated.tags", &inline)],
+            tagc::catalog::Catalog::builtin(),
+        );
+        let b = tagc::compile_sources(
+            &[tagc::source::SourceFile::new("generated.tags", &through_sets)],
+            tagc::catalog::Catalog::builtin(),
+        );
+        prop_assert_eq!(a.diagnostics.codes(), b.diagnostics.codes(), "{}", through_sets);
+        let documents = |c: &tagc::Compiled| {
+            c.artifacts
+                .iter()
+                .map(|a| (a.file.clone(), a.content.to_string()))
+                .collect::<Vec<_>>()
+        };
+        prop_assert_eq!(documents(&a), documents(&b), "{}", through_sets);
     }
 }
 

@@ -136,8 +136,8 @@ fn list<S: Strategy<Value = String>>(item: S) -> impl Strategy<Value = String> {
 /// The `at` and `except` clauses that may end a rule, each present now and then.
 fn rule_scope() -> impl Strategy<Value = String> {
     (
-        prop::option::weighted(0.2, list(target())),
-        prop::option::weighted(0.2, list(principal())),
+        prop::option::weighted(0.2, list_or_sets(target())),
+        prop::option::weighted(0.2, list_or_sets(principal())),
     )
         .prop_map(|(at, except)| {
             let mut s = String::new();
@@ -149,6 +149,47 @@ fn rule_scope() -> impl Strategy<Value = String> {
             }
             s
         })
+}
+
+/// References to named sets: declared ones of every kind (see [`set_decl`]) and unknown ones.
+fn set_ref() -> impl Strategy<Value = String> + Clone {
+    pick(&[
+        "$keys",
+        "$creates",
+        "$services",
+        "$admins",
+        "$where",
+        "$types",
+        "$nope",
+        "$",
+    ])
+}
+
+/// A list of a statement, with set references among its items now and then.
+fn list_or_sets<S: Strategy<Value = String> + 'static>(item: S) -> impl Strategy<Value = String> {
+    list(prop_oneof![6 => item.boxed(), 1 => set_ref().boxed()])
+}
+
+/// `set KIND NAME { … }` of every kind, named as [`set_ref`] uses them or not, sometimes of
+/// the wrong kind, empty, or using another set.
+fn set_decl() -> BoxedStrategy<String> {
+    let name = || {
+        pick(&[
+            "keys", "creates", "services", "admins", "where", "types", "unused",
+        ])
+    };
+    prop_oneof![
+        2 => (name(), list_or_sets(tag_name())).prop_map(|(n, l)| format!("set tags {n} {{ {l} }}")),
+        2 => (name(), list_or_sets(action())).prop_map(|(n, l)| format!("set actions {n} {{ {l} }}")),
+        2 => (name(), list_or_sets(service())).prop_map(|(n, l)| format!("set services {n} {{ {l} }}")),
+        2 => (name(), list_or_sets(principal()))
+            .prop_map(|(n, l)| format!("set principals {n} {{ {l} }}")),
+        2 => (name(), list_or_sets(target())).prop_map(|(n, l)| format!("set targets {n} {{ {l} }}")),
+        2 => (name(), list_or_sets(resource_type()))
+            .prop_map(|(n, l)| format!("set resource-types {n} {{ {l} }}")),
+        1 => name().prop_map(|n| format!("set tags {n} {{ }}")),
+    ]
+    .boxed()
 }
 
 fn tag_decl() -> BoxedStrategy<String> {
@@ -170,25 +211,25 @@ fn tag_decl() -> BoxedStrategy<String> {
 
 fn policy_decl() -> BoxedStrategy<String> {
     let stmt = prop_oneof![
-        4 => (list(tag_name()), list(action()), rule_scope())
+        4 => (list_or_sets(tag_name()), list_or_sets(action()), rule_scope())
             .prop_map(|(t, a, sc)| format!("require {t} on {a}{sc}")),
-        1 => (list(tag_name()), list(action()), tag_name(), list(value()), rule_scope())
+        1 => (list_or_sets(tag_name()), list_or_sets(action()), tag_name(), list(value()), rule_scope())
             .prop_map(|(t, a, k, v, sc)| format!("require {t} on {a} when {k} = {v}{sc}")),
-        1 => (tag_name(), list(value()), list(action()), rule_scope())
+        1 => (tag_name(), list(value()), list_or_sets(action()), rule_scope())
             .prop_map(|(k, v, a, sc)| format!("forbid {k} = {v} on {a}{sc}")),
-        1 => (list(action()), rule_scope())
+        1 => (list_or_sets(action()), rule_scope())
             .prop_map(|(a, sc)| format!("only-declared-keys on {a}{sc}")),
-        2 => (list(tag_name()), prop::option::of(list(service())), rule_scope())
+        2 => (list_or_sets(tag_name()), prop::option::of(list_or_sets(service())), rule_scope())
             .prop_map(|(t, s, sc)| match s {
                 Some(s) => format!("protect {t} on {s}{sc}"),
                 None => format!("protect {t}{sc}"),
             }),
-        1 => list(principal()).prop_map(|p| format!("exempt {p}")),
-        2 => (list(tag_name()), list(resource_type()), rule_scope())
+        1 => list_or_sets(principal()).prop_map(|p| format!("exempt {p}")),
+        2 => (list_or_sets(tag_name()), list_or_sets(resource_type()), rule_scope())
             .prop_map(|(t, r, sc)| format!("enforce {t} for {r}{sc}")),
-        1 => (list(tag_name()), list(resource_type()), rule_scope())
+        1 => (list_or_sets(tag_name()), list_or_sets(resource_type()), rule_scope())
             .prop_map(|(t, r, sc)| format!("report {t} for {r}{sc}")),
-        3 => list(target()).prop_map(|t| format!("attach to {t}")),
+        3 => list_or_sets(target()).prop_map(|t| format!("attach to {t}")),
         1 => Just("grant".to_owned()),
         1 => value().prop_map(|v| format!("description {v}")),
     ];
@@ -253,6 +294,7 @@ fn file_text() -> impl Strategy<Value = String> {
         3 => policy_decl(),
         2 => test_decl(),
         1 => org_decl(),
+        2 => set_decl(),
         1 => pick(&["# a comment", "// a comment", "", "\u{feff}"]),
     ];
     prop::collection::vec(item, 0..8).prop_map(|items| items.join("\n"))
@@ -263,6 +305,8 @@ const DECLARED: &str = "tag environment { values \"dev\" \"staging\" \"productio
 tag CostCenter { values \"CC-*\" }
 tag project
 tag owner
+set actions ml-creates { sagemaker:CreateTrainingJob, sagemaker:CreateModel }
+set principals admins { \"arn:aws:iam::*:role/TagAdmin\" }
 ";
 
 /// One to three of the declared tags, as a list.
@@ -316,9 +360,16 @@ fn coherent_policy() -> impl Strategy<Value = String> {
             ][..],
             1..3,
         ),
+        any::<bool>(),
     )
         .prop_map(
-            |(req, on, protect, enforce, types, exempt, grant, targets)| {
+            |(req, on, protect, enforce, types, exempt, grant, targets, through_set)| {
+                // The file declares `$ml-creates` (see `coherent_file`).
+                let on = if through_set {
+                    format!("$ml-creates, {on}")
+                } else {
+                    on
+                };
                 let mut s = vec![format!("require {req} on {on}")];
                 if let Some((t, services)) = protect {
                     s.push(format!("protect {t} on {}", services.join(", ")));
@@ -327,7 +378,7 @@ fn coherent_policy() -> impl Strategy<Value = String> {
                     s.push(format!("enforce {t} for {}", types.join(", ")));
                 }
                 if exempt {
-                    s.push("exempt \"arn:aws:iam::*:role/TagAdmin\"".to_owned());
+                    s.push("exempt $admins".to_owned());
                 }
                 if grant {
                     s.push("grant".to_owned());

@@ -260,33 +260,41 @@ fn test_lsp_diagnostics_name_related_places_in_other_files() {
     assert_eq!(client.stop(), 0);
 }
 
+/// The labels offered at the `|` of `text` (which is opened without it).
+fn labels_at(client: &mut Client, uri: &Url, text: &str, version: &mut i32) -> Vec<String> {
+    let at = text.find('|').unwrap();
+    let clean = text.replacen('|', "", 1);
+    *version += 1;
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": *version }, "contentChanges": [{ "text": clean }] }),
+    );
+    let line = clean[..at].matches('\n').count();
+    let column = clean[..at]
+        .rsplit('\n')
+        .next()
+        .unwrap()
+        .encode_utf16()
+        .count();
+    let items = client.request(
+        "textDocument/completion",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": line, "character": column } }),
+    );
+    items
+        .as_array()
+        .unwrap_or_else(|| panic!("{items}"))
+        .iter()
+        .filter_map(|i| i["label"].as_str().map(str::to_owned))
+        .collect()
+}
+
 #[test]
 fn test_lsp_completes_keywords_declared_tags_and_catalog_actions() {
-    let text = "tag owner\n\npolicy p {\n  require  on sqs:CreateQueue\n  attach to root\n}\n";
+    let text = "tag owner\n\npolicy p {\n  require owner on sqs:Cre\n  attach to root\n}\n";
     let (dir, uri) = project(text);
     let (mut client, _) = Client::start(dir.path(), json!({}));
     client.open(&uri, text);
-    let at = position(text, " on sqs");
-    let items = client.request(
-        "textDocument/completion",
-        json!({ "textDocument": { "uri": uri }, "position": at }),
-    );
-    let labels: Vec<&str> = items
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|i| i["label"].as_str())
-        .collect();
-    assert!(labels.contains(&"owner"), "{labels:?}");
-    assert!(labels.contains(&"require"), "{labels:?}");
-    assert!(labels.contains(&"sqs:"), "{labels:?}");
-
-    let text2 = text.replace("require  on sqs:CreateQueue", "require owner on sqs:Cre");
-    client.notify(
-        "textDocument/didChange",
-        json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": text2 }] }),
-    );
-    let mut at = position(&text2, "sqs:Cre");
+    let mut at = position(text, "sqs:Cre");
     at["character"] = json!(at["character"].as_u64().unwrap() + 7);
     let items = client.request(
         "textDocument/completion",
@@ -300,6 +308,86 @@ fn test_lsp_completes_keywords_declared_tags_and_catalog_actions() {
         .unwrap_or_else(|| panic!("{items}"));
     assert_eq!(create["detail"], "can carry tags on create", "{create}");
     assert_eq!(create["textEdit"]["newText"], "sqs:CreateQueue");
+    assert_eq!(client.stop(), 0);
+}
+
+#[test]
+fn test_lsp_completion_offers_what_the_grammar_accepts_at_the_cursor() {
+    let head = "tag owner {\n  values \"ml\" \"data\"\n}\n\nset actions creates {\n  sqs:CreateQueue\n}\n\nset services queues {\n  sqs\n}\n\n";
+    let text = format!(
+        "{head}policy p {{\n  require owner on $creates\n  protect owner on $queues\n  attach to root\n}}\n"
+    );
+    let (dir, uri) = project(&text);
+    let (mut client, _) = Client::start(dir.path(), json!({}));
+    client.open(&uri, &text);
+    let mut version = 1;
+    let mut at = |body: &str| {
+        labels_at(
+            &mut client,
+            &uri,
+            &format!(
+                "{head}policy p {{\n  require owner on $creates\n  protect owner on $queues\n  {body}\n}}\n"
+            ),
+            &mut version,
+        )
+    };
+    let has = |labels: &[String], l: &str| labels.iter().any(|x| x == l);
+
+    // The start of a statement: the policy's statement keywords only.
+    let labels = at("|");
+    assert!(
+        has(&labels, "require") && has(&labels, "attach"),
+        "{labels:?}"
+    );
+    assert!(
+        !has(&labels, "values") && !has(&labels, "owner"),
+        "{labels:?}"
+    );
+    assert!(!has(&labels, "sqs:"), "{labels:?}");
+
+    // After `require`: tags and sets of tags, not keywords or actions.
+    let labels = at("require |");
+    assert!(has(&labels, "owner"), "{labels:?}");
+    assert!(
+        !has(&labels, "require") && !has(&labels, "sqs:"),
+        "{labels:?}"
+    );
+    assert!(!has(&labels, "$creates"), "{labels:?}");
+
+    // After `on` of a require: services to type an action in, and sets of actions only.
+    let labels = at("require owner on |");
+    assert!(
+        has(&labels, "sqs:") && has(&labels, "$creates"),
+        "{labels:?}"
+    );
+    assert!(
+        !has(&labels, "$queues") && !has(&labels, "owner"),
+        "{labels:?}"
+    );
+
+    // After `protect … on`: service prefixes and sets of services.
+    let labels = at("protect owner on |");
+    assert!(has(&labels, "sqs") && has(&labels, "$queues"), "{labels:?}");
+    assert!(
+        !has(&labels, "sqs:") && !has(&labels, "$creates"),
+        "{labels:?}"
+    );
+
+    // After `attach to`: the targets' keywords.
+    let labels = at("attach to |");
+    assert!(has(&labels, "root") && has(&labels, "ou"), "{labels:?}");
+    assert!(!has(&labels, "require"), "{labels:?}");
+
+    // Inside a test's `tags K="…"`: the key's declared values.
+    let labels = labels_at(
+        &mut client,
+        &uri,
+        &format!(
+            "{head}test \"t\" {{\n  request sqs:CreateQueue tags owner=\"|\"\n  expect deny\n}}\n"
+        ),
+        &mut version,
+    );
+    assert_eq!(labels, ["ml", "data"]);
     assert_eq!(client.stop(), 0);
 }
 
@@ -635,5 +723,35 @@ fn test_lsp_quick_fix_for_an_unknown_service_replaces_only_the_service() {
         json!(start["character"].as_u64().unwrap() + 4),
         "{actions}"
     );
+    assert_eq!(client.stop(), 0);
+}
+
+#[test]
+fn test_lsp_hover_and_definition_of_a_set_reference_in_another_file() {
+    let text = "tag owner\n\npolicy p {\n  require owner on $queues\n  attach to root\n}\n";
+    let sets = "set actions queues {\n  sqs:CreateQueue, sns:CreateTopic\n}\n";
+    let (dir, uri) = project(text);
+    let sets_path = dir.path().join("sets.tags");
+    std::fs::write(&sets_path, sets).unwrap();
+    let (mut client, _) = Client::start(dir.path(), json!({}));
+    client.open(&uri, text);
+    let at = position(text, "$queues");
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": at }),
+    );
+    let value = hover["contents"]["value"].as_str().unwrap();
+    assert!(value.contains("set actions `queues`"), "{value}");
+    assert!(
+        value.contains("`sqs:CreateQueue`") && value.contains("`sns:CreateTopic`"),
+        "{value}"
+    );
+    let def = client.request(
+        "textDocument/definition",
+        json!({ "textDocument": { "uri": uri }, "position": at }),
+    );
+    let sets_uri = Url::from_file_path(&sets_path).unwrap();
+    assert_eq!(def["uri"], json!(sets_uri.as_str()), "{def}");
+    assert_eq!(def["range"]["start"], position(sets, "queues"), "{def}");
     assert_eq!(client.stop(), 0);
 }

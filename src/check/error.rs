@@ -635,6 +635,76 @@ pub enum CheckErrorKind {
     )]
     #[label("none of its tagged types")]
     NoTypeForAction(String),
+    /// A `$name` that no `set` declares.
+    #[error("unknown set `${0}`")]
+    #[diagnostic(
+        code("tagc::check::unknown-set"),
+        severity(Error),
+        help(
+            "declare it: `set KIND {0} {{ … }}`, with KIND one of targets, actions, services, principals, tags, resource-types"
+        )
+    )]
+    #[label("not declared")]
+    UnknownSet(String),
+    /// A set used where a list of another kind is expected.
+    #[error("`${name}` is a set of {declared}, but {expected} are expected here")]
+    #[diagnostic(
+        code("tagc::check::wrong-set-kind"),
+        severity(Error),
+        help(
+            "use a set of {expected} here, or declare `{name}` as `set {expected} {name} {{ … }}`"
+        )
+    )]
+    #[label("a set of {declared}")]
+    WrongSetKind {
+        /// The set's name.
+        name: String,
+        /// The kind this place takes.
+        expected: &'static str,
+        /// The kind the set is declared with.
+        declared: &'static str,
+    },
+    /// A set declared twice.
+    #[error("set `{0}` is declared twice")]
+    #[diagnostic(
+        code("tagc::check::duplicate-set"),
+        severity(Error),
+        help("a set is declared once per project (all `.tags` files of a directory); rename one")
+    )]
+    #[label("declared again here")]
+    DuplicateSet(String),
+    /// A set that contains itself, directly or through other sets.
+    #[error("set `{name}` contains itself")]
+    #[diagnostic(
+        code("tagc::check::set-cycle"),
+        severity(Error),
+        help("a set may use other sets, but not one that leads back to it: remove this reference")
+    )]
+    #[label("leads back to `{name}`")]
+    SetCycle {
+        /// The set that contains itself.
+        name: String,
+    },
+    /// A set with no element.
+    #[error("set `{0}` is empty")]
+    #[diagnostic(
+        code("tagc::check::empty-set"),
+        severity(Error),
+        help(
+            "give it at least one element, or remove it: a rule over an empty list would say nothing"
+        )
+    )]
+    #[label("no elements")]
+    EmptySet(String),
+    /// A set that no list uses.
+    #[error("set `{0}` is never used")]
+    #[diagnostic(
+        code("tagc::check::unused-set"),
+        severity(Warning),
+        help("use it as `${0}` in a list of its kind, or remove it")
+    )]
+    #[label("not used")]
+    UnusedSet(String),
     /// A `# tagc: …` comment that is not a well-formed allow comment.
     #[error("malformed allow comment: {0}")]
     #[diagnostic(

@@ -9,6 +9,9 @@
 //! with "did you mean", and tag requirements on actions that can never carry tags); ARNs,
 //! targets and resource types; rules that conflict once attached.
 //!
+//! Named sets are resolved first (`sets`): every `$name` in a list is replaced by the set's
+//! elements, so the parts below read plain lists.
+//!
 //! One file per part of the language, each adding its methods to the one `Checker`:
 //! `tags` (tag declarations), `actions` (action patterns against the catalog), `policies`
 //! (policy statements into rules), `protect` (the `protect` statement), `targets` (resource
@@ -29,6 +32,7 @@ mod policies;
 mod protect;
 mod requests;
 mod scope;
+mod sets;
 mod tags;
 mod targets;
 mod validate;
@@ -52,6 +56,8 @@ pub fn check(files: &[ast::File], catalog: &Catalog) -> (Project, Vec<CheckError
         errors: Vec::new(),
         project: Project::default(),
     };
+    let (files, set_errors, set_uses) = sets::resolve(files);
+    cx.errors.extend(set_errors);
     let items: Vec<&Item> = files.iter().flat_map(|f| &f.items).collect();
     cx.check_tags(items.iter().filter_map(|item| match item {
         Item::Tag(t) => Some(t),
@@ -76,14 +82,26 @@ pub fn check(files: &[ast::File], catalog: &Catalog) -> (Project, Vec<CheckError
                 }
                 cx.check_org(o);
             }
-            Item::Tag(_) => {}
+            Item::Tag(_) | Item::Set(_) => {}
         }
     }
     cx.check_part_names();
     cx.check_conflicts();
     cx.project.placements = Placement::of(&cx.project.policies);
     cx.project.tagging_authorized_by = cx.tagging_authorized_by();
-    (cx.project, cx.errors)
+    // An element of a set used in several lists is checked in each: report it once, with the
+    // first rule that uses the set.
+    let mut seen = std::collections::HashSet::new();
+    cx.errors.retain(|e| {
+        seen.insert((
+            e.loc.file.name.clone(),
+            e.loc.span.start,
+            e.loc.span.end,
+            e.to_string(),
+        ))
+    });
+    let errors = cx.errors.into_iter().map(|e| set_uses.label(e)).collect();
+    (cx.project, errors)
 }
 
 /// The state of one check: the project built so far and every diagnostic found on the way.

@@ -391,7 +391,9 @@ impl Checker<'_> {
 /// same line, as in `require owner on sqs:CreateQueue exempt "…"`: it reads as if it exempted
 /// from that rule alone, while an exemption covers the whole policy. The opening `{` of the
 /// policy before it does not count (`policy p { exempt "…" }`).
-fn shares_a_line_with_a_statement(first: &crate::ast::Text) -> bool {
+/// An ARN that a set brought (`exempt $admins`) is not preceded by `exempt`: the set's
+/// reference is checked instead, before the set is replaced by its elements.
+pub(super) fn shares_a_line_with_a_statement(first: &crate::ast::Text) -> bool {
     let text = &first.loc.file.text;
     let start = first.loc.span.start.min(text.len());
     let Some(before) = text.get(..start) else {
@@ -401,6 +403,9 @@ fn shares_a_line_with_a_statement(first: &crate::ast::Text) -> bool {
     let Some(keyword) = line.rfind("exempt") else {
         return false;
     };
+    if !line[keyword + "exempt".len()..].trim().is_empty() {
+        return false;
+    }
     let prefix = line[..keyword].trim_end();
     !(prefix.trim_start().is_empty() || prefix.ends_with('{'))
 }

@@ -41,6 +41,8 @@ impl Checker<'_> {
     pub(super) fn check_target(&mut self, t: &TargetRef) -> Option<(Target, Loc)> {
         match t {
             TargetRef::Root(loc) => Some((Target::Root, loc.clone())),
+            // Replaced by the set's targets before any target is checked (`sets`).
+            TargetRef::Set(_) => None,
             TargetRef::Account(id) => {
                 if id.value.len() == 12 && id.value.chars().all(|c| c.is_ascii_digit()) {
                     Some((Target::Account(id.value.clone()), id.loc.clone()))

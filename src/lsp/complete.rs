@@ -1,18 +1,23 @@
 //! Completion and the word under the cursor.
 //!
-//! Input: the text before the cursor, the checked model and the catalog. Output: completion
-//! items. The context is read from the word being typed, which is reliable while the file does
-//! not parse: a word with a `:` is an action or a resource type of that service (with whether
-//! the action can carry tags on create); any other word is a keyword of the language, a
-//! declared tag key or a service prefix.
+//! Input: the word being typed, what the grammar accepts where it starts, the checked model,
+//! the project's sets and the catalog. Output: completion items of what fits there: the
+//! statement keywords of the block, declared tags, actions (of the service typed before a `:`,
+//! with whether each can carry tags on create), services, resource types, `$sets` of the kind
+//! the list takes, or a tag's declared values in a test's `tags K="…"`. Where the text before
+//! the cursor does not parse, the context is read from the word alone: a word with a `:` is an
+//! action or a resource type of that service; any other word is a keyword, a declared tag key,
+//! a service prefix or a set.
 
 use lsp_types::{
     CompletionItem, CompletionItemKind, CompletionTextEdit, Documentation, MarkupContent,
     MarkupKind, Range, TextEdit,
 };
 
+use crate::ast::SetDecl;
 use crate::catalog::{Catalog, tag_policy_types};
 use crate::model::Project;
+use crate::syntax::Expected;
 
 /// The grammar, the one list of the language's keywords (its `kw_*` rules).
 const GRAMMAR: &str = include_str!("../../grammar/tagc.pest");
@@ -51,104 +56,214 @@ pub fn word_at(text: &str, offset: usize) -> Option<(usize, usize)> {
 }
 
 /// The completions for `prefix`, the part of the word before the cursor, which `range` covers.
+///
+/// `expected` is what the grammar accepts where the word starts ([`crate::syntax::expected_at`]):
+/// only that is offered. When it is not known (the text before the cursor does not parse),
+/// everything that could fit the word is offered.
 pub fn complete(
     prefix: &str,
     range: Range,
+    expected: Option<&[Expected]>,
     model: &Project,
+    sets: &[SetDecl],
     catalog: &Catalog,
 ) -> Vec<CompletionItem> {
-    let item = |label: String, kind, detail: String, doc: Option<String>| CompletionItem {
-        text_edit: Some(CompletionTextEdit::Edit(TextEdit::new(
-            range,
-            label.clone(),
-        ))),
-        label,
-        kind: Some(kind),
-        detail: Some(detail),
-        documentation: doc.map(|value| {
-            Documentation::MarkupContent(MarkupContent {
-                kind: MarkupKind::Markdown,
-                value,
-            })
-        }),
-        ..CompletionItem::default()
+    let mut items = Items {
+        range,
+        items: Vec::new(),
     };
-    let mut items = Vec::new();
-    if let Some((service, _)) = prefix.split_once(':') {
-        let Some(svc) = catalog.service(service) else {
-            return items;
-        };
-        for a in &svc.actions {
-            let name = format!("{}:{}", svc.prefix, a.name);
-            let detail = if a.tagging_only {
-                "tagging-only action".to_owned()
-            } else if a.can_carry_tags() {
-                "can carry tags on create".to_owned()
-            } else {
-                "cannot carry tags on create".to_owned()
-            };
-            let authorizes = catalog.tagging_authorized_by(&svc.prefix, &a.name);
-            let doc = (!authorizes.is_empty()).then(|| {
-                format!(
-                    "With tags, AWS also authorizes {}.",
-                    authorizes
-                        .iter()
-                        .map(|t| format!("`{t}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            });
-            items.push(item(name, CompletionItemKind::FUNCTION, detail, doc));
+    let Some(expected) = expected else {
+        if prefix.contains(':') {
+            items.actions_and_types(prefix, catalog, true, true);
+        } else {
+            for kw in keywords() {
+                items.keyword(kw);
+            }
+            items.tags(model);
+            items.services(catalog, true);
+            for set in sets {
+                items.set(set);
+            }
         }
-        for rt in tag_policy_types::reportable_types_for(&svc.prefix) {
-            let detail = if tag_policy_types::enforceable(rt) {
-                "resource type (enforce, report)"
-            } else {
-                "resource type (report)"
-            };
-            items.push(item(
-                rt.to_owned(),
-                CompletionItemKind::CLASS,
-                detail.to_owned(),
-                None,
-            ));
+        return items.items;
+    };
+    for e in expected {
+        match e {
+            Expected::Keyword(k) => items.keyword(k),
+            Expected::Tag => items.tags(model),
+            Expected::Action | Expected::ResourceType if prefix.contains(':') => {
+                let actions = matches!(e, Expected::Action);
+                items.actions_and_types(prefix, catalog, actions, !actions);
+            }
+            Expected::Action | Expected::ResourceType => items.services(catalog, true),
+            Expected::Service => items.services(catalog, false),
+            Expected::Set(kind) => {
+                for set in sets.iter().filter(|s| s.kind.value == *kind) {
+                    items.set(set);
+                }
+            }
+            Expected::Value(key) => {
+                if let Some(values) = model
+                    .tags
+                    .iter()
+                    .find(|t| &t.key == key)
+                    .and_then(|t| t.values.as_ref())
+                {
+                    for v in values {
+                        items.push(
+                            v.clone(),
+                            CompletionItemKind::VALUE,
+                            format!("value of `{key}`"),
+                            None,
+                        );
+                    }
+                }
+            }
         }
-        return items;
     }
-    for kw in keywords() {
-        items.push(item(
+    items.items
+}
+
+/// Completion items being gathered, each replacing the word typed so far.
+struct Items {
+    range: Range,
+    items: Vec<CompletionItem>,
+}
+
+impl Items {
+    fn push(
+        &mut self,
+        label: String,
+        kind: CompletionItemKind,
+        detail: String,
+        doc: Option<String>,
+    ) {
+        if self.items.iter().any(|i| i.label == label) {
+            return;
+        }
+        self.items.push(CompletionItem {
+            text_edit: Some(CompletionTextEdit::Edit(TextEdit::new(
+                self.range,
+                label.clone(),
+            ))),
+            label,
+            kind: Some(kind),
+            detail: Some(detail),
+            documentation: doc.map(|value| {
+                Documentation::MarkupContent(MarkupContent {
+                    kind: MarkupKind::Markdown,
+                    value,
+                })
+            }),
+            ..CompletionItem::default()
+        });
+    }
+
+    fn keyword(&mut self, kw: &str) {
+        self.push(
             kw.to_owned(),
             CompletionItemKind::KEYWORD,
             "keyword".to_owned(),
             None,
-        ));
+        );
     }
-    for t in &model.tags {
-        let doc = t.values.as_ref().map(|v| {
-            format!(
-                "Allowed values: {}",
-                v.iter()
-                    .map(|x| format!("`{x}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        });
-        items.push(item(
-            t.key.clone(),
-            CompletionItemKind::VARIABLE,
-            "declared tag".to_owned(),
-            doc,
-        ));
+
+    fn tags(&mut self, model: &Project) {
+        for t in &model.tags {
+            let doc = t.values.as_ref().map(|v| {
+                format!(
+                    "Allowed values: {}",
+                    v.iter()
+                        .map(|x| format!("`{x}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            });
+            self.push(
+                t.key.clone(),
+                CompletionItemKind::VARIABLE,
+                "declared tag".to_owned(),
+                doc,
+            );
+        }
     }
-    for prefix in catalog.services.keys() {
-        items.push(item(
-            format!("{prefix}:"),
-            CompletionItemKind::MODULE,
-            "service".to_owned(),
+
+    /// The service prefixes: `sagemaker:` where an action or a resource type is being typed,
+    /// `sagemaker` where a service is.
+    fn services(&mut self, catalog: &Catalog, with_colon: bool) {
+        for prefix in catalog.services.keys() {
+            let label = if with_colon {
+                format!("{prefix}:")
+            } else {
+                prefix.clone()
+            };
+            self.push(
+                label,
+                CompletionItemKind::MODULE,
+                "service".to_owned(),
+                None,
+            );
+        }
+    }
+
+    fn set(&mut self, set: &SetDecl) {
+        self.push(
+            format!("${}", set.name.value),
+            CompletionItemKind::CONSTANT,
+            format!("set of {}", set.kind.value.word()),
             None,
-        ));
+        );
     }
-    items
+
+    /// The actions of the service `prefix` names (with whether each can carry tags on
+    /// create), and its resource types a tag policy accepts.
+    fn actions_and_types(&mut self, prefix: &str, catalog: &Catalog, actions: bool, types: bool) {
+        let Some((service, _)) = prefix.split_once(':') else {
+            return;
+        };
+        let Some(svc) = catalog.service(service) else {
+            return;
+        };
+        if actions {
+            for a in &svc.actions {
+                let name = format!("{}:{}", svc.prefix, a.name);
+                let detail = if a.tagging_only {
+                    "tagging-only action".to_owned()
+                } else if a.can_carry_tags() {
+                    "can carry tags on create".to_owned()
+                } else {
+                    "cannot carry tags on create".to_owned()
+                };
+                let authorizes = catalog.tagging_authorized_by(&svc.prefix, &a.name);
+                let doc = (!authorizes.is_empty()).then(|| {
+                    format!(
+                        "With tags, AWS also authorizes {}.",
+                        authorizes
+                            .iter()
+                            .map(|t| format!("`{t}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                });
+                self.push(name, CompletionItemKind::FUNCTION, detail, doc);
+            }
+        }
+        if types {
+            for rt in tag_policy_types::reportable_types_for(&svc.prefix) {
+                let detail = if tag_policy_types::enforceable(rt) {
+                    "resource type (enforce, report)"
+                } else {
+                    "resource type (report)"
+                };
+                self.push(
+                    rt.to_owned(),
+                    CompletionItemKind::CLASS,
+                    detail.to_owned(),
+                    None,
+                );
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -4,10 +4,12 @@
 //! tag key, its declaration, allowed values and the rules that name it with the layer that
 //! enforces each; for an action or action pattern, what it expands to in the catalog and the
 //! policies' rules on it with their layers (what `tagc build --explain` prints); for a tag key,
-//! the place of its `tag` declaration.
+//! the place of its `tag` declaration. For a `$name` set reference, the set's kind and
+//! elements as written, and the place of its `set` declaration.
 
 use std::fmt::Write as _;
 
+use crate::ast::{SetDecl, TargetRef};
 use crate::catalog::{Catalog, tag_policy_types};
 use crate::model::{Project, RuleKind, TagDef};
 use crate::source::Loc;
@@ -278,4 +280,36 @@ fn value_rules(rules: &mut String, p: &crate::model::Policy, key: &str) {
 /// Where the tag `key` is declared.
 pub fn definition<'m>(word: &str, model: &'m Project) -> Option<&'m Loc> {
     tag(model, word).map(|t| &t.loc)
+}
+
+/// The set a `$name` word refers to, among the project's declarations (the first of a name).
+pub fn set<'s>(word: &str, sets: &'s [SetDecl]) -> Option<&'s SetDecl> {
+    let name = word.strip_prefix('$')?;
+    sets.iter().find(|s| s.name.value == name)
+}
+
+/// Markdown describing a set: its kind and its elements as written (references to other sets
+/// included, as `$name`).
+pub fn hover_set(set: &SetDecl) -> String {
+    let mut elements: Vec<String> = set.elements.iter().map(|e| e.value.clone()).collect();
+    elements.extend(set.targets.iter().map(|t| match t {
+        TargetRef::Root(_) => "root".to_owned(),
+        TargetRef::Ou(x) => format!("ou \"{}\"", x.value),
+        TargetRef::Account(x) => format!("account \"{}\"", x.value),
+        TargetRef::Set(x) => x.value.clone(),
+    }));
+    let mut s = format!(
+        "**set {} `{}`**: {} element{}\n\n",
+        set.kind.value.word(),
+        set.name.value,
+        elements.len(),
+        if elements.len() == 1 { "" } else { "s" }
+    );
+    for e in elements.iter().take(SHOWN) {
+        let _ = writeln!(s, "- `{e}`");
+    }
+    if elements.len() > SHOWN {
+        let _ = writeln!(s, "- and {} more", elements.len() - SHOWN);
+    }
+    s
 }

@@ -287,10 +287,13 @@ impl Server<'_> {
         let prefix = text.get(start..offset)?;
         let range = position::range(text, start, offset, self.encoding);
         let model = project.model(self.catalog);
+        let expected = crate::syntax::expected_at(text, start);
         Some(CompletionResponse::Array(complete::complete(
             prefix,
             range,
+            expected.as_deref(),
             &model,
+            &project.sets(),
             self.catalog,
         )))
     }
@@ -301,7 +304,11 @@ impl Server<'_> {
         let text = &project.file(uri)?.text;
         let (start, end) = complete::word_at(text, offset)?;
         let word = text.get(start..end)?;
-        let value = hover::hover(word, &project.model(self.catalog), self.catalog)?;
+        let sets = project.sets();
+        let value = match hover::set(word, &sets) {
+            Some(set) => hover::hover_set(set),
+            None => hover::hover(word, &project.model(self.catalog), self.catalog)?,
+        };
         Some(Hover {
             contents: HoverContents::Markup(MarkupContent {
                 kind: MarkupKind::Markdown,
@@ -316,8 +323,15 @@ impl Server<'_> {
         let (project, offset) = self.locate(uri, p.text_document_position_params.position)?;
         let text = &project.file(uri)?.text;
         let (start, end) = complete::word_at(text, offset)?;
-        let model = project.model(self.catalog);
-        let loc = hover::definition(text.get(start..end)?, &model)?;
+        let word = text.get(start..end)?;
+        let sets = project.sets();
+        let model;
+        let loc = if let Some(set) = hover::set(word, &sets) {
+            &set.name.loc
+        } else {
+            model = project.model(self.catalog);
+            hover::definition(word, &model)?
+        };
         let file = project.file_named(&loc.file.name)?;
         Some(GotoDefinitionResponse::Scalar(Location::new(
             file.uri.clone(),

@@ -148,6 +148,18 @@ impl Project {
         crate::check::check(&files, catalog).0
     }
 
+    /// The `set` declarations of the project's files, as written (those that parse).
+    pub fn sets(&self) -> Vec<crate::ast::SetDecl> {
+        self.sources()
+            .iter()
+            .flat_map(|s| crate::syntax::parse(s).0.items)
+            .filter_map(|item| match item {
+                crate::ast::Item::Set(set) => Some(set),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The LSP diagnostics of each file of the project, every file listed (an empty list
     /// clears what was published before). A diagnostic with no place in a file is shown at
     /// the start of `fallback`, the document being edited, rather than not at all.

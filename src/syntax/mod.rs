@@ -1,17 +1,21 @@
 //! The syntax stage: `.tags` text to [`ast::File`], with pest.
 //!
-//! Input: one [`SourceFile`]. Output: its syntax tree, or every syntax error found (one per
-//! top-level item at most, see [`split`]).
+//! Input: one [`SourceFile`]. Output: its syntax tree, or every syntax error found: each
+//! top-level item is parsed alone (see [`split`]), and inside a block each broken statement
+//! has its own error (see [`recover`]).
 
 mod error;
+mod expect;
 pub mod format;
 mod parser;
+mod recover;
 mod rules;
 mod split;
 
 use std::sync::Arc;
 
 pub use error::{SyntaxError, SyntaxErrorKind};
+pub use expect::{Expected, expected_at};
 pub use format::{FormatError, format, format_source};
 
 use crate::ast;

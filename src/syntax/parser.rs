@@ -15,8 +15,8 @@ use super::error::{SyntaxError, SyntaxErrorKind};
 use super::rules::describe;
 use super::split;
 use crate::ast::{
-    Item, OrgDecl, PolicyDecl, PolicyStmt, RuleScope, Spanned, TagDecl, TargetRef, TestDecl, Text,
-    ValueTest,
+    Item, OrgDecl, PolicyDecl, PolicyStmt, RuleScope, SetDecl, SetKind, Spanned, TagDecl,
+    TargetRef, TestDecl, Text, ValueTest,
 };
 use crate::model::{ActionForm, Decision, Layer, LimitsProfile, RuleKind, ScpStrategy};
 use crate::source::{Loc, SourceFile, Span};
@@ -70,6 +70,8 @@ pub(super) enum BlockStatement {
     Limits,
     /// `actions exact|compact` (organization)
     Actions,
+    /// The elements of a `set` (set)
+    SetElements,
 }
 
 /// The clauses of a test's `request`, one per grammar rule.
@@ -109,6 +111,8 @@ pub(super) enum ItemKind {
     Test,
     /// `organization { … }`
     Organization,
+    /// `set KIND NAME { … }`
+    Set,
 }
 
 /// The [`Shape`] of a grammar rule.
@@ -122,6 +126,13 @@ pub(super) const fn shape(rule: Rule) -> Shape {
         Rule::policy_decl => Shape::Item(ItemKind::Policy),
         Rule::test_decl => Shape::Item(ItemKind::Test),
         Rule::org_decl => Shape::Item(ItemKind::Organization),
+        Rule::set_decl => Shape::Item(ItemKind::Set),
+        Rule::set_targets
+        | Rule::set_actions
+        | Rule::set_services
+        | Rule::set_principals
+        | Rule::set_tags
+        | Rule::set_resource_types => Shape::Statement(BlockStatement::SetElements),
         Rule::description => Shape::PolicyStatement(RuleKind::Description),
         Rule::require_stmt => Shape::PolicyStatement(RuleKind::Require),
         Rule::only_declared_stmt => Shape::PolicyStatement(RuleKind::OnlyDeclaredKeys),
@@ -160,6 +171,24 @@ pub(super) const fn shape(rule: Rule) -> Shape {
         | Rule::action_list
         | Rule::service_list
         | Rule::resource_type_list
+        | Rule::principal_list
+        | Rule::target_list
+        | Rule::tag_item
+        | Rule::action_item
+        | Rule::service_item
+        | Rule::resource_type_item
+        | Rule::principal_item
+        | Rule::target_item
+        | Rule::set_ref
+        | Rule::policy_stmt_entry
+        | Rule::tag_stmt_entry
+        | Rule::test_stmt_entry
+        | Rule::org_stmt_entry
+        | Rule::kw_set
+        | Rule::kw_targets
+        | Rule::kw_services
+        | Rule::kw_principals
+        | Rule::kw_resource_types
         | Rule::target
         | Rule::root_target
         | Rule::ou_target
@@ -261,7 +290,49 @@ pub(super) fn parse_item(
                 _ => Err(builder.errors),
             }
         }
-        Err(err) => Err(vec![builder.convert_error(&err, text)]),
+        Err(err) => {
+            let at = match err.location {
+                InputLocation::Pos(p) | InputLocation::Span((p, _)) => p,
+            };
+            let mut errors = vec![builder.convert_error(&err, text)];
+            errors.extend(super::recover::later_statements(file, start, text, at));
+            Err(errors)
+        }
+    }
+}
+
+/// The syntax error of one statement of a block, at `start..end` of `file`, parsed alone as
+/// `entry` (one of the `*_stmt_entry` rules); `None` when it parses.
+pub(super) fn statement_error(
+    file: &Arc<SourceFile>,
+    start: usize,
+    end: usize,
+    entry: Rule,
+) -> Option<SyntaxError> {
+    let text = file.text.get(start..end)?;
+    let builder = Builder {
+        file: Arc::clone(file),
+        offset: start,
+        errors: Vec::new(),
+    };
+    let mut err = TagcParser::parse(entry, text).err()?;
+    // The statement was cut from its block: where it may end, the block goes on, which the
+    // item's parse would have said with the statement keywords and `}`; "end of file" would
+    // be wrong.
+    if let ErrorVariant::ParsingError { positives, .. } = &mut err.variant {
+        positives.retain(|r| *r != Rule::EOI);
+    }
+    Some(builder.convert_error(&err, text))
+}
+
+/// Whether a line of a block that starts with `word` starts a statement of `entry`'s kind:
+/// the grammar takes the word as the statement's keyword (the parse fails after it, or not).
+pub(super) fn starts_statement(word: &str, entry: Rule) -> bool {
+    match TagcParser::parse(entry, word) {
+        Ok(_) => true,
+        Err(e) => match e.location {
+            InputLocation::Pos(p) | InputLocation::Span((p, _)) => p > 0,
+        },
     }
 }
 
@@ -353,7 +424,7 @@ impl Builder {
         let word = word_at(text, start);
         let wants_name = positives
             .iter()
-            .any(|r| matches!(r, Rule::tag_name | Rule::bare_tag));
+            .any(|r| matches!(r, Rule::tag_name | Rule::bare_tag | Rule::tag_list));
         if wants_name && is_keyword(word) {
             // `tag resource`: the grammar keeps keywords out of bare names (docs/language.md,
             // "Keywords"); a quoted name may be anything.
@@ -447,6 +518,7 @@ impl Builder {
             Shape::Item(ItemKind::Policy) => Item::Policy(self.build_policy(pair)),
             Shape::Item(ItemKind::Test) => Item::Test(self.build_test(pair)),
             Shape::Item(ItemKind::Organization) => Item::Organization(self.build_org(pair)),
+            Shape::Item(ItemKind::Set) => Item::Set(self.build_set(pair)),
             Shape::PolicyStatement(_)
             | Shape::Statement(_)
             | Shape::Clause(_)
@@ -500,7 +572,8 @@ impl Builder {
                                 | BlockStatement::Project
                                 | BlockStatement::Strategy
                                 | BlockStatement::Limits
-                                | BlockStatement::Actions,
+                                | BlockStatement::Actions
+                                | BlockStatement::SetElements,
                             )
                             | Shape::PolicyStatement(
                                 RuleKind::Require
@@ -605,8 +678,9 @@ impl Builder {
                 RuleKind::Exempt => {
                     let arns = p
                         .into_inner()
-                        .filter(|s| s.as_rule() == Rule::string)
-                        .map(|s| self.build_string(&s))
+                        .filter(|l| l.as_rule() == Rule::principal_list)
+                        .flat_map(Pair::into_inner)
+                        .filter_map(|i| self.build_principal(&i))
                         .collect();
                     stmts.push(PolicyStmt::Exempt(arns));
                 }
@@ -633,6 +707,8 @@ impl Builder {
                 RuleKind::Attach => {
                     let targets = p
                         .into_inner()
+                        .filter(|l| l.as_rule() == Rule::target_list)
+                        .flat_map(Pair::into_inner)
                         .filter_map(|t| self.build_target(t))
                         .collect();
                     stmts.push(PolicyStmt::Attach(targets));
@@ -737,6 +813,8 @@ impl Builder {
                     scope.at_loc = Some(self.stmt_loc(&clause));
                     scope.at = clause
                         .into_inner()
+                        .filter(|l| l.as_rule() == Rule::target_list)
+                        .flat_map(Pair::into_inner)
                         .filter_map(|t| self.build_target(t))
                         .collect();
                 }
@@ -744,8 +822,9 @@ impl Builder {
                     scope.except_loc = Some(self.stmt_loc(&clause));
                     scope.except = clause
                         .into_inner()
-                        .filter(|s| s.as_rule() == Rule::string)
-                        .map(|s| self.build_string(&s))
+                        .filter(|l| l.as_rule() == Rule::principal_list)
+                        .flat_map(Pair::into_inner)
+                        .filter_map(|i| self.build_principal(&i))
                         .collect();
                 }
                 _ => {}
@@ -765,8 +844,75 @@ impl Builder {
             Rule::root_target => Some(TargetRef::Root(loc)),
             Rule::ou_target => string(self, pair).map(TargetRef::Ou),
             Rule::account_target => string(self, pair).map(TargetRef::Account),
+            Rule::set_ref => Some(TargetRef::Set(self.text(&pair))),
             _ => None,
         }
+    }
+
+    /// An element of a principal list: a string, or a `$name` reference kept as its token.
+    fn build_principal(&mut self, pair: &Pair<'_, Rule>) -> Option<Text> {
+        match pair.as_rule() {
+            Rule::string => Some(self.build_string(pair)),
+            Rule::set_ref => Some(self.text(pair)),
+            _ => None,
+        }
+    }
+
+    /// `set KIND NAME { … }`: the kind comes from its keyword, the elements from the one list.
+    fn build_set(&mut self, pair: Pair<'_, Rule>) -> SetDecl {
+        let loc = self.stmt_loc(&pair);
+        let mut decl = SetDecl {
+            kind: Spanned {
+                value: SetKind::Targets,
+                loc: loc.clone(),
+            },
+            name: Spanned {
+                value: String::new(),
+                loc: loc.clone(),
+            },
+            elements: Vec::new(),
+            targets: Vec::new(),
+            loc,
+        };
+        for p in pair.into_inner() {
+            let kind = match p.as_rule() {
+                Rule::kw_targets => SetKind::Targets,
+                Rule::kw_actions => SetKind::Actions,
+                Rule::kw_services => SetKind::Services,
+                Rule::kw_principals => SetKind::Principals,
+                Rule::kw_tags => SetKind::Tags,
+                Rule::kw_resource_types => SetKind::ResourceTypes,
+                Rule::ident => {
+                    decl.name = self.text(&p);
+                    continue;
+                }
+                _ if shape(p.as_rule()) == Shape::Statement(BlockStatement::SetElements) => {
+                    for list in p.into_inner() {
+                        for i in list.into_inner() {
+                            match i.as_rule() {
+                                Rule::comma => {}
+                                Rule::root_target | Rule::ou_target | Rule::account_target => {
+                                    decl.targets.extend(self.build_target(i));
+                                }
+                                Rule::set_ref if decl.kind.value == SetKind::Targets => {
+                                    decl.targets.extend(self.build_target(i));
+                                }
+                                Rule::tag_name => decl.elements.push(self.build_tag_name(i)),
+                                Rule::string => decl.elements.push(self.build_string(&i)),
+                                _ => decl.elements.push(self.text(&i)),
+                            }
+                        }
+                    }
+                    continue;
+                }
+                _ => continue,
+            };
+            decl.kind = Spanned {
+                value: kind,
+                loc: self.loc(p.as_span()),
+            };
+        }
+        decl
     }
 
     #[expect(
@@ -817,7 +963,8 @@ impl Builder {
                     | BlockStatement::Project
                     | BlockStatement::Strategy
                     | BlockStatement::Limits
-                    | BlockStatement::Actions,
+                    | BlockStatement::Actions
+                    | BlockStatement::SetElements,
                 )
                 | Shape::PolicyStatement(_)
                 | Shape::Item(_)
@@ -952,7 +1099,8 @@ impl Builder {
                     BlockStatement::Values
                     | BlockStatement::ExactCase
                     | BlockStatement::Request
-                    | BlockStatement::Expect,
+                    | BlockStatement::Expect
+                    | BlockStatement::SetElements,
                 )
                 | Shape::PolicyStatement(_)
                 | Shape::Item(_)
@@ -1256,6 +1404,68 @@ mod tests {
                 "require cc on sqs:CreateQueue for sqs:queue"
             ]
         );
+    }
+
+    #[test]
+    fn test_new_words_of_the_language_stay_valid_tag_names() {
+        // `set` and its kinds, and the clause words of rules, are not reserved.
+        let words = [
+            "set",
+            "targets",
+            "services",
+            "principals",
+            "resource-types",
+            "actions",
+            "at",
+            "when",
+            "except",
+            "forbid",
+        ];
+        let text: String = words.iter().flat_map(|w| ["tag ", w, "\n"]).collect();
+        let (file, errors) = super::super::parse(&SourceFile::new("t.tags", &text));
+        assert!(errors.is_empty(), "{errors:?}");
+        let names: Vec<String> = file
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Tag(t) => Some(t.name.value.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(names, words);
+    }
+
+    #[test]
+    fn test_set_references_keep_their_place_in_lists() {
+        let text = "set tags k { owner, $more }\npolicy p {\n  require a, $k, \"$k\" on $acts\n  exempt $admins\n  attach to $prod, root\n}\n";
+        let (file, errors) = super::super::parse(&SourceFile::new("t.tags", text));
+        assert!(errors.is_empty(), "{errors:?}");
+        let Some(Item::Set(set)) = file.items.first() else {
+            panic!("not a set")
+        };
+        assert_eq!(set.kind.value, crate::ast::SetKind::Tags);
+        assert_eq!(set.name.value, "k");
+        let refs: Vec<Option<&str>> = set.elements.iter().map(crate::ast::set_ref).collect();
+        assert_eq!(refs, [None, Some("more")]);
+        let Some(Item::Policy(policy)) = file.items.get(1) else {
+            panic!("not a policy")
+        };
+        let PolicyStmt::Require { keys, actions, .. } = &policy.stmts[0] else {
+            panic!("not a require")
+        };
+        // A quoted `"$k"` is a tag name, not a reference.
+        let refs: Vec<Option<&str>> = keys.iter().map(crate::ast::set_ref).collect();
+        assert_eq!(refs, [None, Some("k"), None]);
+        assert_eq!(crate::ast::set_ref(&actions[0]), Some("acts"));
+        let PolicyStmt::Exempt(principals) = &policy.stmts[1] else {
+            panic!("not an exempt")
+        };
+        assert_eq!(crate::ast::set_ref(&principals[0]), Some("admins"));
+        let PolicyStmt::Attach(targets) = &policy.stmts[2] else {
+            panic!("not an attach")
+        };
+        assert!(matches!(&targets[0], crate::ast::TargetRef::Set(t) if t.value == "$prod"));
+        assert!(matches!(&targets[1], crate::ast::TargetRef::Root(_)));
     }
 
     #[test]

@@ -56,6 +56,11 @@ pub fn describe(rule: Rule) -> Option<&'static str> {
         Rule::kw_forbid => "`forbid`",
         Rule::kw_when => "`when`",
         Rule::value_list => "a quoted value",
+        Rule::kw_set => "`set`",
+        Rule::kw_targets => "`targets`",
+        Rule::kw_services => "`services`",
+        Rule::kw_principals => "`principals`",
+        Rule::kw_resource_types => "`resource-types`",
         Rule::lbrace => "`{`",
         Rule::rbrace => "`}`",
         Rule::comma => "`,`",
@@ -66,6 +71,18 @@ pub fn describe(rule: Rule) -> Option<&'static str> {
         Rule::action => "an action such as `sagemaker:CreateTrainingJob`",
         Rule::service => "a service prefix such as `sagemaker`",
         Rule::resource_type => "a resource type such as `sagemaker:training-job`",
+        Rule::set_ref => "a set such as `$name`",
+        // A list reports itself when its first item could be an element or a set.
+        Rule::tag_list => "a tag name or a set such as `$name`",
+        Rule::action_list => {
+            "an action such as `sagemaker:CreateTrainingJob` or a set such as `$name`"
+        }
+        Rule::service_list => "a service prefix such as `sagemaker` or a set such as `$name`",
+        Rule::resource_type_list => {
+            "a resource type such as `sagemaker:training-job` or a set such as `$name`"
+        }
+        Rule::principal_list => "a quoted principal ARN or a set such as `$name`",
+        Rule::target_list => "`root`, `ou`, `account` or a set such as `$name`",
         Rule::EOI => "end of file",
         _ => return None,
     })

@@ -1,12 +1,12 @@
 //! Splitting a file into top-level items before parsing.
 //!
 //! pest stops at the first error. To report every syntax error of a file, the text is cut into
-//! top-level items (a line at brace depth zero that starts with `tag`, `policy`, `test` or
-//! `organization` starts a new item) and each item is parsed on its own. An unclosed brace
+//! top-level items (a line at brace depth zero that starts with `tag`, `policy`, `test`,
+//! `organization` or `set` starts a new item) and each item is parsed on its own. An unclosed brace
 //! swallows the rest of the file into one item, which then yields one error, as it should.
 
 /// Keywords that open a top-level item.
-pub const ITEM_KEYWORDS: [&str; 4] = ["tag", "policy", "test", "organization"];
+pub const ITEM_KEYWORDS: [&str; 5] = ["tag", "policy", "test", "organization", "set"];
 
 /// Byte ranges of the items of `text`, in order. Ranges that hold only blanks and comments are
 /// left out.
@@ -104,14 +104,14 @@ fn starts_item(rest: &str) -> bool {
     })
 }
 
-fn skip_to_eol(bytes: &[u8], mut i: usize) -> usize {
+pub(super) fn skip_to_eol(bytes: &[u8], mut i: usize) -> usize {
     while bytes.get(i).is_some_and(|&b| b != b'\n') {
         i += 1;
     }
     i
 }
 
-fn skip_string(bytes: &[u8], mut i: usize) -> usize {
+pub(super) fn skip_string(bytes: &[u8], mut i: usize) -> usize {
     i += 1;
     while let Some(&b) = bytes.get(i) {
         match b {
