@@ -505,7 +505,7 @@ pub enum CheckErrorKind {
         code("tagc::check::no-create-context-key"),
         severity(Warning),
         help(
-            "AWS gives this service no key to tell tag-on-create from later tagging; exempt the roles that create resources, or do not protect here"
+            "AWS gives this service no key to tell tag-on-create from later tagging; spare the roles that create resources from this rule with `except \"ARN\"`, or do not protect here"
         )
     )]
     #[label("tag-on-create may be denied")]
