@@ -174,12 +174,17 @@ fn compile_checked(sources: &[Arc<SourceFile>], catalog: &Catalog) -> Compiled {
         }
         files.push(file);
     }
+    // A statement lost to a syntax error may be the one that uses a set: "never used" is only
+    // said of a project that parsed whole.
+    let parsed_whole = diagnostics.is_empty();
     let (project, errors) = check::check(&files, catalog);
     // The syntax trees are not needed after check: freeing them here keeps them out of the
     // memory the rest of the build takes.
     drop(files);
     for e in errors {
-        diagnostics.push(e);
+        if parsed_whole || !matches!(e.kind, check::CheckErrorKind::UnusedSet(_)) {
+            diagnostics.push(e);
+        }
     }
     let limits = Limits::of(project.settings.limits);
     let mut manifest = Manifest {

@@ -67,6 +67,28 @@ fn test_syntax_errors_in_several_items_are_all_reported() {
 }
 
 #[test]
+fn test_a_set_used_only_in_a_broken_statement_is_not_called_unused() {
+    // The statement that uses `$prod` is lost to the syntax error above it.
+    let text = "tag env\nset targets prod { ou \"Root/Prod\" }\npolicy p {\n  require env on sagemaker:CreateModel except\n  protect env at $prod\n  attach to root\n}\n";
+    let broken = compile_text("s.tags", text);
+    assert!(
+        !broken
+            .diagnostics
+            .codes()
+            .contains(&"tagc::check::unused-set".to_owned()),
+        "{:?}",
+        broken.diagnostics.codes()
+    );
+    assert!(broken.diagnostics.has_errors());
+    // Whole, the same set unused is reported.
+    let whole = compile_text(
+        "s.tags",
+        "tag env\nset targets prod { ou \"Root/Prod\" }\npolicy p {\n  require env on sagemaker:CreateModel\n  attach to root\n}\n",
+    );
+    assert_eq!(whole.diagnostics.codes(), vec!["tagc::check::unused-set"]);
+}
+
+#[test]
 fn test_tags_declared_in_one_file_are_usable_in_another() {
     let tags = tagc::source::SourceFile::new("tags.tags", "tag owner\n");
     let policy = tagc::source::SourceFile::new(
