@@ -282,7 +282,7 @@ impl Resolver {
                 *actions = self.texts(actions, SetKind::Actions);
                 *types = self.texts(types, SetKind::ResourceTypes);
             }
-            PolicyStmt::OnlyDeclared { actions, .. } => {
+            PolicyStmt::OnlyDeclared { actions, .. } | PolicyStmt::Forbid { actions, .. } => {
                 *actions = self.texts(actions, SetKind::Actions);
             }
             PolicyStmt::Protect { keys, services, .. } => {
@@ -295,9 +295,6 @@ impl Resolver {
             PolicyStmt::Enforce { keys, types, .. } | PolicyStmt::Report { keys, types, .. } => {
                 *keys = self.texts(keys, SetKind::Tags);
                 *types = self.texts(types, SetKind::ResourceTypes);
-            }
-            PolicyStmt::Forbid { actions, .. } => {
-                *actions = self.texts(actions, SetKind::Actions);
             }
             PolicyStmt::Attach(targets) => *targets = self.targets(targets),
             PolicyStmt::Description(_) | PolicyStmt::Grant(_) => {}
