@@ -6,7 +6,8 @@
 //! (see [`crate::reference`]): every field here says what a rule *means*, not how a layer
 //! expresses it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde::Serialize;
 
@@ -245,11 +246,13 @@ impl TagDef {
 /// prefix and the action name are case insensitive"
 /// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html>).
 ///
-/// Held as one allocation, `service:action`, and the position of the `:`: a project of many
-/// policies holds an expanded action list per rule, tens of thousands of names.
+/// Held as its text, `service:action`, shared by every name of the same text (see
+/// [`intern`]), and the position of the `:`: a project of many policies holds an expanded
+/// action list per rule, tens of thousands of names of a few thousand actions, so a name in a
+/// list costs a pointer, not a copy of its text.
 #[derive(Debug, Clone)]
 pub struct ActionName {
-    text: Box<str>,
+    text: Arc<str>,
     colon: usize,
 }
 
@@ -258,12 +261,10 @@ impl ActionName {
     pub fn new(service: impl Into<String>, action: impl Into<String>) -> Self {
         let mut text = service.into();
         let colon = text.len();
-        let action = action.into();
-        text.reserve_exact(1 + action.len());
         text.push(':');
-        text.push_str(&action);
+        text.push_str(&action.into());
         Self {
-            text: text.into_boxed_str(),
+            text: intern(text),
             colon,
         }
     }
@@ -277,6 +278,24 @@ impl ActionName {
     pub fn action(&self) -> &str {
         self.text.get(self.colon + 1..).unwrap_or_default()
     }
+}
+
+/// The one shared copy of an action name's text. The names a process meets are few (the
+/// catalog's actions and those a user writes), so every text met is kept for the life of the
+/// process; each further name of the same text costs a reference count.
+fn intern(text: String) -> Arc<str> {
+    static NAMES: OnceLock<Mutex<HashSet<Arc<str>>>> = OnceLock::new();
+    // A panic while the set was held cannot leave it inconsistent: it holds whole names only.
+    let mut names = NAMES
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if let Some(shared) = names.get(text.as_str()) {
+        return Arc::clone(shared);
+    }
+    let shared: Arc<str> = text.into();
+    names.insert(Arc::clone(&shared));
+    shared
 }
 
 /// A name's bytes, ASCII-lowercased: what equality, order and hashing of an [`ActionName`]
@@ -917,6 +936,25 @@ mod tests {
         assert_ne!(a, action("sagemaker:CreateProcessingJob"));
         assert_ne!(action("ec2:CreateTags"), action("ec2c:reateTags"));
         assert!(action("ec2:A") < action("ec2:b"));
+    }
+
+    #[test]
+    fn test_names_of_the_same_text_share_one_copy_and_keep_their_casing() {
+        let a = ActionName::new("sagemaker", "CreateTrainingJob");
+        let b = action("sagemaker:CreateTrainingJob");
+        assert!(std::sync::Arc::ptr_eq(&a.text, &b.text));
+        // Another casing is the same action, but written as given: its own text.
+        let c = action("sagemaker:createtrainingjob");
+        assert_eq!(a, c);
+        assert!(!std::sync::Arc::ptr_eq(&a.text, &c.text));
+        assert_eq!(
+            (c.to_string(), c.service(), c.action()),
+            (
+                "sagemaker:createtrainingjob".to_owned(),
+                "sagemaker",
+                "createtrainingjob"
+            )
+        );
     }
 
     #[test]
