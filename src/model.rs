@@ -246,13 +246,19 @@ impl TagDef {
 /// prefix and the action name are case insensitive"
 /// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html>).
 ///
-/// Held as its text, `service:action`, shared by every name of the same text (see
-/// [`intern`]), and the position of the `:`: a project of many policies holds an expanded
+/// Held as one pointer to its text, `service:action`, and the position of the `:`, shared by
+/// every name of the same text (see [`intern`]): a project of many policies holds an expanded
 /// action list per rule, tens of thousands of names of a few thousand actions, so a name in a
 /// list costs a pointer, not a copy of its text.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ActionName {
-    text: Arc<str>,
+    shared: Arc<NameText>,
+}
+
+/// The text of an action name and where its `:` is, once per distinct text.
+#[derive(Debug)]
+struct NameText {
+    text: Box<str>,
     colon: usize,
 }
 
@@ -264,37 +270,78 @@ impl ActionName {
         text.push(':');
         text.push_str(&action.into());
         Self {
-            text: intern(text),
-            colon,
+            shared: intern(text, colon),
         }
     }
 
     /// The service prefix, such as `sagemaker`.
     pub fn service(&self) -> &str {
-        self.text.get(..self.colon).unwrap_or_default()
+        self.shared
+            .text
+            .get(..self.shared.colon)
+            .unwrap_or_default()
     }
 
     /// The action's name without its prefix, such as `CreateTrainingJob`.
     pub fn action(&self) -> &str {
-        self.text.get(self.colon + 1..).unwrap_or_default()
+        self.shared
+            .text
+            .get(self.shared.colon + 1..)
+            .unwrap_or_default()
     }
 }
 
-/// The one shared copy of an action name's text. The names a process meets are few (the
-/// catalog's actions and those a user writes), so every text met is kept for the life of the
-/// process; each further name of the same text costs a reference count.
-fn intern(text: String) -> Arc<str> {
-    static NAMES: OnceLock<Mutex<HashSet<Arc<str>>>> = OnceLock::new();
+impl std::fmt::Debug for ActionName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("ActionName")
+            .field(&&*self.shared.text)
+            .finish()
+    }
+}
+
+/// A shared name text in the set of [`intern`], found by its text.
+struct Interned(Arc<NameText>);
+
+impl std::borrow::Borrow<str> for Interned {
+    fn borrow(&self) -> &str {
+        &self.0.text
+    }
+}
+
+impl PartialEq for Interned {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.text == other.0.text
+    }
+}
+
+impl Eq for Interned {}
+
+impl std::hash::Hash for Interned {
+    // As `str` hashes, which `Borrow<str>` requires.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.text.hash(state);
+    }
+}
+
+/// The one shared copy of an action name's text (`colon` is where its `:` is). The names a
+/// process meets are few (the catalog's actions and those a user writes), so every text met is
+/// kept for the life of the process; each further name of the same text costs a reference
+/// count.
+fn intern(text: String, colon: usize) -> Arc<NameText> {
+    static NAMES: OnceLock<Mutex<HashSet<Interned>>> = OnceLock::new();
     // A panic while the set was held cannot leave it inconsistent: it holds whole names only.
     let mut names = NAMES
         .get_or_init(Mutex::default)
         .lock()
         .unwrap_or_else(PoisonError::into_inner);
-    if let Some(shared) = names.get(text.as_str()) {
+    if let Some(Interned(shared)) = names.get(text.as_str()) {
         return Arc::clone(shared);
     }
-    let shared: Arc<str> = text.into();
-    names.insert(Arc::clone(&shared));
+    let shared = Arc::new(NameText {
+        text: text.into_boxed_str(),
+        colon,
+    });
+    names.insert(Interned(Arc::clone(&shared)));
     shared
 }
 
@@ -343,7 +390,7 @@ impl std::hash::Hash for ActionName {
 impl std::fmt::Display for ActionName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // `service:action` as given.
-        f.write_str(&self.text)
+        f.write_str(&self.shared.text)
     }
 }
 
@@ -942,11 +989,11 @@ mod tests {
     fn test_names_of_the_same_text_share_one_copy_and_keep_their_casing() {
         let a = ActionName::new("sagemaker", "CreateTrainingJob");
         let b = action("sagemaker:CreateTrainingJob");
-        assert!(std::sync::Arc::ptr_eq(&a.text, &b.text));
+        assert!(std::sync::Arc::ptr_eq(&a.shared, &b.shared));
         // Another casing is the same action, but written as given: its own text.
         let c = action("sagemaker:createtrainingjob");
         assert_eq!(a, c);
-        assert!(!std::sync::Arc::ptr_eq(&a.text, &c.text));
+        assert!(!std::sync::Arc::ptr_eq(&a.shared, &c.shared));
         assert_eq!(
             (c.to_string(), c.service(), c.action()),
             (
