@@ -28,7 +28,11 @@ target_dir=$(cargo metadata --format-version 1 --no-deps | jq -r .target_directo
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$target_dir/debug/examples/generate-project" "$work/src" "$kind" "$n"
-heaptrack -o "$work/heap" "$target_dir/debug/tagc" build "$work/src" --out "$work/out" >/dev/null
+if ! heaptrack -o "$work/heap" "$target_dir/debug/tagc" build "$work/src" --out "$work/out" \
+  >"$work/heaptrack.log" 2>&1; then
+  cat "$work/heaptrack.log" >&2
+  exit 1
+fi
 # heaptrack names its file after the compression it was built with (.zst or .gz).
 heaptrack_print "$work"/heap.* --print-flamegraph "$work/peak" --flamegraph-cost-type peak |
   grep -E '^peak (heap|RSS)'
