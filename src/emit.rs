@@ -5,7 +5,10 @@
 //!
 //! Input: the checked project (for targets, placements and settings) and the lowering of one
 //! policy, called for each policy in turn. Output: [`Artifact`]s in a deterministic order and
-//! the wildcards of `actions compact`, or every limit that was broken.
+//! the wildcards of `actions compact`, or every limit that was broken. Each document's text
+//! goes, as soon as it is made, to a [`Documents`]: kept in its artifact ([`Keep`]), or
+//! written to a file and dropped ([`crate::output::Staging`]), so that a build need not hold
+//! every document at once.
 //!
 //! **The written form.** Each document is written once, in a compact layout that is valid JSON
 //! and diffs per statement: the top-level object on one line, except that the elements of its
@@ -27,6 +30,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use miette::Diagnostic;
 use tagc_macros::PrimaryLabel;
@@ -106,19 +110,57 @@ pub struct Emitted {
     pub wildcards: Vec<PolicyWildcards>,
 }
 
-/// Emit every artifact of the project, lowering one policy at a time with `lower`
-/// ([`crate::lower::lower_policy`]): a policy's IR is dropped as soon as its documents are
-/// written, so memory holds the written documents and one policy's IR, never the IR of the
-/// whole project. The rare placement whose policies must share an SCP is lowered again.
+/// Where each document goes once it is written: an artifact's text is handed over as soon as
+/// the artifact is made (its name, file, size and hash already set from that text).
+pub trait Documents {
+    /// Take the written `text` of `artifact`; what is returned becomes the artifact's
+    /// `content` (empty when the text was written elsewhere and not kept).
+    fn put(&mut self, artifact: &Artifact, text: String) -> Arc<str>;
+
+    /// An artifact put before is not part of the build after all: its policies' SCPs were
+    /// packed into shared ones.
+    fn remove(&mut self, artifact: &Artifact);
+}
+
+/// Keeps every document in its artifact: what commands that read the documents (`test`,
+/// `eval`, `plan`, `apply`, the infrastructure-as-code renderings) work from.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Keep;
+
+impl Documents for Keep {
+    fn put(&mut self, _: &Artifact, text: String) -> Arc<str> {
+        text.into()
+    }
+
+    fn remove(&mut self, _: &Artifact) {}
+}
+
+/// Emit every artifact of the project, each document kept in its artifact ([`emit_into`]
+/// with [`Keep`]).
 pub fn emit(
     project: &Project,
     lower: &dyn Fn(&Policy) -> LoweredPolicy,
     limits: &Limits,
 ) -> Result<Emitted, Vec<EmitError>> {
+    emit_into(project, lower, limits, &mut Keep)
+}
+
+/// Emit every artifact of the project, lowering one policy at a time with `lower`
+/// ([`crate::lower::lower_policy`]) and handing each document to `documents` as it is made: a
+/// policy's IR is dropped as soon as its documents are written, so memory holds one policy's
+/// IR, never the IR of the whole project, and the documents only if `documents` keeps them.
+/// The rare placement whose policies must share an SCP is lowered again. On error, the
+/// documents already handed over are not part of any build.
+pub fn emit_into(
+    project: &Project,
+    lower: &dyn Fn(&Policy) -> LoweredPolicy,
+    limits: &Limits,
+    documents: &mut dyn Documents,
+) -> Result<Emitted, Vec<EmitError>> {
     let mut emitted = Emitted::default();
     for policy in &project.policies {
         let low = lower(policy);
-        emit_policy(policy, &low, limits, &mut emitted.artifacts);
+        emit_policy(policy, &low, limits, &mut emitted.artifacts, documents);
         if !low.wildcards.is_empty() {
             emitted.wildcards.push(PolicyWildcards {
                 policy: low.name,
@@ -126,7 +168,7 @@ pub fn emit(
             });
         }
     }
-    share_scps(project, lower, limits, &mut emitted.artifacts);
+    share_scps(project, lower, limits, &mut emitted.artifacts, documents);
     let mut errors: Vec<EmitError> = emitted
         .artifacts
         .iter()
@@ -159,6 +201,7 @@ fn emit_policy(
     low: &LoweredPolicy,
     limits: &Limits,
     artifacts: &mut Vec<Artifact>,
+    documents: &mut dyn Documents,
 ) {
     for (kind, doc, limit, targets) in [
         (
@@ -181,13 +224,15 @@ fn emit_policy(
         let count = parts.len();
         for (i, part) in parts.into_iter().enumerate() {
             let suffix = part_suffix(i, count);
-            let a = artifact(low, kind, &suffix, &part.to_json(), targets.to_vec(), limit);
+            let (mut a, text) =
+                artifact(low, kind, &suffix, &part.to_json(), targets.to_vec(), limit);
+            a.content = documents.put(&a, text);
             artifacts.push(a);
         }
     }
     if !low.tag_policy.keys.is_empty() {
         let limit = limits.tag_policy_size;
-        let a = artifact(
+        let (mut a, text) = artifact(
             low,
             ArtifactKind::TagPolicy,
             "",
@@ -195,6 +240,7 @@ fn emit_policy(
             policy.targets.clone(),
             limit,
         );
+        a.content = documents.put(&a, text);
         artifacts.push(a);
     }
 }
@@ -225,6 +271,7 @@ fn share_scps(
     lower: &dyn Fn(&Policy) -> LoweredPolicy,
     limits: &Limits,
     artifacts: &mut Vec<Artifact>,
+    documents: &mut dyn Documents,
 ) {
     let extra = usize::from(project.settings.scp_strategy == ScpStrategy::DenyList);
     let mut per_target = scp_counts(artifacts);
@@ -262,12 +309,12 @@ fn share_scps(
         let targets = member.targets.clone();
         let names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
         let count = parts.len();
-        let shared: Vec<Artifact> = parts
+        let shared: Vec<(Artifact, String)> = parts
             .iter()
             .enumerate()
             .map(|(i, part)| {
                 let suffix = part_suffix(i, count);
-                let mut a = artifact(
+                let (mut a, text) = artifact(
                     first,
                     ArtifactKind::Scp,
                     &suffix,
@@ -284,21 +331,27 @@ fn share_scps(
                     ),
                     512,
                 );
-                a
+                (a, text)
             })
             .collect();
         for a in artifacts.iter().filter(|a| is_member(a)) {
+            documents.remove(a);
             for t in &a.targets {
                 if let Some(n) = per_target.get_mut(t) {
                     *n = n.saturating_sub(1);
                 }
             }
         }
-        for a in &shared {
-            for t in &a.targets {
-                *per_target.entry(t.clone()).or_default() += 1;
-            }
-        }
+        let shared: Vec<Artifact> = shared
+            .into_iter()
+            .map(|(mut a, text)| {
+                a.content = documents.put(&a, text);
+                for t in &a.targets {
+                    *per_target.entry(t.clone()).or_default() += 1;
+                }
+                a
+            })
+            .collect();
         artifacts.retain(|a| !is_member(a));
         artifacts.splice(at..at, shared);
     }
@@ -576,6 +629,8 @@ pub fn written(doc: &serde_json::Value) -> String {
     out
 }
 
+/// An artifact of `low` and its written text, which the artifact does not hold yet: the caller
+/// hands the text to a [`Documents`], which decides.
 fn artifact(
     low: &LoweredPolicy,
     kind: ArtifactKind,
@@ -583,10 +638,10 @@ fn artifact(
     doc: &serde_json::Value,
     targets: Vec<Target>,
     limit: usize,
-) -> Artifact {
+) -> (Artifact, String) {
     let content = written(doc);
     let stem = kind.file_stem();
-    Artifact {
+    let a = Artifact {
         policy: low.name.clone(),
         kind,
         name: format!("tagc-{}-{stem}{suffix}", low.name),
@@ -596,8 +651,9 @@ fn artifact(
         size: content.len(),
         limit,
         hash: content_hash(&content),
-        content: content.into(),
-    }
+        content: Arc::from(""),
+    };
+    (a, content)
 }
 
 /// AWS allows 512 characters of description.

@@ -107,6 +107,16 @@ pub struct Build {
 
 /// Compile the `.tags` files under `paths` (files or directories).
 pub fn compile_paths(paths: &[PathBuf], catalog: &Catalog) -> Compiled {
+    compile_paths_into(paths, catalog, &mut emit::Keep)
+}
+
+/// [`compile_paths`], handing each document to `documents` as it is made (see
+/// [`emit::emit_into`]): with [`output::Staging`], written to disk and not kept.
+pub fn compile_paths_into(
+    paths: &[PathBuf],
+    catalog: &Catalog,
+    documents: &mut dyn emit::Documents,
+) -> Compiled {
     let (found, errors) = load::find_files(paths);
     let mut files = Vec::new();
     let mut unreadable = Diagnostics::new();
@@ -123,7 +133,7 @@ pub fn compile_paths(paths: &[PathBuf], catalog: &Catalog) -> Compiled {
             }),
         }
     }
-    let mut compiled = compile_files(files, catalog);
+    let mut compiled = compile_files_into(files, catalog, documents);
     unreadable.extend(std::mem::take(&mut compiled.diagnostics));
     if unreadable.has_errors() {
         compiled.project = None;
@@ -136,6 +146,15 @@ pub fn compile_paths(paths: &[PathBuf], catalog: &Catalog) -> Compiled {
 /// Compile files given as (name, bytes): names are what diagnostics show; bytes that are not
 /// UTF-8 are an error pointing at the first bad byte, and the other files are still checked.
 pub fn compile_files(files: Vec<(String, Vec<u8>)>, catalog: &Catalog) -> Compiled {
+    compile_files_into(files, catalog, &mut emit::Keep)
+}
+
+/// [`compile_files`], handing each document to `documents` as it is made.
+pub fn compile_files_into(
+    files: Vec<(String, Vec<u8>)>,
+    catalog: &Catalog,
+    documents: &mut dyn emit::Documents,
+) -> Compiled {
     let mut sources = Vec::new();
     let mut undecodable = Diagnostics::new();
     for (name, bytes) in files {
@@ -144,7 +163,7 @@ pub fn compile_files(files: Vec<(String, Vec<u8>)>, catalog: &Catalog) -> Compil
             Err(e) => undecodable.push(e),
         }
     }
-    let mut compiled = compile_sources(&sources, catalog);
+    let mut compiled = compile_sources_into(&sources, catalog, documents);
     if undecodable.has_errors() {
         undecodable.extend(std::mem::take(&mut compiled.diagnostics));
         compiled.diagnostics = undecodable;
@@ -158,13 +177,26 @@ pub fn compile_files(files: Vec<(String, Vec<u8>)>, catalog: &Catalog) -> Compil
 /// [`check::allow`]): the warnings they acknowledge are marked suppressed, and a wrong or unused
 /// allow comment is a warning of its own.
 pub fn compile_sources(sources: &[Arc<SourceFile>], catalog: &Catalog) -> Compiled {
-    let mut compiled = compile_checked(sources, catalog);
+    compile_sources_into(sources, catalog, &mut emit::Keep)
+}
+
+/// [`compile_sources`], handing each document to `documents` as it is made.
+pub fn compile_sources_into(
+    sources: &[Arc<SourceFile>],
+    catalog: &Catalog,
+    documents: &mut dyn emit::Documents,
+) -> Compiled {
+    let mut compiled = compile_checked(sources, catalog, documents);
     check::allow::apply(sources, &mut compiled.diagnostics);
     compiled
 }
 
 /// Compile source files that are already in memory. They form one project.
-fn compile_checked(sources: &[Arc<SourceFile>], catalog: &Catalog) -> Compiled {
+fn compile_checked(
+    sources: &[Arc<SourceFile>],
+    catalog: &Catalog,
+    documents: &mut dyn emit::Documents,
+) -> Compiled {
     let mut diagnostics = Diagnostics::new();
     let mut files = Vec::new();
     for src in sources {
@@ -202,10 +234,11 @@ fn compile_checked(sources: &[Arc<SourceFile>], catalog: &Catalog) -> Compiled {
             diagnostics,
         };
     }
-    match emit::emit(
+    match emit::emit_into(
         &project,
         &|policy| lower::lower_policy(&project, policy, catalog),
         &limits,
+        documents,
     ) {
         Ok(emitted) => {
             manifest.artifacts.clone_from(&emitted.artifacts);

@@ -6,7 +6,8 @@
 //! (see [`crate::reference`]): every field here says what a rule *means*, not how a layer
 //! expresses it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde::Serialize;
 
@@ -301,10 +302,18 @@ pub fn tag_policy_pattern(pattern: &str) -> String {
 /// prefix and the action name are case insensitive"
 /// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html>).
 ///
-/// Held as one allocation, `service:action`, and the position of the `:`: a project of many
-/// policies holds an expanded action list per rule, tens of thousands of names.
-#[derive(Debug, Clone)]
+/// Held as one pointer to its text, `service:action`, and the position of the `:`, shared by
+/// every name of the same text (see [`intern`]): a project of many policies holds an expanded
+/// action list per rule, tens of thousands of names of a few thousand actions, so a name in a
+/// list costs a pointer, not a copy of its text.
+#[derive(Clone)]
 pub struct ActionName {
+    shared: Arc<NameText>,
+}
+
+/// The text of an action name and where its `:` is, once per distinct text.
+#[derive(Debug)]
+struct NameText {
     text: Box<str>,
     colon: usize,
 }
@@ -314,25 +323,82 @@ impl ActionName {
     pub fn new(service: impl Into<String>, action: impl Into<String>) -> Self {
         let mut text = service.into();
         let colon = text.len();
-        let action = action.into();
-        text.reserve_exact(1 + action.len());
         text.push(':');
-        text.push_str(&action);
+        text.push_str(&action.into());
         Self {
-            text: text.into_boxed_str(),
-            colon,
+            shared: intern(text, colon),
         }
     }
 
     /// The service prefix, such as `sagemaker`.
     pub fn service(&self) -> &str {
-        self.text.get(..self.colon).unwrap_or_default()
+        self.shared
+            .text
+            .get(..self.shared.colon)
+            .unwrap_or_default()
     }
 
     /// The action's name without its prefix, such as `CreateTrainingJob`.
     pub fn action(&self) -> &str {
-        self.text.get(self.colon + 1..).unwrap_or_default()
+        self.shared
+            .text
+            .get(self.shared.colon + 1..)
+            .unwrap_or_default()
     }
+}
+
+impl std::fmt::Debug for ActionName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("ActionName")
+            .field(&&*self.shared.text)
+            .finish()
+    }
+}
+
+/// A shared name text in the set of [`intern`], found by its text.
+struct Interned(Arc<NameText>);
+
+impl std::borrow::Borrow<str> for Interned {
+    fn borrow(&self) -> &str {
+        &self.0.text
+    }
+}
+
+impl PartialEq for Interned {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.text == other.0.text
+    }
+}
+
+impl Eq for Interned {}
+
+impl std::hash::Hash for Interned {
+    // As `str` hashes, which `Borrow<str>` requires.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.text.hash(state);
+    }
+}
+
+/// The one shared copy of an action name's text (`colon` is where its `:` is). The names a
+/// process meets are few (the catalog's actions and those a user writes), so every text met is
+/// kept for the life of the process; each further name of the same text costs a reference
+/// count.
+fn intern(text: String, colon: usize) -> Arc<NameText> {
+    static NAMES: OnceLock<Mutex<HashSet<Interned>>> = OnceLock::new();
+    // A panic while the set was held cannot leave it inconsistent: it holds whole names only.
+    let mut names = NAMES
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if let Some(Interned(shared)) = names.get(text.as_str()) {
+        return Arc::clone(shared);
+    }
+    let shared = Arc::new(NameText {
+        text: text.into_boxed_str(),
+        colon,
+    });
+    names.insert(Interned(Arc::clone(&shared)));
+    shared
 }
 
 /// A name's bytes, ASCII-lowercased: what equality, order and hashing of an [`ActionName`]
@@ -380,7 +446,7 @@ impl std::hash::Hash for ActionName {
 impl std::fmt::Display for ActionName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // `service:action` as given.
-        f.write_str(&self.text)
+        f.write_str(&self.shared.text)
     }
 }
 
@@ -1086,6 +1152,25 @@ mod tests {
         assert_ne!(a, action("sagemaker:CreateProcessingJob"));
         assert_ne!(action("ec2:CreateTags"), action("ec2c:reateTags"));
         assert!(action("ec2:A") < action("ec2:b"));
+    }
+
+    #[test]
+    fn test_names_of_the_same_text_share_one_copy_and_keep_their_casing() {
+        let a = ActionName::new("sagemaker", "CreateTrainingJob");
+        let b = action("sagemaker:CreateTrainingJob");
+        assert!(std::sync::Arc::ptr_eq(&a.shared, &b.shared));
+        // Another casing is the same action, but written as given: its own text.
+        let c = action("sagemaker:createtrainingjob");
+        assert_eq!(a, c);
+        assert!(!std::sync::Arc::ptr_eq(&a.shared, &c.shared));
+        assert_eq!(
+            (c.to_string(), c.service(), c.action()),
+            (
+                "sagemaker:createtrainingjob".to_owned(),
+                "sagemaker",
+                "createtrainingjob"
+            )
+        );
     }
 
     #[test]

@@ -168,24 +168,195 @@ pub fn write_with(
     compiled: &Build,
     extra: &[iac::File],
 ) -> Result<(), OutputError> {
-    Place::resolve(out)?.recover()?;
-    // Recovery may have put an old output back: look again.
-    let place = Place::resolve(out)?;
-    place.check_outside(inputs)?;
-    place.check_replaceable()?;
-    // Directories made for the output are removed again if the build cannot be written.
-    let created = create_dirs(&place.parent).map_err(io_at(&place.parent))?;
-    let result = place.stage_and_swap(compiled, extra);
-    if result.is_err() {
-        for dir in created.iter().rev() {
-            let _ = fs::remove_dir(dir);
+    let mut staging = Staging::new(out, inputs);
+    for a in &compiled.artifacts {
+        staging.write(&a.file, &a.content);
+    }
+    staging.finish(&compiled.manifest, extra)
+}
+
+/// A build written to its staging directory as its documents are made
+/// ([`crate::emit::Documents`]), then put in the output's place by [`Staging::finish`]: the
+/// build keeps no document's text once it is written. Whether the output may be replaced is
+/// decided at the first document (or at `finish`), so a project with errors in its rules
+/// never touches the file system. The first failure is kept and reported by `finish`; a
+/// staging that is dropped unfinished (the build had errors) is removed with the directories
+/// made for it, and the previous output stays as it was.
+#[derive(Debug)]
+pub struct Staging {
+    /// The output directory, as given.
+    out: PathBuf,
+    /// The input paths, which the output must not hold.
+    inputs: Vec<PathBuf>,
+    /// How far it got.
+    state: State,
+    /// What an artifact written here keeps of its document: nothing.
+    empty: Arc<str>,
+}
+
+/// Where a [`Staging`] is.
+#[derive(Debug)]
+enum State {
+    /// Nothing written yet.
+    Idle,
+    /// The staging directory exists and is being written.
+    Open(Open),
+    /// Writing failed: nothing more is written, and `finish` reports this.
+    Failed(OutputError),
+}
+
+/// A staging directory being written.
+#[derive(Debug)]
+struct Open {
+    /// Where the output goes.
+    place: Place,
+    /// The staging directory; removed when dropped, unless kept.
+    staging: Option<tempfile::TempDir>,
+    /// The directories made for the output, outermost first: removed again unless the build
+    /// is put in place.
+    created: Vec<PathBuf>,
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        // The staging directory first: the directories made for the output hold it.
+        if let Some(staging) = self.staging.take() {
+            drop(staging);
+            for dir in self.created.iter().rev() {
+                let _ = fs::remove_dir(dir);
+            }
         }
     }
-    result
+}
+
+impl Open {
+    /// Decide that `out` may be replaced, then make the staging directory beside it.
+    fn begin(out: &Path, inputs: &[PathBuf]) -> Result<Self, OutputError> {
+        Place::resolve(out)?.recover()?;
+        // Recovery may have put an old output back: look again.
+        let place = Place::resolve(out)?;
+        place.check_outside(inputs)?;
+        place.check_replaceable()?;
+        // Directories made for the output are removed again if the build cannot be written.
+        let created = create_dirs(&place.parent).map_err(io_at(&place.parent))?;
+        let mut open = Self {
+            place,
+            staging: None,
+            created,
+        };
+        open.staging = Some(open.place.stage()?);
+        Ok(open)
+    }
+
+    /// The staging directory.
+    fn root(&self) -> Result<&Path, OutputError> {
+        self.staging
+            .as_ref()
+            .map(tempfile::TempDir::path)
+            .ok_or_else(|| {
+                io_at(&self.place.parent)(io::Error::other("the staging directory is gone"))
+            })
+    }
+
+    /// Write `text` as `file` (relative, `/`-separated) in the staging directory.
+    fn write(&self, file: &str, text: &[u8]) -> Result<(), OutputError> {
+        let path = self.root()?.join(file);
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(io_at(dir))?;
+        }
+        fs::write(&path, text).map_err(io_at(&path))
+    }
+
+    /// Remove `file` from the staging directory, and the directories it leaves empty.
+    fn remove(&self, file: &str) -> Result<(), OutputError> {
+        let root = self.root()?;
+        let path = root.join(file);
+        fs::remove_file(&path).map_err(io_at(&path))?;
+        // An empty directory left behind would be a file the manifest does not list.
+        for dir in path.ancestors().skip(1).take_while(|d| *d != root) {
+            if fs::remove_dir(dir).is_err() {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Staging {
+    /// A build to be written into `out`, which must not hold any of `inputs`. Nothing is
+    /// checked or written yet.
+    pub fn new(out: &Path, inputs: &[PathBuf]) -> Self {
+        Self {
+            out: out.to_path_buf(),
+            inputs: inputs.to_vec(),
+            state: State::Idle,
+            empty: Arc::from(""),
+        }
+    }
+
+    /// The open staging directory, begun if it was not: `None` once something failed.
+    fn open(&mut self) -> Option<&Open> {
+        if matches!(self.state, State::Idle) {
+            self.state = match Open::begin(&self.out, &self.inputs) {
+                Ok(open) => State::Open(open),
+                Err(e) => State::Failed(e),
+            };
+        }
+        match &self.state {
+            State::Open(open) => Some(open),
+            State::Idle | State::Failed(_) => None,
+        }
+    }
+
+    /// Keep the first failure; the staging directory is removed with it.
+    fn fail(&mut self, result: Result<(), OutputError>) {
+        if let Err(e) = result {
+            self.state = State::Failed(e);
+        }
+    }
+
+    /// Write `text` as `file` (relative to the output, `/`-separated).
+    pub fn write(&mut self, file: &str, text: &str) {
+        if let Some(open) = self.open() {
+            let result = open.write(file, text.as_bytes());
+            self.fail(result);
+        }
+    }
+
+    /// Write the infrastructure-as-code files `extra` and the manifest, then put the staging
+    /// directory in the output's place; or report the first failure, with nothing changed.
+    pub fn finish(mut self, manifest: &Manifest, extra: &[iac::File]) -> Result<(), OutputError> {
+        for f in extra {
+            self.write(&f.path, &f.text);
+        }
+        self.open();
+        match std::mem::replace(&mut self.state, State::Idle) {
+            State::Open(open) => open.place_build(manifest, extra),
+            State::Failed(e) => Err(e),
+            State::Idle => Err(io_at(&self.out)(io::Error::other(
+                "the build was not staged",
+            ))),
+        }
+    }
+}
+
+impl crate::emit::Documents for Staging {
+    fn put(&mut self, artifact: &crate::artifact::Artifact, text: String) -> Arc<str> {
+        self.write(&artifact.file, &text);
+        Arc::clone(&self.empty)
+    }
+
+    fn remove(&mut self, artifact: &crate::artifact::Artifact) {
+        if let Some(open) = self.open() {
+            let result = open.remove(&artifact.file);
+            self.fail(result);
+        }
+    }
 }
 
 /// Where the output goes: the directory that is replaced, its parent (where staging happens)
 /// and its name.
+#[derive(Debug)]
 struct Place {
     /// The path as the user gave it, for messages.
     given: PathBuf,
@@ -322,8 +493,8 @@ impl Place {
         Ok(())
     }
 
-    /// Write the build into a staging directory, then put it in the output's place.
-    fn stage_and_swap(&self, compiled: &Build, extra: &[iac::File]) -> Result<(), OutputError> {
+    /// Make the staging directory beside the output, with its marker.
+    fn stage(&self) -> Result<tempfile::TempDir, OutputError> {
         let prefix = format!("{STAGING}{}-", self.name);
         let mut builder = tempfile::Builder::new();
         builder.prefix(&prefix);
@@ -340,38 +511,41 @@ impl Place {
             let old = fs::metadata(&self.dir).map_err(io_at(&self.given))?;
             fs::set_permissions(root, old.permissions()).map_err(io_at(root))?;
         }
-        let put = |path: &Path, text: &str| fs::write(path, text).map_err(io_at(path));
-        put(&root.join(MARKER), "")?;
-        let files = compiled
-            .artifacts
-            .iter()
-            .map(|a| (a.file.as_str(), &*a.content))
-            .chain(extra.iter().map(|f| (f.path.as_str(), f.text.as_str())));
-        for (file, text) in files {
-            let path = root.join(file);
-            if let Some(dir) = path.parent() {
-                fs::create_dir_all(dir).map_err(io_at(dir))?;
-            }
-            put(&path, text)?;
-        }
-        let manifest = root.join(MANIFEST);
-        let file = fs::File::create(&manifest).map_err(io_at(&manifest))?;
+        let marker = root.join(MARKER);
+        fs::write(&marker, "").map_err(io_at(&marker))?;
+        Ok(staging)
+    }
+}
+
+impl Open {
+    /// Write the manifest into the staging directory, which holds every other file of the
+    /// build, then put it in the output's place.
+    fn place_build(mut self, manifest: &Manifest, extra: &[iac::File]) -> Result<(), OutputError> {
+        let root = self.root()?.to_path_buf();
+        let root = root.as_path();
+        let path = root.join(MANIFEST);
+        let file = fs::File::create(&path).map_err(io_at(&path))?;
         let mut w = io::BufWriter::new(file);
-        write_manifest(&mut w, &compiled.manifest, extra)
-            .map_err(|e| io_at(&manifest)(io::Error::other(e)))?;
-        io::Write::flush(&mut w).map_err(io_at(&manifest))?;
+        write_manifest(&mut w, manifest, extra).map_err(|e| io_at(&path)(io::Error::other(e)))?;
+        io::Write::flush(&mut w).map_err(io_at(&path))?;
         // Complete: the manifest now says it is tagc's, and the marker must not be published.
         fs::remove_file(root.join(MARKER)).map_err(io_at(root))?;
-        if self.dir.exists() {
-            swap(root, &self.dir, &self.parent, &self.name).map_err(io_at(&self.given))?;
+        let place = &self.place;
+        if place.dir.exists() {
+            swap(root, &place.dir, &place.parent, &place.name).map_err(io_at(&place.given))?;
             // The staging path now holds the old output. Deleting it is tidying: the new
             // output is in place, and the next build removes whatever a failure leaves here.
-            let old = staging.keep();
-            let _ = remove_tagc_dir(&old);
+            if let Some(staging) = self.staging.take() {
+                let _ = remove_tagc_dir(&staging.keep());
+            }
         } else {
-            fs::rename(root, &self.dir).map_err(io_at(&self.given))?;
-            let _ = staging.keep();
+            fs::rename(root, &place.dir).map_err(io_at(&place.given))?;
+            if let Some(staging) = self.staging.take() {
+                let _ = staging.keep();
+            }
         }
+        // In place: the directories made for it stay.
+        self.created.clear();
         Ok(())
     }
 }
@@ -585,48 +759,114 @@ pub fn differences_with(
     compiled: &Build,
     extra: &[iac::File],
 ) -> Result<Differences, OutputError> {
-    // The artifacts' documents are shared, not copied: a large build is compared in the
-    // memory it already takes.
-    let mut expected: Vec<(String, Arc<str>)> = compiled
-        .artifacts
-        .iter()
-        .map(|a| (a.file.clone(), Arc::clone(&a.content)))
-        .chain(
-            extra
-                .iter()
-                .map(|f| (f.path.clone(), Arc::from(f.text.as_str()))),
-        )
-        .collect();
-    expected.push((
-        MANIFEST.to_owned(),
-        manifest_text(out, &compiled.manifest, extra)?.into(),
-    ));
-    let mut d = Differences::default();
-    for (file, text) in &expected {
-        match fs::read(out.join(file)) {
-            Ok(bytes) if bytes == text.as_bytes() => {}
-            Ok(_) => d.stale.push(file.clone()),
-            Err(_) => d.missing.push(file.clone()),
+    let mut comparison = Comparison::new(out);
+    for a in &compiled.artifacts {
+        comparison.compare(&a.file, a.content.as_bytes());
+    }
+    comparison.finish(&compiled.manifest, extra)
+}
+
+/// A build compared with what is under the output directory as its documents are made
+/// ([`crate::emit::Documents`], for `build --check`): each document is compared with its file
+/// and then dropped, so the comparison holds one document and one file at a time.
+/// [`Comparison::finish`] compares the rest and lists what the build would not write.
+#[derive(Debug)]
+pub struct Comparison {
+    /// The output directory.
+    out: PathBuf,
+    /// The files the build writes, relative and `/`-separated.
+    expected: Vec<String>,
+    /// Those whose file differs.
+    stale: BTreeSet<String>,
+    /// Those that are not there.
+    missing: BTreeSet<String>,
+    /// What an artifact compared here keeps of its document: nothing.
+    empty: Arc<str>,
+}
+
+impl Comparison {
+    /// A comparison with the files under `out`.
+    pub fn new(out: &Path) -> Self {
+        Self {
+            out: out.to_path_buf(),
+            expected: Vec::new(),
+            stale: BTreeSet::new(),
+            missing: BTreeSet::new(),
+            empty: Arc::from(""),
         }
     }
-    // No manifest lists nothing, and no directory holds nothing: every expected file is then
-    // missing, and `--check` fails, as it should. A directory that cannot be read fails the
-    // same way, since none of its files can be read either.
-    let listed = manifest_files(out).unwrap_or_default();
-    let entries = tree(out).unwrap_or_default();
-    for entry in &entries {
-        let wanted = expected
-            .iter()
-            .any(|(f, _)| f == entry || is_ancestor(entry, f));
-        // A directory with something in it is not listed itself: what is in it is.
-        let has_entries = entries.iter().any(|e| is_ancestor(entry, e));
-        if !wanted && !has_entries {
-            d.extra.push((entry.clone(), listed.contains(entry)));
+
+    /// Compare `text` with the file `file` (relative to the output).
+    pub fn compare(&mut self, file: &str, text: &[u8]) {
+        match fs::read(self.out.join(file)) {
+            Ok(bytes) if bytes == text => {}
+            Ok(_) => {
+                self.stale.insert(file.to_owned());
+            }
+            Err(_) => {
+                self.missing.insert(file.to_owned());
+            }
         }
+        self.expected.push(file.to_owned());
     }
-    d.stale.sort();
-    d.missing.sort();
-    Ok(d)
+
+    /// Compare the infrastructure-as-code files `extra` and the manifest, then list the
+    /// entries under the output that the build would not write.
+    pub fn finish(
+        mut self,
+        manifest: &Manifest,
+        extra: &[iac::File],
+    ) -> Result<Differences, OutputError> {
+        for f in extra {
+            self.compare(&f.path, f.text.as_bytes());
+        }
+        let text = manifest_text(&self.out, manifest, extra)?;
+        self.compare(MANIFEST, text.as_bytes());
+        let out = &self.out;
+        let mut d = Differences {
+            stale: self.stale.into_iter().collect(),
+            missing: self.missing.into_iter().collect(),
+            extra: Vec::new(),
+        };
+        // No manifest lists nothing, and no directory holds nothing: every expected file is
+        // then missing, and `--check` fails, as it should. A directory that cannot be read
+        // fails the same way, since none of its files can be read either.
+        let listed = manifest_files(out).unwrap_or_default();
+        let entries = tree(out).unwrap_or_default();
+        let expected: BTreeSet<&str> = self.expected.iter().map(String::as_str).collect();
+        for entry in &entries {
+            // A file the build writes, or a directory on the way to one: the first expected
+            // path from `entry/` on starts with it if any does.
+            let below = format!("{entry}/");
+            let wanted = expected.contains(entry.as_str())
+                || expected
+                    .range::<&str, _>((
+                        std::ops::Bound::Included(below.as_str()),
+                        std::ops::Bound::Unbounded,
+                    ))
+                    .next()
+                    .is_some_and(|f| f.starts_with(&below));
+            // A directory with something in it is not listed itself: what is in it is.
+            let has_entries = entries.iter().any(|e| is_ancestor(entry, e));
+            if !wanted && !has_entries {
+                d.extra.push((entry.clone(), listed.contains(entry)));
+            }
+        }
+        Ok(d)
+    }
+}
+
+impl crate::emit::Documents for Comparison {
+    fn put(&mut self, artifact: &crate::artifact::Artifact, text: String) -> Arc<str> {
+        self.compare(&artifact.file, text.as_bytes());
+        Arc::clone(&self.empty)
+    }
+
+    fn remove(&mut self, artifact: &crate::artifact::Artifact) {
+        self.expected.retain(|f| *f != artifact.file);
+        self.stale.remove(&artifact.file);
+        self.missing.remove(&artifact.file);
+    }
 }
 
 /// The manifest as written: pretty JSON with a final newline. A manifest that does not
@@ -836,6 +1076,123 @@ mod tests {
             [".tagc-build-other-d", ".tagc-build-out-mine", "out"]
         );
         assert_eq!(fs::read_to_string(users.join("notes.md")).unwrap(), "mine");
+    }
+
+    /// The shared-SCP fixture: eleven policies attached to the root, whose SCPs are packed
+    /// into one shared SCP after each policy's own were made.
+    fn shared_scp_sources() -> Vec<Arc<crate::source::SourceFile>> {
+        let text = include_str!("../tests/fixtures/valid/shared_scp.tags");
+        vec![crate::source::SourceFile::new("shared_scp.tags", text)]
+    }
+
+    /// Every file under `dir` with its bytes, sorted.
+    fn contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
+        tree(dir)
+            .unwrap()
+            .into_iter()
+            .filter(|f| dir.join(f).is_file())
+            .map(|f| {
+                let bytes = fs::read(dir.join(&f)).unwrap();
+                (f, bytes)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn test_a_build_staged_as_it_is_made_keeps_no_document_and_writes_what_a_kept_build_writes() {
+        let catalog = crate::catalog::Catalog::builtin();
+        let tmp = tempfile::tempdir().unwrap();
+        let kept = crate::compile_sources(&shared_scp_sources(), catalog)
+            .into_build()
+            .unwrap();
+        assert!(
+            kept.artifacts
+                .iter()
+                .any(|a| a.file.ends_with("shared-scp.json"))
+        );
+        write(&tmp.path().join("kept"), &[], &kept).unwrap();
+
+        let out = tmp.path().join("staged");
+        let mut staging = Staging::new(&out, &[]);
+        let staged = crate::compile_sources_into(&shared_scp_sources(), catalog, &mut staging)
+            .into_build()
+            .unwrap();
+        // Every document went to its file and none stayed in memory.
+        assert!(staged.artifacts.iter().all(|a| a.content.is_empty()));
+        assert_eq!(
+            manifest_json(&staged.manifest).unwrap(),
+            manifest_json(&kept.manifest).unwrap()
+        );
+        staging.finish(&staged.manifest, &[]).unwrap();
+        // The SCPs replaced by the shared one are gone, with no empty directory left.
+        assert_eq!(contents(&out), contents(&tmp.path().join("kept")));
+        assert_eq!(tree(&out).unwrap(), tree(&tmp.path().join("kept")).unwrap());
+    }
+
+    #[test]
+    fn test_a_staging_dropped_unfinished_leaves_the_old_output_and_nothing_else() {
+        let catalog = crate::catalog::Catalog::builtin();
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("a/out");
+        write(&out, &[], &build(&["p/scp.json"])).unwrap();
+        let mut staging = Staging::new(&out, &[]);
+        let compiled = crate::compile_sources_into(&shared_scp_sources(), catalog, &mut staging);
+        assert!(compiled.ok());
+        drop(staging);
+        assert_eq!(names(tmp.path()), ["a"]);
+        assert_eq!(names(&tmp.path().join("a")), ["out"]);
+        assert_eq!(tree(&out).unwrap(), ["manifest.json", "p", "p/scp.json"]);
+
+        // Directories made for an output that is never put in place are removed too.
+        let fresh = tmp.path().join("b/c/out");
+        let mut staging = Staging::new(&fresh, &[]);
+        staging.write("p/scp.json", "{}\n");
+        assert!(tmp.path().join("b/c").is_dir());
+        drop(staging);
+        assert_eq!(names(tmp.path()), ["a"]);
+    }
+
+    #[test]
+    fn test_a_staging_that_cannot_write_reports_it_at_finish_and_leaves_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        let mut staging = Staging::new(&out, &[]);
+        staging.write("q/scp.json", "{}\n");
+        // `q/scp.json` is a file: nothing can be written under it.
+        staging.write("q/scp.json/x.json", "{}\n");
+        staging.write("r/scp.json", "{}\n");
+        let err = staging.finish(&Manifest::default(), &[]).unwrap_err();
+        assert!(matches!(err, OutputError::Io { .. }), "{err:?}");
+        assert!(names(tmp.path()).is_empty(), "{:?}", names(tmp.path()));
+    }
+
+    #[test]
+    fn test_a_comparison_made_as_the_documents_are_made_finds_what_differences_finds() {
+        let catalog = crate::catalog::Catalog::builtin();
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        let kept = crate::compile_sources(&shared_scp_sources(), catalog)
+            .into_build()
+            .unwrap();
+        write(&out, &[], &kept).unwrap();
+        let compare = || {
+            let mut comparison = Comparison::new(&out);
+            let compiled =
+                crate::compile_sources_into(&shared_scp_sources(), catalog, &mut comparison)
+                    .into_build()
+                    .unwrap();
+            comparison.finish(&compiled.manifest, &[]).unwrap()
+        };
+        assert_eq!(compare(), Differences::default());
+        fs::write(out.join("queue/shared-scp.json"), "{}\n").unwrap();
+        fs::remove_file(out.join("fn/iam-policy.json")).unwrap();
+        // A file the build no longer writes: the SCP a shared one replaced.
+        fs::write(out.join("training/scp.json"), "{}\n").unwrap();
+        let expected = differences(&out, &kept).unwrap();
+        assert_eq!(expected.stale, ["queue/shared-scp.json"]);
+        assert_eq!(expected.missing, ["fn/iam-policy.json"]);
+        assert_eq!(expected.extra, [("training/scp.json".to_owned(), false)]);
+        assert_eq!(compare(), expected);
     }
 
     #[test]

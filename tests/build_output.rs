@@ -285,3 +285,25 @@ fn test_build_check_lists_stale_missing_and_extra_files() {
     ");
     assert_eq!(snapshot(dir.path()), before);
 }
+
+#[test]
+fn test_build_refused_after_its_documents_were_staged_keeps_the_old_output_and_no_staging() {
+    let dir = project();
+    assert_eq!(tagc(dir.path(), &["build", "--out", "out"]).code, 0);
+    // A policy attached nowhere is a warning, found by check; the documents are written to the
+    // staging directory before `--deny-warnings` refuses the build.
+    std::fs::write(
+        dir.path().join("policies/more.tags"),
+        "tag team\n\npolicy q {\n  require team on sns:CreateTopic\n}\n",
+    )
+    .unwrap();
+    let before = snapshot(dir.path());
+    let run = tagc(dir.path(), &["build", "--deny-warnings", "--out", "out"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("tagc::cli::denied-warnings"),
+        "{}",
+        run.transcript()
+    );
+    assert_eq!(snapshot(dir.path()), before);
+}

@@ -124,19 +124,83 @@ struct RawService {
 }
 
 /// An action: its bare name, or `[name, request_tag, tag_keys, resource_tag, tagging_only]`.
-#[derive(Deserialize)]
-#[serde(untagged)]
+/// Read by a visitor of its own rather than as an untagged enum, which would first copy every
+/// action into serde's intermediate form.
 enum RawAction {
     Name(String),
     Full(String, RawSupport, RawSupport, RawSupport, u8),
 }
 
+impl<'de> Deserialize<'de> for RawAction {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = RawAction;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(
+                    "an action name or [name, request_tag, tag_keys, resource_tag, tagging_only]",
+                )
+            }
+
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<RawAction, E> {
+                Ok(RawAction::Name(name.to_owned()))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<RawAction, A::Error> {
+                let missing = |i| serde::de::Error::invalid_length(i, &self);
+                let name: String = seq.next_element()?.ok_or_else(|| missing(0))?;
+                let rq = seq.next_element()?.ok_or_else(|| missing(1))?;
+                let tk = seq.next_element()?.ok_or_else(|| missing(2))?;
+                let rt = seq.next_element()?.ok_or_else(|| missing(3))?;
+                let tagging: u8 = seq.next_element()?.ok_or_else(|| missing(4))?;
+                if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                    return Err(serde::de::Error::invalid_length(6, &self));
+                }
+                Ok(RawAction::Full(name, rq, tk, rt, tagging))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
 /// A tag-support field: `0`, `1` or a list of resource types.
-#[derive(Deserialize)]
-#[serde(untagged)]
 enum RawSupport {
     Flag(u64),
     Types(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for RawSupport {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = RawSupport;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("0, 1 or a list of resource types")
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, flag: u64) -> Result<RawSupport, E> {
+                Ok(RawSupport::Flag(flag))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<RawSupport, A::Error> {
+                let mut types = Vec::new();
+                while let Some(t) = seq.next_element()? {
+                    types.push(t);
+                }
+                types.shrink_to_fit();
+                Ok(RawSupport::Types(types))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 /// Parses the compact format; `path` only names the source in errors.
@@ -164,11 +228,10 @@ pub(crate) fn from_compact_json(path: &Path, text: &str) -> Result<Catalog, Cata
 }
 
 fn service_of(prefix: &str, s: RawService) -> Result<Service, String> {
-    let actions = s
-        .actions
-        .into_iter()
-        .map(action_of)
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut actions = Vec::with_capacity(s.actions.len());
+    for a in s.actions {
+        actions.push(action_of(a)?);
+    }
     Ok(Service {
         prefix: prefix.to_owned(),
         deprecated: s.deprecated,

@@ -174,6 +174,8 @@ impl<'c> Checker<'c> {
                 }
             }
         }
+        // The project keeps this list for the whole build: not the capacity it grew to.
+        out.shrink_to_fit();
         out
     }
 

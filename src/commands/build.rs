@@ -15,42 +15,89 @@ use crate::model::{Policy, Project, RuleKind};
 use crate::report::{Report, ReportError};
 use crate::{Build, cost, iac, output};
 
-/// Run `tagc build`.
+/// Run `tagc build`. The documents are written to the staging directory (or, with `--check`,
+/// compared with their files) as they are made, and not kept; only `--emit` of Terraform or
+/// CloudFormation, whose files hold every document, keeps them until the end.
 pub fn run(args: &BuildArgs) -> Outcome {
+    let formats: Vec<iac::Format> = args.emit.iter().filter_map(|e| e.iac_format()).collect();
+    if !formats.is_empty() {
+        return run_kept(args, &formats);
+    }
+    if args.check {
+        let mut comparison = output::Comparison::new(&args.out);
+        let mut compiled = match super::compile_into(&args.input, &mut comparison) {
+            Ok((compiled, _)) => compiled,
+            Err(outcome) => return outcome,
+        };
+        let warnings = std::mem::take(&mut compiled.diagnostics);
+        let extra = match render_cost(args, &compiled) {
+            Ok(files) => files,
+            Err(e) => return fail_after(warnings, e, args.input.format),
+        };
+        let d = comparison.finish(&compiled.manifest, &extra);
+        return report_fresh(&args.out, d, warnings, args.input.format);
+    }
+    let mut staging = output::Staging::new(&args.out, &args.input.paths);
+    let mut compiled = match super::compile_into(&args.input, &mut staging) {
+        Ok((compiled, _)) => compiled,
+        Err(outcome) => return outcome,
+    };
+    let warnings = std::mem::take(&mut compiled.diagnostics);
+    let extra = match render_cost(args, &compiled) {
+        Ok(files) => files,
+        Err(e) => return fail_after(warnings, e, args.input.format),
+    };
+    if let Err(e) = staging.finish(&compiled.manifest, &extra) {
+        return fail_after(warnings, e, args.input.format);
+    }
+    report_written(args, &compiled, &extra, warnings)
+}
+
+/// `tagc build --emit terraform|cloudformation`: the renderings hold every document, so the
+/// documents are kept in the build until the output is written.
+fn run_kept(args: &BuildArgs, formats: &[iac::Format]) -> Outcome {
     let mut compiled = match compile(&args.input) {
         Ok(c) => c,
         Err(outcome) => return outcome,
     };
     let format = args.input.format;
     let warnings = std::mem::take(&mut compiled.diagnostics);
-    let formats: Vec<iac::Format> = args.emit.iter().filter_map(|e| e.iac_format()).collect();
-    let mut extra = if formats.is_empty() {
-        Vec::new()
-    } else {
-        match iac::render(&formats, &compiled.artifacts, &compiled.project.settings) {
-            Ok(files) => files,
-            Err(e) => return fail_after(warnings, e, format),
-        }
+    let mut extra = match iac::render(formats, &compiled.artifacts, &compiled.project.settings) {
+        Ok(files) => files,
+        Err(e) => return fail_after(warnings, e, format),
     };
     match render_cost(args, &compiled) {
         Ok(files) => extra.extend(files),
         Err(e) => return fail_after(warnings, e, format),
     }
     if args.check {
-        return check_fresh(&args.out, &compiled, &extra, warnings, format);
+        let d = output::differences_with(&args.out, &compiled, &extra);
+        return report_fresh(&args.out, d, warnings, format);
     }
     if let Err(e) = output::write_with(&args.out, &args.input.paths, &compiled, &extra) {
         return fail_after(warnings, e, format);
     }
+    report_written(args, &compiled, &extra, warnings)
+}
+
+/// After the output is written: the sizes (and `--explain`) for people, or the manifest in a
+/// machine format.
+fn report_written(
+    args: &BuildArgs,
+    compiled: &Build,
+    extra: &[iac::File],
+    warnings: Diagnostics,
+) -> Outcome {
+    let format = args.input.format;
     if format.machine().is_none() {
-        eprint!("{}", size_report(&compiled, &args.out, &extra));
+        eprint!("{}", size_report(compiled, &args.out, extra));
         if args.explain {
             eprint!("{}", explain(&compiled.project));
             eprint!("{}", explain_wildcards(&compiled.manifest));
         }
         return Outcome::Success;
     }
-    let manifest = match output::manifest_text(&args.out, &compiled.manifest, &extra) {
+    let manifest = match output::manifest_text(&args.out, &compiled.manifest, extra) {
         Ok(text) => text,
         Err(e) => return fail_after(warnings, e, format),
     };
@@ -128,18 +175,17 @@ fn render_cost(args: &BuildArgs, compiled: &Build) -> Result<Vec<iac::File>, cos
     cost::render(&compiled.project, &options)
 }
 
-/// `--check`: whether the files on disk are exactly what this build would write (for CI,
+/// `--check`: report whether the files on disk are exactly what this build would write (for CI,
 /// which should fail when generated policies are stale): every file compared, and each stale,
 /// missing or extra one reported as a coded diagnostic. A machine-readable report holds the
 /// compile's `warnings` too, and lists the files as `differences`.
-fn check_fresh(
+fn report_fresh(
     out: &Path,
-    compiled: &Build,
-    extra: &[iac::File],
+    differences: Result<output::Differences, output::OutputError>,
     warnings: Diagnostics,
     format: Format,
 ) -> Outcome {
-    let d = match output::differences_with(out, compiled, extra) {
+    let d = match differences {
         Ok(d) => d,
         Err(e) => return fail_after(warnings, e, format),
     };

@@ -320,11 +320,20 @@ fn compile(args: &InputArgs) -> Result<Build, Outcome> {
 fn compile_with_catalog(
     args: &InputArgs,
 ) -> Result<(Build, std::borrow::Cow<'static, Catalog>), Outcome> {
+    compile_into(args, &mut crate::emit::Keep)
+}
+
+/// [`compile_with_catalog`], handing each document to `documents` as it is made (`build`
+/// writes them to its staging directory).
+fn compile_into(
+    args: &InputArgs,
+    documents: &mut dyn crate::emit::Documents,
+) -> Result<(Build, std::borrow::Cow<'static, Catalog>), Outcome> {
     let catalog = load_catalog(args)?;
     let mut compiled = match read_stdin_project(args) {
         Err(e) => return Err(report_cli(e, args.format)),
-        Ok(Some(file)) => crate::compile_files(vec![file], &catalog),
-        Ok(None) => crate::compile_paths(&args.paths, &catalog),
+        Ok(Some(file)) => crate::compile_files_into(vec![file], &catalog, documents),
+        Ok(None) => crate::compile_paths_into(&args.paths, &catalog, documents),
     };
     let warnings = compiled.diagnostics.warning_count();
     let denied = args.deny_warnings && warnings > 0;
