@@ -679,10 +679,13 @@ struct GenTag {
 /// A generated `protect`: keys, services, scope.
 type GenProtect = (Vec<usize>, Option<Vec<&'static str>>, GenScope);
 
+/// A generated `require`: keys, actions, `when`, scope.
+type GenRequire = (Vec<usize>, Vec<&'static str>, Option<GenTest>, GenScope);
+
 /// A generated policy, as choices over the pools above.
 #[derive(Debug, Clone)]
 struct GenPolicy {
-    requires: Vec<(Vec<usize>, Vec<&'static str>, Option<GenTest>, GenScope)>,
+    requires: Vec<GenRequire>,
     forbid: Option<(GenTest, Vec<&'static str>, GenScope)>,
     only_declared: Option<(Vec<&'static str>, GenScope)>,
     protect: Option<GenProtect>,
@@ -768,13 +771,9 @@ impl GenProject {
         self.render_lists(self.through_sets)
     }
 
-    fn render_lists(&self, through_sets: bool) -> String {
+    /// The tag declarations.
+    fn render_tags(&self) -> String {
         use std::fmt::Write as _;
-        let mut lists = Lists {
-            through_sets,
-            sets: String::new(),
-            count: 0,
-        };
         let mut s = String::new();
         for t in &self.tags {
             let _ = writeln!(s, "tag {} {{", t.key);
@@ -791,6 +790,17 @@ impl GenProject {
             }
             s.push_str("}\n");
         }
+        s
+    }
+
+    fn render_lists(&self, through_sets: bool) -> String {
+        use std::fmt::Write as _;
+        let mut lists = Lists {
+            through_sets,
+            sets: String::new(),
+            count: 0,
+        };
+        let mut s = self.render_tags();
         let key = |i: &usize| self.tags[i % self.tags.len()].key;
         let keys = |ks: &[usize]| {
             let mut names: Vec<&str> = Vec::new();
