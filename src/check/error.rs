@@ -214,7 +214,9 @@ pub enum CheckErrorKind {
     #[diagnostic(
         code("tagc::check::empty-policy"),
         severity(Error),
-        help("add a `require`, `only-declared-keys`, `protect`, `enforce` or `report` rule")
+        help(
+            "add a `require`, `forbid`, `only-declared-keys`, `protect`, `enforce` or `report` rule"
+        )
     )]
     #[label("this policy")]
     EmptyPolicy(String),
