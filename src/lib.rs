@@ -209,10 +209,10 @@ fn compile_checked(
     // A statement lost to a syntax error may be the one that uses a set: "never used" is only
     // said of a project that parsed whole.
     let parsed_whole = diagnostics.is_empty();
-    let (project, errors) = check::check(&files, catalog);
-    // The syntax trees are not needed after check: freeing them here keeps them out of the
-    // memory the rest of the build takes.
-    drop(files);
+    // Check consumes the syntax trees, dropping each item's once it is checked: they are not
+    // needed after it, and freeing them as it goes keeps them out of the memory the checked
+    // project and the rest of the build take.
+    let (project, errors) = check::check_files(files, catalog);
     for e in errors {
         if parsed_whole || !matches!(e.kind, check::CheckErrorKind::UnusedSet(_)) {
             diagnostics.push(e);

@@ -565,13 +565,13 @@ fn by_resources(actions: &[Action]) -> Vec<(Vec<String>, Vec<String>)> {
     let mut groups: Vec<(Vec<String>, Vec<String>)> = Vec::new();
     for a in actions {
         let name = a.name.to_string();
-        match groups.iter_mut().find(|(r, _)| *r == a.resources) {
+        match groups.iter_mut().find(|(r, _)| r == a.resources()) {
             Some((_, names)) => {
                 if !names.contains(&name) {
                     names.push(name);
                 }
             }
-            None => groups.push((a.resources.clone(), vec![name])),
+            None => groups.push((a.resources().to_vec(), vec![name])),
         }
     }
     groups

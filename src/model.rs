@@ -563,15 +563,70 @@ pub enum NameError {
 }
 
 /// One action after expansion: `service:Name` in AWS's documented casing.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+///
+/// Its resource scope is held apart, boxed, and only when there is one: most actions are
+/// unscoped, and a project holds an expanded action list per rule, so the common action is its
+/// name and one empty pointer rather than two empty lists. It orders and serializes as its
+/// name, then its resources, then its resource types.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Action {
     /// The action, such as `sagemaker:CreateTrainingJob`.
     pub name: ActionName,
+    /// The resource scope; `None` when both of its lists would be empty.
+    scope: Option<Box<ActionScope>>,
+}
+
+/// An action's resource scope (see [`Action::resources`] and [`Action::resource_types`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct ActionScope {
+    resources: Vec<String>,
+    resource_types: Vec<String>,
+}
+
+impl Action {
+    /// The action `name`, unscoped.
+    pub fn new(name: ActionName) -> Self {
+        Self { name, scope: None }
+    }
+
+    /// The action `name` scoped to `resources` of `resource_types`.
+    pub fn scoped(name: ActionName, resources: Vec<String>, resource_types: Vec<String>) -> Self {
+        let mut action = Self::new(name);
+        action.set_scope(resources, resource_types);
+        action
+    }
+
+    /// Scope the action to `resources` of `resource_types` (both empty: unscoped).
+    pub fn set_scope(&mut self, resources: Vec<String>, resource_types: Vec<String>) {
+        self.scope = (!resources.is_empty() || !resource_types.is_empty()).then(|| {
+            Box::new(ActionScope {
+                resources,
+                resource_types,
+            })
+        });
+    }
+
     /// Resource ARN patterns the rule is scoped to; empty means `*`. Filled where the catalog
     /// says the action carries request tags only for some resource types (EC2 `RunInstances`).
-    pub resources: Vec<String>,
-    /// The resource types (`instance`) whose ARNs `resources` holds; empty with `resources`.
-    pub resource_types: Vec<String>,
+    pub fn resources(&self) -> &[String] {
+        self.scope.as_ref().map_or(&[], |s| &s.resources)
+    }
+
+    /// The resource types (`instance`) whose ARNs [`Action::resources`] holds; empty with it.
+    pub fn resource_types(&self) -> &[String] {
+        self.scope.as_ref().map_or(&[], |s| &s.resource_types)
+    }
+}
+
+impl Serialize for Action {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut s = serializer.serialize_struct("Action", 3)?;
+        s.serialize_field("name", &self.name)?;
+        s.serialize_field("resources", self.resources())?;
+        s.serialize_field("resource_types", self.resource_types())?;
+        s.end()
+    }
 }
 
 /// A checked policy.

@@ -398,10 +398,10 @@ fn exempt(p: &Policy, principal: &str) -> bool {
 fn covers(actions: &[Action], request: &Request) -> bool {
     actions.iter().any(|a| {
         a.name == request.action
-            && (a.resources.is_empty()
+            && (a.resources().is_empty()
                 || request
                     .resource
                     .as_ref()
-                    .is_none_or(|r| a.resources.iter().any(|p| wildcard_match(p, r, false))))
+                    .is_none_or(|r| a.resources().iter().any(|p| wildcard_match(p, r, false))))
     })
 }

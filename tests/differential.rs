@@ -548,9 +548,9 @@ fn outside_grant_scope(project: &Project, request: &Request) -> bool {
         .flat_map(|p| p.requires.iter().flat_map(|r| &r.actions))
         .any(|a| {
             a.name == request.action
-                && !a.resources.is_empty()
+                && !a.resources().is_empty()
                 && !a
-                    .resources
+                    .resources()
                     .iter()
                     .any(|pattern| tagc::model::wildcard_match(pattern, resource, false))
         })

@@ -297,7 +297,7 @@ fn resource_classes(project: &Project, action: &str, arns: Vec<String>) -> Vec<O
                 .chain(p.only_declared.iter().flat_map(|o| &o.actions))
         })
         .filter(|a| a.name.to_string().eq_ignore_ascii_case(action))
-        .flat_map(|a| &a.resources)
+        .flat_map(tagc::model::Action::resources)
         .collect();
     let enforced: Vec<String> = project
         .policies

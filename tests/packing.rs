@@ -278,7 +278,7 @@ fn test_merged_scoped_statements_meet_no_resource_type_the_rules_left_out() {
                     .flat_map(|r| &r.actions)
                     .chain(policy.only_declared.iter().flat_map(|o| &o.actions))
                     .filter(|a| a.name.to_string() == action)
-                    .flat_map(|a| &a.resource_types)
+                    .flat_map(tagc::model::Action::resource_types)
                     .collect()
             };
             for s in low

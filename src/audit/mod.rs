@@ -266,10 +266,10 @@ pub struct RuleIndex<'p> {
 /// catalog does not tell (see the module documentation).
 pub fn created_types(catalog: &Catalog, action: &Action) -> Option<Vec<ResourceType>> {
     let service = action.name.service();
-    if !action.resource_types.is_empty() {
+    if !action.resource_types().is_empty() {
         return Some(
             action
-                .resource_types
+                .resource_types()
                 .iter()
                 .map(|t| ResourceType::new(service, t.clone()))
                 .collect(),

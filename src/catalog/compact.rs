@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::{ActionInfo, Catalog, CatalogError, Service, TagSupport};
@@ -100,6 +101,16 @@ struct RawCatalog {
     format: Option<u64>,
     date: Option<String>,
     services: Option<BTreeMap<String, RawService>>,
+}
+
+/// The top level only, each service left as its JSON text (borrowed from the file's), for the
+/// built-in catalog to parse a service when it is first used.
+#[derive(Deserialize)]
+struct LazyCatalog<'a> {
+    format: Option<u64>,
+    date: Option<String>,
+    #[serde(borrow)]
+    services: Option<BTreeMap<String, &'a RawValue>>,
 }
 
 /// Only the `format` field: checked first, so that a file of another format is reported as
@@ -224,7 +235,36 @@ pub(crate) fn from_compact_json(path: &Path, text: &str) -> Result<Catalog, Cata
             .map_err(|m| CatalogError::schema(path, format!("service `{prefix}`: {m}")))?;
         services.insert(prefix, service);
     }
-    Ok(Catalog { date, services })
+    Ok(Catalog {
+        date,
+        services: services.into(),
+    })
+}
+
+/// The date and the services' JSON texts of a catalog in the compact format, the services
+/// unparsed; `path` only names the source in errors.
+pub(crate) fn lazy_from_compact_json<'a>(
+    path: &Path,
+    text: &'a str,
+) -> Result<(String, BTreeMap<String, &'a RawValue>), CatalogError> {
+    let json = |source| CatalogError::Json {
+        path: path.to_path_buf(),
+        source,
+    };
+    let bad = |message: &str| CatalogError::schema(path, message);
+    let doc: LazyCatalog<'a> = serde_json::from_str(text).map_err(json)?;
+    if doc.format != Some(FORMAT) {
+        return Err(bad("unknown or missing `format` (expected 1)"));
+    }
+    let date = doc.date.ok_or_else(|| bad("missing `date`"))?;
+    let services = doc.services.ok_or_else(|| bad("missing `services`"))?;
+    Ok((date, services))
+}
+
+/// One service of the compact format from its JSON text.
+pub(crate) fn service_from_raw(prefix: &str, raw: &RawValue) -> Result<Service, String> {
+    let s: RawService = serde_json::from_str(raw.get()).map_err(|e| e.to_string())?;
+    service_of(prefix, s)
 }
 
 fn service_of(prefix: &str, s: RawService) -> Result<Service, String> {

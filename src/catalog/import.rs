@@ -209,7 +209,10 @@ fn import_documents(
         services.insert(service.prefix.clone(), service);
     }
     let date = date.unwrap_or_else(|| "unknown".to_owned());
-    Ok(Catalog { date, services })
+    Ok(Catalog {
+        date,
+        services: services.into(),
+    })
 }
 
 /// Parses one AWS service document into a [`Service`].

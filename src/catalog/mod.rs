@@ -2,7 +2,8 @@
 //!
 //! Input: AWS's service-reference JSON (one document per service prefix, imported from a
 //! directory or a `.tar.gz` of one by [`Catalog::import`]) or the compact file committed in
-//! `data/catalog.json` (parsed once by [`Catalog::builtin`]).
+//! `data/catalog.json` (read by [`Catalog::builtin`]: its top level once, each service when
+//! first asked for, so a project naming a few services pays for those only).
 //! Output: a [`Catalog`] the check stage queries: does `service:Action` exist, what does
 //! `service:Create*` expand to, can this action carry `aws:RequestTag` at creation, and "did you
 //! mean" suggestions.
@@ -27,8 +28,11 @@ mod import;
 pub mod tag_policy_types;
 
 use std::collections::BTreeMap;
+use std::collections::btree_map;
 use std::path::Path;
 use std::sync::OnceLock;
+
+use serde_json::value::RawValue;
 
 pub use error::CatalogError;
 pub use import::DATE_FILE;
@@ -45,7 +49,153 @@ pub struct Catalog {
     /// Date of the AWS data, `YYYY-MM-DD` (for the built-in catalog, `2026-08-22`)
     pub date: String,
     /// Services by prefix (`sagemaker`, `ec2`, …)
-    pub services: BTreeMap<String, Service>,
+    pub services: Services,
+}
+
+/// The services of a catalog by prefix, in prefix order.
+///
+/// The built-in catalog's services are held as their JSON text, borrowed from the embedded
+/// file, and each is parsed the first time it is asked for: its records cost several times its
+/// text, and a project names a few of the 400-odd services. Asking for every service (`values`,
+/// `iter`) parses them all.
+#[derive(Clone, Default)]
+pub struct Services(BTreeMap<String, LazyService>);
+
+/// One service: parsed, or its compact JSON to parse on first use.
+#[derive(Clone)]
+struct LazyService {
+    /// The service's object in the built-in catalog, while it may still need parsing.
+    raw: Option<&'static RawValue>,
+    parsed: OnceLock<Service>,
+}
+
+impl LazyService {
+    fn get(&self, prefix: &str) -> &Service {
+        self.parsed.get_or_init(|| {
+            // The embedded file is checked in full by a unit test (`Catalog::try_builtin`);
+            // should a service still fail to parse, it reads as a service without actions
+            // rather than a panic.
+            self.raw
+                .and_then(|raw| compact::service_from_raw(prefix, raw).ok())
+                .unwrap_or_else(|| Service {
+                    prefix: prefix.to_owned(),
+                    deprecated: false,
+                    actions: Vec::new(),
+                    tagging_actions: Vec::new(),
+                    create_context_key: None,
+                    resources: BTreeMap::new(),
+                    create_tagging: BTreeMap::new(),
+                })
+        })
+    }
+}
+
+impl Services {
+    /// Services whose JSON is parsed on first use (see [`compact`]).
+    fn lazy(raw: BTreeMap<String, &'static RawValue>) -> Self {
+        Self(
+            raw.into_iter()
+                .map(|(prefix, raw)| {
+                    let lazy = LazyService {
+                        raw: Some(raw),
+                        parsed: OnceLock::new(),
+                    };
+                    (prefix, lazy)
+                })
+                .collect(),
+        )
+    }
+
+    /// The service with exactly this prefix
+    pub fn get(&self, prefix: &str) -> Option<&Service> {
+        self.0.get(prefix).map(|s| s.get(prefix))
+    }
+
+    /// The prefixes, in order (parses nothing)
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0.keys()
+    }
+
+    /// The services, in prefix order
+    pub fn values(&self) -> impl Iterator<Item = &Service> {
+        self.iter().map(|(_, s)| s)
+    }
+
+    /// The prefixes and services, in prefix order
+    pub fn iter(&self) -> ServicesIter<'_> {
+        ServicesIter(self.0.iter())
+    }
+
+    /// The number of services
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when there is no service
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The number of services parsed so far, for the tests of laziness.
+    #[cfg(test)]
+    fn parsed(&self) -> usize {
+        self.0.values().filter(|s| s.parsed.get().is_some()).count()
+    }
+}
+
+impl From<BTreeMap<String, Service>> for Services {
+    fn from(services: BTreeMap<String, Service>) -> Self {
+        Self(
+            services
+                .into_iter()
+                .map(|(prefix, service)| {
+                    let lazy = LazyService {
+                        raw: None,
+                        parsed: OnceLock::from(service),
+                    };
+                    (prefix, lazy)
+                })
+                .collect(),
+        )
+    }
+}
+
+/// The iterator of [`Services::iter`].
+pub struct ServicesIter<'a>(btree_map::Iter<'a, String, LazyService>);
+
+impl<'a> Iterator for ServicesIter<'a> {
+    type Item = (&'a String, &'a Service);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next().map(|(prefix, s)| (prefix, s.get(prefix)))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl<'a> IntoIterator for &'a Services {
+    type Item = (&'a String, &'a Service);
+    type IntoIter = ServicesIter<'a>;
+
+    fn into_iter(self) -> ServicesIter<'a> {
+        self.iter()
+    }
+}
+
+impl PartialEq for Services {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Services {}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
 }
 
 /// One AWS service (one service-reference document)
@@ -141,17 +291,28 @@ impl Service {
 }
 
 impl Catalog {
-    /// The catalog built into tagc, parsed once from the committed data file
+    /// The catalog built into tagc, read once from the committed data file: its top level
+    /// here, each service when first asked for
     ///
     /// The embedded file is checked by a unit test; should it ever fail to parse, this returns
     /// an empty catalog rather than panicking, and [`Catalog::try_builtin`] gives the error.
     pub fn builtin() -> &'static Catalog {
         static BUILTIN: OnceLock<Catalog> = OnceLock::new();
         BUILTIN.get_or_init(|| {
-            Self::try_builtin().unwrap_or_else(|_| Catalog {
+            Self::builtin_lazy().unwrap_or_else(|_| Catalog {
                 date: "unknown".to_owned(),
-                services: BTreeMap::new(),
+                services: Services::default(),
             })
+        })
+    }
+
+    /// The built-in catalog with its services left to parse on first use.
+    fn builtin_lazy() -> Result<Catalog, CatalogError> {
+        let (date, raw) =
+            compact::lazy_from_compact_json(Path::new("<built-in catalog>"), BUILTIN_JSON)?;
+        Ok(Catalog {
+            date,
+            services: Services::lazy(raw),
         })
     }
 
@@ -169,7 +330,7 @@ impl Catalog {
         })
     }
 
-    /// Parses the embedded data file afresh, reporting any error
+    /// Parses the embedded data file afresh and in full, reporting any error
     pub fn try_builtin() -> Result<Catalog, CatalogError> {
         compact::from_compact_json(Path::new("<built-in catalog>"), BUILTIN_JSON)
     }
@@ -233,9 +394,12 @@ impl Catalog {
     /// The service with this prefix (compared case-insensitively)
     pub fn service(&self, prefix: &str) -> Option<&Service> {
         self.services.get(prefix).or_else(|| {
-            self.services
-                .values()
-                .find(|s| s.prefix.eq_ignore_ascii_case(prefix))
+            // Through the prefixes, which are the services' own: parsing none but the one found.
+            let key = self
+                .services
+                .keys()
+                .find(|k| k.eq_ignore_ascii_case(prefix))?;
+            self.services.get(key)
         })
     }
 

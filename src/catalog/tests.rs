@@ -147,7 +147,10 @@ fn test_counts_of_the_snapshot() {
             .count(),
         2_279
     );
-    let ec2_resource_only = c.services["ec2"]
+    let ec2_resource_only = c
+        .services
+        .get("ec2")
+        .unwrap()
         .actions
         .iter()
         .filter(|a| matches!(a.request_tag, TagSupport::Resources(_)))
@@ -369,7 +372,10 @@ fn test_import_reads_date_file() {
     std::fs::write(dir.path().join(DATE_FILE), "2030-01-02\n").unwrap();
     let c = Catalog::load(dir.path()).unwrap();
     assert_eq!(c.date, "2030-01-02");
-    assert_eq!(c.services["sqs"], fresh().services["sqs"]);
+    assert_eq!(
+        c.services.get("sqs").unwrap(),
+        fresh().services.get("sqs").unwrap()
+    );
 }
 
 #[test]
@@ -459,7 +465,10 @@ mod online {
         }
         let c = Catalog::load(&cache).unwrap();
         assert_eq!(c.services.len(), 3);
-        assert_eq!(c.services["sagemaker"], fresh().services["sagemaker"]);
+        assert_eq!(
+            c.services.get("sagemaker").unwrap(),
+            fresh().services.get("sagemaker").unwrap()
+        );
         assert_eq!(c.date.len(), 10);
         // Only the final directory is left beside it: no staging or backup copies.
         let names: Vec<_> = std::fs::read_dir(cache.parent().unwrap())
@@ -566,11 +575,28 @@ fn test_compact_format_errors_name_what_is_wrong() {
         r#"{"format":1,"date":"d","services":{"s":{"tagging":["T"],"actions":["A",["T",0,1,["r"],1]]}}}"#,
     )
     .unwrap();
-    let s = &ok.services["s"];
+    let s = ok.services.get("s").unwrap();
     assert_eq!(s.actions[1].tag_keys, TagSupport::Action);
     assert_eq!(
         s.actions[1].resource_tag,
         TagSupport::Resources(vec!["r".to_owned()])
     );
     assert!(s.actions[1].tagging_only && !s.actions[0].tagging_only);
+}
+
+#[test]
+fn test_builtin_catalog_parses_a_service_on_first_use_only() {
+    let c = Catalog::builtin_lazy().unwrap();
+    assert_eq!(c.services.parsed(), 0);
+    assert!(c.action("sqs", "CreateQueue").is_some());
+    // Case-insensitive lookups and unknown services go through the prefixes, parsing nothing.
+    assert!(c.action("SQS", "createqueue").is_some());
+    assert!(c.service("nosuchservice").is_none());
+    assert!(c.expand("sagemaker", "Create*").len() > 10);
+    assert_eq!(c.services.parsed(), 2);
+    assert_eq!(c.services.len(), 466);
+    assert_eq!(c.services.parsed(), 2);
+    // Each service read on its own is what parsing the whole file gives.
+    assert_eq!(c, Catalog::try_builtin().unwrap());
+    assert_eq!(c.services.parsed(), 466);
 }

@@ -79,11 +79,11 @@ impl<'c> Checker<'c> {
                     Need::TagKeys => types.clone(),
                 },
             };
-            actions.push(Action {
-                name: ActionName::new(&svc.prefix, &info.name),
-                resources: arns_of(svc, &resource_types),
+            actions.push(Action::scoped(
+                ActionName::new(&svc.prefix, &info.name),
+                arns_of(svc, &resource_types),
                 resource_types,
-            });
+            ));
         }
         if actions.is_empty() {
             let full = format!("{service}:{pattern}");
@@ -269,10 +269,11 @@ impl<'c> Checker<'c> {
                 self.err(CheckErrorKind::NoTypeForAction(a.name.to_string()), at);
                 continue;
             }
-            if let Some(svc) = self.catalog.service(a.name.service()) {
-                a.resources = arns_of(svc, &chosen);
-            }
-            a.resource_types = chosen;
+            let resources = match self.catalog.service(a.name.service()) {
+                Some(svc) => arns_of(svc, &chosen),
+                None => a.resources().to_vec(),
+            };
+            a.set_scope(resources, chosen);
         }
         self.errors.len() == errors
     }

@@ -49,8 +49,14 @@ use crate::source::Loc;
 use crate::suggest::did_you_mean;
 
 /// Check the parsed files of one project. The project is complete only when no returned
-/// diagnostic is an error.
+/// diagnostic is an error. [`check_files`] does the same on files it may consume.
 pub fn check(files: &[ast::File], catalog: &Catalog) -> (Project, Vec<CheckError>) {
+    check_files(files.to_vec(), catalog)
+}
+
+/// [`check`], consuming the files: each item's syntax tree is dropped once it is checked, so
+/// the trees and the project they become are not held in full at once.
+pub fn check_files(files: Vec<ast::File>, catalog: &Catalog) -> (Project, Vec<CheckError>) {
     let mut cx = Checker {
         catalog,
         errors: Vec::new(),
@@ -58,14 +64,19 @@ pub fn check(files: &[ast::File], catalog: &Catalog) -> (Project, Vec<CheckError
     };
     let (files, set_errors, set_uses) = sets::resolve(files);
     cx.errors.extend(set_errors);
-    let items: Vec<&Item> = files.iter().flat_map(|f| &f.items).collect();
-    cx.check_tags(items.iter().filter_map(|item| match item {
-        Item::Tag(t) => Some(t),
-        _ => None,
-    }));
+    // Every tag is declared before any rule is checked: a rule may name a tag of a later file.
+    cx.check_tags(
+        files
+            .iter()
+            .flat_map(|f| &f.items)
+            .filter_map(|item| match item {
+                Item::Tag(t) => Some(t),
+                _ => None,
+            }),
+    );
     let mut org_seen: Option<Loc> = None;
-    for item in &items {
-        match item {
+    for item in files.into_iter().flat_map(|f| f.items) {
+        match &item {
             Item::Policy(p) => cx.check_policy(p),
             Item::Test(t) => cx.check_test(t),
             Item::Organization(o) => {
@@ -128,7 +139,7 @@ fn check_text(text: &str) -> (Project, Vec<String>) {
     let source = crate::source::SourceFile::new("t.tags", text);
     let (file, syntax_errors) = crate::syntax::parse(&source);
     assert!(syntax_errors.is_empty(), "{text}: {syntax_errors:?}");
-    let (project, errors) = check(&[file], Catalog::builtin());
+    let (project, errors) = check_files(vec![file], Catalog::builtin());
     let codes = errors
         .iter()
         .map(|e| {

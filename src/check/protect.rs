@@ -59,11 +59,7 @@ impl Checker<'_> {
             for ta in &svc.tagging_actions {
                 let Some(info) = svc.action(ta) else { continue };
                 if info.tag_keys.any() {
-                    actions.push(Action {
-                        name: ActionName::new(&svc.prefix, &info.name),
-                        resources: Vec::new(),
-                        resource_types: Vec::new(),
-                    });
+                    actions.push(Action::new(ActionName::new(&svc.prefix, &info.name)));
                 } else {
                     unguarded.push(format!("`{}:{}`", svc.prefix, info.name));
                 }

@@ -2,6 +2,9 @@
 //! output, the same files with every reference replaced by the elements of its set, and the
 //! diagnostics about the sets.
 //!
+//! The files are taken by value and rewritten in place: only a list that names a set is
+//! rebuilt, so resolving costs memory in proportion to the references, not to the project.
+//!
 //! Sets are resolved first, before any element is validated, so that the rest of check (and
 //! every stage after it) reads plain lists, and a set means exactly what writing its elements
 //! in place would. An element keeps the location where it is written, in the set, so a
@@ -55,7 +58,7 @@ impl Uses {
 
 /// The files with every set reference replaced, what was found wrong with the sets, and where
 /// the sets are used.
-pub(super) fn resolve(files: &[ast::File]) -> (Vec<ast::File>, Vec<CheckError>, Uses) {
+pub(super) fn resolve(mut files: Vec<ast::File>) -> (Vec<ast::File>, Vec<CheckError>, Uses) {
     let mut r = Resolver::default();
     for decl in files.iter().flat_map(|f| &f.items).filter_map(|i| match i {
         Item::Set(s) => Some(s),
@@ -69,12 +72,9 @@ pub(super) fn resolve(files: &[ast::File]) -> (Vec<ast::File>, Vec<CheckError>, 
     for name in &names {
         r.expand(name);
     }
-    let resolved = files
-        .iter()
-        .map(|f| ast::File {
-            items: f.items.iter().map(|item| r.resolve_item(item)).collect(),
-        })
-        .collect();
+    for item in files.iter_mut().flat_map(|f| &mut f.items) {
+        r.resolve_item(item);
+    }
     for (name, decl) in &r.decls {
         if !r.used.contains(name) {
             r.errors.push(CheckError::new(
@@ -89,7 +89,7 @@ pub(super) fn resolve(files: &[ast::File]) -> (Vec<ast::File>, Vec<CheckError>, 
             .filter_map(|(name, at)| Some((r.decls.get(name)?.loc.clone(), at.clone())))
             .collect(),
     );
-    (resolved, r.errors, uses)
+    (files, r.errors, uses)
 }
 
 /// The elements of a set with its references expanded.
@@ -146,8 +146,10 @@ impl Resolver {
         };
         self.expanding.push(name.to_owned());
         let kind = decl.kind.value;
-        let texts = self.texts(&decl.elements, kind);
-        let targets = self.targets(&decl.targets);
+        let mut texts = decl.elements;
+        self.texts(&mut texts, kind);
+        let mut targets = decl.targets;
+        self.targets(&mut targets);
         self.expanding.pop();
         let elements = Elements { texts, targets };
         self.expanded.insert(name.to_owned(), elements.clone());
@@ -204,12 +206,16 @@ impl Resolver {
     /// A list of names, actions, services, resource types or principals with its references
     /// replaced. An element that a set brings and the list already holds is left out: sets
     /// may overlap (`$admins, $break-glass`), and that is not a duplicate the user wrote.
-    fn texts(&mut self, list: &[Text], kind: SetKind) -> Vec<Text> {
+    /// A list that names no set is left as it is.
+    fn texts(&mut self, list: &mut Vec<Text>, kind: SetKind) {
+        if !list.iter().any(|t| set_ref(t).is_some()) {
+            return;
+        }
         let mut out: Vec<Text> = Vec::with_capacity(list.len());
-        for element in list {
-            match set_ref(element) {
+        for element in std::mem::take(list) {
+            match set_ref(&element) {
                 Some(name) => {
-                    let Some(elements) = self.lookup(element, name, kind) else {
+                    let Some(elements) = self.lookup(&element, name, kind) else {
                         continue;
                     };
                     for t in elements.texts {
@@ -218,17 +224,20 @@ impl Resolver {
                         }
                     }
                 }
-                None => out.push(element.clone()),
+                None => out.push(element),
             }
         }
-        out
+        *list = out;
     }
 
     /// A list of targets with its references replaced, as [`Self::texts`] does.
-    fn targets(&mut self, list: &[TargetRef]) -> Vec<TargetRef> {
+    fn targets(&mut self, list: &mut Vec<TargetRef>) {
+        if !list.iter().any(|t| matches!(t, TargetRef::Set(_))) {
+            return;
+        }
         let mut out: Vec<TargetRef> = Vec::with_capacity(list.len());
-        for target in list {
-            if let TargetRef::Set(reference) = target {
+        for target in std::mem::take(list) {
+            if let TargetRef::Set(reference) = &target {
                 let Some(name) = set_ref(reference) else {
                     continue;
                 };
@@ -241,17 +250,16 @@ impl Resolver {
                     }
                 }
             } else {
-                out.push(target.clone());
+                out.push(target);
             }
         }
-        out
+        *list = out;
     }
 
-    fn resolve_item(&mut self, item: &Item) -> Item {
+    fn resolve_item(&mut self, item: &mut Item) {
         let Item::Policy(policy) = item else {
-            return item.clone();
+            return;
         };
-        let mut policy = policy.clone();
         for stmt in &mut policy.stmts {
             // Once the set is replaced, its first ARN is written in the set: the warning that
             // `exempt` shares a line with a rule is about the reference, so it is checked here.
@@ -267,7 +275,6 @@ impl Resolver {
             }
             self.resolve_stmt(stmt);
         }
-        Item::Policy(policy)
     }
 
     fn resolve_stmt(&mut self, stmt: &mut PolicyStmt) {
@@ -278,25 +285,25 @@ impl Resolver {
                 types,
                 ..
             } => {
-                *keys = self.texts(keys, SetKind::Tags);
-                *actions = self.texts(actions, SetKind::Actions);
-                *types = self.texts(types, SetKind::ResourceTypes);
+                self.texts(keys, SetKind::Tags);
+                self.texts(actions, SetKind::Actions);
+                self.texts(types, SetKind::ResourceTypes);
             }
             PolicyStmt::OnlyDeclared { actions, .. } | PolicyStmt::Forbid { actions, .. } => {
-                *actions = self.texts(actions, SetKind::Actions);
+                self.texts(actions, SetKind::Actions);
             }
             PolicyStmt::Protect { keys, services, .. } => {
-                *keys = self.texts(keys, SetKind::Tags);
-                *services = self.texts(services, SetKind::Services);
+                self.texts(keys, SetKind::Tags);
+                self.texts(services, SetKind::Services);
             }
             PolicyStmt::Exempt(principals) => {
-                *principals = self.texts(principals, SetKind::Principals);
+                self.texts(principals, SetKind::Principals);
             }
             PolicyStmt::Enforce { keys, types, .. } | PolicyStmt::Report { keys, types, .. } => {
-                *keys = self.texts(keys, SetKind::Tags);
-                *types = self.texts(types, SetKind::ResourceTypes);
+                self.texts(keys, SetKind::Tags);
+                self.texts(types, SetKind::ResourceTypes);
             }
-            PolicyStmt::Attach(targets) => *targets = self.targets(targets),
+            PolicyStmt::Attach(targets) => self.targets(targets),
             PolicyStmt::Description(_) | PolicyStmt::Grant(_) => {}
         }
         // The `at` and `except` clauses that end a rule take sets like any list.
@@ -307,8 +314,8 @@ impl Resolver {
             | PolicyStmt::Enforce { scope, .. }
             | PolicyStmt::Report { scope, .. }
             | PolicyStmt::Forbid { scope, .. } => {
-                scope.at = self.targets(&scope.at);
-                scope.except = self.texts(&scope.except, SetKind::Principals);
+                self.targets(&mut scope.at);
+                self.texts(&mut scope.except, SetKind::Principals);
             }
             PolicyStmt::Description(_)
             | PolicyStmt::Exempt(_)
@@ -378,7 +385,7 @@ mod tests {
         let text = "tag owner\nset actions queues { sqs:CreateQeue }\npolicy p {\n  require owner on $queues\n  only-declared-keys on $queues\n  attach to root\n}\n";
         let source = crate::source::SourceFile::new("t.tags", text);
         let (file, _) = crate::syntax::parse(&source);
-        let (_, errors) = super::super::check(&[file], crate::catalog::Catalog::builtin());
+        let (_, errors) = super::super::check_files(vec![file], crate::catalog::Catalog::builtin());
         // Checked in both rules, reported once.
         assert_eq!(errors.len(), 1, "{errors:?}");
         let e = &errors[0];

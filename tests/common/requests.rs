@@ -107,7 +107,7 @@ pub fn scoped_and_enforced(
             .flat_map(|r| &r.actions)
             .chain(p.only_declared.iter().flat_map(|o| &o.actions));
         for a in rule_actions {
-            for r in &a.resources {
+            for r in a.resources() {
                 push_new(
                     scoped.entry(a.name.service().to_owned()).or_default(),
                     arn(r),
