@@ -198,21 +198,35 @@ fn compile_checked(
     documents: &mut dyn emit::Documents,
 ) -> Compiled {
     let mut diagnostics = Diagnostics::new();
-    let mut files = Vec::new();
+    // The syntax trees of a project take many times its text, so they are never held all at
+    // once: a first pass keeps only the declarations (tags and sets, which a rule of any file
+    // may name) and the syntax errors; a second parses the other items again, one at a time,
+    // and check takes each and drops its tree before the next is parsed.
+    let mut declarations = Vec::new();
     for src in sources {
-        let (file, errors) = syntax::parse(src);
+        let errors = syntax::parse_each(src, |item| {
+            if matches!(item, ast::Item::Tag(_) | ast::Item::Set(_)) {
+                declarations.push(item);
+            }
+        });
         for e in errors {
             diagnostics.push(e);
         }
-        files.push(file);
     }
     // A statement lost to a syntax error may be the one that uses a set: "never used" is only
     // said of a project that parsed whole.
     let parsed_whole = diagnostics.is_empty();
-    // Check consumes the syntax trees, dropping each item's once it is checked: they are not
-    // needed after it, and freeing them as it goes keeps them out of the memory the checked
-    // project and the rest of the build take.
-    let (project, errors) = check::check_files(files, catalog);
+    let mut stream = check::Stream::new(&declarations, catalog);
+    drop(declarations);
+    for src in sources {
+        // The same text parses to the same items: its errors were reported by the first pass.
+        let _ = syntax::parse_each(src, |item| {
+            if !matches!(item, ast::Item::Tag(_) | ast::Item::Set(_)) {
+                stream.item(item);
+            }
+        });
+    }
+    let (project, errors) = stream.finish();
     for e in errors {
         if parsed_whole || !matches!(e.kind, check::CheckErrorKind::UnusedSet(_)) {
             diagnostics.push(e);

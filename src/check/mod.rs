@@ -57,30 +57,61 @@ pub fn check(files: &[ast::File], catalog: &Catalog) -> (Project, Vec<CheckError
 /// [`check`], consuming the files: each item's syntax tree is dropped once it is checked, so
 /// the trees and the project they become are not held in full at once.
 pub fn check_files(files: Vec<ast::File>, catalog: &Catalog) -> (Project, Vec<CheckError>) {
-    let mut cx = Checker {
-        catalog,
-        errors: Vec::new(),
-        project: Project::default(),
-    };
-    let (files, set_errors, set_uses) = sets::resolve(files);
-    cx.errors.extend(set_errors);
-    // Every tag is declared before any rule is checked: a rule may name a tag of a later file.
-    cx.check_tags(
-        files
-            .iter()
-            .flat_map(|f| &f.items)
-            .filter_map(|item| match item {
-                Item::Tag(t) => Some(t),
-                _ => None,
-            }),
-    );
-    let mut org_seen: Option<Loc> = None;
-    for item in files.into_iter().flat_map(|f| f.items) {
+    let (declarations, rules): (Vec<Item>, Vec<Item>) = files
+        .into_iter()
+        .flat_map(|f| f.items)
+        .partition(|item| matches!(item, Item::Tag(_) | Item::Set(_)));
+    let mut stream = Stream::new(&declarations, catalog);
+    for item in rules {
+        stream.item(item);
+    }
+    stream.finish()
+}
+
+/// A check that takes the items of a project one at a time, so that a caller can parse an
+/// item, check it and drop its syntax tree before parsing the next: the declarations (tags
+/// and sets, which every rule may name, in any file) first, in [`Stream::new`], then every
+/// other item in file order, then [`Stream::finish`].
+pub struct Stream<'c> {
+    cx: Checker<'c>,
+    sets: sets::Resolver,
+    org_seen: Option<Loc>,
+}
+
+impl<'c> Stream<'c> {
+    /// Begin a check with the project's `tag` and `set` items (other items are ignored).
+    pub fn new(declarations: &[Item], catalog: &'c Catalog) -> Self {
+        let mut cx = Checker {
+            catalog,
+            errors: Vec::new(),
+            project: Project::default(),
+        };
+        let sets = sets::Resolver::new(declarations.iter().filter_map(|item| match item {
+            Item::Set(s) => Some(s),
+            _ => None,
+        }));
+        // Every tag is declared before any rule is checked: a rule may name a tag of a later
+        // file.
+        cx.check_tags(declarations.iter().filter_map(|item| match item {
+            Item::Tag(t) => Some(t),
+            _ => None,
+        }));
+        Self {
+            cx,
+            sets,
+            org_seen: None,
+        }
+    }
+
+    /// Check one item other than a declaration; its tree is dropped when this returns.
+    pub fn item(&mut self, mut item: Item) {
+        self.sets.resolve_item(&mut item);
+        let cx = &mut self.cx;
         match &item {
             Item::Policy(p) => cx.check_policy(p),
             Item::Test(t) => cx.check_test(t),
             Item::Organization(o) => {
-                if let Some(first) = &org_seen {
+                if let Some(first) = &self.org_seen {
                     cx.push(
                         CheckError::new(
                             CheckErrorKind::DuplicateStatement("organization".into()),
@@ -89,30 +120,38 @@ pub fn check_files(files: Vec<ast::File>, catalog: &Catalog) -> (Project, Vec<Ch
                         .with_related(first, "first given here"),
                     );
                 } else {
-                    org_seen = Some(o.loc.clone());
+                    self.org_seen = Some(o.loc.clone());
                 }
                 cx.check_org(o);
             }
             Item::Tag(_) | Item::Set(_) => {}
         }
     }
-    cx.check_part_names();
-    cx.check_conflicts();
-    cx.project.placements = Placement::of(&cx.project.policies);
-    cx.project.tagging_authorized_by = cx.tagging_authorized_by();
-    // An element of a set used in several lists is checked in each: report it once, with the
-    // first rule that uses the set.
-    let mut seen = std::collections::HashSet::new();
-    cx.errors.retain(|e| {
-        seen.insert((
-            e.loc.file.name.clone(),
-            e.loc.span.start,
-            e.loc.span.end,
-            e.to_string(),
-        ))
-    });
-    let errors = cx.errors.into_iter().map(|e| set_uses.label(e)).collect();
-    (cx.project, errors)
+
+    /// The checked project and every diagnostic, the sets' first.
+    pub fn finish(self) -> (Project, Vec<CheckError>) {
+        let mut cx = self.cx;
+        let (set_errors, set_uses) = self.sets.finish();
+        cx.check_part_names();
+        cx.check_conflicts();
+        cx.project.placements = Placement::of(&cx.project.policies);
+        cx.project.tagging_authorized_by = cx.tagging_authorized_by();
+        let mut errors = set_errors;
+        errors.append(&mut cx.errors);
+        // An element of a set used in several lists is checked in each: report it once, with
+        // the first rule that uses the set.
+        let mut seen = std::collections::HashSet::new();
+        errors.retain(|e| {
+            seen.insert((
+                e.loc.file.name.clone(),
+                e.loc.span.start,
+                e.loc.span.end,
+                e.to_string(),
+            ))
+        });
+        let errors = errors.into_iter().map(|e| set_uses.label(e)).collect();
+        (cx.project, errors)
+    }
 }
 
 /// The state of one check: the project built so far and every diagnostic found on the way.

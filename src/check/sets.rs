@@ -1,9 +1,9 @@
-//! Named sets: input, the parsed files of a project, whose lists may name sets (`$name`);
-//! output, the same files with every reference replaced by the elements of its set, and the
-//! diagnostics about the sets.
+//! Named sets: input, the project's set declarations, then its items one at a time, whose
+//! lists may name sets (`$name`); output, each item with every reference replaced by the
+//! elements of its set, and the diagnostics about the sets.
 //!
-//! The files are taken by value and rewritten in place: only a list that names a set is
-//! rebuilt, so resolving costs memory in proportion to the references, not to the project.
+//! Items are rewritten in place, one at a time: only a list that names a set is rebuilt, so
+//! resolving costs memory in proportion to the references, not to the project.
 //!
 //! Sets are resolved first, before any element is validated, so that the rest of check (and
 //! every stage after it) reads plain lists, and a set means exactly what writing its elements
@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use super::policies::shares_a_line_with_a_statement;
 use super::{CheckError, CheckErrorKind};
-use crate::ast::{self, Item, PolicyStmt, SetDecl, SetKind, TargetRef, Text, set_ref};
+use crate::ast::{Item, PolicyStmt, SetDecl, SetKind, TargetRef, Text, set_ref};
 use crate::source::Loc;
 use crate::suggest::did_you_mean;
 
@@ -56,42 +56,6 @@ impl Uses {
     }
 }
 
-/// The files with every set reference replaced, what was found wrong with the sets, and where
-/// the sets are used.
-pub(super) fn resolve(mut files: Vec<ast::File>) -> (Vec<ast::File>, Vec<CheckError>, Uses) {
-    let mut r = Resolver::default();
-    for decl in files.iter().flat_map(|f| &f.items).filter_map(|i| match i {
-        Item::Set(s) => Some(s),
-        _ => None,
-    }) {
-        r.declare(decl);
-    }
-    // Every set is expanded once, in the order declared, so that a problem inside a set is
-    // reported once, at the same place, however often and wherever the set is used.
-    let names: Vec<String> = r.decls.keys().cloned().collect();
-    for name in &names {
-        r.expand(name);
-    }
-    for item in files.iter_mut().flat_map(|f| &mut f.items) {
-        r.resolve_item(item);
-    }
-    for (name, decl) in &r.decls {
-        if !r.used.contains(name) {
-            r.errors.push(CheckError::new(
-                CheckErrorKind::UnusedSet(name.clone()),
-                decl.name.loc.clone(),
-            ));
-        }
-    }
-    let uses = Uses(
-        r.first_use
-            .iter()
-            .filter_map(|(name, at)| Some((r.decls.get(name)?.loc.clone(), at.clone())))
-            .collect(),
-    );
-    (files, r.errors, uses)
-}
-
 /// The elements of a set with its references expanded.
 #[derive(Debug, Clone, Default)]
 struct Elements {
@@ -99,8 +63,11 @@ struct Elements {
     targets: Vec<TargetRef>,
 }
 
+/// The project's sets, declared and expanded, and what resolving lists against them found: one
+/// item is resolved at a time ([`Resolver::resolve_item`]), so that check can take the items
+/// one by one.
 #[derive(Default)]
-struct Resolver {
+pub(super) struct Resolver {
     /// The first declaration of each name.
     decls: BTreeMap<String, SetDecl>,
     /// Sets already expanded.
@@ -115,6 +82,41 @@ struct Resolver {
 }
 
 impl Resolver {
+    /// The resolver of a project whose set declarations are `decls`.
+    pub(super) fn new<'a>(decls: impl Iterator<Item = &'a SetDecl>) -> Self {
+        let mut r = Self::default();
+        for decl in decls {
+            r.declare(decl);
+        }
+        // Every set is expanded once, in the order declared, so that a problem inside a set is
+        // reported once, at the same place, however often and wherever the set is used.
+        let names: Vec<String> = r.decls.keys().cloned().collect();
+        for name in &names {
+            r.expand(name);
+        }
+        r
+    }
+
+    /// What was found wrong with the sets, the sets no item used included, and where the sets
+    /// are used: called once every item is resolved.
+    pub(super) fn finish(mut self) -> (Vec<CheckError>, Uses) {
+        for (name, decl) in &self.decls {
+            if !self.used.contains(name) {
+                self.errors.push(CheckError::new(
+                    CheckErrorKind::UnusedSet(name.clone()),
+                    decl.name.loc.clone(),
+                ));
+            }
+        }
+        let uses = Uses(
+            self.first_use
+                .iter()
+                .filter_map(|(name, at)| Some((self.decls.get(name)?.loc.clone(), at.clone())))
+                .collect(),
+        );
+        (self.errors, uses)
+    }
+
     fn declare(&mut self, decl: &SetDecl) {
         let name = &decl.name.value;
         if decl.is_empty() {
@@ -256,7 +258,8 @@ impl Resolver {
         *list = out;
     }
 
-    fn resolve_item(&mut self, item: &mut Item) {
+    /// Replace the set references of `item`'s lists by the sets' elements.
+    pub(super) fn resolve_item(&mut self, item: &mut Item) {
         let Item::Policy(policy) = item else {
             return;
         };

@@ -35,6 +35,20 @@ pub fn parse(file: &Arc<SourceFile>) -> (ast::File, Vec<SyntaxError>) {
     (out, errors)
 }
 
+/// Parse one file item by item, handing each item to `each` as soon as it is parsed, so that a
+/// caller can keep only what it needs of the tree. Returns the errors of the items that did
+/// not parse, as [`parse`] does.
+pub fn parse_each(file: &Arc<SourceFile>, mut each: impl FnMut(ast::Item)) -> Vec<SyntaxError> {
+    let mut errors = Vec::new();
+    for (start, end) in split::split_items(&file.text) {
+        match parser::parse_item(file, start, end) {
+            Ok(item) => each(item),
+            Err(mut errs) => errors.append(&mut errs),
+        }
+    }
+    errors
+}
+
 /// Turn raw bytes into a source file, or the error for the first invalid UTF-8 byte.
 pub fn decode(name: &str, bytes: Vec<u8>) -> Result<Arc<SourceFile>, SyntaxError> {
     match String::from_utf8(bytes) {
