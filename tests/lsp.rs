@@ -163,6 +163,18 @@ fn project(text: &str) -> (tempfile::TempDir, Url) {
     (dir, uri)
 }
 
+/// The Markdown of the hover at the first `needle` of `text`, the open document at `uri`.
+fn hover_text(client: &mut Client, uri: &Url, text: &str, needle: &str) -> String {
+    let hover = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": position(text, needle) }),
+    );
+    hover["contents"]["value"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no hover text: {hover}"))
+        .to_owned()
+}
+
 fn position(text: &str, needle: &str) -> Value {
     let at = text.find(needle).unwrap();
     let line = text[..at].matches('\n').count();
@@ -397,18 +409,10 @@ fn test_lsp_hover_shows_expansion_layers_and_tag_values() {
     let (dir, uri) = project(text);
     let (mut client, _) = Client::start(dir.path(), json!({}));
     client.open(&uri, text);
-    let hover = client.request(
-        "textDocument/hover",
-        json!({ "textDocument": { "uri": uri }, "position": position(text, "ec2:instance") }),
-    );
-    let value = hover["contents"]["value"].as_str().unwrap();
+    let value = hover_text(&mut client, &uri, text, "ec2:instance");
     assert!(value.contains("resource type `ec2:instance`"), "{value}");
     assert!(value.contains("`enforce owner` — tag policy"), "{value}");
-    let hover = client.request(
-        "textDocument/hover",
-        json!({ "textDocument": { "uri": uri }, "position": position(text, "Create*") }),
-    );
-    let value = hover["contents"]["value"].as_str().unwrap();
+    let value = hover_text(&mut client, &uri, text, "Create*");
     assert!(value.contains("`sqs:Create*` → "), "{value}");
     assert!(value.contains("sqs:CreateQueue"), "{value}");
     assert!(
@@ -416,11 +420,7 @@ fn test_lsp_hover_shows_expansion_layers_and_tag_values() {
         "{value}"
     );
 
-    let hover = client.request(
-        "textDocument/hover",
-        json!({ "textDocument": { "uri": uri }, "position": position(text, "owner on") }),
-    );
-    let value = hover["contents"]["value"].as_str().unwrap();
+    let value = hover_text(&mut client, &uri, text, "owner on");
     assert!(value.contains("tag `owner`"), "{value}");
     assert!(value.contains("`ml`, `data`"), "{value}");
     assert_eq!(client.stop(), 0);
@@ -432,21 +432,13 @@ fn test_lsp_hover_on_a_tag_shows_its_tag_policy_copy_and_value_rules() {
     let (dir, uri) = project(text);
     let (mut client, _) = Client::start(dir.path(), json!({}));
     client.open(&uri, text);
-    let hover = client.request(
-        "textDocument/hover",
-        json!({ "textDocument": { "uri": uri }, "position": position(text, "code on") }),
-    );
-    let value = hover["contents"]["value"].as_str().unwrap();
+    let value = hover_text(&mut client, &uri, text, "code on");
     assert!(value.contains("Tag policy: `X-*`"), "{value}");
     assert!(
         value.contains("`require` on 1 actions when `env` matches"),
         "{value}"
     );
-    let hover = client.request(
-        "textDocument/hover",
-        json!({ "textDocument": { "uri": uri }, "position": position(text, "env = \"test\"") }),
-    );
-    let value = hover["contents"]["value"].as_str().unwrap();
+    let value = hover_text(&mut client, &uri, text, "env = \"test\"");
     assert!(value.contains("`forbid` of `test` on 2 actions"), "{value}");
     assert!(value.contains("`when` of a `require` of code"), "{value}");
     assert_eq!(client.stop(), 0);
@@ -593,11 +585,7 @@ fn test_lsp_hover_names_the_part_and_the_except_of_a_rule() {
     let (dir, uri) = project(text);
     let (mut client, _) = Client::start(dir.path(), json!({}));
     client.open(&uri, text);
-    let hover = client.request(
-        "textDocument/hover",
-        json!({ "textDocument": { "uri": uri }, "position": position(text, "owner on") }),
-    );
-    let value = hover["contents"]["value"].as_str().unwrap();
+    let value = hover_text(&mut client, &uri, text, "owner on");
     assert!(
         value.contains(
             "policy `p` at ou Root/ML: `require` on 1 actions, except `arn:aws:iam::*:role/A`"

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::validate::{invalid_key, invalid_value};
+use super::validate::invalid_key;
 use super::{CheckError, CheckErrorKind, Checker, did_you_mean};
 use crate::ast::{self, Text};
 use crate::model::TagDef;
@@ -96,14 +96,8 @@ impl Checker<'_> {
             }
             let mut list: Vec<String> = Vec::new();
             for v in &stmt.value {
-                if let Some(reason) = invalid_value(&v.value) {
-                    self.err(
-                        CheckErrorKind::InvalidTagValue {
-                            value: v.value.clone(),
-                            reason,
-                        },
-                        &v.loc,
-                    );
+                if !self.valid_value(v) {
+                    // Reported; a value that is not one has no layers to compare.
                 } else if v.value.matches('*').count() > 1 {
                     self.err(CheckErrorKind::TooManyWildcards(v.value.clone()), &v.loc);
                 } else {

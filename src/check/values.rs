@@ -15,6 +15,22 @@ use crate::model::{
 use crate::source::Loc;
 
 impl Checker<'_> {
+    /// Whether `v` is a valid tag value (with `*` and `?` as wildcards); `invalid-tag-value`
+    /// when it is not.
+    pub(super) fn valid_value(&mut self, v: &Text) -> bool {
+        let Some(reason) = invalid_value(&v.value) else {
+            return true;
+        };
+        self.err(
+            CheckErrorKind::InvalidTagValue {
+                value: v.value.clone(),
+                reason,
+            },
+            &v.loc,
+        );
+        false
+    }
+
     /// Resolve `KEY = VALUES`: the tag must be declared, the values valid tag values (with
     /// `*` and `?` as wildcards) and listed once each.
     fn value_match(&mut self, test: &ValueTest) -> Option<ValueMatch> {
@@ -22,14 +38,7 @@ impl Checker<'_> {
         let mut values: Vec<String> = Vec::new();
         let mut ok = true;
         for v in &test.values {
-            if let Some(reason) = invalid_value(&v.value) {
-                self.err(
-                    CheckErrorKind::InvalidTagValue {
-                        value: v.value.clone(),
-                        reason,
-                    },
-                    &v.loc,
-                );
+            if !self.valid_value(v) {
                 ok = false;
             } else if values.contains(&v.value) {
                 self.err(CheckErrorKind::DuplicateInList(v.value.clone()), &v.loc);

@@ -25,32 +25,37 @@ pub fn run(args: &BuildArgs) -> Outcome {
     }
     if args.check {
         let mut comparison = output::Comparison::new(&args.out);
-        let mut compiled = match super::compile_into(&args.input, &mut comparison) {
-            Ok((compiled, _)) => compiled,
+        let (compiled, warnings, extra) = match compile_with_cost(args, &mut comparison) {
+            Ok(built) => built,
             Err(outcome) => return outcome,
-        };
-        let warnings = std::mem::take(&mut compiled.diagnostics);
-        let extra = match render_cost(args, &compiled) {
-            Ok(files) => files,
-            Err(e) => return fail_after(warnings, e, args.input.format),
         };
         let d = comparison.finish(&compiled.manifest, &extra);
         return report_fresh(&args.out, d, warnings, args.input.format);
     }
     let mut staging = output::Staging::new(&args.out, &args.input.paths);
-    let mut compiled = match super::compile_into(&args.input, &mut staging) {
-        Ok((compiled, _)) => compiled,
+    let (compiled, warnings, extra) = match compile_with_cost(args, &mut staging) {
+        Ok(built) => built,
         Err(outcome) => return outcome,
-    };
-    let warnings = std::mem::take(&mut compiled.diagnostics);
-    let extra = match render_cost(args, &compiled) {
-        Ok(files) => files,
-        Err(e) => return fail_after(warnings, e, args.input.format),
     };
     if let Err(e) = staging.finish(&compiled.manifest, &extra) {
         return fail_after(warnings, e, args.input.format);
     }
     report_written(args, &compiled, &extra, warnings)
+}
+
+/// Compile, handing each document to `documents`, then render the cost files: the build, its
+/// warnings (taken out of it, to be printed with the outcome) and the cost files, or the
+/// outcome that ends the command.
+fn compile_with_cost(
+    args: &BuildArgs,
+    documents: &mut dyn crate::emit::Documents,
+) -> Result<(Build, Diagnostics, Vec<iac::File>), Outcome> {
+    let (mut compiled, _) = super::compile_into(&args.input, documents)?;
+    let warnings = std::mem::take(&mut compiled.diagnostics);
+    match render_cost(args, &compiled) {
+        Ok(extra) => Ok((compiled, warnings, extra)),
+        Err(e) => Err(fail_after(warnings, e, args.input.format)),
+    }
 }
 
 /// `tagc build --emit terraform|cloudformation`: the renderings hold every document, so the

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use super::SyntaxError;
 use super::parser::{Rule, starts_statement, statement_error};
-use super::split::{skip_string, skip_to_eol};
+use super::split::braces;
 use crate::source::SourceFile;
 
 /// The errors of the statements after the one that holds the item's first error (at byte
@@ -70,28 +70,17 @@ pub(super) fn entry_for(text: &str) -> Option<Rule> {
 /// The byte offsets of the block's `{` and of the `}` that closes it, skipping strings and
 /// comments; `None` when there is no block or it is not closed.
 pub(super) fn body(text: &str) -> Option<(usize, usize)> {
-    let bytes = text.as_bytes();
     let mut open = None;
     let mut depth = 0usize;
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'#' => i = skip_to_eol(bytes, i),
-            b'/' if bytes.get(i + 1) == Some(&b'/') => i = skip_to_eol(bytes, i),
-            b'"' => i = skip_string(bytes, i),
-            b'{' => {
-                open.get_or_insert(i);
-                depth += 1;
-                i += 1;
+    for (i, brace) in braces(text) {
+        if brace == b'{' {
+            open.get_or_insert(i);
+            depth += 1;
+        } else {
+            depth = depth.checked_sub(1)?;
+            if depth == 0 {
+                return open.map(|o| (o, i));
             }
-            b'}' => {
-                depth = depth.checked_sub(1)?;
-                if depth == 0 {
-                    return open.map(|o| (o, i));
-                }
-                i += 1;
-            }
-            _ => i += 1,
         }
     }
     None

@@ -71,26 +71,36 @@ pub fn split_items(text: &str) -> Vec<(usize, usize)> {
 /// The byte offset of the innermost `{` of `text` left open at its end, skipping strings and
 /// comments as the item split does.
 pub fn unclosed_brace(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
     let mut open = Vec::new();
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'#' => i = skip_to_eol(bytes, i),
-            b'/' if bytes.get(i + 1) == Some(&b'/') => i = skip_to_eol(bytes, i),
-            b'"' => i = skip_string(bytes, i),
-            b'{' => {
-                open.push(i);
-                i += 1;
-            }
-            b'}' => {
-                open.pop();
-                i += 1;
-            }
-            _ => i += 1,
+    for (i, brace) in braces(text) {
+        if brace == b'{' {
+            open.push(i);
+        } else {
+            open.pop();
         }
     }
     open.pop()
+}
+
+/// The braces of `text` that are not in a string or a comment, with their byte offsets.
+pub(super) fn braces(text: &str) -> impl Iterator<Item = (usize, u8)> + '_ {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while let Some(&b) = bytes.get(i) {
+            match b {
+                b'#' => i = skip_to_eol(bytes, i),
+                b'/' if bytes.get(i + 1) == Some(&b'/') => i = skip_to_eol(bytes, i),
+                b'"' => i = skip_string(bytes, i),
+                b'{' | b'}' => {
+                    i += 1;
+                    return Some((i - 1, b));
+                }
+                _ => i += 1,
+            }
+        }
+        None
+    })
 }
 
 fn starts_item(rest: &str) -> bool {
