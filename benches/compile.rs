@@ -96,7 +96,7 @@ fn bench(c: &mut Criterion) {
     );
     let catalog = Catalog::builtin();
     let compiled = tagc::compile_sources(&sources(Shape::policies(100)), catalog);
-    let Ok(verifier) = Verifier::new(&compiled.artifacts, catalog) else {
+    let Ok(verifier) = Verifier::new(compiled.artifacts(), catalog) else {
         return;
     };
     let request = Request {

@@ -47,10 +47,11 @@ awk '
     part = "other (runtime, clap, allocator)"
     for (i = n; i > 0; i--) {
       f = frames[i]
+      if (f ~ /check::allow::/) { part = "allow comments"; break }
       if (f ~ /catalog::/) { part = "catalog records"; break }
       if (f ~ /syntax::|Builder/) { part = "syntax trees"; break }
       if (f ~ /check::|model::/) { part = "checked project"; break }
-      if (f ~ /emit::|lower::|output::|artifact::/) { part = "documents, artifacts, manifest"; break }
+      if (f ~ /emit::|lower::|output::|artifact::|size_report/) { part = "documents, artifacts, manifest"; break }
       if (f ~ /compile_paths|load::|decode/) { part = "source texts"; break }
     }
     held[part] += cost

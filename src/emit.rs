@@ -169,6 +169,8 @@ pub fn emit_into(
         }
     }
     share_scps(project, lower, limits, &mut emitted.artifacts, documents);
+    // The build keeps the list to its end: not the room it grew into.
+    emitted.artifacts.shrink_to_fit();
     let mut errors: Vec<EmitError> = emitted
         .artifacts
         .iter()
@@ -835,7 +837,7 @@ mod tests {
 
     fn scp_names(compiled: &crate::Compiled) -> Vec<&str> {
         compiled
-            .artifacts
+            .artifacts()
             .iter()
             .filter(|a| a.kind == crate::artifact::ArtifactKind::Scp)
             .map(|a| a.name.as_str())
@@ -853,7 +855,7 @@ mod tests {
         );
         assert_eq!(scp_names(&compiled), ["tagc-p0-shared-scp"]);
         let shared = compiled
-            .artifacts
+            .artifacts()
             .iter()
             .find(|a| a.name == "tagc-p0-shared-scp")
             .expect("the shared SCP");
@@ -871,7 +873,7 @@ mod tests {
         // Each policy keeps its own IAM policy, which tagc does not attach.
         assert_eq!(
             compiled
-                .artifacts
+                .artifacts()
                 .iter()
                 .filter(|a| a.kind == crate::artifact::ArtifactKind::IamPolicy)
                 .count(),

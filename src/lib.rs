@@ -63,9 +63,8 @@ use source::SourceFile;
 pub struct Compiled {
     /// The checked project; `None` when an error stopped compilation.
     pub project: Option<Project>,
-    /// The artifacts (empty on error).
-    pub artifacts: Vec<Artifact>,
-    /// The manifest of the artifacts.
+    /// The manifest, and in it the artifacts (none on error): each is held once, as the
+    /// manifest lists it ([`Compiled::artifacts`]).
     pub manifest: Manifest,
     /// Every error and warning.
     pub diagnostics: Diagnostics,
@@ -77,12 +76,16 @@ impl Compiled {
         self.project.is_some() && !self.diagnostics.has_errors()
     }
 
+    /// The artifacts, in the manifest's order (empty on error).
+    pub fn artifacts(&self) -> &[Artifact] {
+        &self.manifest.artifacts
+    }
+
     /// The build, when compilation succeeded; otherwise the diagnostics that stopped it.
     pub fn into_build(self) -> Result<Build, Diagnostics> {
         match self.project {
             Some(project) if !self.diagnostics.has_errors() => Ok(Build {
                 project,
-                artifacts: self.artifacts,
                 manifest: self.manifest,
                 diagnostics: self.diagnostics,
             }),
@@ -97,12 +100,17 @@ impl Compiled {
 pub struct Build {
     /// The checked project.
     pub project: Project,
-    /// The artifacts.
-    pub artifacts: Vec<Artifact>,
-    /// The manifest of the artifacts.
+    /// The manifest, and in it the artifacts ([`Build::artifacts`]).
     pub manifest: Manifest,
     /// The warnings (a build has no errors).
     pub diagnostics: Diagnostics,
+}
+
+impl Build {
+    /// The artifacts, in the manifest's order.
+    pub fn artifacts(&self) -> &[Artifact] {
+        &self.manifest.artifacts
+    }
 }
 
 /// Compile the `.tags` files under `paths` (files or directories).
@@ -137,7 +145,7 @@ pub fn compile_paths_into(
     unreadable.extend(std::mem::take(&mut compiled.diagnostics));
     if unreadable.has_errors() {
         compiled.project = None;
-        compiled.artifacts.clear();
+        compiled.manifest.artifacts.clear();
     }
     compiled.diagnostics = unreadable;
     compiled
@@ -168,7 +176,7 @@ pub fn compile_files_into(
         undecodable.extend(std::mem::take(&mut compiled.diagnostics));
         compiled.diagnostics = undecodable;
         compiled.project = None;
-        compiled.artifacts.clear();
+        compiled.manifest.artifacts.clear();
     }
     compiled
 }
@@ -243,7 +251,6 @@ fn compile_checked(
     if diagnostics.has_errors() {
         return Compiled {
             project: None,
-            artifacts: Vec::new(),
             manifest,
             diagnostics,
         };
@@ -255,11 +262,10 @@ fn compile_checked(
         documents,
     ) {
         Ok(emitted) => {
-            manifest.artifacts.clone_from(&emitted.artifacts);
+            manifest.artifacts = emitted.artifacts;
             manifest.wildcards = emitted.wildcards;
             Compiled {
                 project: Some(project),
-                artifacts: emitted.artifacts,
                 manifest,
                 diagnostics,
             }
@@ -270,7 +276,6 @@ fn compile_checked(
             }
             Compiled {
                 project: None,
-                artifacts: Vec::new(),
                 manifest,
                 diagnostics,
             }
@@ -296,8 +301,7 @@ mod tests {
         .map_err(|d| d.render_human(false));
         let build = build.unwrap_or_else(|e| panic!("the project compiles: {e}"));
         assert_eq!(build.project.policies.len(), 1);
-        assert!(!build.artifacts.is_empty());
-        assert_eq!(build.manifest.artifacts, build.artifacts);
+        assert!(!build.artifacts().is_empty());
 
         let failed =
             compile("policy p {\n  require nope on sqs:CreateQueue\n  attach to root\n}\n");

@@ -110,8 +110,12 @@ fn guardrail_statements(project: &Project, policy: &Policy) -> Vec<Statement> {
                             // `when`: each statement also needs the request to set the tested
                             // tag to one of the values; a positive operator is false when the
                             // tag is missing, so a request without it is not denied.
-                            let when: Vec<Condition> =
-                                require.when.iter().map(value_condition).collect();
+                            let when: Vec<Condition> = require
+                                .when
+                                .as_deref()
+                                .into_iter()
+                                .map(value_condition)
+                                .collect();
                             let with_when = |c: Condition| {
                                 let mut v = vec![c];
                                 v.extend(when.iter().cloned());

@@ -697,6 +697,24 @@ impl Project {
 }
 
 impl Policy {
+    /// Give back the room its lists grew into while it was checked: a project holds every
+    /// policy until its build ends, and most lists hold one to three rules.
+    pub fn shrink_to_fit(&mut self) {
+        self.requires.shrink_to_fit();
+        self.only_declared.shrink_to_fit();
+        self.protects.shrink_to_fit();
+        self.forbids.shrink_to_fit();
+        self.exempt.shrink_to_fit();
+        self.enforce.shrink_to_fit();
+        self.report.shrink_to_fit();
+        self.targets.shrink_to_fit();
+        self.tagging_on_create.shrink_to_fit();
+        for t in &mut self.tagging_on_create {
+            t.creates.shrink_to_fit();
+        }
+        self.expansions.shrink_to_fit();
+    }
+
     /// Every key this policy's `require` rules ask of `action`, in first-seen order: the
     /// grant form allows the action only when all of them are satisfied.
     pub fn required_keys(&self, action: &Action) -> Vec<String> {
@@ -751,8 +769,8 @@ pub struct Require {
     /// The expanded actions.
     pub actions: Vec<Action>,
     /// `when`: the keys are required only when the request sets this tag to one of these
-    /// values; `None` means always.
-    pub when: Option<ValueMatch>,
+    /// values; `None` means always. Boxed: most requirements have none.
+    pub when: Option<Box<ValueMatch>>,
     /// `except`: principal ARN patterns this rule alone spares, besides the policy's `exempt`.
     pub except: Vec<String>,
 }
@@ -845,18 +863,99 @@ pub struct ResourceRule {
 }
 
 /// How one action pattern of a rule was expanded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Expansion {
-    /// The rule kind: `require`, `only-declared-keys` or `protect`.
-    pub rule: RuleKind,
+///
+/// A project keeps every rule's expansions (for `--explain` and the editor's hover), and most
+/// patterns are exact action names, written as AWS spells them, that became themselves: such an
+/// expansion is that name alone, and anything else (a wildcard, another casing, a pattern that
+/// left actions out, a `protect`'s services) is boxed with its pattern and lists. Either is 16
+/// bytes in a policy's list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expansion {
+    /// The pattern is this action's name as AWS spells it, and became it alone.
+    Itself(RuleKind, ActionName),
+    /// Any other pattern.
+    Matched(Box<Matched>),
+}
+
+/// An [`Expansion`] other than an action name that became itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Matched {
+    rule: RuleKind,
+    pattern: String,
+    actions: Vec<ActionName>,
+    left_out: Vec<ActionName>,
+}
+
+impl Expansion {
+    /// `pattern`, written in a rule of kind `rule`, became `actions`; `left_out` are the
+    /// tagging-only actions it matched and left out (`require` only).
+    pub fn new(
+        rule: RuleKind,
+        pattern: String,
+        actions: Vec<ActionName>,
+        left_out: Vec<ActionName>,
+    ) -> Self {
+        match actions.as_slice() {
+            [only] if left_out.is_empty() && *only.shared.text == *pattern => {
+                Self::Itself(rule, only.clone())
+            }
+            _ => Self::Matched(Box::new(Matched {
+                rule,
+                pattern,
+                actions,
+                left_out,
+            })),
+        }
+    }
+
+    /// The rule kind: `require`, `only-declared-keys`, `protect` or `forbid`.
+    pub fn rule(&self) -> RuleKind {
+        match self {
+            Self::Itself(rule, _) => *rule,
+            Self::Matched(m) => m.rule,
+        }
+    }
+
     /// The pattern as written.
-    pub pattern: String,
+    pub fn pattern(&self) -> &str {
+        match self {
+            Self::Itself(_, name) => &name.shared.text,
+            Self::Matched(m) => &m.pattern,
+        }
+    }
+
     /// The actions it became.
-    pub actions: Vec<ActionName>,
+    pub fn actions(&self) -> &[ActionName] {
+        match self {
+            Self::Itself(_, name) => std::slice::from_ref(name),
+            Self::Matched(m) => &m.actions,
+        }
+    }
+
     /// Tagging-only actions the pattern matched and left out (`require` only): named
     /// exactly, they would be kept.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub left_out: Vec<ActionName>,
+    pub fn left_out(&self) -> &[ActionName] {
+        match self {
+            Self::Itself(..) => &[],
+            Self::Matched(m) => &m.left_out,
+        }
+    }
+}
+
+impl Serialize for Expansion {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let left_out = self.left_out();
+        let mut s =
+            serializer.serialize_struct("Expansion", 3 + usize::from(!left_out.is_empty()))?;
+        s.serialize_field("rule", &self.rule())?;
+        s.serialize_field("pattern", self.pattern())?;
+        s.serialize_field("actions", self.actions())?;
+        if !left_out.is_empty() {
+            s.serialize_field("left_out", left_out)?;
+        }
+        s.end()
+    }
 }
 
 /// Where a policy is attached in the organization.
@@ -1073,6 +1172,50 @@ mod tests {
         ActionName, NameError, Placement, Policy, Request, ResourceType, RuleKind, Target,
         removes_tags, replaces_tags, type_covered, wildcard_match,
     };
+
+    #[test]
+    fn test_an_exact_name_expansion_is_the_name_alone_and_reads_as_written() {
+        use super::Expansion;
+        let name = ActionName::new("sqs", "CreateQueue");
+        let exact = Expansion::new(
+            RuleKind::Require,
+            "sqs:CreateQueue".to_owned(),
+            vec![name.clone()],
+            Vec::new(),
+        );
+        assert!(matches!(exact, Expansion::Itself(RuleKind::Require, _)));
+        assert_eq!(exact.rule(), RuleKind::Require);
+        assert_eq!(exact.pattern(), "sqs:CreateQueue");
+        assert_eq!(exact.actions(), std::slice::from_ref(&name));
+        assert!(exact.left_out().is_empty());
+        // Written in another casing, the pattern is kept as written.
+        let cased = Expansion::new(
+            RuleKind::Require,
+            "sqs:createqueue".to_owned(),
+            vec![name.clone()],
+            Vec::new(),
+        );
+        assert!(matches!(cased, Expansion::Matched(_)));
+        assert_eq!(cased.pattern(), "sqs:createqueue");
+        assert_eq!(cased.actions(), std::slice::from_ref(&name));
+        // A pattern that left tagging-only actions out keeps them.
+        let tagging = ActionName::new("ec2", "CreateTags");
+        let wild = Expansion::new(
+            RuleKind::Require,
+            "ec2:CreateT*".to_owned(),
+            vec![ActionName::new("ec2", "CreateTrafficMirrorTarget")],
+            vec![tagging.clone()],
+        );
+        assert_eq!(wild.left_out(), [tagging]);
+        assert_eq!(
+            serde_json::to_value(&exact).ok(),
+            Some(serde_json::json!({
+                "rule": "require", "pattern": "sqs:CreateQueue", "actions": ["sqs:CreateQueue"]
+            }))
+        );
+        // What every rule's expansions cost the project: two words each.
+        assert_eq!(std::mem::size_of::<Expansion>(), 16);
+    }
 
     #[test]
     fn test_tag_policy_pattern_widens_question_marks_to_one_star() {

@@ -169,7 +169,7 @@ pub fn write_with(
     extra: &[iac::File],
 ) -> Result<(), OutputError> {
     let mut staging = Staging::new(out, inputs);
-    for a in &compiled.artifacts {
+    for a in compiled.artifacts() {
         staging.write(&a.file, &a.content);
     }
     staging.finish(&compiled.manifest, extra)
@@ -760,7 +760,7 @@ pub fn differences_with(
     extra: &[iac::File],
 ) -> Result<Differences, OutputError> {
     let mut comparison = Comparison::new(out);
-    for a in &compiled.artifacts {
+    for a in compiled.artifacts() {
         comparison.compare(&a.file, a.content.as_bytes());
     }
     comparison.finish(&compiled.manifest, extra)
@@ -956,17 +956,15 @@ mod tests {
     }
 
     fn build(files: &[&str]) -> Build {
-        let artifacts: Vec<Artifact> = files.iter().map(|f| artifact(f)).collect();
         Build {
             project: crate::model::Project::default(),
             manifest: Manifest {
                 tagc: "0".into(),
                 catalog: "d".into(),
                 limits: "current".into(),
-                artifacts: artifacts.clone(),
+                artifacts: files.iter().map(|f| artifact(f)).collect(),
                 wildcards: Vec::new(),
             },
-            artifacts,
             diagnostics: crate::diagnostics::Diagnostics::new(),
         }
     }
@@ -1106,7 +1104,7 @@ mod tests {
             .into_build()
             .unwrap();
         assert!(
-            kept.artifacts
+            kept.artifacts()
                 .iter()
                 .any(|a| a.file.ends_with("shared-scp.json"))
         );
@@ -1118,7 +1116,7 @@ mod tests {
             .into_build()
             .unwrap();
         // Every document went to its file and none stayed in memory.
-        assert!(staged.artifacts.iter().all(|a| a.content.is_empty()));
+        assert!(staged.artifacts().iter().all(|a| a.content.is_empty()));
         assert_eq!(
             manifest_json(&staged.manifest).unwrap(),
             manifest_json(&kept.manifest).unwrap()

@@ -656,7 +656,7 @@ mod tests {
             compiled.diagnostics.codes(),
             ["tagc::check::unsupported-resource-type"]
         );
-        assert!(compiled.artifacts.is_empty());
+        assert!(compiled.artifacts().is_empty());
     }
 
     #[test]
@@ -681,12 +681,13 @@ mod tests {
             &[SourceFile::new("t.tags".to_owned(), text.to_owned())],
             catalog,
         );
-        let project = compiled.project.expect("test project compiles");
-        let whole = Verifier::new(&compiled.artifacts, catalog).expect("artifacts evaluate");
+        let artifacts = compiled.artifacts();
+        let project = compiled.project.as_ref().expect("test project compiles");
+        let whole = Verifier::new(artifacts, catalog).expect("artifacts evaluate");
         project
             .tests
             .iter()
-            .map(|t| run_test(&project, &compiled.artifacts, catalog, &whole, t).expect("runs"))
+            .map(|t| run_test(project, artifacts, catalog, &whole, t).expect("runs"))
             .collect()
     }
 
@@ -755,7 +756,7 @@ mod tests {
             &[SourceFile::new("t.tags".to_owned(), RULES.to_owned())],
             catalog,
         );
-        let mut artifacts = compiled.artifacts;
+        let mut artifacts = compiled.manifest.artifacts;
         let Some(first) = artifacts.first_mut() else {
             panic!("the rules emit artifacts")
         };

@@ -145,6 +145,7 @@ impl Org {
     fn artifacts(&self) -> BTreeMap<String, Artifact> {
         let compiled = compile_paths(&[self.dir.path().join("policies")]);
         compiled
+            .manifest
             .artifacts
             .into_iter()
             .map(|a| (a.name.clone(), a))

@@ -10,7 +10,7 @@ use tagc::Compiled;
 /// Every artifact of a build as one reviewable text: the manifest line, then the document.
 fn render(compiled: &Compiled) -> String {
     let mut out = String::new();
-    for a in &compiled.artifacts {
+    for a in compiled.artifacts() {
         let _ = write!(
             out,
             "=== {} ({:?}, {} / {} chars, targets: {})\n{}",
@@ -67,7 +67,7 @@ fn test_output_is_deterministic() {
         let a = compile_text(&src.name, &src.text);
         let b = compile_text(&src.name, &src.text);
         let bytes = |c: &Compiled| {
-            c.artifacts
+            c.artifacts()
                 .iter()
                 .map(|a| a.content.clone())
                 .collect::<Vec<_>>()
@@ -89,7 +89,7 @@ fn test_sizes_and_hashes_are_of_the_written_bytes_one_statement_per_line() {
         compiled.diagnostics.render_human(false)
     );
     let scp = compiled
-        .artifacts
+        .artifacts()
         .iter()
         .find(|a| a.kind == tagc::artifact::ArtifactKind::Scp)
         .unwrap();
@@ -105,7 +105,7 @@ fn test_sizes_and_hashes_are_of_the_written_bytes_one_statement_per_line() {
         "{}",
         scp.content
     );
-    for a in &compiled.artifacts {
+    for a in compiled.artifacts() {
         assert_eq!(a.size, a.content.len());
         assert!(a.content.ends_with("]}\n") || a.content.ends_with("}}\n"));
         assert!(!a.content.contains("  "), "{}", a.content);
@@ -123,7 +123,7 @@ fn test_legacy_limits_need_two_scps_and_current_one() {
     let scps = |text: &str| {
         let c = compile_text("x.tags", text);
         assert!(c.ok(), "{}", c.diagnostics.render_human(false));
-        c.artifacts
+        c.artifacts()
             .iter()
             .filter(|a| a.kind == tagc::artifact::ArtifactKind::Scp)
             .map(|a| a.size)
@@ -156,7 +156,7 @@ fn test_parts_of_a_policy_take_attachment_slots_at_their_targets() {
     let fits = compile_text("fits.tags", &project(4));
     assert!(fits.ok(), "{}", fits.diagnostics.render_human(false));
     let on_a = fits
-        .artifacts
+        .artifacts()
         .iter()
         .filter(|a| {
             a.kind == tagc::artifact::ArtifactKind::Scp

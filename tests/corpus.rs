@@ -15,7 +15,7 @@ fn test_every_example_compiles_on_its_own() {
             f.display(),
             c.diagnostics.render_human(false)
         );
-        assert!(!c.artifacts.is_empty(), "{} emits nothing", f.display());
+        assert!(!c.artifacts().is_empty(), "{} emits nothing", f.display());
     }
 }
 
@@ -81,7 +81,7 @@ fn test_the_value_rules_example_keeps_question_marks_in_iam_and_widens_them_for_
     let c = compile_paths(&[root().join("examples/value-rules.tags")]);
     assert!(c.ok(), "{}", c.diagnostics.render_human(false));
     let content = |kind: ArtifactKind| {
-        c.artifacts
+        c.artifacts()
             .iter()
             .find(|a| a.kind == kind)
             .map(|a| a.content.to_string())

@@ -25,7 +25,7 @@ fn test_invalid_fixtures_report_their_code() {
             "{name} should hold one error, got {codes:?}"
         );
         if compiled.diagnostics.error_count() == 1 {
-            assert!(!compiled.ok() && compiled.artifacts.is_empty());
+            assert!(!compiled.ok() && compiled.artifacts().is_empty());
         }
         insta::assert_snapshot!(compiled.diagnostics.render_human(false));
     });

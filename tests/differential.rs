@@ -388,7 +388,7 @@ fn tested_patterns<'p>(project: &'p Project, key: &str) -> Vec<&'p String> {
             p.forbids
                 .iter()
                 .map(|f| &f.test)
-                .chain(p.requires.iter().filter_map(|r| r.when.as_ref()))
+                .chain(p.requires.iter().filter_map(|r| r.when.as_deref()))
         })
         .filter(|t| t.key.eq_ignore_ascii_case(key))
         .flat_map(|t| &t.values)
@@ -1064,7 +1064,7 @@ proptest! {
         );
         prop_assert_eq!(a.diagnostics.codes(), b.diagnostics.codes(), "{}", through_sets);
         let documents = |c: &tagc::Compiled| {
-            c.artifacts
+            c.artifacts()
                 .iter()
                 .map(|a| (a.file.clone(), a.content.to_string()))
                 .collect::<Vec<_>>()

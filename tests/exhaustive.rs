@@ -98,7 +98,7 @@ fn other_values(project: &Project, tag: &TagDef) -> Vec<String> {
         p.forbids
             .iter()
             .map(|f| &f.test)
-            .chain(p.requires.iter().filter_map(|r| r.when.as_ref()))
+            .chain(p.requires.iter().filter_map(|r| r.when.as_deref()))
             .filter(|t| t.key.eq_ignore_ascii_case(&tag.key))
             .flat_map(|t| &t.values)
     });

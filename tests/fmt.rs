@@ -152,9 +152,9 @@ fn artifacts(sources: &[Arc<SourceFile>]) -> Vec<(String, String)> {
         "{}",
         compiled.diagnostics.render_human(false)
     );
-    assert!(!compiled.artifacts.is_empty());
+    assert!(!compiled.artifacts().is_empty());
     compiled
-        .artifacts
+        .artifacts()
         .iter()
         .map(|a| (a.file.clone(), a.content.to_string()))
         .collect()

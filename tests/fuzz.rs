@@ -560,7 +560,7 @@ fn run_pipeline(texts: &[String]) {
         .render(tagc::report::Format::Json);
     if let Some(project) = &compiled.project {
         let _ = tagc::output::manifest_json(&compiled.manifest).unwrap();
-        if let Ok(verifier) = Verifier::new(&compiled.artifacts, Catalog::builtin()) {
+        if let Ok(verifier) = Verifier::new(compiled.artifacts(), Catalog::builtin()) {
             for test in &project.tests {
                 for layer in default_layers(project, &test.request) {
                     let _ = verifier.decide(layer, &test.request);
@@ -633,7 +633,7 @@ fn test_fuzz_generator_reaches_both_valid_and_invalid_projects() {
             .map(|(i, t)| (format!("f{i}.tags"), t.clone().into_bytes()))
             .collect();
         let compiled = tagc::compile_files(files, Catalog::builtin());
-        if compiled.ok() && !compiled.artifacts.is_empty() {
+        if compiled.ok() && !compiled.artifacts().is_empty() {
             ok += 1;
         } else {
             failed += 1;

@@ -34,9 +34,13 @@ fn test_every_benchmarked_shape_compiles_without_diagnostics() {
         assert_eq!(project.tags.len(), shape.tags.max(4), "{}", shape.name());
         // Every policy has an SCP, an IAM policy and a tag policy.
         let policies: std::collections::BTreeSet<&str> =
-            c.artifacts.iter().map(|a| a.policy.as_str()).collect();
+            c.artifacts().iter().map(|a| a.policy.as_str()).collect();
         assert_eq!(policies.len(), shape.policies, "{}", shape.name());
-        assert!(c.artifacts.len() >= 3 * shape.policies, "{}", shape.name());
+        assert!(
+            c.artifacts().len() >= 3 * shape.policies,
+            "{}",
+            shape.name()
+        );
     }
 }
 

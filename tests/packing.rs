@@ -114,7 +114,7 @@ fn test_realistic_org_with_compression_builds_and_attaches_in_the_slots_of_the_r
     let c = compile_text("org.tags", &text);
     assert!(c.ok(), "{}", c.diagnostics.render_human(false));
     let scps = c
-        .artifacts
+        .artifacts()
         .iter()
         .filter(|a| a.kind == tagc::artifact::ArtifactKind::Scp)
         .count();
@@ -141,7 +141,7 @@ fn test_realistic_org_without_compression_builds_within_the_slots_of_the_root() 
     let c = compile_text("org.tags", &text);
     assert!(c.ok(), "{}", c.diagnostics.render_human(false));
     let scps = c
-        .artifacts
+        .artifacts()
         .iter()
         .filter(|a| a.kind == tagc::artifact::ArtifactKind::Scp)
         .count();

@@ -116,7 +116,7 @@ fn test_invalid_utf8_points_at_the_bad_byte() {
 fn test_empty_file_is_an_empty_project() {
     let c = compile_text("empty.tags", "");
     assert!(c.ok());
-    assert!(c.artifacts.is_empty());
+    assert!(c.artifacts().is_empty());
 }
 
 /// A project with thousands of errors: its diagnostics are far larger than a pipe's buffer.

@@ -1437,7 +1437,7 @@ fn small_policies_on_root(count: usize) -> Vec<Artifact> {
         crate::catalog::Catalog::builtin(),
     );
     assert!(!compiled.diagnostics.has_errors());
-    compiled.artifacts
+    compiled.manifest.artifacts
 }
 
 #[test]

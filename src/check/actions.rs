@@ -117,12 +117,12 @@ impl<'c> Checker<'c> {
             self.push(e);
             return None;
         }
-        let expansion = Expansion {
+        let expansion = Expansion::new(
             rule,
-            pattern: text.value.clone(),
-            actions: actions.iter().map(|a| a.name.clone()).collect(),
+            text.value.clone(),
+            actions.iter().map(|a| a.name.clone()).collect(),
             left_out,
-        };
+        );
         Some((actions, expansion))
     }
 
@@ -382,7 +382,7 @@ mod tests {
             "{}",
             compiled.diagnostics.render_human(false)
         );
-        let verifier = Verifier::new(&compiled.artifacts, Catalog::builtin())
+        let verifier = Verifier::new(compiled.artifacts(), Catalog::builtin())
             .expect("the emitted documents parse");
         (compiled.project.expect("compiled"), verifier)
     }
@@ -422,10 +422,7 @@ mod tests {
             );
             assert_eq!(retag(&p, &v), Decision::Allow, "{pattern}");
             let expansion = &p.policies[0].expansions[0];
-            assert_eq!(
-                expansion.left_out,
-                vec![ActionName::new("ec2", "CreateTags")]
-            );
+            assert_eq!(expansion.left_out(), [ActionName::new("ec2", "CreateTags")]);
         }
     }
 

@@ -95,7 +95,7 @@ impl Checker<'_> {
                     let keys = self.resolve_tags(keys);
                     let when = match when {
                         Some(w) => match self.check_when(&keys, w) {
-                            Some(w) => Some(w),
+                            Some(w) => Some(Box::new(w)),
                             None => continue,
                         },
                         None => None,
@@ -263,6 +263,7 @@ impl Checker<'_> {
             if let Some(loc) = &grant_loc {
                 self.check_grant_exact_case(&part, loc);
             }
+            part.shrink_to_fit();
             self.project.policies.push(part);
         }
     }

@@ -83,12 +83,12 @@ impl Checker<'_> {
             return None;
         }
         let pattern: Vec<&str> = names.iter().map(|(n, _)| n.as_str()).collect();
-        expansions.push(Expansion {
-            rule: RuleKind::Protect,
-            pattern: pattern.join(", "),
-            actions: actions.iter().map(|a| a.name.clone()).collect(),
-            left_out: Vec::new(),
-        });
+        expansions.push(Expansion::new(
+            RuleKind::Protect,
+            pattern.join(", "),
+            actions.iter().map(|a| a.name.clone()).collect(),
+            Vec::new(),
+        ));
         Some(Protect {
             keys,
             actions,

@@ -67,7 +67,7 @@ fn run_kept(args: &BuildArgs, formats: &[iac::Format]) -> Outcome {
     };
     let format = args.input.format;
     let warnings = std::mem::take(&mut compiled.diagnostics);
-    let mut extra = match iac::render(formats, &compiled.artifacts, &compiled.project.settings) {
+    let mut extra = match iac::render(formats, compiled.artifacts(), &compiled.project.settings) {
         Ok(files) => files,
         Err(e) => return fail_after(warnings, e, format),
     };
@@ -95,7 +95,12 @@ fn report_written(
 ) -> Outcome {
     let format = args.input.format;
     if format.machine().is_none() {
-        eprint!("{}", size_report(compiled, &args.out, extra));
+        size_report(
+            &mut std::io::BufWriter::new(std::io::stderr().lock()),
+            compiled,
+            &args.out,
+            extra,
+        );
         if args.explain {
             eprint!("{}", explain(&compiled.project));
             eprint!("{}", explain_wildcards(&compiled.manifest));
@@ -253,14 +258,16 @@ fn report_fresh(
     }
 }
 
-/// One line per artifact: its file, its size against its limit.
-fn size_report(compiled: &Build, out: &Path, extra: &[iac::File]) -> String {
-    let mut s = String::new();
-    for a in &compiled.artifacts {
+/// One line per artifact: its file, its size against its limit. Written line by line: a
+/// project of thousands of policies has a report of hundreds of kilobytes, and the whole
+/// build is still in memory while it is written. A closed stderr loses the report, nothing
+/// else.
+fn size_report(w: &mut dyn std::io::Write, compiled: &Build, out: &Path, extra: &[iac::File]) {
+    for a in compiled.artifacts() {
         #[expect(clippy::cast_precision_loss, reason = "sizes are far below 2^52")]
         let pct = a.size as f64 * 100.0 / a.limit.max(1) as f64;
         let _ = writeln!(
-            s,
+            w,
             "  {:<48} {:>6} / {:>6} chars ({pct:>5.1}%)",
             out.join(&a.file).display(),
             a.size,
@@ -268,15 +275,15 @@ fn size_report(compiled: &Build, out: &Path, extra: &[iac::File]) -> String {
         );
     }
     for f in extra {
-        let _ = writeln!(s, "  {}", out.join(&f.path).display());
+        let _ = writeln!(w, "  {}", out.join(&f.path).display());
     }
     let _ = writeln!(
-        s,
+        w,
         "wrote {} artifacts and {}",
-        compiled.artifacts.len(),
+        compiled.artifacts().len(),
         out.join("manifest.json").display()
     );
-    s
+    let _ = w.flush();
 }
 
 /// `--explain`: every expansion, and which layer enforces what per rule and resource type.
@@ -291,22 +298,22 @@ pub fn explain(project: &Project) -> String {
         }
         s.push('\n');
         for e in &p.expansions {
-            let n = e.actions.len();
+            let n = e.actions().len();
             let _ = writeln!(
                 s,
                 "  {} {} → {n} action{}",
-                e.rule,
-                e.pattern,
+                e.rule(),
+                e.pattern(),
                 if n == 1 { "" } else { "s" }
             );
-            for a in &e.actions {
+            for a in e.actions() {
                 let _ = writeln!(s, "      {a}");
             }
-            if !e.left_out.is_empty() {
+            if !e.left_out().is_empty() {
                 let _ = writeln!(
                     s,
                     "    left out, tagging-only (name them to require the tags on later tagging): {}",
-                    e.left_out
+                    e.left_out()
                         .iter()
                         .map(ToString::to_string)
                         .collect::<Vec<_>>()

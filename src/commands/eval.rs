@@ -39,7 +39,7 @@ pub fn run(args: &EvalArgs) -> Outcome {
     };
     let scoped = scope.as_ref().map(|s| project.scoped(s));
     let project = scoped.as_ref().unwrap_or(project);
-    let verifier = match scoped_verifier(project, &compiled.artifacts, &catalog, scope.as_ref()) {
+    let verifier = match scoped_verifier(project, compiled.artifacts(), &catalog, scope.as_ref()) {
         Ok(v) => v,
         Err(e) => return fail_after(diagnostics, e, args.input.format),
     };

@@ -51,7 +51,7 @@ pub fn plan(args: &PlanArgs) -> Outcome {
         &mut std::io::stdout()
     };
     let result = run_plan(
-        &compiled.artifacts,
+        compiled.artifacts(),
         &project.settings,
         &args.aws.connect_options(),
         &run,
@@ -146,7 +146,7 @@ pub fn apply(args: &ApplyArgs) -> Outcome {
         &mut std::io::stdout()
     };
     let result = run_apply(
-        &compiled.artifacts,
+        compiled.artifacts(),
         &project.settings,
         &args.aws.connect_options(),
         confirm,

@@ -30,14 +30,14 @@ pub fn run(args: &TestArgs) -> Outcome {
     let format = args.input.format;
     let warnings = std::mem::take(&mut compiled.diagnostics);
     let project = &compiled.project;
-    let results = Verifier::new(&compiled.artifacts, &catalog)
+    let results = Verifier::new(compiled.artifacts(), &catalog)
         .map_err(VerifyError::from)
         .and_then(|whole| {
             project
                 .tests
                 .iter()
                 .map(|test| {
-                    run_test(project, &compiled.artifacts, &catalog, &whole, test)
+                    run_test(project, compiled.artifacts(), &catalog, &whole, test)
                         .map(|verdict| TestResult { test, verdict })
                 })
                 .collect::<Result<Vec<_>, _>>()

@@ -79,8 +79,8 @@ pub fn hover(word: &str, model: &Project, catalog: &Catalog) -> Option<String> {
     let mut rules = String::new();
     for p in &model.policies {
         for e in &p.expansions {
-            let covers = e.pattern.eq_ignore_ascii_case(word)
-                || e.actions
+            let covers = e.pattern().eq_ignore_ascii_case(word)
+                || e.actions()
                     .iter()
                     .any(|a| names.contains(&a.to_string().to_lowercase()));
             if covers {
@@ -88,10 +88,10 @@ pub fn hover(word: &str, model: &Project, catalog: &Catalog) -> Option<String> {
                     rules,
                     "- {}: `{} … on {}` ({} actions) — {}",
                     named(p),
-                    e.rule.word(),
-                    e.pattern,
-                    e.actions.len(),
-                    layer(e.rule)
+                    e.rule().word(),
+                    e.pattern(),
+                    e.actions().len(),
+                    layer(e.rule())
                 );
             }
         }

@@ -45,11 +45,11 @@ pub fn compile_project(name: &str, sources: &[(String, String)]) -> Result<Compi
             compiled.diagnostics.render_human(false)
         ));
     };
-    let verifier = Verifier::new(&compiled.artifacts, Catalog::builtin())
+    let verifier = Verifier::new(&compiled.manifest.artifacts, Catalog::builtin())
         .map_err(|e| format!("{name}: an emitted document does not parse: {e}"))?;
     Ok(Compiled {
         project,
-        artifacts: compiled.artifacts,
+        artifacts: compiled.manifest.artifacts,
         verifier,
     })
 }
