@@ -80,7 +80,7 @@ pub struct Artifact {
     /// `sha256:` of the document as written.
     pub hash: String,
     /// The document as written to its file, byte for byte: exactly what is sent to AWS. Shared,
-    /// so that the manifest's copy of an artifact does not copy the document.
+    /// so that a copy of an artifact (a plan's, a saved plan's) does not copy the document.
     #[serde(skip)]
     pub content: Arc<str>,
 }
