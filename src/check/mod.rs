@@ -85,6 +85,7 @@ impl<'c> Stream<'c> {
             catalog,
             errors: Vec::new(),
             project: Project::default(),
+            places: Places::default(),
         };
         let sets = sets::Resolver::new(declarations.iter().filter_map(|item| match item {
             Item::Set(s) => Some(s),
@@ -159,6 +160,17 @@ struct Checker<'c> {
     catalog: &'c Catalog,
     errors: Vec<CheckError>,
     project: Project,
+    /// What the diagnostics run once every policy is checked need to know about where the
+    /// rules were written, which the model does not keep.
+    places: Places,
+}
+
+/// Where rules were written, kept beside the model for the diagnostics of [`Stream::finish`].
+#[derive(Debug, Default)]
+struct Places {
+    /// One per policy of the model, in the same order: for a part, the `at` clause of the
+    /// first rule placed in it; `None` for a policy's own part.
+    part_at: Vec<Option<Loc>>,
 }
 
 impl Checker<'_> {

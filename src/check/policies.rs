@@ -258,12 +258,13 @@ impl Checker<'_> {
             self.err(CheckErrorKind::NoTargets(name), &p.name.loc);
         }
         // Each part is a policy of its own: its IAM policy's grant form covers its rules only.
-        for mut part in Self::split_parts(policy, &placed) {
+        for (mut part, at) in Self::split_parts(policy, &placed) {
             part.tagging_on_create = self.tagging_on_create(&part, grant_loc.as_ref());
             if let Some(loc) = &grant_loc {
                 self.check_grant_exact_case(&part, loc);
             }
             self.project.policies.push(part);
+            self.places.part_at.push(at);
         }
     }
 
