@@ -133,6 +133,7 @@ impl<'c> Stream<'c> {
     pub fn finish(self) -> (Project, Vec<CheckError>) {
         let mut cx = self.cx;
         let (set_errors, set_uses) = self.sets.finish();
+        cx.report_widened();
         cx.check_part_names();
         cx.check_conflicts();
         cx.project.placements = Placement::of(&cx.project.policies);
@@ -171,6 +172,13 @@ struct Places {
     /// One per policy of the model, in the same order: for a part, the `at` clause of the
     /// first rule placed in it; `None` for a policy's own part.
     part_at: Vec<Option<Loc>>,
+    /// Each tag key some policy puts in its tag policy, with the rule that puts it there, in
+    /// the order written: what `tagc build` writes in `tag-policy.json` (see `lower`).
+    tag_policy_keys: Vec<(String, Loc)>,
+    /// `value-widened` warnings found while checking the tags, each with its tag and where
+    /// among the diagnostics it goes: it is reported only if some tag policy holds the tag,
+    /// which is known once every policy is checked.
+    widened: Vec<(String, usize, CheckError)>,
 }
 
 impl Checker<'_> {

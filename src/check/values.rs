@@ -197,7 +197,25 @@ impl Checker<'_> {
             },
             value.loc.clone(),
         );
-        self.push(e);
+        let at = self.errors.len();
+        self.places.widened.push((key.to_owned(), at, e));
+    }
+
+    /// The `value-widened` warnings of the tags some tag policy holds, in their places among
+    /// the diagnostics, each with the first rule that puts its tag in a tag policy. A tag no
+    /// policy names in `require`, `protect`, `enforce` or `report` is in no tag policy, so
+    /// nothing widens its values. Run once every policy is checked.
+    pub(super) fn report_widened(&mut self) {
+        let widened = std::mem::take(&mut self.places.widened);
+        // Inserted from the last, so that each index is still where its warning goes.
+        for (key, at, e) in widened.into_iter().rev() {
+            let Some((_, rule)) = self.places.tag_policy_keys.iter().find(|(k, _)| *k == key)
+            else {
+                continue;
+            };
+            let e = e.with_related(rule, "puts the tag in a tag policy");
+            self.errors.insert(at.min(self.errors.len()), e);
+        }
     }
 }
 
@@ -328,11 +346,84 @@ mod tests {
 
     #[test]
     fn test_question_mark_values_warn_that_the_tag_policy_widens_them() {
-        let (project, c) = check_text("tag cost-center { values \"CC-????\" \"CC-x*\" }\n");
+        let (project, c) = check_text(
+            "tag cost-center { values \"CC-????\" \"CC-x*\" }\npolicy p {\n  report cost-center for ec2:instance\n  attach to root\n}\n",
+        );
         assert_eq!(c, ["tagc::check::value-widened"]);
         assert!(project.tags[0].allows("CC-1234"));
         assert!(!project.tags[0].allows("CC-12"));
         assert!(project.tags[0].tag_policy_allows("CC-12"));
+    }
+
+    /// The diagnostics of `text` as (code, [(text at each label, label)]), the primary first.
+    fn labelled(text: &str) -> Vec<(String, Vec<(String, String)>)> {
+        let source = crate::source::SourceFile::new("t.tags", text);
+        let (file, _) = crate::syntax::parse(&source);
+        let (_, errors) = super::super::check_files(vec![file], crate::catalog::Catalog::builtin());
+        errors
+            .iter()
+            .map(|e| {
+                let code = miette::Diagnostic::code(e)
+                    .map(|c| c.to_string())
+                    .unwrap_or_default();
+                let labels = miette::Diagnostic::labels(e)
+                    .into_iter()
+                    .flatten()
+                    .map(|l| {
+                        let at = text[l.offset()..l.offset() + l.len()].to_owned();
+                        (at, l.label().unwrap_or_default().to_owned())
+                    })
+                    .collect();
+                (code, labels)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn test_value_widened_is_not_reported_when_no_tag_policy_holds_the_tag() {
+        // `forbid` and `when` test values in the SCP and IAM policy only: no tag policy.
+        let text = "tag cost-center { values \"CC-????\" }\ntag owner\npolicy p {\n  forbid cost-center = \"CC-0000\" on sagemaker:CreateTrainingJob, sagemaker:AddTags\n  require owner on sagemaker:CreateModel when cost-center = \"CC-1234\"\n  attach to root\n}\n";
+        assert_eq!(labelled(text), []);
+        let (_, c) = check_text("tag cost-center { values \"CC-????\" }\n");
+        assert!(c.is_empty(), "{c:?}");
+    }
+
+    #[test]
+    fn test_value_widened_labels_the_first_rule_that_puts_the_tag_in_a_tag_policy() {
+        let text = "tag cost-center { values \"CC-????\" }\npolicy p {\n  enforce cost-center for ec2:instance at ou \"Root/ML\"\n  protect cost-center on sagemaker\n  attach to root\n}\n";
+        let found = labelled(text);
+        let widened: Vec<&Vec<(String, String)>> = found
+            .iter()
+            .filter(|(code, _)| code == "tagc::check::value-widened")
+            .map(|(_, labels)| labels)
+            .collect();
+        assert_eq!(widened.len(), 1, "{found:?}");
+        assert_eq!(widened[0][0].0, "\"CC-????\"", "{found:?}");
+        assert_eq!(
+            widened[0][1],
+            (
+                "enforce cost-center for ec2:instance at ou \"Root/ML\"".to_owned(),
+                "puts the tag in a tag policy".to_owned()
+            ),
+            "{found:?}"
+        );
+        // `require` and `protect` put a tag in the tag policy as `enforce` and `report` do.
+        for rule in [
+            "require cost-center on sagemaker:CreateTrainingJob",
+            "protect cost-center on sagemaker",
+        ] {
+            let text = format!(
+                "tag cost-center {{ values \"CC-????\" }}\npolicy p {{\n  {rule}\n  attach to root\n}}\n"
+            );
+            let found = labelled(&text);
+            assert!(
+                found
+                    .iter()
+                    .any(|(code, labels)| code == "tagc::check::value-widened"
+                        && labels.get(1).is_some_and(|(at, _)| at == rule)),
+                "{rule}: {found:?}"
+            );
+        }
     }
 
     #[test]
