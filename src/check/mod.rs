@@ -17,16 +17,17 @@
 //! (policy statements into rules), `protect` (the `protect` statement), `targets` (resource
 //! types and targets), `conflicts` (rules that conflict once attached), `requests` (`test`
 //! blocks and `tagc eval`'s request), `org` (the `organization` block), `values` (`forbid`,
-//! `when` and what each layer enforces of a value pattern), `scope` (the `at` and `except`
-//! clauses of rules, and the split of a policy into parts by `at`). `validate` holds the
-//! value checks that need no project, `error` the diagnostics; "did you mean" comes from
-//! [`crate::suggest`].
+//! `when` and what each layer enforces of a value pattern; `glob` decides what value patterns
+//! have in common), `scope` (the `at` and `except` clauses of rules, and the split of a policy
+//! into parts by `at`). `validate` holds the value checks that need no project, `error` the
+//! diagnostics; "did you mean" comes from [`crate::suggest`].
 
 mod actions;
 pub mod allow;
 pub(crate) use actions::type_named_after;
 mod conflicts;
 mod error;
+mod glob;
 mod org;
 mod policies;
 mod protect;

@@ -5,6 +5,7 @@
 //! Also the value patterns of a `tag` themselves: where a layer cannot hold a pattern exactly
 //! (a tag policy has no `?`), what each layer enforces is said here, not silently widened.
 
+use super::glob;
 use super::validate::invalid_value;
 use super::{CheckError, CheckErrorKind, Checker};
 use crate::ast::{Text, ValueTest};
@@ -219,41 +220,28 @@ impl Checker<'_> {
     }
 }
 
-/// Whether no value `tag` allows can match `pattern`, where that can be told: `pattern` has no
-/// wildcard and is not allowed, or every allowed value is a plain value none of which matches.
+/// Whether no value `tag` allows matches `pattern`: no allowed pattern has a value in common
+/// with it. A search too large to finish (see [`glob`]) counts as a value in common, so that
+/// nothing is reported that was not shown.
 fn never_allowed(tag: &TagDef, pattern: &str) -> bool {
     let Some(allowed) = &tag.values else {
         return false;
     };
-    if !has_wildcard(pattern) {
-        return !tag.allows(pattern);
-    }
-    allowed.iter().all(|a| !has_wildcard(a))
-        && !allowed.iter().any(|a| wildcard_match(pattern, a, false))
+    allowed
+        .iter()
+        .all(|a| glob::common(pattern, a) == glob::Found::Nothing)
 }
 
-/// Whether `forbidden` takes in every value `tag` allows, where that can be told: each
-/// allowed value is a plain value that some forbidden pattern matches, or a pattern that is
-/// itself forbidden; a tag that allows any value is covered only by `*`.
+/// Whether `forbidden` takes in every value `tag` allows: each allowed pattern (`*` for a tag
+/// that allows any value) matches no value that no forbidden pattern matches. A search too
+/// large to finish counts as such a value.
 fn forbids_every_value(tag: &TagDef, forbidden: &[String]) -> bool {
-    if forbidden.iter().any(|f| f.chars().all(|c| c == '*')) {
-        return true;
-    }
-    let Some(allowed) = &tag.values else {
-        return false;
-    };
+    let any = ["*".to_owned()];
+    let allowed: &[String] = tag.values.as_deref().unwrap_or(&any);
     !allowed.is_empty()
-        && allowed.iter().all(|a| {
-            if has_wildcard(a) {
-                forbidden.contains(a)
-            } else {
-                forbidden.iter().any(|f| wildcard_match(f, a, false))
-            }
-        })
-}
-
-fn has_wildcard(s: &str) -> bool {
-    s.contains(['*', '?'])
+        && allowed
+            .iter()
+            .all(|a| glob::uncovered(a, forbidden) == glob::Found::Nothing)
 }
 
 /// Up to two values the widened pattern admits and the exact one does not: the widened
@@ -314,6 +302,82 @@ mod tests {
             "  forbid environment = \"dev\", \"t*\", \"prod\" on sagemaker:CreateTrainingJob, sagemaker:AddTags",
         );
         assert_eq!(c, ["tagc::check::forbid-every-value"]);
+    }
+
+    /// The codes of a policy with `rules` on a tag `cc` with `values`.
+    fn pattern_codes(values: &str, rules: &str) -> Vec<String> {
+        let text = format!(
+            "tag cc {{ values {values} }}\ntag owner\npolicy p {{\n{rules}\n  attach to root\n}}\n"
+        );
+        check_text(&text)
+            .1
+            .into_iter()
+            .filter(|c| c != "tagc::check::value-widened")
+            .collect()
+    }
+
+    const ON: &str = "on sagemaker:CreateTrainingJob, sagemaker:AddTags";
+
+    #[test]
+    fn test_forbidden_pattern_that_no_allowed_pattern_meets_is_redundant() {
+        for (values, forbidden, redundant) in [
+            ("\"CC-????\"", "\"CC-??\"", true),
+            ("\"CC-????\" \"dev-*\"", "\"prod*\"", true),
+            ("\"CC-*\"", "\"*-x\"", false),
+            ("\"CC-????\"", "\"CC-1*\"", false),
+            ("\"a?c\"", "\"?b?\"", false),
+            ("\"a*\"", "\"*A\"", false),
+            ("\"a?\"", "\"A?\"", true),
+        ] {
+            let c = pattern_codes(values, &format!("  forbid cc = {forbidden} {ON}"));
+            let expected: &[&str] = if redundant {
+                &["tagc::check::forbid-redundant"]
+            } else {
+                &[]
+            };
+            assert_eq!(c, expected, "{values} / {forbidden}");
+        }
+    }
+
+    #[test]
+    fn test_forbid_whose_patterns_take_in_every_allowed_pattern_is_reported() {
+        for (values, forbidden, every) in [
+            ("\"CC-????\" \"dev\"", "\"CC-*\", \"d?v\"", true),
+            ("\"CC-????\"", "\"CC-1*\", \"CC-2???\"", false),
+            ("\"a*\"", "\"a\", \"a?*\"", true),
+            ("\"a*\"", "\"a?*\"", false),
+            ("\"x?\"", "\"xa\", \"xb\"", false),
+        ] {
+            let c = pattern_codes(values, &format!("  forbid cc = {forbidden} {ON}"));
+            let expected: &[&str] = if every {
+                &["tagc::check::forbid-every-value"]
+            } else {
+                &[]
+            };
+            assert_eq!(c, expected, "{values} / {forbidden}");
+        }
+        // A tag that allows any value: only patterns that together match every value.
+        let text = format!(
+            "tag owner\npolicy p {{\n  forbid owner = \"\", \"?*\" {ON}\n  attach to root\n}}\n"
+        );
+        assert_eq!(check_text(&text).1, ["tagc::check::forbid-every-value"]);
+        let text =
+            format!("tag owner\npolicy p {{\n  forbid owner = \"?*\" {ON}\n  attach to root\n}}\n");
+        assert!(check_text(&text).1.is_empty());
+    }
+
+    #[test]
+    fn test_when_pattern_that_no_allowed_pattern_meets_is_reported() {
+        let c = pattern_codes(
+            "\"CC-????\"",
+            "  require owner on sagemaker:CreateTrainingJob when cc = \"CC-?\"",
+        );
+        assert_eq!(c, ["tagc::check::when-value-not-allowed"]);
+        let c = pattern_codes(
+            "\"CC-????\"",
+            "  require owner on sagemaker:CreateTrainingJob when cc = \"CC-1*\"",
+        );
+        assert!(c.is_empty(), "{c:?}");
     }
 
     #[test]
