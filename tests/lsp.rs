@@ -748,7 +748,7 @@ fn test_lsp_hover_and_definition_of_a_set_reference_in_another_file() {
 fn test_lsp_hover_and_definition_on_a_set_name_where_it_is_declared() {
     let text = "tag owner\n\npolicy p {\n  require owner on $queues\n  only-declared-keys on $queues\n  attach to root\n}\n";
     let sets = "set actions queues {\n  sqs:CreateQueue, sns:CreateTopic\n}\n\nset actions more {\n  $queues\n}\n\nset tags lonely {\n  owner\n}\n";
-    let (dir, uri) = project(text);
+    let (dir, _) = project(text);
     let sets_path = dir.path().join("sets.tags");
     std::fs::write(&sets_path, sets).unwrap();
     let sets_uri = Url::from_file_path(&sets_path).unwrap();
