@@ -445,6 +445,18 @@ fn test_lsp_hover_on_a_tag_shows_its_tag_policy_copy_and_value_rules() {
 }
 
 #[test]
+fn test_lsp_hover_shows_no_tag_policy_copy_of_a_tag_no_tag_policy_holds() {
+    let text = "tag code {\n  values \"X-??\"\n}\n\npolicy p {\n  forbid code = \"X-00\" on sqs:CreateQueue, sqs:TagQueue\n  attach to root\n}\n";
+    let (dir, uri) = project(text);
+    let (mut client, _) = Client::start(dir.path(), json!({}));
+    client.open(&uri, text);
+    let value = hover_text(&mut client, &uri, text, "code =");
+    assert!(value.contains("`forbid` of `X-00`"), "{value}");
+    assert!(!value.contains("Tag policy:"), "{value}");
+    assert_eq!(client.stop(), 0);
+}
+
+#[test]
 fn test_lsp_goes_to_the_declaration_of_a_tag() {
     let (dir, uri) = project(GOOD);
     let (mut client, _) = Client::start(dir.path(), json!({}));

@@ -184,9 +184,11 @@ fn hover_tag(t: &TagDef, model: &Project) -> String {
             let _ = writeln!(s, "Any value.");
         }
     }
-    // What the tag policy holds where a `?` pattern is wider there (`value-widened`).
+    // What the tag policy holds where a `?` pattern is wider there (`value-widened`), when a
+    // tag policy holds the tag at all.
     if let (Some(exact), Some(widened)) = (&t.values, t.tag_policy_values())
         && *exact != widened
+        && in_tag_policy(model, &t.key)
     {
         let _ = writeln!(
             s,
@@ -247,6 +249,16 @@ fn hover_tag(t: &TagDef, model: &Project) -> String {
         let _ = write!(s, "\nRules on it:\n\n{rules}");
     }
     s
+}
+
+/// Whether some policy puts the tag `key` in its tag policy: names it in `require`,
+/// `protect`, `enforce` or `report`, as `tag-policy.json` lists keys.
+fn in_tag_policy(model: &Project, key: &str) -> bool {
+    model.policies.iter().any(|p| {
+        p.requires.iter().any(|r| r.keys.iter().any(|k| k == key))
+            || p.protects.iter().any(|r| r.keys.iter().any(|k| k == key))
+            || p.enforce.iter().chain(&p.report).any(|r| r.key == key)
+    })
 }
 
 /// The lines of the `when` and `forbid` rules of `p` that test the tag `key`.
