@@ -445,6 +445,18 @@ fn test_lsp_hover_on_a_tag_shows_its_tag_policy_copy_and_value_rules() {
 }
 
 #[test]
+fn test_lsp_hover_shows_no_tag_policy_copy_of_a_tag_no_tag_policy_holds() {
+    let text = "tag code {\n  values \"X-??\"\n}\n\npolicy p {\n  forbid code = \"X-00\" on sqs:CreateQueue, sqs:TagQueue\n  attach to root\n}\n";
+    let (dir, uri) = project(text);
+    let (mut client, _) = Client::start(dir.path(), json!({}));
+    client.open(&uri, text);
+    let value = hover_text(&mut client, &uri, text, "code =");
+    assert!(value.contains("`forbid` of `X-00`"), "{value}");
+    assert!(!value.contains("Tag policy:"), "{value}");
+    assert_eq!(client.stop(), 0);
+}
+
+#[test]
 fn test_lsp_goes_to_the_declaration_of_a_tag() {
     let (dir, uri) = project(GOOD);
     let (mut client, _) = Client::start(dir.path(), json!({}));
@@ -741,5 +753,40 @@ fn test_lsp_hover_and_definition_of_a_set_reference_in_another_file() {
     let sets_uri = Url::from_file_path(&sets_path).unwrap();
     assert_eq!(def["uri"], json!(sets_uri.as_str()), "{def}");
     assert_eq!(def["range"]["start"], position(sets, "queues"), "{def}");
+    assert_eq!(client.stop(), 0);
+}
+
+#[test]
+fn test_lsp_hover_and_definition_on_a_set_name_where_it_is_declared() {
+    let text = "tag owner\n\npolicy p {\n  require owner on $queues\n  only-declared-keys on $queues\n  attach to root\n}\n";
+    let sets = "set actions queues {\n  sqs:CreateQueue, sns:CreateTopic\n}\n\nset actions more {\n  $queues\n}\n\nset tags lonely {\n  owner\n}\n";
+    let (dir, _) = project(text);
+    let sets_path = dir.path().join("sets.tags");
+    std::fs::write(&sets_path, sets).unwrap();
+    let sets_uri = Url::from_file_path(&sets_path).unwrap();
+    let (mut client, _) = Client::start(dir.path(), json!({}));
+    client.open(&sets_uri, sets);
+    // What hover on a use shows, and the three uses: two in a policy, one in another set.
+    let value = hover_text(&mut client, &sets_uri, sets, "ueues {");
+    assert!(value.contains("set actions `queues`"), "{value}");
+    assert!(
+        value.contains("`sqs:CreateQueue`") && value.contains("`sns:CreateTopic`"),
+        "{value}"
+    );
+    assert!(value.contains("Used in 3 places"), "{value}");
+    let main = dir.path().join("main.tags").display().to_string();
+    assert!(value.contains(&format!("`{main}` line 4")), "{value}");
+    assert!(value.contains(&format!("`{main}` line 5")), "{value}");
+    let value = hover_text(&mut client, &sets_uri, sets, "lonely");
+    assert!(value.contains("set tags `lonely`"), "{value}");
+    assert!(value.contains("Never used"), "{value}");
+    // Definition on the declared name is the declaration itself.
+    let def = client.request(
+        "textDocument/definition",
+        json!({ "textDocument": { "uri": sets_uri }, "position": position(sets, "ueues {") }),
+    );
+    assert_eq!(def["uri"], json!(sets_uri.as_str()), "{def}");
+    assert_eq!(def["range"]["start"], position(sets, "queues"), "{def}");
+    assert_eq!(def["range"]["end"], position(sets, " {"), "{def}");
     assert_eq!(client.stop(), 0);
 }

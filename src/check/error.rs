@@ -403,7 +403,7 @@ pub enum CheckErrorKind {
             "the rules a policy places with `at` become a policy named `POLICY-at-TARGETS`; rename one of the policies"
         )
     )]
-    #[label("this policy's part")]
+    #[label("this rule's `at` makes the part")]
     PartNameCollision {
         /// The name of the part.
         part: String,

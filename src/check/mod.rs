@@ -17,16 +17,17 @@
 //! (policy statements into rules), `protect` (the `protect` statement), `targets` (resource
 //! types and targets), `conflicts` (rules that conflict once attached), `requests` (`test`
 //! blocks and `tagc eval`'s request), `org` (the `organization` block), `values` (`forbid`,
-//! `when` and what each layer enforces of a value pattern), `scope` (the `at` and `except`
-//! clauses of rules, and the split of a policy into parts by `at`). `validate` holds the
-//! value checks that need no project, `error` the diagnostics; "did you mean" comes from
-//! [`crate::suggest`].
+//! `when` and what each layer enforces of a value pattern; `glob` decides what value patterns
+//! have in common), `scope` (the `at` and `except` clauses of rules, and the split of a policy
+//! into parts by `at`). `validate` holds the value checks that need no project, `error` the
+//! diagnostics; "did you mean" comes from [`crate::suggest`].
 
 mod actions;
 pub mod allow;
 pub(crate) use actions::type_named_after;
 mod conflicts;
 mod error;
+mod glob;
 mod org;
 mod policies;
 mod protect;
@@ -85,6 +86,7 @@ impl<'c> Stream<'c> {
             catalog,
             errors: Vec::new(),
             project: Project::default(),
+            places: Places::default(),
         };
         let sets = sets::Resolver::new(declarations.iter().filter_map(|item| match item {
             Item::Set(s) => Some(s),
@@ -132,6 +134,7 @@ impl<'c> Stream<'c> {
     pub fn finish(self) -> (Project, Vec<CheckError>) {
         let mut cx = self.cx;
         let (set_errors, set_uses) = self.sets.finish();
+        cx.report_widened();
         cx.check_part_names();
         cx.check_conflicts();
         cx.project.placements = Placement::of(&cx.project.policies);
@@ -159,6 +162,24 @@ struct Checker<'c> {
     catalog: &'c Catalog,
     errors: Vec<CheckError>,
     project: Project,
+    /// What the diagnostics run once every policy is checked need to know about where the
+    /// rules were written, which the model does not keep.
+    places: Places,
+}
+
+/// Where rules were written, kept beside the model for the diagnostics of [`Stream::finish`].
+#[derive(Debug, Default)]
+struct Places {
+    /// One per policy of the model, in the same order: for a part, the `at` clause of the
+    /// first rule placed in it; `None` for a policy's own part.
+    part_at: Vec<Option<Loc>>,
+    /// Each tag key some policy puts in its tag policy, with the rule that puts it there, in
+    /// the order written: what `tagc build` writes in `tag-policy.json` (see `lower`).
+    tag_policy_keys: Vec<(String, Loc)>,
+    /// `value-widened` warnings found while checking the tags, each with its tag and where
+    /// among the diagnostics it goes: it is reported only if some tag policy holds the tag,
+    /// which is known once every policy is checked.
+    widened: Vec<(String, usize, CheckError)>,
 }
 
 impl Checker<'_> {

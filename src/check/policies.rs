@@ -53,8 +53,10 @@ impl Checker<'_> {
         let mut grant_loc: Option<Loc> = None;
         let mut protect_stmts: Vec<(Vec<String>, &[Text], &Loc)> = Vec::new();
         let mut target_locs: Vec<(Target, Loc)> = Vec::new();
-        let mut enforce_stmts: Vec<(&[Text], &[Text])> = Vec::new();
-        let mut report_stmts: Vec<(&[Text], &[Text])> = Vec::new();
+        let mut enforce_stmts: Vec<(&[Text], &[Text], &Loc)> = Vec::new();
+        let mut report_stmts: Vec<(&[Text], &[Text], &Loc)> = Vec::new();
+        // The keys the rules put in the policy's tag policy, with the rule.
+        let mut tag_policy_keys: Vec<(String, Loc)> = Vec::new();
         let mut protect_scope: Vec<(Where, Vec<String>)> = Vec::new();
         let (mut enforce_at, mut report_at): (Vec<Where>, Vec<Where>) = (Vec::new(), Vec::new());
         for stmt in &p.stmts {
@@ -112,6 +114,7 @@ impl Checker<'_> {
                         continue;
                     }
                     if !keys.is_empty() && !actions.is_empty() {
+                        tag_policy_keys.extend(keys.iter().map(|k| (k.clone(), loc.clone())));
                         policy.requires.push(Require {
                             keys,
                             actions,
@@ -164,12 +167,16 @@ impl Checker<'_> {
                         }
                     }
                 }
-                PolicyStmt::Enforce { keys, types, .. } => {
-                    enforce_stmts.push((keys, types));
+                PolicyStmt::Enforce {
+                    keys, types, loc, ..
+                } => {
+                    enforce_stmts.push((keys, types, loc));
                     enforce_at.push(at);
                 }
-                PolicyStmt::Report { keys, types, .. } => {
-                    report_stmts.push((keys, types));
+                PolicyStmt::Report {
+                    keys, types, loc, ..
+                } => {
+                    report_stmts.push((keys, types, loc));
                     report_at.push(at);
                 }
                 PolicyStmt::Attach(targets) => {
@@ -216,10 +223,11 @@ impl Checker<'_> {
                 }
             }
         }
-        for ((keys, types), at) in enforce_stmts.into_iter().zip(enforce_at) {
+        for ((keys, types, loc), at) in enforce_stmts.into_iter().zip(enforce_at) {
             let keys = self.resolve_tags(keys);
             let types = self.check_resource_types(types, Field::EnforcedFor);
             for k in keys {
+                tag_policy_keys.push((k.clone(), loc.clone()));
                 placed.enforce.push(at);
                 policy.enforce.push(ResourceRule {
                     key: k,
@@ -227,10 +235,11 @@ impl Checker<'_> {
                 });
             }
         }
-        for ((keys, types), at) in report_stmts.into_iter().zip(report_at) {
+        for ((keys, types, loc), at) in report_stmts.into_iter().zip(report_at) {
             let keys = self.resolve_tags(keys);
             let types = self.check_resource_types(types, Field::ReportRequired);
             for k in keys {
+                tag_policy_keys.push((k.clone(), loc.clone()));
                 placed.report.push(at);
                 policy.report.push(ResourceRule {
                     key: k,
@@ -246,6 +255,7 @@ impl Checker<'_> {
                 policy.expansions.extend(expansions);
                 placed.expansions.resize(policy.expansions.len(), at);
                 protect.except = except;
+                tag_policy_keys.extend(protect.keys.iter().map(|k| (k.clone(), loc.clone())));
                 policy.protects.push(protect);
                 placed.protects.push(at);
             }
@@ -257,14 +267,18 @@ impl Checker<'_> {
         } else if policy.targets.is_empty() && placed.statements.iter().any(Option::is_none) {
             self.err(CheckErrorKind::NoTargets(name), &p.name.loc);
         }
+        // Every rule goes to one part, and each part's tag policy holds the keys of its rules.
+        tag_policy_keys.sort_by_key(|(_, loc)| loc.span.start);
+        self.places.tag_policy_keys.extend(tag_policy_keys);
         // Each part is a policy of its own: its IAM policy's grant form covers its rules only.
-        for mut part in Self::split_parts(policy, &placed) {
+        for (mut part, at) in Self::split_parts(policy, &placed) {
             part.tagging_on_create = self.tagging_on_create(&part, grant_loc.as_ref());
             if let Some(loc) = &grant_loc {
                 self.check_grant_exact_case(&part, loc);
             }
             part.shrink_to_fit();
             self.project.policies.push(part);
+            self.places.part_at.push(at);
         }
     }
 

@@ -41,6 +41,7 @@ pub fn check_request(
         catalog,
         errors: Vec::new(),
         project: Project::default(),
+        places: super::Places::default(),
     };
     let RequestText {
         action,

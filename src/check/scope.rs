@@ -27,6 +27,8 @@ pub(super) type Where = Option<usize>;
 #[derive(Debug, Clone)]
 pub(super) struct At {
     targets: Vec<(Target, Loc)>,
+    /// The clause, from `at` to its last target.
+    loc: Loc,
 }
 
 /// What the rules of one policy say about their placement, kept beside the model's rule lists
@@ -184,8 +186,9 @@ impl Checker<'_> {
         if targets.is_empty() {
             return None;
         }
+        let loc = scope.at_loc.clone().unwrap_or_else(|| targets[0].1.clone());
         targets.sort_by(|a, b| a.0.cmp(&b.0));
-        placed.ats.push(At { targets });
+        placed.ats.push(At { targets, loc });
         Some(placed.ats.len() - 1)
     }
 
@@ -232,9 +235,11 @@ impl Checker<'_> {
     /// `policy` split by where its rules go: the part of the rules without `at` (when there is
     /// one, with the policy's own name and targets), then one part per distinct set of `at`
     /// targets, ordered by name. A set equal to the policy's own targets is the policy's part.
-    pub(super) fn split_parts(policy: Policy, placed: &Placed) -> Vec<Policy> {
+    /// Each part comes with the `at` clause of the first rule placed in it (`None` for the
+    /// policy's own part), where a diagnostic about the part points.
+    pub(super) fn split_parts(policy: Policy, placed: &Placed) -> Vec<(Policy, Option<Loc>)> {
         if placed.ats.is_empty() {
-            return vec![policy];
+            return vec![(policy, None)];
         }
         let mut own = policy.targets.clone();
         own.sort();
@@ -276,25 +281,46 @@ impl Checker<'_> {
             part
         };
         if has_own {
-            parts.push(make(policy.name.clone(), None));
+            parts.push((make(policy.name.clone(), None), None));
         }
         for (name, targets) in keys {
-            parts.push(make(name, Some(targets)));
+            // Rules are in the order written, so the first that goes here made the part.
+            let at = placed
+                .statements
+                .iter()
+                .find(|w| key(w).as_ref() == Some(&targets))
+                .and_then(|w| w.and_then(|i| placed.ats.get(i)))
+                .map(|a| a.loc.clone());
+            parts.push((make(name, Some(targets.clone())), at));
         }
         parts
     }
 
-    /// Parts whose names another policy or part has. Run once every policy is checked.
+    /// Parts whose names another policy or part has: reported at the `at` clause that made the
+    /// part, with the other policy's name. Run once every policy is checked.
     pub(super) fn check_part_names(&mut self) {
-        let mut seen: BTreeMap<&str, &Policy> = BTreeMap::new();
+        let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
         let mut found = Vec::new();
-        for p in &self.project.policies {
+        let policies = &self.project.policies;
+        for (i, p) in policies.iter().enumerate() {
             match seen.get(p.name.as_str()) {
-                Some(first) => {
-                    let (part, other) = if p.part_of.is_some() {
-                        (p, *first)
+                Some(&first) => {
+                    let (part_index, other_index) = if p.part_of.is_some() {
+                        (i, first)
                     } else {
-                        (*first, p)
+                        (first, i)
+                    };
+                    let (Some(part), Some(other)) =
+                        (policies.get(part_index), policies.get(other_index))
+                    else {
+                        continue;
+                    };
+                    let at_of = |i: usize| self.places.part_at.get(i).cloned().flatten();
+                    let at = at_of(part_index).unwrap_or_else(|| part.name_loc());
+                    // Another part is shown by the `at` that makes it, a policy by its name.
+                    let (other_loc, other_label) = match at_of(other_index) {
+                        Some(loc) => (loc, "the other part's `at`"),
+                        None => (other.name_loc(), "the other policy"),
                     };
                     found.push(
                         CheckError::new(
@@ -306,13 +332,13 @@ impl Checker<'_> {
                                     |q| format!("a part of policy `{q}`"),
                                 ),
                             },
-                            part.name_loc(),
+                            at,
                         )
-                        .with_related(&other.name_loc(), "the other policy"),
+                        .with_related(&other_loc, other_label),
                     );
                 }
                 None => {
-                    seen.insert(&p.name, p);
+                    seen.insert(&p.name, i);
                 }
             }
         }
@@ -515,6 +541,62 @@ mod tests {
             "tag cc\npolicy p {\n  protect cc on sagemaker at ou \"Root/ML\"\n  attach to root\n}\npolicy p-at-ou-root-ml {\n  protect cc on sagemaker\n  attach to root\n}\n",
         );
         assert_eq!(codes, ["tagc::check::part-name-collision"]);
+    }
+
+    /// The one error's place and its related labels, as (offset, text there, label).
+    fn places(text: &str) -> Vec<(usize, String, Option<String>)> {
+        let source = crate::source::SourceFile::new("t.tags", text);
+        let (file, _) = crate::syntax::parse(&source);
+        let (_, errors) = super::super::check_files(vec![file], crate::catalog::Catalog::builtin());
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        miette::Diagnostic::labels(&errors[0])
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, l)| {
+                let at = text[l.offset()..l.offset() + l.len()].to_owned();
+                // The primary label is the error's own place.
+                (
+                    l.offset(),
+                    at,
+                    l.label().filter(|_| i > 0).map(str::to_owned),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn test_part_name_collision_points_at_the_first_at_that_makes_the_part() {
+        let text = "tag cc\npolicy p-at-ou-root-ml {\n  require cc on sqs:CreateQueue\n  attach to root\n}\npolicy p {\n  require cc on sqs:CreateQueue\n  require cc on sagemaker:CreateModel at ou \"Root/ML\"\n  require cc on sqs:CreateQueue at ou \"Root/ML\"\n  attach to root\n}\n";
+        let first_at = text.find("at ou").unwrap_or_default();
+        assert_eq!(
+            places(text),
+            [
+                (first_at, "at ou \"Root/ML\"".to_owned(), None),
+                (
+                    text.find("p-at").unwrap_or_default(),
+                    "p-at-ou-root-ml".to_owned(),
+                    Some("the other policy".to_owned())
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn test_two_parts_with_one_name_point_at_both_at_clauses() {
+        let text = "tag cc\npolicy p {\n  require cc on sqs:CreateQueue at ou \"Root/A-B\"\n  require cc on sagemaker:CreateModel at ou \"Root/A/B\"\n  attach to root\n}\n";
+        let found = places(text);
+        let texts: Vec<(&str, Option<&str>)> = found
+            .iter()
+            .map(|(_, t, l)| (t.as_str(), l.as_deref()))
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                ("at ou \"Root/A/B\"", None),
+                ("at ou \"Root/A-B\"", Some("the other part's `at`")),
+            ]
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! Also the value patterns of a `tag` themselves: where a layer cannot hold a pattern exactly
 //! (a tag policy has no `?`), what each layer enforces is said here, not silently widened.
 
+use super::glob;
 use super::validate::invalid_value;
 use super::{CheckError, CheckErrorKind, Checker};
 use crate::ast::{Text, ValueTest};
@@ -197,45 +198,50 @@ impl Checker<'_> {
             },
             value.loc.clone(),
         );
-        self.push(e);
+        let at = self.errors.len();
+        self.places.widened.push((key.to_owned(), at, e));
+    }
+
+    /// The `value-widened` warnings of the tags some tag policy holds, in their places among
+    /// the diagnostics, each with the first rule that puts its tag in a tag policy. A tag no
+    /// policy names in `require`, `protect`, `enforce` or `report` is in no tag policy, so
+    /// nothing widens its values. Run once every policy is checked.
+    pub(super) fn report_widened(&mut self) {
+        let widened = std::mem::take(&mut self.places.widened);
+        // Inserted from the last, so that each index is still where its warning goes.
+        for (key, at, e) in widened.into_iter().rev() {
+            let Some((_, rule)) = self.places.tag_policy_keys.iter().find(|(k, _)| *k == key)
+            else {
+                continue;
+            };
+            let e = e.with_related(rule, "puts the tag in a tag policy");
+            self.errors.insert(at.min(self.errors.len()), e);
+        }
     }
 }
 
-/// Whether no value `tag` allows can match `pattern`, where that can be told: `pattern` has no
-/// wildcard and is not allowed, or every allowed value is a plain value none of which matches.
+/// Whether no value `tag` allows matches `pattern`: no allowed pattern has a value in common
+/// with it. A search too large to finish (see [`glob`]) counts as a value in common, so that
+/// nothing is reported that was not shown.
 fn never_allowed(tag: &TagDef, pattern: &str) -> bool {
     let Some(allowed) = &tag.values else {
         return false;
     };
-    if !has_wildcard(pattern) {
-        return !tag.allows(pattern);
-    }
-    allowed.iter().all(|a| !has_wildcard(a))
-        && !allowed.iter().any(|a| wildcard_match(pattern, a, false))
+    allowed
+        .iter()
+        .all(|a| glob::common(pattern, a) == glob::Found::Nothing)
 }
 
-/// Whether `forbidden` takes in every value `tag` allows, where that can be told: each
-/// allowed value is a plain value that some forbidden pattern matches, or a pattern that is
-/// itself forbidden; a tag that allows any value is covered only by `*`.
+/// Whether `forbidden` takes in every value `tag` allows: each allowed pattern (`*` for a tag
+/// that allows any value) matches no value that no forbidden pattern matches. A search too
+/// large to finish counts as such a value.
 fn forbids_every_value(tag: &TagDef, forbidden: &[String]) -> bool {
-    if forbidden.iter().any(|f| f.chars().all(|c| c == '*')) {
-        return true;
-    }
-    let Some(allowed) = &tag.values else {
-        return false;
-    };
+    let any = ["*".to_owned()];
+    let allowed: &[String] = tag.values.as_deref().unwrap_or(&any);
     !allowed.is_empty()
-        && allowed.iter().all(|a| {
-            if has_wildcard(a) {
-                forbidden.contains(a)
-            } else {
-                forbidden.iter().any(|f| wildcard_match(f, a, false))
-            }
-        })
-}
-
-fn has_wildcard(s: &str) -> bool {
-    s.contains(['*', '?'])
+        && allowed
+            .iter()
+            .all(|a| glob::uncovered(a, forbidden) == glob::Found::Nothing)
 }
 
 /// Up to two values the widened pattern admits and the exact one does not: the widened
@@ -298,6 +304,82 @@ mod tests {
         assert_eq!(c, ["tagc::check::forbid-every-value"]);
     }
 
+    /// The codes of a policy with `rules` on a tag `cc` with `values`.
+    fn pattern_codes(values: &str, rules: &str) -> Vec<String> {
+        let text = format!(
+            "tag cc {{ values {values} }}\ntag owner\npolicy p {{\n{rules}\n  attach to root\n}}\n"
+        );
+        check_text(&text)
+            .1
+            .into_iter()
+            .filter(|c| c != "tagc::check::value-widened")
+            .collect()
+    }
+
+    const ON: &str = "on sagemaker:CreateTrainingJob, sagemaker:AddTags";
+
+    #[test]
+    fn test_forbidden_pattern_that_no_allowed_pattern_meets_is_redundant() {
+        for (values, forbidden, redundant) in [
+            ("\"CC-????\"", "\"CC-??\"", true),
+            ("\"CC-????\" \"dev-*\"", "\"prod*\"", true),
+            ("\"CC-*\"", "\"*-x\"", false),
+            ("\"CC-????\"", "\"CC-1*\"", false),
+            ("\"a?c\"", "\"?b?\"", false),
+            ("\"a*\"", "\"*A\"", false),
+            ("\"a?\"", "\"A?\"", true),
+        ] {
+            let c = pattern_codes(values, &format!("  forbid cc = {forbidden} {ON}"));
+            let expected: &[&str] = if redundant {
+                &["tagc::check::forbid-redundant"]
+            } else {
+                &[]
+            };
+            assert_eq!(c, expected, "{values} / {forbidden}");
+        }
+    }
+
+    #[test]
+    fn test_forbid_whose_patterns_take_in_every_allowed_pattern_is_reported() {
+        for (values, forbidden, every) in [
+            ("\"CC-????\" \"dev\"", "\"CC-*\", \"d?v\"", true),
+            ("\"CC-????\"", "\"CC-1*\", \"CC-2???\"", false),
+            ("\"a*\"", "\"a\", \"a?*\"", true),
+            ("\"a*\"", "\"a?*\"", false),
+            ("\"x?\"", "\"xa\", \"xb\"", false),
+        ] {
+            let c = pattern_codes(values, &format!("  forbid cc = {forbidden} {ON}"));
+            let expected: &[&str] = if every {
+                &["tagc::check::forbid-every-value"]
+            } else {
+                &[]
+            };
+            assert_eq!(c, expected, "{values} / {forbidden}");
+        }
+        // A tag that allows any value: only patterns that together match every value.
+        let text = format!(
+            "tag owner\npolicy p {{\n  forbid owner = \"\", \"?*\" {ON}\n  attach to root\n}}\n"
+        );
+        assert_eq!(check_text(&text).1, ["tagc::check::forbid-every-value"]);
+        let text =
+            format!("tag owner\npolicy p {{\n  forbid owner = \"?*\" {ON}\n  attach to root\n}}\n");
+        assert!(check_text(&text).1.is_empty());
+    }
+
+    #[test]
+    fn test_when_pattern_that_no_allowed_pattern_meets_is_reported() {
+        let c = pattern_codes(
+            "\"CC-????\"",
+            "  require owner on sagemaker:CreateTrainingJob when cc = \"CC-?\"",
+        );
+        assert_eq!(c, ["tagc::check::when-value-not-allowed"]);
+        let c = pattern_codes(
+            "\"CC-????\"",
+            "  require owner on sagemaker:CreateTrainingJob when cc = \"CC-1*\"",
+        );
+        assert!(c.is_empty(), "{c:?}");
+    }
+
     #[test]
     fn test_forbid_on_a_create_without_its_tagging_action_is_a_bypass() {
         let c = codes("  forbid environment = \"test\" on sagemaker:CreateTrainingJob");
@@ -328,11 +410,84 @@ mod tests {
 
     #[test]
     fn test_question_mark_values_warn_that_the_tag_policy_widens_them() {
-        let (project, c) = check_text("tag cost-center { values \"CC-????\" \"CC-x*\" }\n");
+        let (project, c) = check_text(
+            "tag cost-center { values \"CC-????\" \"CC-x*\" }\npolicy p {\n  report cost-center for ec2:instance\n  attach to root\n}\n",
+        );
         assert_eq!(c, ["tagc::check::value-widened"]);
         assert!(project.tags[0].allows("CC-1234"));
         assert!(!project.tags[0].allows("CC-12"));
         assert!(project.tags[0].tag_policy_allows("CC-12"));
+    }
+
+    /// The diagnostics of `text` as (code, [(text at each label, label)]), the primary first.
+    fn labelled(text: &str) -> Vec<(String, Vec<(String, String)>)> {
+        let source = crate::source::SourceFile::new("t.tags", text);
+        let (file, _) = crate::syntax::parse(&source);
+        let (_, errors) = super::super::check_files(vec![file], crate::catalog::Catalog::builtin());
+        errors
+            .iter()
+            .map(|e| {
+                let code = miette::Diagnostic::code(e)
+                    .map(|c| c.to_string())
+                    .unwrap_or_default();
+                let labels = miette::Diagnostic::labels(e)
+                    .into_iter()
+                    .flatten()
+                    .map(|l| {
+                        let at = text[l.offset()..l.offset() + l.len()].to_owned();
+                        (at, l.label().unwrap_or_default().to_owned())
+                    })
+                    .collect();
+                (code, labels)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn test_value_widened_is_not_reported_when_no_tag_policy_holds_the_tag() {
+        // `forbid` and `when` test values in the SCP and IAM policy only: no tag policy.
+        let text = "tag cost-center { values \"CC-????\" }\ntag owner\npolicy p {\n  forbid cost-center = \"CC-0000\" on sagemaker:CreateTrainingJob, sagemaker:AddTags\n  require owner on sagemaker:CreateModel when cost-center = \"CC-1234\"\n  attach to root\n}\n";
+        assert_eq!(labelled(text), []);
+        let (_, c) = check_text("tag cost-center { values \"CC-????\" }\n");
+        assert!(c.is_empty(), "{c:?}");
+    }
+
+    #[test]
+    fn test_value_widened_labels_the_first_rule_that_puts_the_tag_in_a_tag_policy() {
+        let text = "tag cost-center { values \"CC-????\" }\npolicy p {\n  enforce cost-center for ec2:instance at ou \"Root/ML\"\n  protect cost-center on sagemaker\n  attach to root\n}\n";
+        let found = labelled(text);
+        let widened: Vec<&Vec<(String, String)>> = found
+            .iter()
+            .filter(|(code, _)| code == "tagc::check::value-widened")
+            .map(|(_, labels)| labels)
+            .collect();
+        assert_eq!(widened.len(), 1, "{found:?}");
+        assert_eq!(widened[0][0].0, "\"CC-????\"", "{found:?}");
+        assert_eq!(
+            widened[0][1],
+            (
+                "enforce cost-center for ec2:instance at ou \"Root/ML\"".to_owned(),
+                "puts the tag in a tag policy".to_owned()
+            ),
+            "{found:?}"
+        );
+        // `require` and `protect` put a tag in the tag policy as `enforce` and `report` do.
+        for rule in [
+            "require cost-center on sagemaker:CreateTrainingJob",
+            "protect cost-center on sagemaker",
+        ] {
+            let text = format!(
+                "tag cost-center {{ values \"CC-????\" }}\npolicy p {{\n  {rule}\n  attach to root\n}}\n"
+            );
+            let found = labelled(&text);
+            assert!(
+                found
+                    .iter()
+                    .any(|(code, labels)| code == "tagc::check::value-widened"
+                        && labels.get(1).is_some_and(|(at, _)| at == rule)),
+                "{rule}: {found:?}"
+            );
+        }
     }
 
     #[test]

@@ -5,11 +5,12 @@
 //! enforces each; for an action or action pattern, what it expands to in the catalog and the
 //! policies' rules on it with their layers (what `tagc build --explain` prints); for a tag key,
 //! the place of its `tag` declaration. For a `$name` set reference, the set's kind and
-//! elements as written, and the place of its `set` declaration.
+//! elements as written, and the place of its `set` declaration; for the name of a set where it
+//! is declared, the same and the places that use it, and the declaration itself.
 
 use std::fmt::Write as _;
 
-use crate::ast::{SetDecl, TargetRef};
+use crate::ast::{self, PolicyStmt, SetDecl, TargetRef, Text, set_ref};
 use crate::catalog::{Catalog, tag_policy_types};
 use crate::model::{Project, RuleKind, TagDef};
 use crate::source::Loc;
@@ -183,9 +184,11 @@ fn hover_tag(t: &TagDef, model: &Project) -> String {
             let _ = writeln!(s, "Any value.");
         }
     }
-    // What the tag policy holds where a `?` pattern is wider there (`value-widened`).
+    // What the tag policy holds where a `?` pattern is wider there (`value-widened`), when a
+    // tag policy holds the tag at all.
     if let (Some(exact), Some(widened)) = (&t.values, t.tag_policy_values())
         && *exact != widened
+        && in_tag_policy(model, &t.key)
     {
         let _ = writeln!(
             s,
@@ -246,6 +249,16 @@ fn hover_tag(t: &TagDef, model: &Project) -> String {
         let _ = write!(s, "\nRules on it:\n\n{rules}");
     }
     s
+}
+
+/// Whether some policy puts the tag `key` in its tag policy: names it in `require`,
+/// `protect`, `enforce` or `report`, as `tag-policy.json` lists keys.
+fn in_tag_policy(model: &Project, key: &str) -> bool {
+    model.policies.iter().any(|p| {
+        p.requires.iter().any(|r| r.keys.iter().any(|k| k == key))
+            || p.protects.iter().any(|r| r.keys.iter().any(|k| k == key))
+            || p.enforce.iter().chain(&p.report).any(|r| r.key == key)
+    })
 }
 
 /// The lines of the `when` and `forbid` rules of `p` that test the tag `key`.
@@ -310,6 +323,120 @@ pub fn hover_set(set: &SetDecl) -> String {
     }
     if elements.len() > SHOWN {
         let _ = writeln!(s, "- and {} more", elements.len() - SHOWN);
+    }
+    s
+}
+
+/// The set whose declaration names it at `offset` (the start of the word under the cursor) of
+/// the file the pipeline calls `file`.
+pub fn declared_at<'s>(file: &str, offset: usize, sets: &'s [SetDecl]) -> Option<&'s SetDecl> {
+    sets.iter().find(|s| {
+        s.name.loc.file.name == file
+            && s.name.loc.span.start <= offset
+            && offset < s.name.loc.span.end
+    })
+}
+
+/// Where the set `name` is used, in the order written: each `$name` in a list of a policy's
+/// statement or of another set.
+pub fn set_uses(name: &str, files: &[ast::File]) -> Vec<Loc> {
+    let mut texts: Vec<&Text> = Vec::new();
+    for item in files.iter().flat_map(|f| &f.items) {
+        match item {
+            ast::Item::Policy(p) => {
+                for stmt in &p.stmts {
+                    stmt_lists(stmt, &mut texts);
+                }
+            }
+            ast::Item::Set(s) => {
+                texts.extend(&s.elements);
+                texts.extend(s.targets.iter().filter_map(target_text));
+            }
+            ast::Item::Tag(_) | ast::Item::Test(_) | ast::Item::Organization(_) => {}
+        }
+    }
+    texts
+        .into_iter()
+        .filter(|t| set_ref(t) == Some(name))
+        .map(|t| t.loc.clone())
+        .collect()
+}
+
+/// The written text of a `$name` target.
+const fn target_text(t: &TargetRef) -> Option<&Text> {
+    match t {
+        TargetRef::Set(x) => Some(x),
+        TargetRef::Root(_) | TargetRef::Ou(_) | TargetRef::Account(_) => None,
+    }
+}
+
+/// Every list of `stmt` that may name a set, as the set resolver reads them.
+fn stmt_lists<'a>(stmt: &'a PolicyStmt, out: &mut Vec<&'a Text>) {
+    let scope = match stmt {
+        PolicyStmt::Require {
+            keys,
+            actions,
+            types,
+            scope,
+            ..
+        } => {
+            out.extend(keys.iter().chain(actions).chain(types));
+            scope
+        }
+        PolicyStmt::OnlyDeclared { actions, scope, .. }
+        | PolicyStmt::Forbid { actions, scope, .. } => {
+            out.extend(actions);
+            scope
+        }
+        PolicyStmt::Protect {
+            keys,
+            services,
+            scope,
+            ..
+        } => {
+            out.extend(keys.iter().chain(services));
+            scope
+        }
+        PolicyStmt::Enforce {
+            keys, types, scope, ..
+        }
+        | PolicyStmt::Report {
+            keys, types, scope, ..
+        } => {
+            out.extend(keys.iter().chain(types));
+            scope
+        }
+        PolicyStmt::Exempt(principals) => {
+            out.extend(principals);
+            return;
+        }
+        PolicyStmt::Attach(targets) => {
+            out.extend(targets.iter().filter_map(target_text));
+            return;
+        }
+        PolicyStmt::Description(_) | PolicyStmt::Grant(_) => return,
+    };
+    out.extend(scope.at.iter().filter_map(target_text));
+    out.extend(&scope.except);
+}
+
+/// The hover of a set at its declaration: what a reference shows, and where it is used.
+pub fn hover_set_declaration(set: &SetDecl, uses: &[Loc]) -> String {
+    let mut s = hover_set(set);
+    match uses.len() {
+        0 => {
+            let _ = writeln!(s, "\nNever used: no list names `${}`.", set.name.value);
+        }
+        n => {
+            let _ = writeln!(s, "\nUsed in {n} place{}:\n", if n == 1 { "" } else { "s" });
+            for loc in uses.iter().take(SHOWN) {
+                let (line, _) = loc.line_col();
+                let _ = writeln!(s, "- `{}` line {line}", loc.file.name);
+            }
+            if n > SHOWN {
+                let _ = writeln!(s, "- and {} more", n - SHOWN);
+            }
+        }
     }
     s
 }

@@ -305,9 +305,14 @@ impl Server<'_> {
         let (start, end) = complete::word_at(text, offset)?;
         let word = text.get(start..end)?;
         let sets = project.sets();
-        let value = match hover::set(word, &sets) {
-            Some(set) => hover::hover_set(set),
-            None => hover::hover(word, &project.model(self.catalog), self.catalog)?,
+        let name = &project.file(uri)?.name;
+        let value = if let Some(set) = hover::set(word, &sets) {
+            hover::hover_set(set)
+        } else if let Some(set) = hover::declared_at(name, start, &sets) {
+            let uses = hover::set_uses(&set.name.value, &project.parsed());
+            hover::hover_set_declaration(set, &uses)
+        } else {
+            hover::hover(word, &project.model(self.catalog), self.catalog)?
         };
         Some(Hover {
             contents: HoverContents::Markup(MarkupContent {
@@ -325,8 +330,12 @@ impl Server<'_> {
         let (start, end) = complete::word_at(text, offset)?;
         let word = text.get(start..end)?;
         let sets = project.sets();
+        let name = &project.file(uri)?.name;
         let model;
-        let loc = if let Some(set) = hover::set(word, &sets) {
+        // On a set's own name, the declaration itself.
+        let loc = if let Some(set) =
+            hover::set(word, &sets).or_else(|| hover::declared_at(name, start, &sets))
+        {
             &set.name.loc
         } else {
             model = project.model(self.catalog);

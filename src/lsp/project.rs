@@ -140,19 +140,22 @@ impl Project {
 
     /// The checked model, even when the project has errors (what did check is in it).
     pub fn model(&self, catalog: &Catalog) -> Model {
-        let files: Vec<_> = self
-            .sources()
+        crate::check::check_files(self.parsed(), catalog).0
+    }
+
+    /// The syntax trees of the project's files (what parses of each).
+    pub fn parsed(&self) -> Vec<crate::ast::File> {
+        self.sources()
             .iter()
             .map(|s| crate::syntax::parse(s).0)
-            .collect();
-        crate::check::check(&files, catalog).0
+            .collect()
     }
 
     /// The `set` declarations of the project's files, as written (those that parse).
     pub fn sets(&self) -> Vec<crate::ast::SetDecl> {
-        self.sources()
-            .iter()
-            .flat_map(|s| crate::syntax::parse(s).0.items)
+        self.parsed()
+            .into_iter()
+            .flat_map(|f| f.items)
             .filter_map(|item| match item {
                 crate::ast::Item::Set(set) => Some(set),
                 _ => None,
