@@ -475,19 +475,8 @@ fn grant_conditions(project: &Project, keys: &[String], declared: &[String]) -> 
 }
 
 fn tag_policy(project: &Project, policy: &Policy) -> TagPolicyDocument {
-    let mut keys: Vec<&str> = Vec::new();
-    let named = policy
-        .requires
-        .iter()
-        .flat_map(|r| &r.keys)
-        .chain(policy.protects.iter().flat_map(|p| &p.keys))
-        .chain(policy.enforce.iter().chain(&policy.report).map(|r| &r.key));
-    for k in named {
-        if !keys.contains(&k.as_str()) {
-            keys.push(k);
-        }
-    }
-    let keys = keys
+    let keys = policy
+        .tag_policy_keys()
         .into_iter()
         .filter_map(|k| project.tag(k))
         .map(|tag: &TagDef| TagPolicyKey {

@@ -697,6 +697,24 @@ impl Project {
 }
 
 impl Policy {
+    /// The tag keys its tag policy holds, in first-named order: those its `require`,
+    /// `protect`, `enforce` and `report` rules name.
+    pub fn tag_policy_keys(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = Vec::new();
+        let named = self
+            .requires
+            .iter()
+            .flat_map(|r| &r.keys)
+            .chain(self.protects.iter().flat_map(|p| &p.keys))
+            .chain(self.enforce.iter().chain(&self.report).map(|r| &r.key));
+        for k in named {
+            if !keys.contains(&k.as_str()) {
+                keys.push(k);
+            }
+        }
+        keys
+    }
+
     /// Give back the room its lists grew into while it was checked: a project holds every
     /// policy until its build ends, and most lists hold one to three rules.
     pub fn shrink_to_fit(&mut self) {

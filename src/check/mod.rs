@@ -173,8 +173,9 @@ struct Places {
     /// One per policy of the model, in the same order: for a part, the `at` clause of the
     /// first rule placed in it; `None` for a policy's own part.
     part_at: Vec<Option<Loc>>,
-    /// Each tag key some policy puts in its tag policy, with the rule that puts it there, in
-    /// the order written: what `tagc build` writes in `tag-policy.json` (see `lower`).
+    /// Each tag key with a `value-widened` warning that some policy puts in its tag policy,
+    /// with the first rule that puts it there: what `tagc build` writes in `tag-policy.json`
+    /// (see `lower`).
     tag_policy_keys: Vec<(String, Loc)>,
     /// `value-widened` warnings found while checking the tags, each with its tag and where
     /// among the diagnostics it goes: it is reported only if some tag policy holds the tag,

@@ -268,8 +268,16 @@ impl Checker<'_> {
             self.err(CheckErrorKind::NoTargets(name), &p.name.loc);
         }
         // Every rule goes to one part, and each part's tag policy holds the keys of its rules.
+        // Kept only for a tag with a widened pattern, and only its first rule: what the
+        // warning names (a project of thousands of policies names its tags thousands of times).
         tag_policy_keys.sort_by_key(|(_, loc)| loc.span.start);
-        self.places.tag_policy_keys.extend(tag_policy_keys);
+        for (key, loc) in tag_policy_keys {
+            if self.places.widened.iter().any(|(k, _, _)| *k == key)
+                && !self.places.tag_policy_keys.iter().any(|(k, _)| *k == key)
+            {
+                self.places.tag_policy_keys.push((key, loc));
+            }
+        }
         // Each part is a policy of its own: its IAM policy's grant form covers its rules only.
         for (mut part, at) in Self::split_parts(policy, &placed) {
             part.tagging_on_create = self.tagging_on_create(&part, grant_loc.as_ref());

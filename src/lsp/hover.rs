@@ -254,11 +254,10 @@ fn hover_tag(t: &TagDef, model: &Project) -> String {
 /// Whether some policy puts the tag `key` in its tag policy: names it in `require`,
 /// `protect`, `enforce` or `report`, as `tag-policy.json` lists keys.
 fn in_tag_policy(model: &Project, key: &str) -> bool {
-    model.policies.iter().any(|p| {
-        p.requires.iter().any(|r| r.keys.iter().any(|k| k == key))
-            || p.protects.iter().any(|r| r.keys.iter().any(|k| k == key))
-            || p.enforce.iter().chain(&p.report).any(|r| r.key == key)
-    })
+    model
+        .policies
+        .iter()
+        .any(|p| p.tag_policy_keys().contains(&key))
 }
 
 /// The lines of the `when` and `forbid` rules of `p` that test the tag `key`.
