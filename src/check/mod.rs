@@ -42,6 +42,7 @@ mod values;
 pub use error::{CheckError, CheckErrorKind, Field};
 pub use requests::{RequestText, check_request};
 pub use scope::part_name;
+pub use sets::set_uses;
 
 use crate::ast::{self, Item};
 use crate::catalog::Catalog;

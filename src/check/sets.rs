@@ -78,6 +78,8 @@ pub(super) struct Resolver {
     used: BTreeSet<String>,
     /// Where a rule first uses each set.
     first_use: BTreeMap<String, Loc>,
+    /// Every place each set is named, in a rule's list or in another set.
+    named_at: BTreeMap<String, Vec<Loc>>,
     errors: Vec<CheckError>,
 }
 
@@ -173,6 +175,10 @@ impl Resolver {
             return None;
         };
         self.used.insert(name.to_owned());
+        self.named_at
+            .entry(name.to_owned())
+            .or_default()
+            .push(reference.loc.clone());
         if self.expanding.is_empty() {
             self.first_use
                 .entry(name.to_owned())
@@ -328,6 +334,27 @@ impl Resolver {
     }
 }
 
+/// Every place each set of the project of `files` is named (`$name`), in a rule's list or in
+/// another set's elements, ordered by file and place: what the editor shows at a set's
+/// declaration. The resolver that rewrites the lists finds them, so no list is missed.
+pub fn set_uses(files: Vec<crate::ast::File>) -> BTreeMap<String, Vec<Loc>> {
+    let mut items: Vec<Item> = files.into_iter().flat_map(|f| f.items).collect();
+    let mut resolver = Resolver::new(items.iter().filter_map(|item| match item {
+        Item::Set(set) => Some(set),
+        _ => None,
+    }));
+    for item in &mut items {
+        resolver.resolve_item(item);
+    }
+    let mut named_at = resolver.named_at;
+    for places in named_at.values_mut() {
+        places.sort_by(|a, b| {
+            (a.file.name.as_str(), a.span.start).cmp(&(b.file.name.as_str(), b.span.start))
+        });
+    }
+    named_at
+}
+
 /// Whether two targets are written alike.
 fn same_target(a: &TargetRef, b: &TargetRef) -> bool {
     match (a, b) {
@@ -352,6 +379,25 @@ mod tests {
         let require = &project.policies[0].requires[0];
         assert_eq!(require.keys, ["owner", "team"]);
         assert_eq!(require.actions.len(), 1);
+    }
+
+    #[test]
+    fn test_set_uses_are_every_reference_in_every_kind_of_list_and_in_sets() {
+        // Each list that takes a set names one here; `$` appears only in references.
+        let text = "tag owner\ntag team\nset tags keys { owner }\nset tags more { $keys, team }\nset actions creates { sqs:CreateQueue }\nset services svc { sagemaker }\nset resource-types types { ec2:instance }\nset principals admins { \"arn:aws:iam::*:role/Admin\" }\nset targets prod { ou \"Root/Prod\" }\npolicy p {\n  require $keys on $creates except $admins\n  only-declared-keys on $creates at $prod\n  forbid owner = \"x\" on $creates\n  protect $more on $svc\n  enforce $keys for $types\n  report $keys for $types\n  exempt $admins\n  attach to $prod\n}\n";
+        let source = crate::source::SourceFile::new("t.tags", text);
+        let (file, _) = crate::syntax::parse(&source);
+        let uses = super::set_uses(vec![file]);
+        let found: usize = uses.values().map(Vec::len).sum();
+        assert_eq!(found, text.matches('$').count(), "{uses:?}");
+        // Each place is a reference to its set, in the order written.
+        for (name, places) in &uses {
+            for loc in places {
+                assert_eq!(&text[loc.span.start..loc.span.end], format!("${name}"));
+            }
+            assert!(places.windows(2).all(|w| w[0].span.start < w[1].span.start));
+        }
+        assert_eq!(uses.get("keys").map(Vec::len), Some(4));
     }
 
     #[test]

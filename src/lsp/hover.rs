@@ -10,7 +10,7 @@
 
 use std::fmt::Write as _;
 
-use crate::ast::{self, PolicyStmt, SetDecl, TargetRef, Text, set_ref};
+use crate::ast::{SetDecl, TargetRef};
 use crate::catalog::{Catalog, tag_policy_types};
 use crate::model::{Project, RuleKind, TagDef};
 use crate::source::Loc;
@@ -334,89 +334,6 @@ pub fn declared_at<'s>(file: &str, offset: usize, sets: &'s [SetDecl]) -> Option
             && s.name.loc.span.start <= offset
             && offset < s.name.loc.span.end
     })
-}
-
-/// Where the set `name` is used, in the order written: each `$name` in a list of a policy's
-/// statement or of another set.
-pub fn set_uses(name: &str, files: &[ast::File]) -> Vec<Loc> {
-    let mut texts: Vec<&Text> = Vec::new();
-    for item in files.iter().flat_map(|f| &f.items) {
-        match item {
-            ast::Item::Policy(p) => {
-                for stmt in &p.stmts {
-                    stmt_lists(stmt, &mut texts);
-                }
-            }
-            ast::Item::Set(s) => {
-                texts.extend(&s.elements);
-                texts.extend(s.targets.iter().filter_map(target_text));
-            }
-            ast::Item::Tag(_) | ast::Item::Test(_) | ast::Item::Organization(_) => {}
-        }
-    }
-    texts
-        .into_iter()
-        .filter(|t| set_ref(t) == Some(name))
-        .map(|t| t.loc.clone())
-        .collect()
-}
-
-/// The written text of a `$name` target.
-const fn target_text(t: &TargetRef) -> Option<&Text> {
-    match t {
-        TargetRef::Set(x) => Some(x),
-        TargetRef::Root(_) | TargetRef::Ou(_) | TargetRef::Account(_) => None,
-    }
-}
-
-/// Every list of `stmt` that may name a set, as the set resolver reads them.
-fn stmt_lists<'a>(stmt: &'a PolicyStmt, out: &mut Vec<&'a Text>) {
-    let scope = match stmt {
-        PolicyStmt::Require {
-            keys,
-            actions,
-            types,
-            scope,
-            ..
-        } => {
-            out.extend(keys.iter().chain(actions).chain(types));
-            scope
-        }
-        PolicyStmt::OnlyDeclared { actions, scope, .. }
-        | PolicyStmt::Forbid { actions, scope, .. } => {
-            out.extend(actions);
-            scope
-        }
-        PolicyStmt::Protect {
-            keys,
-            services,
-            scope,
-            ..
-        } => {
-            out.extend(keys.iter().chain(services));
-            scope
-        }
-        PolicyStmt::Enforce {
-            keys, types, scope, ..
-        }
-        | PolicyStmt::Report {
-            keys, types, scope, ..
-        } => {
-            out.extend(keys.iter().chain(types));
-            scope
-        }
-        PolicyStmt::Exempt(principals) => {
-            out.extend(principals);
-            return;
-        }
-        PolicyStmt::Attach(targets) => {
-            out.extend(targets.iter().filter_map(target_text));
-            return;
-        }
-        PolicyStmt::Description(_) | PolicyStmt::Grant(_) => return,
-    };
-    out.extend(scope.at.iter().filter_map(target_text));
-    out.extend(&scope.except);
 }
 
 /// The hover of a set at its declaration: what a reference shows, and where it is used.

@@ -309,7 +309,9 @@ impl Server<'_> {
         let value = if let Some(set) = hover::set(word, &sets) {
             hover::hover_set(set)
         } else if let Some(set) = hover::declared_at(name, start, &sets) {
-            let uses = hover::set_uses(&set.name.value, &project.parsed());
+            let uses = crate::check::set_uses(project.parsed())
+                .remove(&set.name.value)
+                .unwrap_or_default();
             hover::hover_set_declaration(set, &uses)
         } else {
             hover::hover(word, &project.model(self.catalog), self.catalog)?
