@@ -20,9 +20,13 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::hash::Hash;
 
-/// The most states a search visits before it gives up: far more than any list of tag values
-/// written by hand needs (a product of two 256-character values has 66,049).
-pub const MAX_STATES: usize = 100_000;
+/// The most states [`uncovered`] visits before it gives up: far more than any list of tag
+/// values written by hand needs (a list of plain values and patterns with a `*` or two takes
+/// tens to hundreds), and few enough that a rule built to blow the search up costs a few
+/// hundredths of a second, not seconds. [`common`] needs no bound: its states are at most
+/// (n + 1)(m + 1) for patterns of n and m characters (66,049 for two of 256, the longest a tag
+/// value may be).
+pub const MAX_STATES: usize = 20_000;
 
 /// What a search found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +133,7 @@ fn other(alphabet: &[Symbol]) -> char {
 /// Breadth-first search from `starts` for a state that `accepts`, following `next` on each
 /// symbol: the word that reaches the first one found (so a shortest one).
 fn search<S: Clone + Eq + Hash>(
+    max_states: usize,
     starts: impl IntoIterator<Item = S>,
     alphabet: &[Symbol],
     accepts: impl Fn(&S) -> bool,
@@ -165,7 +170,7 @@ fn search<S: Clone + Eq + Hash>(
                 if seen.contains_key(&n) {
                     continue;
                 }
-                if nodes.len() >= MAX_STATES {
+                if nodes.len() >= max_states {
                     return Found::TooLarge;
                 }
                 seen.insert(n.clone(), nodes.len());
@@ -187,6 +192,7 @@ pub fn common(a: &str, b: &str) -> Found {
         .flat_map(|i| b.start().into_iter().map(move |j| (i, j)))
         .collect();
     search(
+        usize::MAX,
         starts,
         &alphabet,
         |&(i, j)| i == a.accepting() && j == b.accepting(),
@@ -218,6 +224,7 @@ pub fn uncovered(pattern: &str, list: &[String]) -> Found {
         .map(|i| (i, list_start.clone()))
         .collect();
     search(
+        MAX_STATES,
         starts,
         &alphabet,
         |(i, set)| {
