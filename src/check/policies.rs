@@ -55,7 +55,9 @@ impl Checker<'_> {
         let mut target_locs: Vec<(Target, Loc)> = Vec::new();
         let mut enforce_stmts: Vec<(&[Text], &[Text], &Loc)> = Vec::new();
         let mut report_stmts: Vec<(&[Text], &[Text], &Loc)> = Vec::new();
-        // The keys the rules put in the policy's tag policy, with the rule.
+        // The keys the rules put in the policy's tag policy, with the rule: wanted only for the
+        // tags with a widened value pattern, so gathered only when there are such tags.
+        let widening = !self.places.widened.is_empty();
         let mut tag_policy_keys: Vec<(String, Loc)> = Vec::new();
         let mut protect_scope: Vec<(Where, Vec<String>)> = Vec::new();
         let (mut enforce_at, mut report_at): (Vec<Where>, Vec<Where>) = (Vec::new(), Vec::new());
@@ -114,7 +116,9 @@ impl Checker<'_> {
                         continue;
                     }
                     if !keys.is_empty() && !actions.is_empty() {
-                        tag_policy_keys.extend(keys.iter().map(|k| (k.clone(), loc.clone())));
+                        if widening {
+                            tag_policy_keys.extend(keys.iter().map(|k| (k.clone(), loc.clone())));
+                        }
                         policy.requires.push(Require {
                             keys,
                             actions,
@@ -227,7 +231,9 @@ impl Checker<'_> {
             let keys = self.resolve_tags(keys);
             let types = self.check_resource_types(types, Field::EnforcedFor);
             for k in keys {
-                tag_policy_keys.push((k.clone(), loc.clone()));
+                if widening {
+                    tag_policy_keys.push((k.clone(), loc.clone()));
+                }
                 placed.enforce.push(at);
                 policy.enforce.push(ResourceRule {
                     key: k,
@@ -239,7 +245,9 @@ impl Checker<'_> {
             let keys = self.resolve_tags(keys);
             let types = self.check_resource_types(types, Field::ReportRequired);
             for k in keys {
-                tag_policy_keys.push((k.clone(), loc.clone()));
+                if widening {
+                    tag_policy_keys.push((k.clone(), loc.clone()));
+                }
                 placed.report.push(at);
                 policy.report.push(ResourceRule {
                     key: k,
@@ -255,7 +263,9 @@ impl Checker<'_> {
                 policy.expansions.extend(expansions);
                 placed.expansions.resize(policy.expansions.len(), at);
                 protect.except = except;
-                tag_policy_keys.extend(protect.keys.iter().map(|k| (k.clone(), loc.clone())));
+                if widening {
+                    tag_policy_keys.extend(protect.keys.iter().map(|k| (k.clone(), loc.clone())));
+                }
                 policy.protects.push(protect);
                 placed.protects.push(at);
             }
