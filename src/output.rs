@@ -29,7 +29,7 @@
 //! empty) is removed. A leftover with anything else in it is left alone. Two builds into the
 //! same output at the same time are not supported.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -215,6 +215,9 @@ struct Open {
     /// The directories made for the output, outermost first: removed again unless the build
     /// is put in place.
     created: Vec<PathBuf>,
+    /// The directories made in the staging directory: each policy's three documents share one,
+    /// and on a slow disk asking for it again costs more than writing a document.
+    made: HashSet<PathBuf>,
 }
 
 impl Drop for Open {
@@ -243,6 +246,7 @@ impl Open {
             place,
             staging: None,
             created,
+            made: HashSet::new(),
         };
         open.staging = Some(open.place.stage()?);
         Ok(open)
@@ -259,17 +263,20 @@ impl Open {
     }
 
     /// Write `text` as `file` (relative, `/`-separated) in the staging directory.
-    fn write(&self, file: &str, text: &[u8]) -> Result<(), OutputError> {
+    fn write(&mut self, file: &str, text: &[u8]) -> Result<(), OutputError> {
         let path = self.root()?.join(file);
-        if let Some(dir) = path.parent() {
+        if let Some(dir) = path.parent()
+            && !self.made.contains(dir)
+        {
             fs::create_dir_all(dir).map_err(io_at(dir))?;
+            self.made.insert(dir.to_path_buf());
         }
         fs::write(&path, text).map_err(io_at(&path))
     }
 
     /// Remove `file` from the staging directory, and the directories it leaves empty.
-    fn remove(&self, file: &str) -> Result<(), OutputError> {
-        let root = self.root()?;
+    fn remove(&mut self, file: &str) -> Result<(), OutputError> {
+        let root = self.root()?.to_path_buf();
         let path = root.join(file);
         fs::remove_file(&path).map_err(io_at(&path))?;
         // An empty directory left behind would be a file the manifest does not list.
@@ -277,6 +284,7 @@ impl Open {
             if fs::remove_dir(dir).is_err() {
                 break;
             }
+            self.made.remove(dir);
         }
         Ok(())
     }
@@ -295,14 +303,14 @@ impl Staging {
     }
 
     /// The open staging directory, begun if it was not: `None` once something failed.
-    fn open(&mut self) -> Option<&Open> {
+    fn open(&mut self) -> Option<&mut Open> {
         if matches!(self.state, State::Idle) {
             self.state = match Open::begin(&self.out, &self.inputs) {
                 Ok(open) => State::Open(open),
                 Err(e) => State::Failed(e),
             };
         }
-        match &self.state {
+        match &mut self.state {
             State::Open(open) => Some(open),
             State::Idle | State::Failed(_) => None,
         }
