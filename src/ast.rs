@@ -180,6 +180,33 @@ impl PolicyStmt {
             Self::Forbid { .. } => RuleKind::Forbid,
         }
     }
+
+    /// The `at` and `except` clauses of a rule that enforces something; `None` for the other
+    /// statements, which take neither.
+    pub const fn scope(&self) -> Option<&RuleScope> {
+        match self {
+            Self::Require { scope, .. }
+            | Self::OnlyDeclared { scope, .. }
+            | Self::Protect { scope, .. }
+            | Self::Enforce { scope, .. }
+            | Self::Report { scope, .. }
+            | Self::Forbid { scope, .. } => Some(scope),
+            Self::Description(_) | Self::Exempt(_) | Self::Attach(_) | Self::Grant(_) => None,
+        }
+    }
+
+    /// [`PolicyStmt::scope`], to change.
+    pub const fn scope_mut(&mut self) -> Option<&mut RuleScope> {
+        match self {
+            Self::Require { scope, .. }
+            | Self::OnlyDeclared { scope, .. }
+            | Self::Protect { scope, .. }
+            | Self::Enforce { scope, .. }
+            | Self::Report { scope, .. }
+            | Self::Forbid { scope, .. } => Some(scope),
+            Self::Description(_) | Self::Exempt(_) | Self::Attach(_) | Self::Grant(_) => None,
+        }
+    }
 }
 
 /// The clauses that may end a rule: where it applies and whom it spares.

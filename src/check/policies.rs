@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::actions::Need;
-use super::scope::{Placed, Where, rule_scope};
+use super::scope::{Placed, Where};
 use super::validate::{Field, check_principal_arn};
 use super::{CheckError, CheckErrorKind, Checker};
 use crate::ast::{self, PolicyStmt, Text};
@@ -63,7 +63,7 @@ impl Checker<'_> {
         let (mut enforce_at, mut report_at): (Vec<Where>, Vec<Where>) = (Vec::new(), Vec::new());
         for stmt in &p.stmts {
             // Where the rule goes (`at`) and whom it spares (`except`).
-            let (at, except) = match rule_scope(stmt) {
+            let (at, except) = match stmt.scope() {
                 Some(scope) => {
                     let at = self.check_at(scope, &mut placed);
                     placed.statements.push(at);

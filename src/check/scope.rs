@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::validate::check_principal_arn;
 use super::{CheckError, CheckErrorKind, Checker};
-use crate::ast::{PolicyStmt, RuleScope, Text};
+use crate::ast::{RuleScope, Text};
 use crate::model::{Policy, RuleKind, Target, wildcard_match};
 use crate::source::Loc;
 
@@ -55,22 +55,6 @@ pub(super) struct Placed {
     pub expansions: Vec<Where>,
     /// Every `except` pattern written, for the check against the policy's `exempt`.
     pub excepts: Vec<Text>,
-}
-
-/// The `at` and `except` clauses of an enforcing statement; `None` for the others.
-pub(super) const fn rule_scope(stmt: &PolicyStmt) -> Option<&RuleScope> {
-    match stmt {
-        PolicyStmt::Require { scope, .. }
-        | PolicyStmt::OnlyDeclared { scope, .. }
-        | PolicyStmt::Protect { scope, .. }
-        | PolicyStmt::Enforce { scope, .. }
-        | PolicyStmt::Report { scope, .. }
-        | PolicyStmt::Forbid { scope, .. } => Some(scope),
-        PolicyStmt::Description(_)
-        | PolicyStmt::Exempt(_)
-        | PolicyStmt::Attach(_)
-        | PolicyStmt::Grant(_) => None,
-    }
 }
 
 /// Longest part name: AWS allows 128 characters in a policy name

@@ -316,20 +316,9 @@ impl Resolver {
             PolicyStmt::Description(_) | PolicyStmt::Grant(_) => {}
         }
         // The `at` and `except` clauses that end a rule take sets like any list.
-        match stmt {
-            PolicyStmt::Require { scope, .. }
-            | PolicyStmt::OnlyDeclared { scope, .. }
-            | PolicyStmt::Protect { scope, .. }
-            | PolicyStmt::Enforce { scope, .. }
-            | PolicyStmt::Report { scope, .. }
-            | PolicyStmt::Forbid { scope, .. } => {
-                self.targets(&mut scope.at);
-                self.texts(&mut scope.except, SetKind::Principals);
-            }
-            PolicyStmt::Description(_)
-            | PolicyStmt::Exempt(_)
-            | PolicyStmt::Attach(_)
-            | PolicyStmt::Grant(_) => {}
+        if let Some(scope) = stmt.scope_mut() {
+            self.targets(&mut scope.at);
+            self.texts(&mut scope.except, SetKind::Principals);
         }
     }
 }
