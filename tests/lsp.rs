@@ -198,6 +198,7 @@ fn test_lsp_initialize_announces_its_capabilities_and_shutdown_exits_0() {
         "completionProvider",
         "hoverProvider",
         "definitionProvider",
+        "referencesProvider",
         "documentFormattingProvider",
         "codeActionProvider",
     ] {
@@ -788,5 +789,83 @@ fn test_lsp_hover_and_definition_on_a_set_name_where_it_is_declared() {
     assert_eq!(def["uri"], json!(sets_uri.as_str()), "{def}");
     assert_eq!(def["range"]["start"], position(sets, "queues"), "{def}");
     assert_eq!(def["range"]["end"], position(sets, " {"), "{def}");
+    assert_eq!(client.stop(), 0);
+}
+
+/// The (file name, line, character) of each location of a `textDocument/references` answer.
+fn places(locations: &Value) -> Vec<(String, u64, u64)> {
+    let mut out: Vec<(String, u64, u64)> = locations
+        .as_array()
+        .unwrap_or_else(|| panic!("no locations: {locations}"))
+        .iter()
+        .map(|l| {
+            let path = Url::parse(l["uri"].as_str().unwrap())
+                .unwrap()
+                .to_file_path()
+                .unwrap();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let start = &l["range"]["start"];
+            (
+                name,
+                start["line"].as_u64().unwrap(),
+                start["character"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn test_lsp_references_of_a_tag_and_a_set_across_files() {
+    let text = "tag owner {\n  values \"ml\" \"data\"\n}\ntag env\n\npolicy p {\n  require owner on $queues\n  require env on sqs:CreateQueue when owner = \"ml\"\n  forbid owner = \"data\" on sqs:CreateQueue, sqs:TagQueue\n  enforce $keys for ec2:instance\n  attach to root\n}\n\ntest \"t\" {\n  request sqs:CreateQueue tags Owner=\"ml\", env=\"x\"\n  expect allow\n}\n";
+    let sets = "set actions queues {\n  sqs:CreateQueue\n}\n\nset tags keys {\n  owner\n}\n";
+    let (dir, uri) = project(text);
+    std::fs::write(dir.path().join("sets.tags"), sets).unwrap();
+    let (mut client, _) = Client::start(dir.path(), json!({}));
+    client.open(&uri, text);
+    let references = |client: &mut Client, needle: &str, declaration: bool| {
+        places(&client.request(
+            "textDocument/references",
+            json!({
+                "textDocument": { "uri": uri },
+                "position": position(text, needle),
+                "context": { "includeDeclaration": declaration },
+            }),
+        ))
+    };
+    let main = |line: u64, character: u64| ("main.tags".to_owned(), line, character);
+    // `owner`: the require, the when, the forbid, the tag set the enforce uses, and the test's
+    // request (whose key finds the tag ignoring case, as IAM does).
+    let owner = vec![
+        main(6, 10),
+        main(7, 38),
+        main(8, 9),
+        main(14, 31),
+        ("sets.tags".to_owned(), 5, 2),
+    ];
+    assert_eq!(references(&mut client, "owner on", false), owner);
+    let mut with_declaration = owner.clone();
+    with_declaration.push(main(0, 4));
+    with_declaration.sort();
+    assert_eq!(references(&mut client, "owner on", true), with_declaration);
+    // Asked from the declaration, the same.
+    assert_eq!(references(&mut client, "owner {", false), owner);
+    // A set: each `$name`, in whichever file.
+    assert_eq!(references(&mut client, "$queues", false), [main(6, 19)]);
+    assert_eq!(
+        references(&mut client, "$keys", true),
+        [main(9, 10), ("sets.tags".to_owned(), 4, 9)]
+    );
+    // Anything else is no tag and no set.
+    let none = client.request(
+        "textDocument/references",
+        json!({
+            "textDocument": { "uri": uri },
+            "position": position(text, "CreateQueue, sqs"),
+            "context": { "includeDeclaration": true },
+        }),
+    );
+    assert!(none.is_null(), "{none}");
     assert_eq!(client.stop(), 0);
 }

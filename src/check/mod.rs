@@ -44,6 +44,9 @@ pub use requests::{RequestText, check_request};
 pub use scope::part_name;
 pub use sets::set_uses;
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use crate::ast::{self, Item};
 use crate::catalog::Catalog;
 use crate::model::{Placement, Project};
@@ -68,6 +71,35 @@ pub fn check_files(files: Vec<ast::File>, catalog: &Catalog) -> (Project, Vec<Ch
         stream.item(item);
     }
     stream.finish()
+}
+
+/// Every place each declared tag of the project of `files` is named, by its declared key: in
+/// a rule's list of tags (`require`, `protect`, `enforce`, `report`), a `when` or a `forbid`, a
+/// tag set's elements that a rule uses, and a test's request (whose key finds the tag ignoring
+/// case, as IAM does); ordered by file and place. What the editor answers "find references"
+/// with: the check that resolves each key finds them, so no list is missed.
+pub fn tag_uses(files: Vec<ast::File>, catalog: &Catalog) -> BTreeMap<String, Vec<Loc>> {
+    let (declarations, rules): (Vec<Item>, Vec<Item>) = files
+        .into_iter()
+        .flat_map(|f| f.items)
+        .partition(|item| matches!(item, Item::Tag(_) | Item::Set(_)));
+    let mut stream = Stream::new(&declarations, catalog);
+    stream.cx.places.tag_uses = Some(Vec::new());
+    for item in rules {
+        stream.item(item);
+    }
+    let mut uses: BTreeMap<String, Vec<Loc>> = BTreeMap::new();
+    for (key, loc) in stream.cx.places.tag_uses.take().unwrap_or_default() {
+        uses.entry(key).or_default().push(loc);
+    }
+    for places in uses.values_mut() {
+        places.sort_by(|a, b| {
+            (a.file.name.as_str(), a.span.start).cmp(&(b.file.name.as_str(), b.span.start))
+        });
+        // A tag set used by two rules names its tags once.
+        places.dedup_by(|a, b| Arc::ptr_eq(&a.file, &b.file) && a.span == b.span);
+    }
+    uses
 }
 
 /// A check that takes the items of a project one at a time, so that a caller can parse an
@@ -182,6 +214,9 @@ struct Places {
     /// among the diagnostics it goes: it is reported only if some tag policy holds the tag,
     /// which is known once every policy is checked.
     widened: Vec<(String, usize, CheckError)>,
+    /// Where each declared tag is named, by its key, when asked for ([`tag_uses`]); `None` in
+    /// a build, which has no use for them.
+    tag_uses: Option<Vec<(String, Loc)>>,
 }
 
 impl Checker<'_> {

@@ -197,6 +197,11 @@ impl Checker<'_> {
         // compares case-insensitively
         // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-requesttag).
         for (i, (key, _)) in tags.iter().enumerate() {
+            if let Some(uses) = &mut self.places.tag_uses
+                && let Some(tag) = self.project.tag_ignore_case(&key.value)
+            {
+                uses.push((tag.key.clone(), key.loc.clone()));
+            }
             if let Some((first, _)) = tags[..i]
                 .iter()
                 .find(|(k, _)| k.value.eq_ignore_ascii_case(&key.value))

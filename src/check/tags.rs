@@ -126,6 +126,11 @@ impl Checker<'_> {
         let mut out: Vec<String> = Vec::new();
         for r in refs {
             let name = &r.value;
+            if let Some(uses) = &mut self.places.tag_uses
+                && self.project.tag(name).is_some()
+            {
+                uses.push((name.clone(), r.loc.clone()));
+            }
             if self.project.tag(name).is_none() {
                 let candidates: Vec<&str> =
                     self.project.tags.iter().map(|t| t.key.as_str()).collect();

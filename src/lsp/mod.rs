@@ -4,8 +4,9 @@
 //! and `textDocument/publishDiagnostics` notifications on stdout. Open documents are kept in
 //! memory (full text sync); each change re-runs the pipeline on the document's project (every
 //! `.tags` file of its directory, open buffers in place of the disk) and publishes the
-//! diagnostics of every file of it. Requests: completion, hover, go to definition, formatting
-//! (the `tagc fmt` layout) and code actions (each "did you mean" as a quick fix).
+//! diagnostics of every file of it. Requests: completion, hover, go to definition, find
+//! references (of a tag or a set), formatting (the `tagc fmt` layout) and code actions (each
+//! "did you mean" as a quick fix).
 //! <https://microsoft.github.io/language-server-protocol/specifications/lsp/3.17/specification/>
 
 mod complete;
@@ -21,15 +22,16 @@ use lsp_types::notification::{
     Notification as _, PublishDiagnostics,
 };
 use lsp_types::request::{
-    CodeActionRequest, Completion, Formatting, GotoDefinition, HoverRequest, Request as _,
+    CodeActionRequest, Completion, Formatting, GotoDefinition, HoverRequest, References,
+    Request as _,
 };
 use lsp_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams,
     CodeActionProviderCapability, CompletionOptions, CompletionParams, CompletionResponse,
     DocumentFormattingParams, GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverContents,
     HoverParams, HoverProviderCapability, InitializeParams, Location, MarkupContent, MarkupKind,
-    OneOf, PositionEncodingKind, PublishDiagnosticsParams, ServerCapabilities, ServerInfo,
-    TextDocumentSyncCapability, TextDocumentSyncKind, TextEdit, Url, WorkspaceEdit,
+    OneOf, PositionEncodingKind, PublishDiagnosticsParams, ReferenceParams, ServerCapabilities,
+    ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind, TextEdit, Url, WorkspaceEdit,
 };
 use miette::Diagnostic;
 use serde_json::Value;
@@ -109,6 +111,7 @@ fn serve(connection: &Connection, catalog: &Catalog) -> Result<(), LspError> {
         }),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         definition_provider: Some(OneOf::Left(true)),
+        references_provider: Some(OneOf::Left(true)),
         document_formatting_provider: Some(OneOf::Left(true)),
         code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
         ..ServerCapabilities::default()
@@ -252,6 +255,7 @@ impl Server<'_> {
             Completion::METHOD => parse(params).map(|p| to_value(self.completion(&p))),
             HoverRequest::METHOD => parse(params).map(|p| to_value(self.hover(&p))),
             GotoDefinition::METHOD => parse(params).map(|p| to_value(self.definition(&p))),
+            References::METHOD => parse(params).map(|p| to_value(self.references(&p))),
             Formatting::METHOD => parse(params).map(|p| to_value(self.format(&p))),
             CodeActionRequest::METHOD => parse(params).map(|p| to_value(self.code_actions(&p))),
             _ => {
@@ -348,6 +352,50 @@ impl Server<'_> {
             file.uri.clone(),
             position::range(&file.text, loc.span.start, loc.span.end, self.encoding),
         )))
+    }
+
+    /// Every place the tag or set under the cursor is named, in any file of the project (and
+    /// its declaration, when the client asks for it): for a set, each `$name`; for a tag, each
+    /// rule, tag set and test that names it. The check that resolves them finds them, so the
+    /// answer is what the compiler reads. `None` on any other word.
+    fn references(&self, p: &ReferenceParams) -> Option<Vec<Location>> {
+        let uri = &p.text_document_position.text_document.uri;
+        let (project, offset) = self.locate(uri, p.text_document_position.position)?;
+        let text = &project.file(uri)?.text;
+        let (start, end) = complete::word_at(text, offset)?;
+        let word = text.get(start..end)?;
+        let sets = project.sets();
+        let name = &project.file(uri)?.name;
+        let (declaration, mut places) = if let Some(set) =
+            hover::set(word, &sets).or_else(|| hover::declared_at(name, start, &sets))
+        {
+            let uses = crate::check::set_uses(project.parsed())
+                .remove(&set.name.value)
+                .unwrap_or_default();
+            (set.name.loc.clone(), uses)
+        } else {
+            let model = project.model(self.catalog);
+            let tag = hover::tag(&model, word)?;
+            let uses = crate::check::tag_uses(project.parsed(), self.catalog)
+                .remove(&tag.key)
+                .unwrap_or_default();
+            (tag.loc.clone(), uses)
+        };
+        if p.context.include_declaration {
+            places.insert(0, declaration);
+        }
+        Some(
+            places
+                .iter()
+                .filter_map(|loc| {
+                    let file = project.file_named(&loc.file.name)?;
+                    Some(Location::new(
+                        file.uri.clone(),
+                        position::range(&file.text, loc.span.start, loc.span.end, self.encoding),
+                    ))
+                })
+                .collect(),
+        )
     }
 
     /// One edit replacing the whole document with its `tagc fmt` layout; none when the text
