@@ -83,6 +83,16 @@ impl Client {
         self.send(&message);
     }
 
+    /// Send a request and wait for its response, `result` or `error`.
+    fn respond(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        let mut message = json!({ "jsonrpc": "2.0", "id": id, "method": method });
+        message["params"] = params;
+        self.send(&message);
+        self.wait(|m| m["id"] == json!(id))
+    }
+
     /// Send a request and wait for its response's `result`.
     fn request(&mut self, method: &str, params: Value) -> Value {
         self.next_id += 1;
@@ -199,6 +209,7 @@ fn test_lsp_initialize_announces_its_capabilities_and_shutdown_exits_0() {
         "hoverProvider",
         "definitionProvider",
         "referencesProvider",
+        "renameProvider",
         "documentFormattingProvider",
         "codeActionProvider",
     ] {
@@ -819,7 +830,7 @@ fn places(locations: &Value) -> Vec<(String, u64, u64)> {
 #[test]
 fn test_lsp_references_of_a_tag_and_a_set_across_files() {
     let text = "tag owner {\n  values \"ml\" \"data\"\n}\ntag env\n\npolicy p {\n  require owner on $queues\n  require env on sqs:CreateQueue when owner = \"ml\"\n  forbid owner = \"data\" on sqs:CreateQueue, sqs:TagQueue\n  enforce $keys for ec2:instance\n  attach to root\n}\n\ntest \"t\" {\n  request sqs:CreateQueue tags Owner=\"ml\", env=\"x\"\n  expect allow\n}\n";
-    let sets = "set actions queues {\n  sqs:CreateQueue\n}\n\nset tags keys {\n  owner\n}\n";
+    let sets = "set actions queues {\n  sqs:CreateQueue\n}\n\nset tags keys {\n  owner\n}\n\nset tags spare {\n  owner\n}\n";
     let (dir, uri) = project(text);
     std::fs::write(dir.path().join("sets.tags"), sets).unwrap();
     let (mut client, _) = Client::start(dir.path(), json!({}));
@@ -835,14 +846,15 @@ fn test_lsp_references_of_a_tag_and_a_set_across_files() {
         ))
     };
     let main = |line: u64, character: u64| ("main.tags".to_owned(), line, character);
-    // `owner`: the require, the when, the forbid, the tag set the enforce uses, and the test's
-    // request (whose key finds the tag ignoring case, as IAM does).
+    // `owner`: the require, the when, the forbid, the tag set the enforce uses and one no rule
+    // uses, and the test's request (whose key finds the tag ignoring case, as IAM does).
     let owner = vec![
         main(6, 10),
         main(7, 38),
         main(8, 9),
         main(14, 31),
         ("sets.tags".to_owned(), 5, 2),
+        ("sets.tags".to_owned(), 9, 2),
     ];
     assert_eq!(references(&mut client, "owner on", false), owner);
     let mut with_declaration = owner.clone();
@@ -867,5 +879,125 @@ fn test_lsp_references_of_a_tag_and_a_set_across_files() {
         }),
     );
     assert!(none.is_null(), "{none}");
+    assert_eq!(client.stop(), 0);
+}
+
+/// `text` with the edits of a `WorkspaceEdit` for `uri` applied (ASCII text: a character is a
+/// byte).
+fn apply(text: &str, edit: &Value, uri: &Url) -> String {
+    let offset = |p: &Value| {
+        let line = usize::try_from(p["line"].as_u64().unwrap()).unwrap();
+        let character = usize::try_from(p["character"].as_u64().unwrap()).unwrap();
+        text.split_inclusive('\n')
+            .take(line)
+            .map(str::len)
+            .sum::<usize>()
+            + character
+    };
+    let mut edits: Vec<(usize, usize, String)> = edit["changes"][uri.as_str()]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|e| {
+            (
+                offset(&e["range"]["start"]),
+                offset(&e["range"]["end"]),
+                e["newText"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    let mut out = text.to_owned();
+    for (start, end, new) in edits {
+        out.replace_range(start..end, &new);
+    }
+    out
+}
+
+#[test]
+fn test_lsp_renames_a_tag_and_a_set_everywhere_and_refuses_a_taken_or_invalid_name() {
+    let text = "tag owner {\n  values \"ml\" \"data\"\n}\ntag env\n\npolicy p {\n  require owner on $queues\n  require env on sqs:CreateQueue when owner = \"ml\"\n  forbid owner = \"data\" on sqs:CreateQueue, sqs:TagQueue\n  enforce $keys for ec2:instance\n  attach to root\n}\n\ntest \"t\" {\n  request sqs:CreateQueue tags Owner=\"ml\", env=\"x\"\n  expect allow\n}\n";
+    let sets = "set actions queues {\n  sqs:CreateQueue\n}\n\nset tags keys {\n  owner\n}\n";
+    let (dir, uri) = project(text);
+    let sets_path = dir.path().join("sets.tags");
+    std::fs::write(&sets_path, sets).unwrap();
+    let sets_uri = Url::from_file_path(&sets_path).unwrap();
+    let (mut client, _) = Client::start(dir.path(), json!({}));
+    client.open(&uri, text);
+    let rename = |client: &mut Client, needle: &str, new: &str| {
+        client.respond(
+            "textDocument/rename",
+            json!({
+                "textDocument": { "uri": uri },
+                "position": position(text, needle),
+                "newName": new,
+            }),
+        )
+    };
+    // Each renamed project still checks, with the new name in every place of the old.
+    let compiles = |main: &str, sets: &str| {
+        let c = tagc::compile_files(
+            vec![
+                ("main.tags".to_owned(), main.as_bytes().to_vec()),
+                ("sets.tags".to_owned(), sets.as_bytes().to_vec()),
+            ],
+            tagc::catalog::Catalog::builtin(),
+        );
+        assert!(c.ok(), "{main}{sets}{}", c.diagnostics.render_human(false));
+    };
+    compiles(text, sets);
+    for (new, written) in [
+        ("team-owner", "team-owner"),
+        ("cost center", "\"cost center\""),
+    ] {
+        let edit = rename(&mut client, "owner on", new)["result"].clone();
+        let (main, in_sets) = (apply(text, &edit, &uri), apply(sets, &edit, &sets_uri));
+        assert_eq!(main.matches(written).count(), 5, "{main}");
+        assert_eq!(in_sets.matches(written).count(), 1, "{in_sets}");
+        // No other `owner`, in any case, is left: the test's `Owner` is renamed too.
+        let rest = |t: &str| t.replace(written, "").to_lowercase();
+        assert!(!rest(&main).contains("owner"), "{main}");
+        assert!(!rest(&in_sets).contains("owner"), "{in_sets}");
+        compiles(&main, &in_sets);
+    }
+    // A set, from a use: each `$name` and the declaration.
+    let edit = rename(&mut client, "$queues", "ml-queues")["result"].clone();
+    let (main, in_sets) = (apply(text, &edit, &uri), apply(sets, &edit, &sets_uri));
+    assert!(main.contains("require owner on $ml-queues"), "{main}");
+    assert!(in_sets.contains("set actions ml-queues {"), "{in_sets}");
+    compiles(&main, &in_sets);
+    // Refused, with the reason: another tag's key in any case, an invalid key, a taken or
+    // invalid set name.
+    for (needle, new, reason) in [
+        ("owner on", "ENV", "a tag `env` is already declared"),
+        ("owner on", "aws:owner", "reserved"),
+        ("$queues", "keys", "a set `keys` is already declared"),
+        ("$queues", "my queues", "is not a set name"),
+    ] {
+        let response = rename(&mut client, needle, new);
+        let message = response["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(reason), "{new}: {response}");
+    }
+    assert_eq!(client.stop(), 0);
+}
+
+#[test]
+fn test_lsp_references_of_a_quoted_tag_key_from_inside_its_quotes() {
+    let text = "tag \"cost center\"\n\npolicy p {\n  require \"cost center\" on sqs:CreateQueue\n  attach to root\n}\n";
+    let (dir, uri) = project(text);
+    let (mut client, _) = Client::start(dir.path(), json!({}));
+    client.open(&uri, text);
+    // On the space between the words, which is no word.
+    let found = places(&client.request(
+        "textDocument/references",
+        json!({
+            "textDocument": { "uri": uri },
+            "position": position(text, " center\" on"),
+            "context": { "includeDeclaration": true },
+        }),
+    ));
+    let main = |line: u64, character: u64| ("main.tags".to_owned(), line, character);
+    assert_eq!(found, [main(0, 4), main(3, 10)]);
     assert_eq!(client.stop(), 0);
 }

@@ -73,18 +73,37 @@ pub fn check_files(files: Vec<ast::File>, catalog: &Catalog) -> (Project, Vec<Ch
     stream.finish()
 }
 
+/// What is wrong with `key` as a tag key (length, the reserved `aws:` prefix, a character AWS
+/// does not allow), or `None`: what `check` says of a `tag` declaration's key.
+pub fn tag_key_problem(key: &str) -> Option<String> {
+    validate::invalid_key(key)
+}
+
 /// Every place each declared tag of the project of `files` is named, by its declared key: in
-/// a rule's list of tags (`require`, `protect`, `enforce`, `report`), a `when` or a `forbid`, a
-/// tag set's elements that a rule uses, and a test's request (whose key finds the tag ignoring
-/// case, as IAM does); ordered by file and place. What the editor answers "find references"
-/// with: the check that resolves each key finds them, so no list is missed.
+/// a rule's list of tags (`require`, `protect`, `enforce`, `report`), a `when` or a `forbid`,
+/// a tag set's elements, and a test's request (whose key finds the tag ignoring case, as IAM
+/// does); ordered by file and place. What the editor answers "find references" and renames
+/// with: the check that resolves each key finds them in the rules, so no list is missed.
 pub fn tag_uses(files: Vec<ast::File>, catalog: &Catalog) -> BTreeMap<String, Vec<Loc>> {
     let (declarations, rules): (Vec<Item>, Vec<Item>) = files
         .into_iter()
         .flat_map(|f| f.items)
         .partition(|item| matches!(item, Item::Tag(_) | Item::Set(_)));
     let mut stream = Stream::new(&declarations, catalog);
-    stream.cx.places.tag_uses = Some(Vec::new());
+    // A tag set's elements, used by a rule or not (the rules find those they use again).
+    let mut found: Vec<(String, Loc)> = Vec::new();
+    for item in &declarations {
+        if let Item::Set(set) = item
+            && set.kind.value == ast::SetKind::Tags
+        {
+            for e in &set.elements {
+                if let Some(tag) = stream.cx.project.tag(&e.value) {
+                    found.push((tag.key.clone(), e.loc.clone()));
+                }
+            }
+        }
+    }
+    stream.cx.places.tag_uses = Some(found);
     for item in rules {
         stream.item(item);
     }

@@ -5,8 +5,8 @@
 //! memory (full text sync); each change re-runs the pipeline on the document's project (every
 //! `.tags` file of its directory, open buffers in place of the disk) and publishes the
 //! diagnostics of every file of it. Requests: completion, hover, go to definition, find
-//! references (of a tag or a set), formatting (the `tagc fmt` layout) and code actions (each
-//! "did you mean" as a quick fix).
+//! references and rename (of a tag or a set), formatting (the `tagc fmt` layout) and code
+//! actions (each "did you mean" as a quick fix).
 //! <https://microsoft.github.io/language-server-protocol/specifications/lsp/3.17/specification/>
 
 mod complete;
@@ -14,7 +14,7 @@ mod hover;
 mod position;
 mod project;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use lsp_server::{Connection, Message, Notification, Request, Response};
 use lsp_types::notification::{
@@ -22,7 +22,7 @@ use lsp_types::notification::{
     Notification as _, PublishDiagnostics,
 };
 use lsp_types::request::{
-    CodeActionRequest, Completion, Formatting, GotoDefinition, HoverRequest, References,
+    CodeActionRequest, Completion, Formatting, GotoDefinition, HoverRequest, References, Rename,
     Request as _,
 };
 use lsp_types::{
@@ -30,8 +30,9 @@ use lsp_types::{
     CodeActionProviderCapability, CompletionOptions, CompletionParams, CompletionResponse,
     DocumentFormattingParams, GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverContents,
     HoverParams, HoverProviderCapability, InitializeParams, Location, MarkupContent, MarkupKind,
-    OneOf, PositionEncodingKind, PublishDiagnosticsParams, ReferenceParams, ServerCapabilities,
-    ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind, TextEdit, Url, WorkspaceEdit,
+    OneOf, PositionEncodingKind, PublishDiagnosticsParams, ReferenceParams, RenameParams,
+    ServerCapabilities, ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind, TextEdit,
+    Url, WorkspaceEdit,
 };
 use miette::Diagnostic;
 use serde_json::Value;
@@ -42,6 +43,7 @@ use project::Project;
 
 use crate::catalog::Catalog;
 use crate::report::Record;
+use crate::source::Loc;
 
 /// Why the server stopped before the client asked it to.
 #[derive(Debug, thiserror::Error, Diagnostic)]
@@ -112,6 +114,7 @@ fn serve(connection: &Connection, catalog: &Catalog) -> Result<(), LspError> {
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         definition_provider: Some(OneOf::Left(true)),
         references_provider: Some(OneOf::Left(true)),
+        rename_provider: Some(OneOf::Left(true)),
         document_formatting_provider: Some(OneOf::Left(true)),
         code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
         ..ServerCapabilities::default()
@@ -256,6 +259,17 @@ impl Server<'_> {
             HoverRequest::METHOD => parse(params).map(|p| to_value(self.hover(&p))),
             GotoDefinition::METHOD => parse(params).map(|p| to_value(self.definition(&p))),
             References::METHOD => parse(params).map(|p| to_value(self.references(&p))),
+            Rename::METHOD => match parse(params).map(|p| self.rename(&p)) {
+                Ok(Err(refused)) => {
+                    return self.send(Message::Response(Response::new_err(
+                        id,
+                        lsp_server::ErrorCode::RequestFailed as i32,
+                        refused,
+                    )));
+                }
+                Ok(Ok(edit)) => Ok(to_value(edit)),
+                Err(e) => Err(e),
+            },
             Formatting::METHOD => parse(params).map(|p| to_value(self.format(&p))),
             CodeActionRequest::METHOD => parse(params).map(|p| to_value(self.code_actions(&p))),
             _ => {
@@ -361,26 +375,7 @@ impl Server<'_> {
     fn references(&self, p: &ReferenceParams) -> Option<Vec<Location>> {
         let uri = &p.text_document_position.text_document.uri;
         let (project, offset) = self.locate(uri, p.text_document_position.position)?;
-        let text = &project.file(uri)?.text;
-        let (start, end) = complete::word_at(text, offset)?;
-        let word = text.get(start..end)?;
-        let sets = project.sets();
-        let name = &project.file(uri)?.name;
-        let (declaration, mut places) = if let Some(set) =
-            hover::set(word, &sets).or_else(|| hover::declared_at(name, start, &sets))
-        {
-            let uses = crate::check::set_uses(project.parsed())
-                .remove(&set.name.value)
-                .unwrap_or_default();
-            (set.name.loc.clone(), uses)
-        } else {
-            let model = project.model(self.catalog);
-            let tag = hover::tag(&model, word)?;
-            let uses = crate::check::tag_uses(project.parsed(), self.catalog)
-                .remove(&tag.key)
-                .unwrap_or_default();
-            (tag.loc.clone(), uses)
-        };
+        let (_, declaration, mut places) = self.named_at(&project, uri, offset)?;
         if p.context.include_declaration {
             places.insert(0, declaration);
         }
@@ -396,6 +391,113 @@ impl Server<'_> {
                 })
                 .collect(),
         )
+    }
+
+    /// The tag or set at `offset` of `uri`: what it is, its declaration's name, and every
+    /// place the project names it ([`check::set_uses`](crate::check::set_uses),
+    /// [`check::tag_uses`](crate::check::tag_uses)).
+    fn named_at(
+        &self,
+        project: &Project,
+        uri: &Url,
+        offset: usize,
+    ) -> Option<(Named, Loc, Vec<Loc>)> {
+        let text = &project.file(uri)?.text;
+        let name = &project.file(uri)?.name;
+        let word = complete::word_at(text, offset)
+            .and_then(|(start, end)| Some((start, text.get(start..end)?)));
+        if let Some((start, word)) = word {
+            let sets = project.sets();
+            if let Some(set) =
+                hover::set(word, &sets).or_else(|| hover::declared_at(name, start, &sets))
+            {
+                let uses = crate::check::set_uses(project.parsed())
+                    .remove(&set.name.value)
+                    .unwrap_or_default();
+                return Some((Named::Set, set.name.loc.clone(), uses));
+            }
+        }
+        let model = project.model(self.catalog);
+        let mut uses = crate::check::tag_uses(project.parsed(), self.catalog);
+        // A quoted key (`"cost center"`) is no word: it is found by where the cursor is.
+        let here = |loc: &Loc| {
+            loc.file.name == *name && loc.span.start <= offset && offset <= loc.span.end
+        };
+        let tag = word.and_then(|(_, w)| hover::tag(&model, w)).or_else(|| {
+            model.tags.iter().find(|t| {
+                here(&t.loc) || uses.get(&t.key).is_some_and(|l| l.iter().any(|l| here(l)))
+            })
+        })?;
+        let uses = uses.remove(&tag.key).unwrap_or_default();
+        let others = model
+            .tags
+            .iter()
+            .filter(|t| t.key != tag.key)
+            .map(|t| t.key.clone())
+            .collect();
+        Some((Named::Tag { others }, tag.loc.clone(), uses))
+    }
+
+    /// Rename the tag or set at the cursor everywhere the project names it: one edit per place
+    /// [`Server::references`] finds, and the declaration. A tag name is written bare where the
+    /// grammar allows, quoted otherwise; a set's `$name` keeps its `$`. Refused, with the
+    /// reason, when the new name is not a valid tag key or set name, or another tag (ignoring
+    /// case, as tagc compares keys) or set has it. `None` on any other word.
+    fn rename(&self, p: &RenameParams) -> Result<Option<WorkspaceEdit>, String> {
+        let uri = &p.text_document_position.text_document.uri;
+        let Some((project, offset)) = self.locate(uri, p.text_document_position.position) else {
+            return Ok(None);
+        };
+        let Some((named, declaration, uses)) = self.named_at(&project, uri, offset) else {
+            return Ok(None);
+        };
+        let new = p.new_name.as_str();
+        // What replaces each place that names it, and what replaces the declaration's name.
+        let (at_use, at_declaration) = match named {
+            Named::Set => {
+                let valid = !new.is_empty()
+                    && new
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                if !valid {
+                    return Err(format!(
+                        "`{new}` is not a set name: letters, digits, `_` and `-`"
+                    ));
+                }
+                if project.sets().iter().any(|s| s.name.value == new) {
+                    return Err(format!("a set `{new}` is already declared"));
+                }
+                (format!("${new}"), new.to_owned())
+            }
+            Named::Tag { others } => {
+                if let Some(problem) = crate::check::tag_key_problem(new) {
+                    return Err(format!("`{new}` is not a tag key: {problem}"));
+                }
+                if let Some(other) = others.iter().find(|k| k.eq_ignore_ascii_case(new)) {
+                    return Err(format!("a tag `{other}` is already declared"));
+                }
+                let written = crate::syntax::tag_name_text(new);
+                (written.clone(), written)
+            }
+        };
+        let mut changes: HashMap<Url, Vec<TextEdit>> = HashMap::new();
+        let places = uses
+            .iter()
+            .map(|loc| (loc, &at_use))
+            .chain(std::iter::once((&declaration, &at_declaration)));
+        for (loc, text) in places {
+            let Some(file) = project.file_named(&loc.file.name) else {
+                continue;
+            };
+            changes
+                .entry(file.uri.clone())
+                .or_default()
+                .push(TextEdit::new(
+                    position::range(&file.text, loc.span.start, loc.span.end, self.encoding),
+                    text.clone(),
+                ));
+        }
+        Ok(Some(WorkspaceEdit::new(changes)))
     }
 
     /// One edit replacing the whole document with its `tagc fmt` layout; none when the text
@@ -502,6 +604,14 @@ fn exempt_keyword_of_rule(text: &str, offset: usize) -> Option<usize> {
         Some("require" | "only-declared-keys" | "protect")
     );
     (takes_except && !words.any(|w| w == "except")).then_some(line_start + keyword)
+}
+
+/// What a rename or a search for references is about.
+enum Named {
+    /// A set.
+    Set,
+    /// A tag, with the keys of the project's other tags.
+    Tag { others: Vec<String> },
 }
 
 fn parse<T: serde::de::DeserializeOwned>(params: Value) -> Result<T, LspError> {

@@ -17,6 +17,7 @@ use std::sync::Arc;
 pub use error::{SyntaxError, SyntaxErrorKind};
 pub use expect::{Expected, expected_at};
 pub use format::{FormatError, format, format_source};
+pub use parser::tag_name_text;
 
 use crate::ast;
 use crate::source::{Loc, SourceFile, Span};

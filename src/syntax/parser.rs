@@ -1202,6 +1202,28 @@ fn word_at(text: &str, pos: usize) -> &str {
     rest.get(..len).unwrap_or("")
 }
 
+/// `name` as a tag name is written: bare where the grammar reads it so (name characters, not
+/// a keyword), otherwise quoted, with `"` and `\` escaped.
+pub fn tag_name_text(name: &str) -> String {
+    let bare = TagcParser::parse(Rule::bare_tag, name)
+        .ok()
+        .and_then(|mut pairs| pairs.next())
+        .is_some_and(|p| p.as_str().len() == name.len());
+    if bare {
+        return name.to_owned();
+    }
+    let mut quoted = String::with_capacity(name.len() + 2);
+    quoted.push('"');
+    for c in name.chars() {
+        if matches!(c, '"' | '\\') {
+            quoted.push('\\');
+        }
+        quoted.push(c);
+    }
+    quoted.push('"');
+    quoted
+}
+
 /// Whether `word` is a keyword, by the grammar itself: a word made of name characters is not
 /// a bare tag name only when it is a keyword.
 fn is_keyword(word: &str) -> bool {
@@ -1269,6 +1291,32 @@ fn has_inner(pair: &Pair<'_, Rule>, rule: Rule) -> bool {
 #[cfg(test)]
 mod tests {
     use crate::ast::{Item, OrgDecl, PolicyStmt};
+
+    #[test]
+    fn test_a_tag_name_is_written_bare_where_it_can_be_and_reads_back_as_itself() {
+        use super::tag_name_text;
+        assert_eq!(tag_name_text("CostCenter"), "CostCenter");
+        assert_eq!(tag_name_text("team:ml/owner"), "team:ml/owner");
+        assert_eq!(tag_name_text("cost center"), "\"cost center\"");
+        // A keyword is a tag name only quoted.
+        assert_eq!(tag_name_text("values"), "\"values\"");
+        for name in [
+            "owner",
+            "cost center",
+            "values",
+            "a\"b",
+            "back\\slash",
+            "é-ü",
+        ] {
+            let text = format!("tag {}\n", tag_name_text(name));
+            let (file, errors) = super::super::parse(&SourceFile::new("t.tags", text.as_str()));
+            assert!(errors.is_empty(), "{text}: {errors:?}");
+            match file.items.first() {
+                Some(Item::Tag(t)) => assert_eq!(t.name.value, name, "{text}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
     use crate::model::{ActionForm, LimitsProfile, RuleKind, ScpStrategy};
     use crate::source::SourceFile;
 
