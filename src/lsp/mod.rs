@@ -424,9 +424,10 @@ impl Server<'_> {
             loc.file.name == *name && loc.span.start <= offset && offset <= loc.span.end
         };
         let tag = word.and_then(|(_, w)| hover::tag(&model, w)).or_else(|| {
-            model.tags.iter().find(|t| {
-                here(&t.loc) || uses.get(&t.key).is_some_and(|l| l.iter().any(|l| here(l)))
-            })
+            model
+                .tags
+                .iter()
+                .find(|t| here(&t.loc) || uses.get(&t.key).is_some_and(|l| l.iter().any(&here)))
         })?;
         let uses = uses.remove(&tag.key).unwrap_or_default();
         let others = model
