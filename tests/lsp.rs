@@ -173,6 +173,15 @@ fn project(text: &str) -> (tempfile::TempDir, Url) {
     (dir, uri)
 }
 
+/// A project of one file, `main.tags` holding `text`, with a server started on it and the file
+/// open; the directory lives as long as the first value.
+fn open_project(text: &str) -> (tempfile::TempDir, Url, Client) {
+    let (dir, uri) = project(text);
+    let (mut client, _) = Client::start(dir.path(), json!({}));
+    client.open(&uri, text);
+    (dir, uri, client)
+}
+
 /// The Markdown of the hover at the first `needle` of `text`, the open document at `uri`.
 fn hover_text(client: &mut Client, uri: &Url, text: &str, needle: &str) -> String {
     let hover = client.request(
@@ -224,9 +233,7 @@ fn test_lsp_publishes_an_error_with_its_code_and_utf16_range() {
     // The unknown tag comes after a non-ASCII key on its line: its column counts UTF-16 units
     // (`ü` is one, `𝄞` two), not bytes.
     let text = "tag owner\ntag \"Eigentümer-𝄞\"\n\npolicy p {\n  require \"Eigentümer-𝄞\", ownr on sqs:CreateQueue\n  attach to root\n}\n";
-    let (dir, uri) = project(text);
-    let (mut client, _) = Client::start(dir.path(), json!({}));
-    client.open(&uri, text);
+    let (_dir, uri, mut client) = open_project(text);
     let diagnostics = client.diagnostics(&uri);
     let d = diagnostics
         .iter()
@@ -315,9 +322,7 @@ fn labels_at(client: &mut Client, uri: &Url, text: &str, version: &mut i32) -> V
 #[test]
 fn test_lsp_completes_keywords_declared_tags_and_catalog_actions() {
     let text = "tag owner\n\npolicy p {\n  require owner on sqs:Cre\n  attach to root\n}\n";
-    let (dir, uri) = project(text);
-    let (mut client, _) = Client::start(dir.path(), json!({}));
-    client.open(&uri, text);
+    let (_dir, uri, mut client) = open_project(text);
     let mut at = position(text, "sqs:Cre");
     at["character"] = json!(at["character"].as_u64().unwrap() + 7);
     let items = client.request(
@@ -418,9 +423,7 @@ fn test_lsp_completion_offers_what_the_grammar_accepts_at_the_cursor() {
 #[test]
 fn test_lsp_hover_shows_expansion_layers_and_tag_values() {
     let text = "tag owner {\n  values \"ml\" \"data\"\n}\n\npolicy p {\n  require owner on sqs:Create*\n  enforce owner for ec2:instance\n  attach to root\n}\n";
-    let (dir, uri) = project(text);
-    let (mut client, _) = Client::start(dir.path(), json!({}));
-    client.open(&uri, text);
+    let (_dir, uri, mut client) = open_project(text);
     let value = hover_text(&mut client, &uri, text, "ec2:instance");
     assert!(value.contains("resource type `ec2:instance`"), "{value}");
     assert!(value.contains("`enforce owner` — tag policy"), "{value}");
@@ -441,9 +444,7 @@ fn test_lsp_hover_shows_expansion_layers_and_tag_values() {
 #[test]
 fn test_lsp_hover_on_a_tag_shows_its_tag_policy_copy_and_value_rules() {
     let text = "tag code {\n  values \"X-??\"\n}\ntag env {\n  values \"dev\" \"test\"\n}\n\npolicy p {\n  require code on sqs:CreateQueue when env = \"dev\"\n  forbid env = \"test\" on sqs:CreateQueue, sqs:TagQueue\n  attach to root\n}\n";
-    let (dir, uri) = project(text);
-    let (mut client, _) = Client::start(dir.path(), json!({}));
-    client.open(&uri, text);
+    let (_dir, uri, mut client) = open_project(text);
     let value = hover_text(&mut client, &uri, text, "code on");
     assert!(value.contains("Tag policy: `X-*`"), "{value}");
     assert!(
@@ -459,9 +460,7 @@ fn test_lsp_hover_on_a_tag_shows_its_tag_policy_copy_and_value_rules() {
 #[test]
 fn test_lsp_hover_shows_no_tag_policy_copy_of_a_tag_no_tag_policy_holds() {
     let text = "tag code {\n  values \"X-??\"\n}\n\npolicy p {\n  forbid code = \"X-00\" on sqs:CreateQueue, sqs:TagQueue\n  attach to root\n}\n";
-    let (dir, uri) = project(text);
-    let (mut client, _) = Client::start(dir.path(), json!({}));
-    client.open(&uri, text);
+    let (_dir, uri, mut client) = open_project(text);
     let value = hover_text(&mut client, &uri, text, "code =");
     assert!(value.contains("`forbid` of `X-00`"), "{value}");
     assert!(!value.contains("Tag policy:"), "{value}");
@@ -533,9 +532,7 @@ fn test_lsp_formatting_equals_tagc_fmt_and_refuses_syntax_errors() {
 #[test]
 fn test_lsp_offers_a_quick_fix_for_each_did_you_mean() {
     let text = "tag owner\n\npolicy p {\n  require ownr on sqs:CreatQueue\n  attach to root\n}\n";
-    let (dir, uri) = project(text);
-    let (mut client, _) = Client::start(dir.path(), json!({}));
-    client.open(&uri, text);
+    let (_dir, uri, mut client) = open_project(text);
     let diagnostics = client.diagnostics(&uri);
     let actions = client.request(
         "textDocument/codeAction",
@@ -573,9 +570,7 @@ fn test_lsp_offers_a_quick_fix_for_each_did_you_mean() {
 #[test]
 fn test_lsp_offers_except_for_exempt_after_a_rule_and_not_after_attach() {
     let text = "tag owner\n\npolicy p {\n  require owner on sqs:CreateQueue exempt \"arn:aws:iam::*:role/A\"\n  attach to root exempt \"arn:aws:iam::*:role/B\"\n}\n";
-    let (dir, uri) = project(text);
-    let (mut client, _) = Client::start(dir.path(), json!({}));
-    client.open(&uri, text);
+    let (_dir, uri, mut client) = open_project(text);
     let diagnostics = client.diagnostics(&uri);
     let warned = diagnostics
         .iter()
@@ -606,9 +601,7 @@ fn test_lsp_offers_except_for_exempt_after_a_rule_and_not_after_attach() {
 #[test]
 fn test_lsp_hover_names_the_part_and_the_except_of_a_rule() {
     let text = "tag owner\n\npolicy p {\n  require owner on sqs:CreateQueue at ou \"Root/ML\" except \"arn:aws:iam::*:role/A\"\n  attach to root\n}\n";
-    let (dir, uri) = project(text);
-    let (mut client, _) = Client::start(dir.path(), json!({}));
-    client.open(&uri, text);
+    let (_dir, uri, mut client) = open_project(text);
     let value = hover_text(&mut client, &uri, text, "owner on");
     assert!(
         value.contains(
@@ -714,9 +707,7 @@ fn test_lsp_publishes_warnings_but_not_those_an_allow_comment_acknowledges() {
 fn test_lsp_quick_fix_for_an_unknown_service_replaces_only_the_service() {
     let text =
         "tag owner\n\npolicy p {\n  require owner on sqss:CreateQueue\n  attach to root\n}\n";
-    let (dir, uri) = project(text);
-    let (mut client, _) = Client::start(dir.path(), json!({}));
-    client.open(&uri, text);
+    let (_dir, uri, mut client) = open_project(text);
     let diagnostics = client.diagnostics(&uri);
     let actions = client.request(
         "textDocument/codeAction",
@@ -985,9 +976,7 @@ fn test_lsp_renames_a_tag_and_a_set_everywhere_and_refuses_a_taken_or_invalid_na
 #[test]
 fn test_lsp_references_of_a_quoted_tag_key_from_inside_its_quotes() {
     let text = "tag \"cost center\"\n\npolicy p {\n  require \"cost center\" on sqs:CreateQueue\n  attach to root\n}\n";
-    let (dir, uri) = project(text);
-    let (mut client, _) = Client::start(dir.path(), json!({}));
-    client.open(&uri, text);
+    let (_dir, uri, mut client) = open_project(text);
     // On the space between the words, which is no word.
     let found = places(&client.request(
         "textDocument/references",
