@@ -952,12 +952,37 @@ fn test_lsp_renames_a_tag_and_a_set_everywhere_and_refuses_a_taken_or_invalid_na
         assert!(!rest(&in_sets).contains("owner"), "{in_sets}");
         compiles(&main, &in_sets);
     }
-    // A set, from a use: each `$name` and the declaration.
-    let edit = rename(&mut client, "$queues", "ml-queues")["result"].clone();
+    // A set, from a use: each `$name` and the declaration (the new name may be typed with
+    // its `$`).
+    let edit = rename(&mut client, "$queues", "$ml-queues")["result"].clone();
     let (main, in_sets) = (apply(text, &edit, &uri), apply(sets, &edit, &sets_uri));
     assert!(main.contains("require owner on $ml-queues"), "{main}");
     assert!(in_sets.contains("set actions ml-queues {"), "{in_sets}");
     compiles(&main, &in_sets);
+    // Before renaming, the editor asks what is under the cursor: the place, and the name to
+    // offer (a set's without `$`); nothing on a keyword.
+    let prepare = |client: &mut Client, needle: &str| {
+        client.request(
+            "textDocument/prepareRename",
+            json!({ "textDocument": { "uri": uri }, "position": position(text, needle) }),
+        )
+    };
+    let set = prepare(&mut client, "$queues");
+    assert_eq!(set["placeholder"], "queues", "{set}");
+    assert_eq!(set["range"]["start"], position(text, "$queues"), "{set}");
+    assert_eq!(
+        set["range"]["end"],
+        position(text, "\n  require env"),
+        "{set}"
+    );
+    let tag = prepare(&mut client, "owner = \"data\"");
+    assert_eq!(tag["placeholder"], "owner", "{tag}");
+    assert_eq!(
+        tag["range"]["start"],
+        position(text, "owner = \"data\""),
+        "{tag}"
+    );
+    assert!(prepare(&mut client, "require env").is_null());
     // Refused, with the reason: another tag's key in any case, an invalid key, a taken or
     // invalid set name.
     for (needle, new, reason) in [

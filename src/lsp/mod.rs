@@ -22,17 +22,17 @@ use lsp_types::notification::{
     Notification as _, PublishDiagnostics,
 };
 use lsp_types::request::{
-    CodeActionRequest, Completion, Formatting, GotoDefinition, HoverRequest, References, Rename,
-    Request as _,
+    CodeActionRequest, Completion, Formatting, GotoDefinition, HoverRequest, PrepareRenameRequest,
+    References, Rename, Request as _,
 };
 use lsp_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams,
     CodeActionProviderCapability, CompletionOptions, CompletionParams, CompletionResponse,
     DocumentFormattingParams, GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverContents,
     HoverParams, HoverProviderCapability, InitializeParams, Location, MarkupContent, MarkupKind,
-    OneOf, PositionEncodingKind, PublishDiagnosticsParams, ReferenceParams, RenameParams,
-    ServerCapabilities, ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind, TextEdit,
-    Url, WorkspaceEdit,
+    OneOf, PositionEncodingKind, PrepareRenameResponse, PublishDiagnosticsParams, ReferenceParams,
+    RenameOptions, RenameParams, ServerCapabilities, ServerInfo, TextDocumentPositionParams,
+    TextDocumentSyncCapability, TextDocumentSyncKind, TextEdit, Url, WorkspaceEdit,
 };
 use miette::Diagnostic;
 use serde_json::Value;
@@ -114,7 +114,10 @@ fn serve(connection: &Connection, catalog: &Catalog) -> Result<(), LspError> {
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         definition_provider: Some(OneOf::Left(true)),
         references_provider: Some(OneOf::Left(true)),
-        rename_provider: Some(OneOf::Left(true)),
+        rename_provider: Some(OneOf::Right(RenameOptions {
+            prepare_provider: Some(true),
+            work_done_progress_options: lsp_types::WorkDoneProgressOptions::default(),
+        })),
         document_formatting_provider: Some(OneOf::Left(true)),
         code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
         ..ServerCapabilities::default()
@@ -259,6 +262,9 @@ impl Server<'_> {
             HoverRequest::METHOD => parse(params).map(|p| to_value(self.hover(&p))),
             GotoDefinition::METHOD => parse(params).map(|p| to_value(self.definition(&p))),
             References::METHOD => parse(params).map(|p| to_value(self.references(&p))),
+            PrepareRenameRequest::METHOD => {
+                parse(params).map(|p| to_value(self.prepare_rename(&p)))
+            }
             Rename::METHOD => match parse(params).map(|p| self.rename(&p)) {
                 Ok(Err(refused)) => {
                     return self.send(Message::Response(Response::new_err(
@@ -414,7 +420,10 @@ impl Server<'_> {
                 let uses = crate::check::set_uses(project.parsed())
                     .remove(&set.name.value)
                     .unwrap_or_default();
-                return Some((Named::Set, set.name.loc.clone(), uses));
+                let named = Named::Set {
+                    name: set.name.value.clone(),
+                };
+                return Some((named, set.name.loc.clone(), uses));
             }
         }
         let model = project.model(self.catalog);
@@ -436,7 +445,28 @@ impl Server<'_> {
             .filter(|t| t.key != tag.key)
             .map(|t| t.key.clone())
             .collect();
-        Some((Named::Tag { others }, tag.loc.clone(), uses))
+        let named = Named::Tag {
+            key: tag.key.clone(),
+            others,
+        };
+        Some((named, tag.loc.clone(), uses))
+    }
+
+    /// Whether the cursor is on a tag or set that [`Server::rename`] can rename: the range of
+    /// the place it is on, with its name (a set's without `$`) for the editor to offer; `None`
+    /// elsewhere, so that the editor says at once there is nothing to rename.
+    fn prepare_rename(&self, p: &TextDocumentPositionParams) -> Option<PrepareRenameResponse> {
+        let uri = &p.text_document.uri;
+        let (project, offset) = self.locate(uri, p.position)?;
+        let (named, declaration, uses) = self.named_at(&project, uri, offset)?;
+        let file = project.file(uri)?;
+        let here = std::iter::once(&declaration)
+            .chain(&uses)
+            .find(|l| l.file.name == file.name && l.span.start <= offset && offset <= l.span.end)?;
+        Some(PrepareRenameResponse::RangeWithPlaceholder {
+            range: position::range(&file.text, here.span.start, here.span.end, self.encoding),
+            placeholder: named.name().to_owned(),
+        })
     }
 
     /// Rename the tag or set at the cursor everywhere the project names it: one edit per place
@@ -453,9 +483,14 @@ impl Server<'_> {
             return Ok(None);
         };
         let new = p.new_name.as_str();
+        // A set's new name may be typed with its `$`, as it is written where it is used.
+        let new = match named {
+            Named::Set { .. } => new.strip_prefix('$').unwrap_or(new),
+            Named::Tag { .. } => new,
+        };
         // What replaces each place that names it, and what replaces the declaration's name.
         let (at_use, at_declaration) = match named {
-            Named::Set => {
+            Named::Set { .. } => {
                 let valid = !new.is_empty()
                     && new
                         .chars()
@@ -470,7 +505,7 @@ impl Server<'_> {
                 }
                 (format!("${new}"), new.to_owned())
             }
-            Named::Tag { others } => {
+            Named::Tag { others, .. } => {
                 if let Some(problem) = crate::check::tag_key_problem(new) {
                     return Err(format!("`{new}` is not a tag key: {problem}"));
                 }
@@ -609,10 +644,21 @@ fn exempt_keyword_of_rule(text: &str, offset: usize) -> Option<usize> {
 
 /// What a rename or a search for references is about.
 enum Named {
-    /// A set.
-    Set,
-    /// A tag, with the keys of the project's other tags.
-    Tag { others: Vec<String> },
+    /// A set, by name.
+    Set { name: String },
+    /// A tag, by key, with the keys of the project's other tags.
+    Tag { key: String, others: Vec<String> },
+}
+
+impl Named {
+    /// The name as the editor offers it for a new one: a set's without `$`, a tag's key
+    /// unquoted.
+    fn name(&self) -> &str {
+        match self {
+            Self::Set { name } => name,
+            Self::Tag { key, .. } => key,
+        }
+    }
 }
 
 fn parse<T: serde::de::DeserializeOwned>(params: Value) -> Result<T, LspError> {
