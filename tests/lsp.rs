@@ -219,6 +219,7 @@ fn test_lsp_initialize_announces_its_capabilities_and_shutdown_exits_0() {
         "definitionProvider",
         "referencesProvider",
         "renameProvider",
+        "documentSymbolProvider",
         "documentFormattingProvider",
         "codeActionProvider",
     ] {
@@ -1013,5 +1014,56 @@ fn test_lsp_references_of_a_quoted_tag_key_from_inside_its_quotes() {
     ));
     let main = |line: u64, character: u64| ("main.tags".to_owned(), line, character);
     assert_eq!(found, [main(0, 4), main(3, 10)]);
+    assert_eq!(client.stop(), 0);
+}
+
+#[test]
+fn test_lsp_outlines_the_document_items_in_order_with_their_names() {
+    let text = "tag owner\n\nset actions queues {\n  sqs:CreateQueue\n}\n\npolicy p {\n  require owner on $queues\n  attach to root\n}\n\ntest \"queues need an owner\" {\n  request sqs:CreateQueue\n  expect deny\n}\n\norganization {\n  limits current\n}\n";
+    let (_dir, uri, mut client) = open_project(text);
+    let symbols = client.request(
+        "textDocument/documentSymbol",
+        json!({ "textDocument": { "uri": uri } }),
+    );
+    let outline: Vec<(&str, &str, u64)> = symbols
+        .as_array()
+        .unwrap_or_else(|| panic!("no symbols: {symbols}"))
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap(),
+                s["detail"].as_str().unwrap(),
+                s["kind"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // LSP symbol kinds: namespace 3, function 12, array 18, object 19, key 20.
+    assert_eq!(
+        outline,
+        [
+            ("owner", "tag", 20),
+            ("$queues", "set actions", 18),
+            ("p", "policy", 3),
+            ("queues need an owner", "test", 12),
+            ("organization", "organization", 19),
+        ]
+    );
+    // The whole policy, and its name to select.
+    let policy = &symbols[2];
+    assert_eq!(
+        policy["range"]["start"],
+        position(text, "policy p"),
+        "{policy}"
+    );
+    assert_eq!(
+        policy["range"]["end"],
+        position(text, "\n\ntest"),
+        "{policy}"
+    );
+    assert_eq!(
+        policy["selectionRange"]["start"],
+        position(text, "p {"),
+        "{policy}"
+    );
     assert_eq!(client.stop(), 0);
 }

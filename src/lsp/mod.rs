@@ -5,7 +5,8 @@
 //! memory (full text sync); each change re-runs the pipeline on the document's project (every
 //! `.tags` file of its directory, open buffers in place of the disk) and publishes the
 //! diagnostics of every file of it. Requests: completion, hover, go to definition, find
-//! references and rename (of a tag or a set), formatting (the `tagc fmt` layout) and code
+//! references and rename (of a tag or a set), the document's outline (its tags, sets,
+//! policies, tests and organization block), formatting (the `tagc fmt` layout) and code
 //! actions (each "did you mean" as a quick fix).
 //! <https://microsoft.github.io/language-server-protocol/specifications/lsp/3.17/specification/>
 
@@ -22,17 +23,19 @@ use lsp_types::notification::{
     Notification as _, PublishDiagnostics,
 };
 use lsp_types::request::{
-    CodeActionRequest, Completion, Formatting, GotoDefinition, HoverRequest, PrepareRenameRequest,
-    References, Rename, Request as _,
+    CodeActionRequest, Completion, DocumentSymbolRequest, Formatting, GotoDefinition, HoverRequest,
+    PrepareRenameRequest, References, Rename, Request as _,
 };
 use lsp_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams,
     CodeActionProviderCapability, CompletionOptions, CompletionParams, CompletionResponse,
-    DocumentFormattingParams, GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverContents,
-    HoverParams, HoverProviderCapability, InitializeParams, Location, MarkupContent, MarkupKind,
-    OneOf, PositionEncodingKind, PrepareRenameResponse, PublishDiagnosticsParams, ReferenceParams,
-    RenameOptions, RenameParams, ServerCapabilities, ServerInfo, TextDocumentPositionParams,
-    TextDocumentSyncCapability, TextDocumentSyncKind, TextEdit, Url, WorkspaceEdit,
+    DocumentFormattingParams, DocumentSymbol, DocumentSymbolParams, DocumentSymbolResponse,
+    GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverContents, HoverParams,
+    HoverProviderCapability, InitializeParams, Location, MarkupContent, MarkupKind, OneOf,
+    PositionEncodingKind, PrepareRenameResponse, PublishDiagnosticsParams, ReferenceParams,
+    RenameOptions, RenameParams, ServerCapabilities, ServerInfo, SymbolKind,
+    TextDocumentPositionParams, TextDocumentSyncCapability, TextDocumentSyncKind, TextEdit, Url,
+    WorkspaceEdit,
 };
 use miette::Diagnostic;
 use serde_json::Value;
@@ -41,6 +44,7 @@ pub use complete::keywords;
 use position::Encoding;
 use project::Project;
 
+use crate::ast;
 use crate::catalog::Catalog;
 use crate::report::Record;
 use crate::source::Loc;
@@ -114,6 +118,7 @@ fn serve(connection: &Connection, catalog: &Catalog) -> Result<(), LspError> {
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         definition_provider: Some(OneOf::Left(true)),
         references_provider: Some(OneOf::Left(true)),
+        document_symbol_provider: Some(OneOf::Left(true)),
         rename_provider: Some(OneOf::Right(RenameOptions {
             prepare_provider: Some(true),
             work_done_progress_options: lsp_types::WorkDoneProgressOptions::default(),
@@ -262,6 +267,7 @@ impl Server<'_> {
             HoverRequest::METHOD => parse(params).map(|p| to_value(self.hover(&p))),
             GotoDefinition::METHOD => parse(params).map(|p| to_value(self.definition(&p))),
             References::METHOD => parse(params).map(|p| to_value(self.references(&p))),
+            DocumentSymbolRequest::METHOD => parse(params).map(|p| to_value(self.symbols(&p))),
             PrepareRenameRequest::METHOD => {
                 parse(params).map(|p| to_value(self.prepare_rename(&p)))
             }
@@ -450,6 +456,80 @@ impl Server<'_> {
             others,
         };
         Some((named, tag.loc.clone(), uses))
+    }
+
+    /// The document's outline: each tag, set, policy, test and organization block, in the
+    /// order written, with its whole range and its name's (what parses of a document with
+    /// syntax errors).
+    fn symbols(&self, p: &DocumentSymbolParams) -> Option<DocumentSymbolResponse> {
+        let uri = &p.text_document.uri;
+        let project = Project::of(uri, &self.open);
+        let file = project.file(uri)?;
+        let source = project
+            .sources()
+            .into_iter()
+            .find(|s| s.name == file.name)?;
+        let range =
+            |loc: &Loc| position::range(&file.text, loc.span.start, loc.span.end, self.encoding);
+        let symbols = crate::syntax::parse(&source)
+            .0
+            .items
+            .iter()
+            .map(|item| {
+                let (name, detail, kind, whole, named) = match item {
+                    ast::Item::Tag(t) => (
+                        t.name.value.clone(),
+                        "tag".to_owned(),
+                        SymbolKind::KEY,
+                        &t.loc,
+                        &t.name.loc,
+                    ),
+                    ast::Item::Set(s) => (
+                        format!("${}", s.name.value),
+                        format!("set {}", s.kind.value.word()),
+                        SymbolKind::ARRAY,
+                        &s.loc,
+                        &s.name.loc,
+                    ),
+                    ast::Item::Policy(p) => (
+                        p.name.value.clone(),
+                        "policy".to_owned(),
+                        SymbolKind::NAMESPACE,
+                        &p.loc,
+                        &p.name.loc,
+                    ),
+                    ast::Item::Test(t) => (
+                        t.name.value.clone(),
+                        "test".to_owned(),
+                        SymbolKind::FUNCTION,
+                        &t.loc,
+                        &t.name.loc,
+                    ),
+                    ast::Item::Organization(o) => (
+                        "organization".to_owned(),
+                        "organization".to_owned(),
+                        SymbolKind::OBJECT,
+                        &o.loc,
+                        &o.loc,
+                    ),
+                };
+                #[expect(
+                    deprecated,
+                    reason = "the protocol's `deprecated` field has to be given; it is left out"
+                )]
+                DocumentSymbol {
+                    name,
+                    detail: Some(detail),
+                    kind,
+                    tags: None,
+                    deprecated: None,
+                    range: range(whole),
+                    selection_range: range(named),
+                    children: None,
+                }
+            })
+            .collect();
+        Some(DocumentSymbolResponse::Nested(symbols))
     }
 
     /// Whether the cursor is on a tag or set that [`Server::rename`] can rename: the range of
