@@ -984,6 +984,9 @@ fn test_lsp_renames_a_tag_and_a_set_everywhere_and_refuses_a_taken_or_invalid_na
         "{tag}"
     );
     assert!(prepare(&mut client, "require env").is_null());
+    // A set renamed to its own name is no clash.
+    let same = rename(&mut client, "$queues", "queues");
+    assert!(same.get("error").is_none(), "{same}");
     // Refused, with the reason: another tag's key in any case, an invalid key, a taken or
     // invalid set name.
     for (needle, new, reason) in [

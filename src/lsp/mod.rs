@@ -580,7 +580,8 @@ impl Server<'_> {
                         "`{new}` is not a set name: letters, digits, `_` and `-`"
                     ));
                 }
-                if project.sets().iter().any(|s| s.name.value == new) {
+                // Its own name is no clash: the rename changes nothing.
+                if new != named.name() && project.sets().iter().any(|s| s.name.value == new) {
                     return Err(format!("a set `{new}` is already declared"));
                 }
                 (format!("${new}"), new.to_owned())
