@@ -62,15 +62,28 @@ pub fn check(files: &[ast::File], catalog: &Catalog) -> (Project, Vec<CheckError
 /// [`check`], consuming the files: each item's syntax tree is dropped once it is checked, so
 /// the trees and the project they become are not held in full at once.
 pub fn check_files(files: Vec<ast::File>, catalog: &Catalog) -> (Project, Vec<CheckError>) {
-    let (declarations, rules): (Vec<Item>, Vec<Item>) = files
-        .into_iter()
-        .flat_map(|f| f.items)
-        .partition(|item| matches!(item, Item::Tag(_) | Item::Set(_)));
+    let (declarations, rules) = split(files);
     let mut stream = Stream::new(&declarations, catalog);
     for item in rules {
         stream.item(item);
     }
     stream.finish()
+}
+
+/// The items of `files`: the declarations (tags and sets), then every other item, in order.
+fn split(files: Vec<ast::File>) -> (Vec<Item>, Vec<Item>) {
+    files
+        .into_iter()
+        .flat_map(|f| f.items)
+        .partition(|item| matches!(item, Item::Tag(_) | Item::Set(_)))
+}
+
+/// `places` ordered by file and place, each once: how the editor lists the uses of a name.
+fn in_written_order(places: &mut Vec<Loc>) {
+    places.sort_by(|a, b| {
+        (a.file.name.as_str(), a.span.start).cmp(&(b.file.name.as_str(), b.span.start))
+    });
+    places.dedup_by(|a, b| Arc::ptr_eq(&a.file, &b.file) && a.span == b.span);
 }
 
 /// What is wrong with `key` as a tag key (length, the reserved `aws:` prefix, a character AWS
@@ -79,16 +92,15 @@ pub fn tag_key_problem(key: &str) -> Option<String> {
     validate::invalid_key(key)
 }
 
-/// Every place each declared tag of the project of `files` is named, by its declared key: in
-/// a rule's list of tags (`require`, `protect`, `enforce`, `report`), a `when` or a `forbid`,
-/// a tag set's elements, and a test's request (whose key finds the tag ignoring case, as IAM
-/// does); ordered by file and place. What the editor answers "find references" and renames
-/// with: the check that resolves each key finds them in the rules, so no list is missed.
-pub fn tag_uses(files: Vec<ast::File>, catalog: &Catalog) -> BTreeMap<String, Vec<Loc>> {
-    let (declarations, rules): (Vec<Item>, Vec<Item>) = files
-        .into_iter()
-        .flat_map(|f| f.items)
-        .partition(|item| matches!(item, Item::Tag(_) | Item::Set(_)));
+/// The checked project of `files` ([`check_files`]) and every place each of its declared tags
+/// is named, by its declared key: in a rule's list of tags (`require`, `protect`, `enforce`,
+/// `report`), a `when` or a `forbid`, a tag set's elements, and a test's request (whose key
+/// finds the tag ignoring case, as IAM does); ordered by file and place, each once (a tag set
+/// used by two rules names its tags once). What the editor answers "find references" and
+/// renames with: the check that resolves each key finds them in the rules, so no list is
+/// missed.
+pub fn tag_uses(files: Vec<ast::File>, catalog: &Catalog) -> (Project, BTreeMap<String, Vec<Loc>>) {
+    let (declarations, rules) = split(files);
     let mut stream = Stream::new(&declarations, catalog);
     // A tag set's elements, used by a rule or not (the rules find those they use again).
     let mut found: Vec<(String, Loc)> = Vec::new();
@@ -107,18 +119,14 @@ pub fn tag_uses(files: Vec<ast::File>, catalog: &Catalog) -> BTreeMap<String, Ve
     for item in rules {
         stream.item(item);
     }
+    let found = stream.cx.places.tag_uses.take().unwrap_or_default();
+    let (project, _) = stream.finish();
     let mut uses: BTreeMap<String, Vec<Loc>> = BTreeMap::new();
-    for (key, loc) in stream.cx.places.tag_uses.take().unwrap_or_default() {
+    for (key, loc) in found {
         uses.entry(key).or_default().push(loc);
     }
-    for places in uses.values_mut() {
-        places.sort_by(|a, b| {
-            (a.file.name.as_str(), a.span.start).cmp(&(b.file.name.as_str(), b.span.start))
-        });
-        // A tag set used by two rules names its tags once.
-        places.dedup_by(|a, b| Arc::ptr_eq(&a.file, &b.file) && a.span == b.span);
-    }
-    uses
+    uses.values_mut().for_each(in_written_order);
+    (project, uses)
 }
 
 /// A check that takes the items of a project one at a time, so that a caller can parse an

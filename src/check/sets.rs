@@ -336,11 +336,7 @@ pub fn set_uses(files: Vec<crate::ast::File>) -> BTreeMap<String, Vec<Loc>> {
         resolver.resolve_item(item);
     }
     let mut named_at = resolver.named_at;
-    for places in named_at.values_mut() {
-        places.sort_by(|a, b| {
-            (a.file.name.as_str(), a.span.start).cmp(&(b.file.name.as_str(), b.span.start))
-        });
-    }
+    named_at.values_mut().for_each(super::in_written_order);
     named_at
 }
 

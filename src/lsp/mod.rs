@@ -418,12 +418,14 @@ impl Server<'_> {
         let name = &project.file(uri)?.name;
         let word = complete::word_at(text, offset)
             .and_then(|(start, end)| Some((start, text.get(start..end)?)));
+        // The project is parsed once and checked at most once for the answer.
+        let parsed = project.parsed();
         if let Some((start, word)) = word {
-            let sets = project.sets();
+            let sets = project::sets_of(&parsed);
             if let Some(set) =
                 hover::set(word, &sets).or_else(|| hover::declared_at(name, start, &sets))
             {
-                let uses = crate::check::set_uses(project.parsed())
+                let uses = crate::check::set_uses(parsed)
                     .remove(&set.name.value)
                     .unwrap_or_default();
                 let named = Named::Set {
@@ -432,8 +434,7 @@ impl Server<'_> {
                 return Some((named, set.name.loc.clone(), uses));
             }
         }
-        let model = project.model(self.catalog);
-        let mut uses = crate::check::tag_uses(project.parsed(), self.catalog);
+        let (model, mut uses) = crate::check::tag_uses(parsed, self.catalog);
         // A quoted key (`"cost center"`) is no word: it is found by where the cursor is.
         let here = |loc: &Loc| {
             loc.file.name == *name && loc.span.start <= offset && offset <= loc.span.end

@@ -153,14 +153,7 @@ impl Project {
 
     /// The `set` declarations of the project's files, as written (those that parse).
     pub fn sets(&self) -> Vec<crate::ast::SetDecl> {
-        self.parsed()
-            .into_iter()
-            .flat_map(|f| f.items)
-            .filter_map(|item| match item {
-                crate::ast::Item::Set(set) => Some(set),
-                _ => None,
-            })
-            .collect()
+        sets_of(&self.parsed())
     }
 
     /// The LSP diagnostics of each file of the project, every file listed (an empty list
@@ -226,4 +219,16 @@ impl Project {
         }
         out
     }
+}
+
+/// The `set` declarations among the syntax trees `files`.
+pub fn sets_of(files: &[crate::ast::File]) -> Vec<crate::ast::SetDecl> {
+    files
+        .iter()
+        .flat_map(|f| &f.items)
+        .filter_map(|item| match item {
+            crate::ast::Item::Set(set) => Some(set.clone()),
+            _ => None,
+        })
+        .collect()
 }
